@@ -1,0 +1,49 @@
+"""One structured JSON line per request on stdout, in the shape Cloud Logging reads.
+
+Cloud Logging turns `severity`, `message` and the `logging.googleapis.com/*` keys of a JSON line
+into the log entry's own fields; every other key lands in `jsonPayload`, where log-based metrics
+and alerts can count outcomes. Secrets are scrubbed from the whole line before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from handlers.redaction import redact
+
+_TRACEPARENT = re.compile(r"00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})")
+_CLOUD_TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/([0-9]{1,20}))?(?:;o=([01]))?")
+_write_lock = threading.Lock()
+
+
+def trace_fields(headers: Mapping[str, str], project_id: str | None) -> dict[str, Any]:
+    """Trace correlation from `traceparent`, else `X-Cloud-Trace-Context`; nothing without a project."""
+    if not project_id:
+        return {}
+    if match := _TRACEPARENT.fullmatch(headers.get("traceparent", "").strip()):
+        trace, span, sampled = match[1], match[2], bool(int(match[3], 16) & 1)
+    elif match := _CLOUD_TRACE.fullmatch(headers.get("X-Cloud-Trace-Context", "").strip()):
+        trace, sampled = match[1].lower(), match[3] == "1"
+        span = f"{int(match[2]):016x}" if match[2] and 0 < int(match[2]) < 2**64 else None
+    else:
+        return {}
+    fields: dict[str, Any] = {
+        "logging.googleapis.com/trace": f"projects/{project_id}/traces/{trace}",
+        "logging.googleapis.com/trace_sampled": sampled,
+    }
+    if span:
+        fields["logging.googleapis.com/spanId"] = span
+    return fields
+
+
+def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
+    entry = {"severity": severity, "message": message, **fields}
+    line = redact(json.dumps(entry, default=str, ensure_ascii=False, separators=(",", ":")))
+    with _write_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()

@@ -1,0 +1,100 @@
+"""The Convert Lead request body a rule produces for a lead, in the shape of the API version used."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+from handlers.lead import Lead, owner_id, tag_names
+from handlers.rules import ALL_TAGS, Distribute, LeadOwner, RelativeDate, Rule, User
+from handlers.templates import render_value
+
+LEGACY_VERSIONS = frozenset({"v2", "v2.1"})
+
+
+@dataclass(frozen=True)
+class ConvertRequest:
+    """The exact body to send, and the placeholders that rendered empty for want of a lead value."""
+
+    body: dict[str, Any]
+    missing_fields: tuple[str, ...]
+
+
+def build_convert_request(
+    rule: Rule, lead_id: str, lead: Lead, now: dt.datetime, api_version: str
+) -> ConvertRequest:
+    legacy = api_version in LEGACY_VERSIONS
+    item: dict[str, Any] = {
+        "overwrite": rule.overwrite,
+        "notify_lead_owner": rule.notify_lead_owner,
+        "notify_new_entity_owner": rule.notify_new_entity_owner,
+    }
+    missing: list[str] = []
+    owner = choose_owner(rule, lead_id, lead)
+    if owner is not None:
+        item["assign_to"] = owner if legacy else {"id": owner}
+    if rule.deal is not None:
+        deal = render_value(dict(rule.deal.fields), lead, missing)
+        deal["Closing_Date"] = closing_date(rule, now).isoformat()
+        item["Deals"] = deal
+    tags = carried_tags(rule, lead)
+    if tags:
+        item["carry_over_tags"] = tags
+    if rule.move_attachments_to is not None:
+        item["move_attachments_to"] = {"api_name": rule.move_attachments_to}
+    return ConvertRequest(body={"data": [item]}, missing_fields=tuple(dict.fromkeys(missing)))
+
+
+def with_existing_records(
+    request: ConvertRequest, api_version: str, contact_id: str | None, account_id: str | None
+) -> ConvertRequest:
+    """The same request, linking the lead to an existing contact and/or account instead of creating them."""
+    item = dict(request.body["data"][0])
+    legacy = api_version in LEGACY_VERSIONS
+    for module, record_id in (("Contacts", contact_id), ("Accounts", account_id)):
+        if record_id is not None:
+            item[module] = record_id if legacy else {"id": record_id}
+    return ConvertRequest(body={"data": [item]}, missing_fields=request.missing_fields)
+
+
+def choose_owner(rule: Rule, lead_id: str, lead: Lead) -> str | None:
+    """The user id owning the new records; None lets Zoho keep the lead owner."""
+    owner = rule.assign_to
+    if isinstance(owner, LeadOwner):
+        return owner_id(lead)
+    if isinstance(owner, User):
+        return owner.id
+    return distribute(owner, lead_id)
+
+
+def distribute(owner: Distribute, lead_id: str) -> str:
+    """A user chosen by a stable hash of the lead id: same lead, same user; many leads, spread by weight."""
+    bounds = list(accumulate(weight for _, weight in owner.weights))
+    digest = hashlib.blake2b(lead_id.encode(), digest_size=8).digest()
+    point = int.from_bytes(digest, "big") % bounds[-1]
+    return owner.weights[bisect.bisect_right(bounds, point)][0]
+
+
+def closing_date(rule: Rule, now: dt.datetime) -> dt.date:
+    assert rule.deal is not None
+    closing = rule.deal.closing_date
+    if isinstance(closing, RelativeDate):
+        return now.astimezone(rule.zone).date() + dt.timedelta(days=closing.days)
+    return closing
+
+
+def carried_tags(rule: Rule, lead: Lead) -> dict[str, list[str]]:
+    """Per module, the rule's tags the lead actually has (`all` = every tag on the lead)."""
+    if not rule.carry_over_tags:
+        return {}
+    on_lead = tag_names(lead)
+    carried: dict[str, list[str]] = {}
+    for module, selection in rule.carry_over_tags.items():
+        names = list(on_lead) if selection == ALL_TAGS else [t for t in selection if t in on_lead]
+        if names:
+            carried[module] = names
+    return carried

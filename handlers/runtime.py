@@ -1,0 +1,84 @@
+"""What one function instance keeps between requests.
+
+The rules are loaded when the instance starts (a broken file stops the start-up with a precise
+message). Settings, secrets and the Zoho client are built on first use, so a missing setting
+answers each request with a clear `misconfigured` error instead of crashing the instance, and is
+picked up as soon as it is fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from handlers.conversion import Converter
+from handlers.rules import RuleSet, load_rules
+from handlers.secret_manager import SecretManager
+from handlers.secrets import SecretReader
+from handlers.settings import RULES_FILE, Settings, env_text
+from handlers.token_store import SecretManagerTokenStore
+from handlers.zoho import ZohoClient, ZohoConfig
+
+
+class Runtime:
+    def __init__(self, rules: RuleSet, env: Mapping[str, str] = os.environ):
+        self.rules = rules
+        self._env = env
+        self._lock = threading.Lock()
+        self._settings: Settings | None = None
+        self._secrets: SecretReader | None = None
+        self._manager: SecretManager | None = None
+        self._converter: Converter | None = None
+
+    @classmethod
+    def start(cls, default_rules: Path, env: Mapping[str, str] = os.environ) -> Runtime:
+        """Load the rules file named by RULES_FILE (relative to the source folder) or the default."""
+        configured = env_text(env, RULES_FILE)
+        path = default_rules.parent / configured if configured else default_rules
+        return cls(load_rules(path), env)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_env(self._env)
+        return self._settings
+
+    def secrets(self) -> SecretReader:
+        with self._lock:
+            if self._secrets is None:
+                settings = self.settings()
+                self._secrets = SecretReader(self._env, self._secret_manager(), settings.secret_cache_seconds)
+            return self._secrets
+
+    def converter(self) -> Converter:
+        if self._converter is not None:
+            return self._converter
+        secrets = self.secrets()
+        with self._lock:
+            if self._converter is None:
+                settings = self.settings()
+                store = None
+                if settings.access_token_secret:
+                    store = SecretManagerTokenStore(self._secret_manager(), settings.access_token_secret)
+                client = ZohoClient(
+                    ZohoConfig(
+                        accounts_url=settings.accounts_url,
+                        api_version=settings.api_version,
+                        api_domain=settings.api_domain,
+                        connect_timeout=settings.connect_timeout,
+                        read_timeout=settings.read_timeout,
+                        retry_seconds=settings.retry_seconds,
+                        token_cooldown_seconds=settings.token_cooldown_seconds,
+                    ),
+                    credentials=secrets.oauth_credentials,
+                    token_store=store,
+                )
+                self._converter = Converter(self.rules, client, failure_note=settings.failure_note)
+            return self._converter
+
+    def _secret_manager(self) -> SecretManager:
+        """One Secret Manager client per instance (callers hold the lock)."""
+        if self._manager is None:
+            self._manager = SecretManager(self.settings().secret_manager_endpoint)
+        return self._manager

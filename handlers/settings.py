@@ -1,0 +1,152 @@
+"""Settings from environment variables: every name the function reads is defined here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ZOHO_CLIENT_ID = "ZOHO_CLIENT_ID"
+ZOHO_CLIENT_SECRET = "ZOHO_CLIENT_SECRET"
+ZOHO_REFRESH_TOKEN = "ZOHO_REFRESH_TOKEN"
+WEBHOOK_SECRET = "WEBHOOK_SECRET"
+SECRET_SETTINGS = (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, WEBHOOK_SECRET)
+SECRET_SUFFIX = "_SECRET"  # ZOHO_REFRESH_TOKEN_SECRET=projects/p/secrets/s/versions/latest
+
+ZOHO_DC = "ZOHO_DC"
+ZOHO_ACCOUNTS_URL = "ZOHO_ACCOUNTS_URL"
+ZOHO_API_DOMAIN = "ZOHO_API_DOMAIN"
+ZOHO_API_VERSION = "ZOHO_API_VERSION"
+RULES_FILE = "RULES_FILE"
+DRY_RUN = "DRY_RUN"
+GOOGLE_CLOUD_PROJECT = "GOOGLE_CLOUD_PROJECT"
+ZOHO_RETRY_SECONDS = "ZOHO_RETRY_SECONDS"
+ZOHO_CONNECT_TIMEOUT_SECONDS = "ZOHO_CONNECT_TIMEOUT_SECONDS"
+ZOHO_READ_TIMEOUT_SECONDS = "ZOHO_READ_TIMEOUT_SECONDS"
+ZOHO_TOKEN_COOLDOWN_SECONDS = "ZOHO_TOKEN_COOLDOWN_SECONDS"
+ZOHO_ACCESS_TOKEN_SECRET = "ZOHO_ACCESS_TOKEN_SECRET"
+SECRET_CACHE_SECONDS = "SECRET_CACHE_SECONDS"
+SECRET_MANAGER_ENDPOINT = "SECRET_MANAGER_ENDPOINT"
+FAILURE_NOTE = "FAILURE_NOTE"
+
+ACCOUNTS_SERVERS = {
+    "us": "https://accounts.zoho.com",
+    "eu": "https://accounts.zoho.eu",
+    "in": "https://accounts.zoho.in",
+    "au": "https://accounts.zoho.com.au",
+    "jp": "https://accounts.zoho.jp",
+    "ca": "https://accounts.zohocloud.ca",
+    "sa": "https://accounts.zoho.sa",
+    "cn": "https://accounts.zoho.com.cn",
+}
+API_VERSIONS = ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class MisconfiguredError(Exception):
+    """A setting is missing or invalid; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything except the four secrets, which `handlers.secrets` resolves on demand."""
+
+    accounts_url: str
+    api_domain: str | None
+    api_version: str
+    dry_run: bool
+    project_id: str | None
+    retry_seconds: float
+    connect_timeout: float
+    read_timeout: float
+    token_cooldown_seconds: float
+    secret_cache_seconds: float
+    access_token_secret: str | None
+    secret_manager_endpoint: str | None
+    failure_note: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        reader = _Reader(env)
+        return cls(
+            accounts_url=reader.accounts_url(),
+            api_domain=reader.url(ZOHO_API_DOMAIN),
+            api_version=reader.choice(ZOHO_API_VERSION, API_VERSIONS, "v8"),
+            dry_run=reader.flag(DRY_RUN, False),
+            project_id=reader.text(GOOGLE_CLOUD_PROJECT),
+            retry_seconds=reader.seconds(ZOHO_RETRY_SECONDS, 20.0),
+            connect_timeout=reader.seconds(ZOHO_CONNECT_TIMEOUT_SECONDS, 3.05),
+            read_timeout=reader.seconds(ZOHO_READ_TIMEOUT_SECONDS, 10.0),
+            token_cooldown_seconds=reader.seconds(ZOHO_TOKEN_COOLDOWN_SECONDS, 120.0),
+            secret_cache_seconds=reader.seconds(SECRET_CACHE_SECONDS, 300.0),
+            access_token_secret=reader.text(ZOHO_ACCESS_TOKEN_SECRET),
+            secret_manager_endpoint=reader.url(SECRET_MANAGER_ENDPOINT),
+            failure_note=reader.flag(FAILURE_NOTE, True),
+        )
+
+
+def env_text(env: Mapping[str, str], name: str) -> str | None:
+    """A variable's value, with unset and blank treated alike."""
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def parse_flag(value: str | None, default: bool) -> bool | None:
+    """true/false in the usual spellings; None when the text is neither."""
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return None
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+
+    def text(self, name: str) -> str | None:
+        return env_text(self.env, name)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = parse_flag(self.text(name), default)
+        if value is None:
+            raise MisconfiguredError(f"{name} must be true or false, not {self.text(name)!r}")
+        return value
+
+    def seconds(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < 3600:
+            raise MisconfiguredError(f"{name} must be a number of seconds above 0, not {value!r}")
+        return seconds
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.text(name) or default
+        if value not in allowed:
+            raise MisconfiguredError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        return value
+
+    def url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise MisconfiguredError(f"{name} must be a URL starting with https://, not {value!r}")
+        return value.rstrip("/") if value else None
+
+    def accounts_url(self) -> str:
+        override = self.url(ZOHO_ACCOUNTS_URL)
+        if override:
+            return override
+        dc = (self.text(ZOHO_DC) or "us").lower()
+        if dc not in ACCOUNTS_SERVERS:
+            allowed = ", ".join(ACCOUNTS_SERVERS)
+            raise MisconfiguredError(f"{ZOHO_DC} must be one of {allowed}, not {dc!r}")
+        return ACCOUNTS_SERVERS[dc]

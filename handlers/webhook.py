@@ -1,0 +1,222 @@
+"""The webhook door: check the request, find the lead id, convert, answer JSON and log one line.
+
+Nothing reaches Zoho before the method, the size, the shared secret and the lead id are checked.
+The lead id is the only thing taken from the request; the lead itself is re-read from Zoho.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import time
+import traceback
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import flask
+
+from handlers import logs
+from handlers.conversion import outcome_for_error
+from handlers.outcome import Kind, Outcome, misconfigured, rejected
+from handlers.redaction import redact
+from handlers.runtime import Runtime
+from handlers.secret_manager import SecretUnavailable
+from handlers.settings import MisconfiguredError, parse_flag
+
+MAX_BODY_BYTES = 64 * 1024
+SECRET_HEADER = "X-Webhook-Secret"  # noqa: S105 - a header name
+LEAD_ID = re.compile(r"[0-9]{1,25}")
+LEAD_ID_KEYS = ("lead_id", "id")
+_MAX_FORM_FIELDS = 100
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    lead_id: str
+    dry_run: bool
+
+
+class Rejected(Exception):
+    def __init__(self, error: str, reason: str, status: int = 400):
+        super().__init__(reason)
+        self.outcome = rejected(error, reason, status)
+
+
+def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
+    started = time.perf_counter()
+    outcome, attempts = _outcome(request, runtime)
+    project_id = _project_id(runtime)
+    logs.write(
+        outcome.severity,
+        outcome.message(),
+        {
+            **outcome.log_fields(),
+            "attempts": attempts,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            **logs.trace_fields(request.headers, project_id),
+        },
+    )
+    response = flask.Response(
+        redact(json.dumps(outcome.response(), default=str)),
+        status=outcome.status,
+        mimetype="application/json",
+    )
+    if outcome.status == 405:
+        response.headers["Allow"] = "POST"
+    return response
+
+
+def _outcome(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
+    try:
+        return _handle(request, runtime)
+    except Exception as error:  # a bug must still answer JSON and leave a trace in the log line
+        outcome = Outcome(Kind.ERROR, reason=f"internal error ({error.__class__.__name__})")
+        outcome.warnings.append(traceback.format_exc(limit=8))
+        return outcome, 0
+
+
+def _handle(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
+    try:
+        event = parse(request, runtime)
+        settings = runtime.settings()
+        converter = runtime.converter()
+    except Rejected as rejection:
+        return rejection.outcome, 0
+    except MisconfiguredError as error:
+        return misconfigured(str(error)), 0
+    except SecretUnavailable as error:
+        return outcome_for_error(error, None), 0
+    return converter.convert(event.lead_id, dry_run=event.dry_run or settings.dry_run)
+
+
+def parse(request: flask.Request, runtime: Runtime) -> WebhookEvent:
+    """The checked event, or Rejected naming what is wrong; the secret is checked before the body."""
+    if request.method != "POST":
+        raise Rejected("method_not_allowed", f"{request.method} is not allowed; send POST", 405)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
+    authenticate(request.headers.get(SECRET_HEADER), runtime.secrets().webhook_secrets())
+    body = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
+    fields = _body_fields(request.mimetype, body)
+    query = _single_values(request.args.to_dict(flat=False), "query string")
+    sources = [source for source in (fields, query) if source]
+    return WebhookEvent(lead_id=_lead_id(sources), dry_run=_dry_run(sources))
+
+
+def authenticate(presented: str | None, secrets: tuple[str, ...]) -> None:
+    """Constant-time comparison against every accepted secret (no early exit on a match)."""
+    if not presented:
+        raise Rejected("unauthorized", f"missing {SECRET_HEADER} header", 401)
+    given = presented.encode("utf-8", "surrogateescape")
+    matches = [hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets]
+    if not any(matches):
+        raise Rejected("unauthorized", f"wrong {SECRET_HEADER} header", 401)
+
+
+def _body_fields(mimetype: str, body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        return _json_object(body)
+    if mimetype == "application/x-www-form-urlencoded":
+        return _form(body)
+    if body.lstrip().startswith(b"{"):
+        return _json_object(body)
+    if b"=" in body:
+        return _form(body)
+    raise Rejected(
+        "bad_request",
+        f'cannot read a {mimetype or "untyped"} body: send JSON {{"lead_id": "..."}}'
+        " or a form body lead_id=...",
+    )
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
+    except _DuplicateKey as duplicate:
+        raise Rejected("bad_request", f"the JSON body repeats the key {duplicate.key!r}") from None
+    except (ValueError, RecursionError):
+        raise Rejected("bad_request", "the body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise Rejected("bad_request", 'the JSON body must be an object such as {"lead_id": "..."}')
+    return document
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document
+
+
+def _form(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = urllib.parse.parse_qs(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=_MAX_FORM_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise Rejected("bad_request", "the form body is not valid UTF-8 key=value pairs") from None
+    return _single_values(parsed, "form body")
+
+
+def _single_values(parsed: dict[str, list[str]], where: str) -> dict[str, Any]:
+    for key in (*LEAD_ID_KEYS, "dry_run"):
+        if len(parsed.get(key, ())) > 1:
+            raise Rejected("bad_request", f"the {where} gives {key} more than once")
+    return {key: values[0] for key, values in parsed.items() if values}
+
+
+def _lead_id(sources: list[dict[str, Any]]) -> str:
+    """From the first source naming a lead (body, then query string); lead_id and id must agree."""
+    for source in sources:
+        given = [source[key] for key in LEAD_ID_KEYS if key in source]
+        if not given:
+            continue
+        ids = {_valid_lead_id(value) for value in given}
+        if len(ids) > 1:
+            raise Rejected("bad_request", "lead_id and id name different leads")
+        return ids.pop()
+    raise Rejected("bad_request", 'no lead id: send {"lead_id": "..."}, lead_id=... or ?lead_id=...')
+
+
+def _valid_lead_id(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)
+    if isinstance(value, str) and LEAD_ID.fullmatch(value):
+        return value
+    raise Rejected("bad_request", "the lead id must be 1 to 25 ASCII digits")
+
+
+def _dry_run(sources: list[dict[str, Any]]) -> bool:
+    for source in sources:
+        if "dry_run" not in source:
+            continue
+        value = source["dry_run"]
+        flag = value if isinstance(value, bool) else parse_flag(str(value), False)
+        if flag is None:
+            raise Rejected("bad_request", "dry_run must be true or false")
+        if flag:
+            return True
+    return False
+
+
+def _project_id(runtime: Runtime) -> str | None:
+    try:
+        return runtime.settings().project_id
+    except MisconfiguredError:
+        return None

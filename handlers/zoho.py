@@ -1,0 +1,370 @@
+"""All HTTP to Zoho: the OAuth token endpoint and the CRM API, through one requests.Session.
+
+Transient failures (429, 5xx, connection errors, timeouts) are retried with exponential backoff
+and full jitter until a per-call deadline; a 401 INVALID_TOKEN refreshes the token once and
+retries once. Everything else becomes one of the exceptions in handlers.errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from handlers import redaction
+from handlers.errors import (
+    CredentialsRejected,
+    TokenThrottled,
+    ZohoBadResponse,
+    ZohoRejected,
+    ZohoUnavailable,
+)
+from handlers.secrets import OAuthCredentials
+from handlers.tokens import AccessToken, TokenCache, TokenStore
+
+LEGACY_VERSIONS = frozenset({"v2", "v2.1"})
+_TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path
+_THROTTLE_ERROR = "Access Denied"
+_REJECTED_CREDENTIALS = (
+    "invalid_client",
+    "invalid_code",
+    "invalid_client_secret",
+    "unauthorized_client",
+)
+_calls: ContextVar[list[int] | None] = ContextVar("zoho_calls", default=None)
+
+
+@dataclass(frozen=True)
+class ZohoConfig:
+    accounts_url: str
+    api_version: str = "v8"
+    api_domain: str | None = None  # overrides the token response's api_domain
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    retry_seconds: float = 20.0
+    backoff_seconds: float = 0.1  # first backoff ceiling; doubles per attempt (full jitter)
+    backoff_max_seconds: float = 4.0
+    token_cooldown_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any  # parsed JSON, or None for an empty body
+
+    def error(self) -> ZohoRejected | None:
+        """Zoho's error, top-level or the first per-record one inside `data[]`."""
+        for item in _error_candidates(self.body):
+            if item.get("status") == "error" or (self.status >= 400 and "code" in item):
+                return ZohoRejected(
+                    str(item.get("code") or "UNKNOWN"),
+                    str(item.get("message") or ""),
+                    item.get("details") or None,
+                    self.status,
+                )
+        return None
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    contact_id: str | None
+    account_id: str | None
+    deal_id: str | None
+    job_id: str | None = None  # set when Zoho scheduled the conversion (HTTP 202)
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+@contextmanager
+def counting_calls() -> Iterator[list[int]]:
+    """Count the CRM API requests (attempts included) made inside the block, in this context."""
+    counter = [0]
+    token = _calls.set(counter)
+    try:
+        yield counter
+    finally:
+        _calls.reset(token)
+
+
+class ZohoClient:
+    def __init__(
+        self,
+        config: ZohoConfig,
+        credentials: Callable[[], OAuthCredentials],
+        token_store: TokenStore | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.config = config
+        self._credentials = credentials
+        self._session = session or requests.Session()
+        self.tokens = TokenCache(self._request_token, config.token_cooldown_seconds, token_store)
+
+    @property
+    def legacy(self) -> bool:
+        return self.config.api_version in LEGACY_VERSIONS
+
+    # --- CRM operations -------------------------------------------------------------------
+
+    def get_lead(self, lead_id: str) -> dict[str, Any] | None:
+        """The lead, converted or not; None when Zoho has no such lead."""
+        path = f"/Leads/{lead_id}"
+        reply = self._call("GET", path, params={"converted": "both"})
+        if reply.status == 204:
+            # Some Zoho versions ignore `converted` on a single record and hide converted leads.
+            reply = self._call("GET", path, params={"converted": "true"})
+        if reply.status == 204:
+            return None
+        error = reply.error()
+        if error is not None:
+            if error.code == "INVALID_DATA" and _names_url_id(error):
+                return None
+            raise error
+        return _first_record(reply, "the lead read")
+
+    def convert_lead(self, lead_id: str, body: dict[str, Any]) -> ConvertResult:
+        reply = self._call("POST", f"/Leads/{lead_id}/actions/convert", json=body)
+        error = reply.error()
+        if error is not None:
+            raise error
+        item = _first_record(reply, "Convert Lead")
+        if reply.status == 202 or item.get("code") == "SCHEDULED":
+            details = item.get("details") or {}
+            return ConvertResult(None, None, None, job_id=_text(details.get("job_id")))
+        details = item if self.legacy else item.get("details")
+        if not isinstance(details, dict) or "Contacts" not in details:
+            raise ZohoBadResponse("Convert Lead answered success without the created records")
+        return ConvertResult(
+            contact_id=_record_id(details.get("Contacts")),
+            account_id=_record_id(details.get("Accounts")),
+            deal_id=_record_id(details.get("Deals")),
+        )
+
+    def conversion_options(self, lead_id: str) -> dict[str, Any] | None:
+        """Existing contacts and accounts Zoho matches the lead with; None when there are none."""
+        reply = self._call("GET", f"/Leads/{lead_id}/__conversion_options")
+        if reply.status == 204:
+            return None
+        error = reply.error()
+        if error is not None:
+            raise error
+        options = reply.body.get("__conversion_options") if isinstance(reply.body, dict) else None
+        if not isinstance(options, dict):
+            raise ZohoBadResponse("conversion options answered without __conversion_options")
+        return options
+
+    def add_note(self, lead_id: str, title: str, content: str) -> None:
+        body = {"data": [{"Note_Title": title, "Note_Content": content}]}
+        reply = self._call("POST", f"/Leads/{lead_id}/Notes", json=body)
+        error = reply.error()
+        if error is not None:
+            raise error
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
+    ) -> Reply:
+        """One API call: retried while transient, within the deadline; a rejected token once."""
+        started = time.monotonic()
+        retrying = Retrying(
+            stop=stop_before_delay(self.config.retry_seconds),
+            wait=self._backoff,
+            retry=retry_if_exception_type(_Transient),
+            reraise=True,
+        )
+        try:
+            return retrying(self._authorised, method, path, params, json, started)
+        except _Transient as exc:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise ZohoUnavailable(
+                f"Zoho API still failing after {attempts} attempts in"
+                f" {time.monotonic() - started:.1f} s: {exc}"
+            ) from None
+
+    def _authorised(
+        self, method: str, path: str, params: dict[str, str] | None, json: Any, started: float
+    ) -> Reply:
+        token = self.tokens.current()
+        reply = self._send(method, path, params, json, token, started)
+        if reply.status == 401 and _code(reply.body) == "INVALID_TOKEN":
+            self.tokens.invalidate(token.value)
+            reply = self._send(method, path, params, json, self.tokens.current(), started)
+        return reply
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        json: Any,
+        token: AccessToken,
+        started: float,
+    ) -> Reply:
+        domain = self.config.api_domain or token.api_domain
+        if not domain:
+            raise ZohoBadResponse("the token response named no api_domain; set ZOHO_API_DOMAIN")
+        url = f"{domain}/crm/{self.config.api_version}{path}"
+        remaining = self.config.retry_seconds - (time.monotonic() - started)
+        counter = _calls.get()
+        if counter is not None:
+            counter[0] += 1
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers={"Authorization": f"Zoho-oauthtoken {token.value}"},
+                timeout=(
+                    self.config.connect_timeout,
+                    min(self.config.read_timeout, max(remaining, 1.0)),
+                ),
+            )
+        except requests.Timeout as exc:
+            raise _Transient(f"{method} {path} timed out ({exc.__class__.__name__})") from None
+        except requests.ConnectionError as exc:
+            raise _Transient(f"{method} {path} connection failed ({exc.__class__.__name__})") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Transient(
+                f"{method} {path} answered HTTP {response.status_code} {_code_from(response)}".rstrip(),
+                _retry_after(response),
+            )
+        return Reply(response.status_code, _json(response, f"{method} {path}"))
+
+    def _backoff(self, state: RetryCallState) -> float:
+        jitter = wait_random_exponential(
+            multiplier=self.config.backoff_seconds, max=self.config.backoff_max_seconds
+        )(state)
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, _Transient) and error.retry_after is not None:
+            return min(max(jitter, error.retry_after), self.config.backoff_max_seconds)
+        return jitter
+
+    def _request_token(self) -> AccessToken:
+        """Exchange the refresh token for an access token: one attempt, never a retry loop."""
+        credentials = self._credentials()
+        try:
+            response = self._session.post(
+                self.config.accounts_url + _TOKEN_PATH,
+                data={
+                    "grant_type": "refresh_token",
+                    "client_id": credentials.client_id,
+                    "client_secret": credentials.client_secret,
+                    "refresh_token": credentials.refresh_token,
+                },
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+            )
+        except requests.RequestException as exc:
+            raise ZohoUnavailable(
+                f"Zoho accounts server unreachable for a token ({exc.__class__.__name__})"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise ZohoUnavailable(
+                f"Zoho token endpoint answered HTTP {response.status_code} without JSON"
+            ) from None
+        if not isinstance(body, dict):
+            raise ZohoUnavailable("Zoho token endpoint answered an unexpected JSON shape")
+        return _parse_token(body, response.status_code)
+
+
+def _parse_token(body: dict[str, Any], status: int) -> AccessToken:
+    value = body.get("access_token")
+    if isinstance(value, str) and value:
+        redaction.register(value)
+        return AccessToken(value, time.time() + _expires_in(body), _text(body.get("api_domain")))
+    error = str(body.get("error") or f"HTTP {status} without access_token")
+    if error == _THROTTLE_ERROR:
+        raise TokenThrottled(
+            "Zoho's token endpoint is throttling this refresh token (Access Denied: too many"
+            " tokens requested in 10 minutes)"
+        )
+    if error in _REJECTED_CREDENTIALS:
+        raise CredentialsRejected(
+            f"Zoho refused the OAuth credentials ({error}): check ZOHO_CLIENT_ID,"
+            " ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN and ZOHO_DC"
+        )
+    raise ZohoUnavailable(f"Zoho token endpoint gave no access token ({error})")
+
+
+def _expires_in(body: dict[str, Any]) -> float:
+    """Lifetime in seconds; older responses gave `expires_in` in ms next to `expires_in_sec`."""
+    for key in ("expires_in_sec", "expires_in"):
+        value = body.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return 3600.0
+
+
+def _json(response: requests.Response, what: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ZohoBadResponse(
+            f"{what} answered HTTP {response.status_code} with a body that is not JSON"
+        ) from None
+
+
+def _error_candidates(body: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(body, dict):
+        yield body
+        data = body.get("data")
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            yield data[0]
+
+
+def _first_record(reply: Reply, what: str) -> dict[str, Any]:
+    data = reply.body.get("data") if isinstance(reply.body, dict) else None
+    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+        raise ZohoBadResponse(f"{what} answered HTTP {reply.status} without a record in data[]")
+    return data[0]
+
+
+def _code(body: Any) -> str | None:
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _code_from(response: requests.Response) -> str:
+    try:
+        return str(_code(response.json()) or "")
+    except ValueError:
+        return ""
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+def _names_url_id(error: ZohoRejected) -> bool:
+    return isinstance(error.details, dict) and "resource_path_index" in error.details
+
+
+def _record_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return _text(value)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None

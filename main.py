@@ -1,0 +1,17 @@
+"""Cloud Function entry points: a thin door into handlers/."""
+
+from pathlib import Path
+
+import flask
+import functions_framework
+
+from handlers import webhook
+from handlers.runtime import Runtime
+
+RUNTIME = Runtime.start(default_rules=Path(__file__).with_name("rules.yaml"))
+
+
+@functions_framework.http
+def zoho_webhook(request: flask.Request) -> flask.Response:
+    """Zoho workflow webhook: convert the lead named in the request."""
+    return webhook.handle(request, RUNTIME)
