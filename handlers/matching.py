@@ -107,11 +107,10 @@ def _compare(predicate: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool
     """Numbers compare as numbers, text (such as ISO dates) as text; anything else never holds."""
 
     def holds(actual: Any, expected: Any) -> bool:
-        expected_number = _number(expected) if not isinstance(expected, str) else None
-        if expected_number is not None:
-            actual_number = _number(actual)
-            return actual_number is not None and predicate(actual_number, expected_number)
-        if isinstance(expected, str) and isinstance(actual, str):
+        actual_number, expected_number = _number(actual), _number(expected)
+        if actual_number is not None and expected_number is not None:
+            return predicate(actual_number, expected_number)
+        if isinstance(actual, str) and isinstance(expected, str):
             return predicate(actual, expected)
         return False
 

@@ -155,6 +155,10 @@ class _StrictLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.S
         return super().construct_mapping(node, deep=deep)
 
 
+# Dates stay text, so the loader (not PyYAML) judges them and names the rule and key when one is wrong.
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_str)
+
+
 def load_rules(path: str | Path) -> RuleSet:
     """Read and validate a rules file; raise RulesError with file, rule and key on any problem."""
     source = str(path)
@@ -172,6 +176,8 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         raise RulesError(source, f"not valid YAML: {_yaml_problem(exc)}") from None
     except RecursionError:
         raise RulesError(source, "not valid YAML: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise RulesError(source, f"not valid YAML: {exc}") from None
     return _Validator(source).ruleset(document)
 
 
@@ -321,14 +327,12 @@ class _Validator:
                 raise self.error(key, "must be true or false")
             return Condition(field, operator, expected)
         if operator in COMPARISONS:
-            if isinstance(expected, bool) or not isinstance(expected, (int, float, str, dt.date)):
+            if isinstance(expected, bool) or not isinstance(expected, (int, float, str)):
                 raise self.error(key, f"must be a number or a date to compare with, not {expected!r}")
-            return Condition(field, operator, _comparable(expected))
+            return Condition(field, operator, expected)
         return Condition(field, operator, self.scalar(expected, key))
 
     def scalar(self, value: Any, key: str) -> Scalar:
-        if isinstance(value, dt.date):
-            return value.isoformat()
         if not isinstance(value, (str, int, float, bool)):
             raise self.error(key, f"must be a single value (text, number or true/false), not {value!r}")
         return value
@@ -359,17 +363,11 @@ class _Validator:
             return {k: self.template_value(v, f"{key}.{k}") for k, v in value.items()}
         if isinstance(value, list):
             return [self.template_value(v, f"{key}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, dt.date):
-            return value.isoformat()
         if value is None or isinstance(value, (int, float, bool)):
             return value
         raise self.error(key, f"unsupported value {value!r}")
 
     def closing_date(self, value: Any) -> ClosingDate:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
         if isinstance(value, str):
             if match := RELATIVE_DATE.fullmatch(value.strip()):
                 return RelativeDate(int(match[1]))
@@ -436,10 +434,6 @@ class _Validator:
         if value is None:
             return None
         return self.choice(value, "move_attachments_to", MODULES)
-
-
-def _comparable(value: int | float | str | dt.date) -> int | float | str:
-    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
