@@ -1,0 +1,123 @@
+locals {
+  # Repository root: the function source is built from it (see source.tf).
+  root = abspath("${path.module}/..")
+
+  labels = merge(var.labels, { app = "zoho-lead-converter" })
+
+  webhook_name   = "${var.name_prefix}-webhook"
+  reconcile_name = "${var.name_prefix}-reconcile"
+
+  # The rules file sits at the archive root under its base name; RULES_FILE names it.
+  rules_archive_name = basename(var.rules_file)
+
+  # Zoho concurrency budget. Every webhook request makes its Zoho calls one after another, so
+  # the webhook can have up to max_instances x concurrency calls in flight; the sweep adds
+  # RECONCILE_CONCURRENCY of its own. Size the webhook so the sum stays within Zoho's limit
+  # (at least one instance: beyond the limit Zoho answers 429 and the code backs off).
+  reconcile_zoho_share          = var.enable_reconcile ? var.reconcile_concurrency : 0
+  webhook_max_instances_derived = max(1, floor((var.zoho_concurrency_limit - local.reconcile_zoho_share) / var.webhook_concurrency))
+  webhook_max_instances         = coalesce(var.webhook_max_instances, local.webhook_max_instances_derived)
+
+  # The sweep stops itself a minute before the platform timeout, and Scheduler waits a minute
+  # longer than the platform before it counts the attempt as failed.
+  reconcile_max_seconds       = var.reconcile_timeout_seconds - 60
+  reconcile_attempt_deadline  = "${var.reconcile_timeout_seconds + 60}s"
+  iam_propagation_wait        = "60s"
+  log_metric_propagation_wait = "120s"
+
+  # Secrets whose VALUES the operator adds with gcloud (outputs.secret_value_commands).
+  # Terraform creates the secrets, never versions, so no value reaches the state or the repo.
+  value_secrets = {
+    zoho_client_id     = "Zoho OAuth client ID of the self-client"
+    zoho_client_secret = "Zoho OAuth client secret of the self-client"
+    zoho_refresh_token = "Zoho OAuth refresh token (offline access) for the CRM org"
+    webhook_secret     = "Shared secret Zoho sends in the X-Webhook-Secret header"
+  }
+
+  # Least privilege: each function's service account can read exactly these value secrets.
+  webhook_secret_keys   = ["zoho_client_id", "zoho_client_secret", "zoho_refresh_token", "webhook_secret"]
+  reconcile_secret_keys = ["zoho_client_id", "zoho_client_secret", "zoho_refresh_token"]
+
+  # -------------------------------------------------------------------------------------------
+  # Environment of the functions. Secrets are passed as Secret Manager resource NAMES; the code
+  # reads them through the Secret Manager API, so a rotated value is picked up without redeploy.
+  # -------------------------------------------------------------------------------------------
+  env_common = {
+    ZOHO_CLIENT_ID_SECRET     = "${google_secret_manager_secret.value["zoho_client_id"].id}/versions/latest"
+    ZOHO_CLIENT_SECRET_SECRET = "${google_secret_manager_secret.value["zoho_client_secret"].id}/versions/latest"
+    ZOHO_REFRESH_TOKEN_SECRET = "${google_secret_manager_secret.value["zoho_refresh_token"].id}/versions/latest"
+    ZOHO_DC                   = var.zoho_dc
+    ZOHO_API_VERSION          = var.zoho_api_version
+    RULES_FILE                = local.rules_archive_name
+    GOOGLE_CLOUD_PROJECT      = var.project_id
+    FAILURE_NOTE              = tostring(var.failure_note)
+  }
+
+  env_webhook = {
+    WEBHOOK_SECRET_SECRET = "${google_secret_manager_secret.value["webhook_secret"].id}/versions/latest"
+    THREADS               = tostring(var.webhook_concurrency)
+  }
+
+  env_reconcile = {
+    THREADS                 = "1"
+    RECONCILE_GRACE_MINUTES = tostring(var.reconcile_grace_minutes)
+    RECONCILE_MAX_SECONDS   = tostring(local.reconcile_max_seconds)
+    RECONCILE_CONCURRENCY   = tostring(var.reconcile_concurrency)
+  }
+
+  # The secret itself, not a version: the code reads versions/latest, adds a version per new
+  # token and disables the previous ones. Merged only when shared_token_cache is on.
+  env_token_cache = {
+    ZOHO_ACCESS_TOKEN_SECRET = one(google_secret_manager_secret.token_cache[*].id)
+  }
+
+  # Every environment variable the application code (main.py, handlers/) reads. The list is
+  # checked against the code by tests/test_terraform.py: a name read by the code but missing
+  # here, or listed here but no longer read, fails the test.
+  app_env_vars = [
+    "ZOHO_CLIENT_ID_SECRET",
+    "ZOHO_CLIENT_SECRET_SECRET",
+    "ZOHO_REFRESH_TOKEN_SECRET",
+    "WEBHOOK_SECRET_SECRET",
+    "ZOHO_ACCESS_TOKEN_SECRET",
+    "ZOHO_DC",
+    "ZOHO_API_VERSION",
+    "RULES_FILE",
+    "GOOGLE_CLOUD_PROJECT",
+    "FAILURE_NOTE",
+    "RECONCILE_GRACE_MINUTES",
+    "RECONCILE_MAX_SECONDS",
+    "RECONCILE_CONCURRENCY",
+    "ZOHO_ACCOUNTS_URL",
+    "ZOHO_API_DOMAIN",
+    "DRY_RUN",
+    "ZOHO_RETRY_SECONDS",
+    "ZOHO_READ_TIMEOUT_SECONDS",
+    "ZOHO_TOKEN_COOLDOWN_SECONDS",
+    "SECRET_CACHE_SECONDS",
+  ]
+
+  # Read by the code but deliberately NOT set: the code's defaults are the intended values
+  # (ZOHO_ACCOUNTS_URL / ZOHO_API_DOMAIN follow ZOHO_DC and the token response). Set one by
+  # adding it to env_common only when you need to deviate.
+  app_env_vars_defaulted = [
+    "ZOHO_ACCOUNTS_URL",
+    "ZOHO_API_DOMAIN",
+    "DRY_RUN",
+    "ZOHO_RETRY_SECONDS",
+    "ZOHO_READ_TIMEOUT_SECONDS",
+    "ZOHO_TOKEN_COOLDOWN_SECONDS",
+    "SECRET_CACHE_SECONDS",
+  ]
+
+  # Set by Terraform for the platform, not read by the application code: functions-framework
+  # sizes its gunicorn thread pool from THREADS.
+  platform_env_vars = ["THREADS"]
+
+  monitored_services = concat([local.webhook_name], var.enable_reconcile ? [local.reconcile_name] : [])
+
+  notification_channels = [
+    for c in var.notification_channels :
+    startswith(c, "projects/") ? c : "projects/${var.project_id}/notificationChannels/${c}"
+  ]
+}

@@ -1,0 +1,144 @@
+# Outcome counter from the one structured JSON line each request writes, and alerts on
+# failures, on 5xx responses and on failed scheduler runs.
+
+resource "google_logging_metric" "outcomes" {
+  name        = "${var.name_prefix}-outcomes"
+  description = "Requests of the ${var.name_prefix} functions by outcome (converted, already_converted, skipped, dry_run, not_found, failed, error, rejected, misconfigured; reconciled = one sweep summary)"
+  filter      = <<-EOT
+    resource.type="cloud_run_revision"
+    resource.labels.service_name=(${join(" OR ", [for s in local.monitored_services : "\"${s}\""])})
+    jsonPayload.outcome:*
+  EOT
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "${var.name_prefix} outcomes"
+
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "jsonPayload.outcome of the log line"
+    }
+  }
+
+  label_extractors = {
+    outcome = "EXTRACT(jsonPayload.outcome)"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# A new log-based metric takes a while to become visible to Cloud Monitoring; creating the
+# policy at once fails with "Cannot find metric(s) that match type" (provider issue #11102).
+resource "time_sleep" "outcomes_metric_propagation" {
+  create_duration = local.log_metric_propagation_wait
+
+  depends_on = [google_logging_metric.outcomes]
+}
+
+resource "google_monitoring_alert_policy" "failures" {
+  display_name          = "${var.name_prefix}: lead conversions failing or 5xx"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Outcome failed, error or misconfigured"
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.outcomes.name}\" AND resource.type=\"cloud_run_revision\" AND metric.labels.outcome=one_of(\"failed\", \"error\", \"misconfigured\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.labels.outcome", "resource.labels.service_name"]
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  conditions {
+    display_name = "HTTP 5xx responses"
+    condition_threshold {
+      filter          = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.labels.service_name=one_of(${join(", ", [for s in local.monitored_services : "\"${s}\""])}) AND metric.labels.response_code_class=\"5xx\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.labels.service_name"]
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    subject   = "${var.name_prefix}: lead conversion failures"
+    content   = <<-EOT
+      A lead conversion failed (outcome failed/error/misconfigured) or a function answered 5xx.
+      Logs: resource.type="cloud_run_revision" AND resource.labels.service_name=("${join("\" OR \"", local.monitored_services)}") AND severity>=WARNING.
+      Each line carries lead_id, rule, code and attempts. `misconfigured` means a secret is
+      missing or unreadable, or the rules file is invalid: fix it and the next sweep retries.
+    EOT
+  }
+
+  depends_on = [time_sleep.outcomes_metric_propagation]
+}
+
+# The sweep's own requests can fail before the function runs (OIDC, IAM, ingress, timeouts):
+# Cloud Scheduler logs such attempts at ERROR. A log-match condition needs a rate limit and
+# must be alone in its policy.
+resource "google_monitoring_alert_policy" "reconcile_job" {
+  count = var.enable_reconcile ? 1 : 0
+
+  display_name          = "${var.name_prefix}: reconcile sweep not running"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Cloud Scheduler attempt failed"
+    condition_matched_log {
+      filter = "resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"${google_cloud_scheduler_job.reconcile[0].name}\" AND severity>=ERROR"
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+    notification_rate_limit {
+      period = "3600s"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    subject   = "${var.name_prefix}: reconcile sweep failed"
+    content   = <<-EOT
+      Cloud Scheduler could not run ${local.reconcile_name}. The job log shows the status:
+      PERMISSION_DENIED / 403 points at the invoker grant or at ingress (see the variable
+      reconcile_ingress), DEADLINE_EXCEEDED at a sweep longer than reconcile_timeout_seconds.
+      Run it by hand with: gcloud scheduler jobs run ${var.name_prefix}-reconcile --location ${var.region} --project ${var.project_id}
+    EOT
+  }
+
+  depends_on = [google_project_service.apis]
+}

@@ -1,0 +1,240 @@
+# ---------------------------------------------------------------------------------------------
+# Function source archive: built from the repository root, listing what is INCLUDED (so a new
+# top-level directory such as tests/, terraform/, bench/ or a virtual environment can never
+# slip in): main.py, requirements.txt, handlers/**/*.py and the rules file.
+# ---------------------------------------------------------------------------------------------
+
+locals {
+  source_handler_files = sort(tolist(fileset(local.root, "handlers/**/*.py")))
+  source_files = merge(
+    {
+      "main.py"          = "main.py"
+      "requirements.txt" = "requirements.txt"
+    },
+    { for f in local.source_handler_files : f => f },
+    { (local.rules_archive_name) = var.rules_file },
+  )
+}
+
+data "archive_file" "source" {
+  type        = "zip"
+  output_path = "${path.module}/.build/function-source.zip"
+
+  # `source` entries are zipped in sorted order without timestamps or file modes, so the same
+  # content gives the same archive hash (hence object name) on every machine.
+  dynamic "source" {
+    for_each = local.source_files
+    content {
+      filename = source.key
+      content  = file("${local.root}/${source.value}")
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.source_handler_files) > 0 && fileexists("${local.root}/handlers/__init__.py")
+      error_message = "handlers/ (a package with __init__.py) was not found next to terraform/: run Terraform from a full checkout of the repository."
+    }
+    precondition {
+      condition     = fileexists("${local.root}/${var.rules_file}")
+      error_message = "The rules file given by var.rules_file does not exist (paths are relative to the repository root)."
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Buckets. The source bucket logs its access to a log bucket; the two log buckets log to each
+# other (a bucket must not log to itself, and a third would only move the question). Cloud
+# Storage writes usage logs as the Google group cloud-storage-analytics@google.com, which gets
+# objectCreator on the log buckets only. Encryption is Google-managed: the buckets hold the
+# public application code and access logs, nothing secret (see the CKV_GCP_84 note below).
+# ---------------------------------------------------------------------------------------------
+
+locals {
+  source_bucket_name   = "${var.project_id}-${var.name_prefix}-src"
+  log_bucket_name      = "${var.project_id}-${var.name_prefix}-logs"
+  meta_log_bucket_name = "${var.project_id}-${var.name_prefix}-logs-meta"
+}
+
+resource "google_storage_bucket" "source" {
+  name                        = local.source_bucket_name
+  location                    = var.region
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+
+  versioning {
+    enabled = true
+  }
+
+  logging {
+    log_bucket        = google_storage_bucket.access_logs.name
+    log_object_prefix = "source/"
+  }
+
+  # Each code change uploads a new object (hash in the name) and Terraform deletes the old one,
+  # which versioning keeps as a noncurrent version: keep those 30 days for forensics/rollback.
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      num_newer_versions = 5
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 1
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_storage_bucket" "access_logs" {
+  name                        = local.log_bucket_name
+  location                    = var.region
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+
+  # Versioning protects the logs against overwrite and deletion by anyone but the lifecycle.
+  versioning {
+    enabled = true
+  }
+
+  logging {
+    log_bucket        = local.meta_log_bucket_name
+    log_object_prefix = "logs/"
+  }
+
+  lifecycle_rule {
+    condition {
+      age = var.access_log_retention_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 7
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_storage_bucket" "access_logs_meta" {
+  name                        = local.meta_log_bucket_name
+  location                    = var.region
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy_buckets
+
+  versioning {
+    enabled = true
+  }
+
+  # By name, not by reference: the two log buckets point at each other.
+  logging {
+    log_bucket        = local.log_bucket_name
+    log_object_prefix = "logs-meta/"
+  }
+
+  lifecycle_rule {
+    condition {
+      age = var.access_log_retention_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 7
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# Cloud Storage's usage-log writer. Create-only: it cannot read, overwrite or delete.
+resource "google_storage_bucket_iam_member" "access_logs_writer" {
+  for_each = {
+    logs      = google_storage_bucket.access_logs.name
+    logs_meta = google_storage_bucket.access_logs_meta.name
+  }
+
+  bucket = each.value
+  role   = "roles/storage.objectCreator"
+  member = "group:cloud-storage-analytics@google.com"
+}
+
+resource "google_storage_bucket_object" "source" {
+  # The hash in the name makes every change of code, requirements or rules a new object, which
+  # changes build_config.source and so redeploys both functions.
+  name         = "function-source-${data.archive_file.source.output_sha256}.zip"
+  bucket       = google_storage_bucket.source.name
+  source       = data.archive_file.source.output_path
+  content_type = "application/zip"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Artifact Registry repository for the built images. A dedicated repository (instead of the
+# auto-created gcf-artifacts) lets the build account write to this repository only, and its
+# cleanup policies stop images piling up with every deploy.
+# ---------------------------------------------------------------------------------------------
+
+resource "google_artifact_registry_repository" "functions" {
+  # checkov:skip=CKV_GCP_84:Google-managed encryption on purpose. The repository holds images built from this public repository's code, no secrets (those stay in Secret Manager). CMEK would add a Cloud KMS key ring that can never be deleted, key cost and a key-availability failure mode for every deploy, without protecting anything confidential.
+  location      = var.region
+  repository_id = "${var.name_prefix}-functions"
+  description   = "Images of the ${var.name_prefix} Cloud Run functions (built by Cloud Build)"
+  format        = "DOCKER"
+
+  cleanup_policy_dry_run = false
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 5
+    }
+  }
+
+  cleanup_policies {
+    id     = "delete-older-than-30d"
+    action = "DELETE"
+    condition {
+      tag_state  = "ANY"
+      older_than = "2592000s"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}

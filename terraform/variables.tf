@@ -1,0 +1,311 @@
+# ---------------------------------------------------------------------------------------------
+# Project and naming
+# ---------------------------------------------------------------------------------------------
+
+variable "project_id" {
+  type        = string
+  description = "ID (not number, not display name) of the existing Google Cloud project to deploy into."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a project ID: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter (e.g. \"acme-crm-prod\")."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "Region for the functions, buckets, Artifact Registry repository and Cloud Scheduler job, e.g. \"europe-west1\". Pick one close to your Zoho data centre."
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Google Cloud region such as \"europe-west1\" or \"us-central1\" (not a zone such as \"europe-west1-b\", not a multi-region such as \"EU\")."
+  }
+}
+
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every resource name: functions are \"<prefix>-webhook\" and \"<prefix>-reconcile\", service accounts \"<prefix>-webhook|reconcile|build|scheduler\", secrets \"<prefix>-zoho-client-id\" etc., buckets \"<project>-<prefix>-src|logs|logs-meta\". At most 20 characters so that every derived name stays within its limit (service account IDs: 30)."
+  default     = "zoho-lead"
+
+  validation {
+    condition     = can(regex("^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$", var.name_prefix))
+    error_message = "name_prefix must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen."
+  }
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Extra labels put on every resource that supports labels (provider default_labels). The label app=zoho-lead-converter is always added."
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k, v in var.labels :
+      can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))
+    ])
+    error_message = "Label keys must start with a lowercase letter; keys and values may contain only lowercase letters, digits, '_' and '-' (max 63 characters)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Application settings (environment variables of the functions)
+# ---------------------------------------------------------------------------------------------
+
+variable "zoho_dc" {
+  type        = string
+  description = "Zoho data centre of your CRM org (ZOHO_DC): us (zoho.com), eu, in, au, jp, ca (zohocloud.ca), sa or cn. It must be the DC where the self-client and refresh token were created; a token used against another DC is rejected as invalid."
+
+  validation {
+    condition     = contains(["us", "eu", "in", "au", "jp", "ca", "sa", "cn"], var.zoho_dc)
+    error_message = "zoho_dc must be one of: us, eu, in, au, jp, ca, sa, cn (lowercase)."
+  }
+}
+
+variable "zoho_api_version" {
+  type        = string
+  description = "Zoho CRM REST API version (ZOHO_API_VERSION). The code is written against v8."
+  default     = "v8"
+
+  validation {
+    condition     = can(regex("^v[0-9]+(\\.[0-9]+)?$", var.zoho_api_version))
+    error_message = "zoho_api_version must look like \"v8\" (or \"v2.1\")."
+  }
+}
+
+variable "rules_file" {
+  type        = string
+  description = "Path of the conversion rules file, relative to the repository root. It is packaged at the root of the function archive under its base name, and RULES_FILE is set to that base name. Changing the file's content (or this path) redeploys both functions."
+  default     = "rules.yaml"
+
+  validation {
+    condition = alltrue([
+      can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\\.ya?ml$", var.rules_file)),
+      !strcontains(var.rules_file, ".."),
+    ])
+    error_message = "rules_file must be a relative path to a .yaml/.yml file inside the repository (no leading '/', no '..')."
+  }
+}
+
+variable "failure_note" {
+  type        = bool
+  description = "FAILURE_NOTE: when true the code adds a note to a lead whose conversion failed permanently, so CRM users see why."
+  default     = true
+}
+
+variable "shared_token_cache" {
+  type        = bool
+  description = "Share the Zoho access token between instances through a Secret Manager secret (ZOHO_ACCESS_TOKEN_SECRET). Zoho allows only 10 access tokens per refresh token per 10 minutes, so without it a burst of cold starts can lock the integration out for 10-30 minutes. Keep it on unless you run a single instance."
+  default     = true
+}
+
+variable "runtime" {
+  type        = string
+  description = "Cloud Run functions Python runtime. python312 and python313 run on the google-22 stack, python314 on google-24."
+  default     = "python312"
+
+  validation {
+    condition     = contains(["python312", "python313", "python314"], var.runtime)
+    error_message = "runtime must be python312, python313 or python314 (the code needs Python 3.12 or newer)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Webhook function (public; called by the Zoho workflow rule)
+# ---------------------------------------------------------------------------------------------
+
+variable "webhook_memory" {
+  type        = string
+  description = "Memory of the webhook function. It always gets 1 vCPU (required for more than one concurrent request per instance), which allows 128Mi to 4Gi."
+  default     = "256M"
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.webhook_memory))
+    error_message = "webhook_memory must be a size such as \"256M\", \"512Mi\" or \"1Gi\"."
+  }
+}
+
+variable "webhook_timeout_seconds" {
+  type        = number
+  description = "Request timeout of the webhook function, in seconds."
+  default     = 60
+
+  validation {
+    condition     = var.webhook_timeout_seconds >= 10 && var.webhook_timeout_seconds <= 3600 && floor(var.webhook_timeout_seconds) == var.webhook_timeout_seconds
+    error_message = "webhook_timeout_seconds must be a whole number between 10 and 3600."
+  }
+}
+
+variable "webhook_concurrency" {
+  type        = number
+  description = "Concurrent requests per webhook instance (max_instance_request_concurrency). THREADS, the functions-framework gunicorn thread count, is set to the same value."
+  default     = 10
+
+  validation {
+    condition     = var.webhook_concurrency >= 1 && var.webhook_concurrency <= 80 && floor(var.webhook_concurrency) == var.webhook_concurrency
+    error_message = "webhook_concurrency must be a whole number between 1 and 80."
+  }
+}
+
+variable "zoho_concurrency_limit" {
+  type        = number
+  description = "How many Zoho API calls this integration may have in flight at once. Zoho limits concurrent calls per org and connected app; Convert Lead is a \"heavy\" API with a sub-concurrency of 10 (Standard edition; Free 5, Professional 15, Enterprise 20, Ultimate 25 for the overall limit). Beyond it Zoho answers 429 TOO_MANY_REQUESTS and the code retries with exponential backoff and jitter, which costs latency, not leads. Used to derive webhook_max_instances."
+  default     = 10
+
+  validation {
+    condition     = var.zoho_concurrency_limit >= 1 && var.zoho_concurrency_limit <= 100 && floor(var.zoho_concurrency_limit) == var.zoho_concurrency_limit
+    error_message = "zoho_concurrency_limit must be a whole number between 1 and 100."
+  }
+}
+
+variable "webhook_max_instances" {
+  type        = number
+  description = "Override for the webhook's max_instance_count. null (default) derives it as max(1, floor((zoho_concurrency_limit - reconcile_concurrency if the sweep is enabled) / webhook_concurrency)), so that instances x concurrency stays within Zoho's concurrency budget. Also bounds the cost of abuse of the public URL."
+  default     = null
+
+  validation {
+    condition     = var.webhook_max_instances == null ? true : (var.webhook_max_instances >= 1 && var.webhook_max_instances <= 100 && floor(var.webhook_max_instances) == var.webhook_max_instances)
+    error_message = "webhook_max_instances must be null or a whole number between 1 and 100."
+  }
+}
+
+variable "webhook_min_instances" {
+  type        = number
+  description = "Instances kept warm for the webhook (0 = scale to zero; 1 removes cold starts for a small monthly cost)."
+  default     = 0
+
+  validation {
+    condition     = var.webhook_min_instances >= 0 && var.webhook_min_instances <= 5 && floor(var.webhook_min_instances) == var.webhook_min_instances
+    error_message = "webhook_min_instances must be a whole number between 0 and 5."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Reconcile function (private; called by Cloud Scheduler)
+# ---------------------------------------------------------------------------------------------
+
+variable "enable_reconcile" {
+  type        = bool
+  description = "Deploy the scheduled reconciliation sweep (function `reconcile`, its service account and the Cloud Scheduler job). It converts leads whose webhook was lost: Zoho documents no webhook retries."
+  default     = true
+}
+
+variable "reconcile_schedule" {
+  type        = string
+  description = "Cron schedule (5 fields, unix-cron) of the reconcile sweep."
+  default     = "*/15 * * * *"
+
+  validation {
+    condition     = can(regex("^[0-9*/,-]+( [0-9*/,A-Za-z-]+){4}$", trimspace(var.reconcile_schedule)))
+    error_message = "reconcile_schedule must be a 5-field unix-cron expression separated by single spaces, e.g. \"*/15 * * * *\"."
+  }
+}
+
+variable "reconcile_time_zone" {
+  type        = string
+  description = "tz database time zone in which reconcile_schedule is interpreted."
+  default     = "Etc/UTC"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", var.reconcile_time_zone))
+    error_message = "reconcile_time_zone must be a tz database name such as \"Etc/UTC\" or \"Europe/Berlin\"."
+  }
+}
+
+variable "reconcile_timeout_seconds" {
+  type        = number
+  description = "Timeout of one reconcile sweep, in seconds. RECONCILE_MAX_SECONDS is set 60 s lower so the code stops and logs its summary before the platform kills the request; the Scheduler attempt deadline is set 60 s higher (Scheduler allows at most 1800 s)."
+  default     = 540
+
+  validation {
+    condition     = var.reconcile_timeout_seconds >= 120 && var.reconcile_timeout_seconds <= 1740 && floor(var.reconcile_timeout_seconds) == var.reconcile_timeout_seconds
+    error_message = "reconcile_timeout_seconds must be a whole number between 120 and 1740."
+  }
+}
+
+variable "reconcile_memory" {
+  type        = string
+  description = "Memory of the reconcile function."
+  default     = "512M"
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.reconcile_memory))
+    error_message = "reconcile_memory must be a size such as \"512M\" or \"1Gi\"."
+  }
+}
+
+variable "reconcile_grace_minutes" {
+  type        = number
+  description = "RECONCILE_GRACE_MINUTES: leads modified more recently than this are left to the webhook (avoids racing an in-flight webhook)."
+  default     = 10
+
+  validation {
+    condition     = var.reconcile_grace_minutes >= 0 && var.reconcile_grace_minutes <= 1440 && floor(var.reconcile_grace_minutes) == var.reconcile_grace_minutes
+    error_message = "reconcile_grace_minutes must be a whole number between 0 and 1440."
+  }
+}
+
+variable "reconcile_concurrency" {
+  type        = number
+  description = "RECONCILE_CONCURRENCY: parallel Zoho calls made by one sweep. Counted against zoho_concurrency_limit when deriving the webhook's instance limit."
+  default     = 4
+
+  validation {
+    condition     = var.reconcile_concurrency >= 1 && var.reconcile_concurrency <= 25 && floor(var.reconcile_concurrency) == var.reconcile_concurrency
+    error_message = "reconcile_concurrency must be a whole number between 1 and 25."
+  }
+}
+
+variable "reconcile_ingress" {
+  type        = string
+  description = "Ingress of the reconcile function. ALLOW_INTERNAL_ONLY (default) admits Cloud Scheduler jobs of the same project calling the default run.app URL, which is what this configuration does; the internet cannot reach it and IAM (run.invoker for the scheduler's account only) applies on top. Set ALLOW_ALL only if your organisation's setup makes Scheduler calls arrive as external (the job then fails with 403/404 in its logs); IAM still blocks everyone else."
+  default     = "ALLOW_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["ALLOW_INTERNAL_ONLY", "ALLOW_ALL"], var.reconcile_ingress)
+    error_message = "reconcile_ingress must be ALLOW_INTERNAL_ONLY or ALLOW_ALL."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Storage, secrets, monitoring
+# ---------------------------------------------------------------------------------------------
+
+variable "secret_replica_locations" {
+  type        = list(string)
+  description = "Regions in which Secret Manager stores the secret values. Empty (default) = automatic replication chosen by Google; set e.g. [\"europe-west1\", \"europe-west4\"] to keep the Zoho credentials in specific regions."
+  default     = []
+
+  validation {
+    condition     = alltrue([for l in var.secret_replica_locations : can(regex("^[a-z]+-[a-z]+[0-9]+$", l))])
+    error_message = "secret_replica_locations must be a list of regions such as \"europe-west1\"."
+  }
+}
+
+variable "access_log_retention_days" {
+  type        = number
+  description = "Days the Cloud Storage access logs of the source bucket (and of the log buckets) are kept."
+  default     = 90
+
+  validation {
+    condition     = var.access_log_retention_days >= 1 && var.access_log_retention_days <= 3650 && floor(var.access_log_retention_days) == var.access_log_retention_days
+    error_message = "access_log_retention_days must be a whole number between 1 and 3650."
+  }
+}
+
+variable "force_destroy_buckets" {
+  type        = bool
+  description = "Allow `terraform destroy` to delete the buckets together with their objects (source archives and access logs). Keep false in normal operation; set true, apply, then destroy when tearing down."
+  default     = false
+}
+
+variable "notification_channels" {
+  type        = list(string)
+  description = "Cloud Monitoring notification channels for the alert policies, as full names (projects/P/notificationChannels/123) or bare channel IDs (123). Empty: the policies still open incidents, visible in the console, but notify nobody."
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.notification_channels : can(regex("^(projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/)?[0-9]+$", c))])
+    error_message = "Each notification channel must be a channel ID (digits) or a name projects/<project>/notificationChannels/<id>."
+  }
+}
