@@ -67,7 +67,7 @@ class Condition:
         if self.operator == "equals":
             return f"{self.field} = {self.expected!r}"
         if self.operator == "matches":
-            return f"{self.field} matches {self.expected.pattern!r}"
+            return f"{self.field} matches '{self.expected.pattern}'"
         return f"{self.field} {self.operator} {self.expected!r}"
 
 

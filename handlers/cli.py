@@ -1,0 +1,166 @@
+"""Running the function by hand: `python -m handlers.cli check-rules | explain | convert`.
+
+It uses the same settings (environment variables), rules file and engine as the deployed function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from handlers.conversion import outcome_for_error
+from handlers.errors import ZohoError
+from handlers.matching import decide
+from handlers.payload import build_convert_request
+from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RulesError, load_rules
+from handlers.runtime import Runtime
+from handlers.secret_manager import SecretUnavailable
+from handlers.settings import MisconfiguredError
+from handlers.templates import Template
+from handlers.webhook import LEAD_ID
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.command(args))
+    except RulesError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (MisconfiguredError, ZohoError, SecretUnavailable) as error:
+        outcome = outcome_for_error(error, getattr(args, "lead_id", None))
+        print(f"{outcome.kind.value}: {outcome.reason}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m handlers.cli", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check-rules", help="validate a rules file and print it as understood")
+    check.add_argument("file", nargs="?", type=Path, help="rules file (default: RULES_FILE or rules.yaml)")
+    check.set_defaults(command=check_rules)
+
+    explain_ = commands.add_parser("explain", help="show which rule a lead matches, why, and the payload")
+    explain_.add_argument("lead_id", type=_lead_id)
+    explain_.set_defaults(command=explain)
+
+    convert_ = commands.add_parser("convert", help="convert a lead exactly as the webhook would")
+    convert_.add_argument("lead_id", type=_lead_id)
+    convert_.add_argument("--dry-run", action="store_true", help="build the payload but do not convert")
+    convert_.set_defaults(command=convert)
+    return parser
+
+
+def check_rules(args: argparse.Namespace) -> int:
+    rules = load_rules(args.file) if args.file else _runtime().rules
+    print(f"{rules.source}: {len(rules.rules)} rules, valid")
+    for number, rule in enumerate(rules.rules, start=1):
+        print(f"\n{number}. {rule.name}")
+        for line in describe_rule(rule):
+            print(f"   {line}")
+    return 0
+
+
+def explain(args: argparse.Namespace) -> int:
+    runtime = _runtime()
+    converter = runtime.converter()
+    lead = converter.zoho.get_lead(args.lead_id)
+    if lead is None:
+        print(f"Zoho has no lead {args.lead_id}")
+        return 1
+    print(f"Lead {args.lead_id}: {lead.get('Full_Name') or lead.get('Last_Name')} ({lead.get('Company')})")
+    if lead.get("Converted__s"):
+        print("It is already converted: a webhook would answer already_converted.")
+    decision = decide(runtime.rules, lead)
+    for evaluation in decision.evaluations:
+        verdict = "MATCHES" if evaluation.matches else "does not match"
+        print(f"\nrule {evaluation.rule.name!r} {verdict}")
+        for check in evaluation.checks:
+            print(f"   {'✓' if check.holds else '✗'} {check.describe()}")
+    if decision.rule is None:
+        print("\nNo rule matches: the webhook would answer skipped.")
+        return 0
+    if decision.rule.skip:
+        print(f"\nRule {decision.rule.name!r} says skip: the webhook would answer skipped.")
+        return 0
+    request = build_convert_request(
+        decision.rule, args.lead_id, lead, converter.clock(), converter.zoho.config.api_version
+    )
+    version = converter.zoho.config.api_version
+    print(f"\nConvert body (POST /crm/{version}/Leads/{args.lead_id}/actions/convert):")
+    print(json.dumps(request.body, indent=2))
+    if request.missing_fields:
+        print(f"Placeholders with no value on the lead (sent empty): {', '.join(request.missing_fields)}")
+    return 0
+
+
+def convert(args: argparse.Namespace) -> int:
+    runtime = _runtime()
+    outcome, calls = runtime.converter().convert(
+        args.lead_id, dry_run=args.dry_run or runtime.settings().dry_run
+    )
+    print(json.dumps({**outcome.response(), "zoho_requests": calls}, indent=2))
+    return 0 if outcome.status < 400 else 1
+
+
+def describe_rule(rule: Rule) -> list[str]:
+    lines = ["when " + " and ".join(condition.describe() for condition in rule.when)]
+    if rule.skip:
+        return [*lines, "skip: never converted"]
+    if rule.deal is None:
+        lines.append("deal: none (contact and account only)")
+    else:
+        fields = {name: _shown(value) for name, value in rule.deal.fields.items()}
+        fields["Closing_Date"] = _shown(rule.deal.closing_date)
+        lines.append("deal: " + ", ".join(f"{name}={value}" for name, value in fields.items()))
+    lines.append(f"owner: {_owner(rule)}")
+    if rule.carry_over_tags:
+        tags = (f"{module}: {_shown(names)}" for module, names in rule.carry_over_tags.items())
+        lines.append("tags carried over: " + "; ".join(tags))
+    if rule.move_attachments_to:
+        lines.append(f"attachments move to {rule.move_attachments_to}")
+    lines.append(
+        f"notify lead owner: {rule.notify_lead_owner}, notify new owner: {rule.notify_new_entity_owner},"
+        f" overwrite: {rule.overwrite}, time zone: {rule.timezone}, existing records: {rule.existing_records}"
+    )
+    return lines
+
+
+def _owner(rule: Rule) -> str:
+    owner = rule.assign_to
+    if isinstance(owner, LeadOwner):
+        return "the lead's owner"
+    if isinstance(owner, Distribute):
+        return "distributed by lead id over " + ", ".join(f"{user} (weight {w})" for user, w in owner.weights)
+    return f"user {owner.id}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Template):
+        return "".join(part if isinstance(part, str) else "{" + part.field + "}" for part in value.parts)
+    if isinstance(value, RelativeDate):
+        return f"+{value.days}d"
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)
+
+
+def _runtime() -> Runtime:
+    return Runtime.start(DEFAULT_RULES)
+
+
+def _lead_id(text: str) -> str:
+    if not LEAD_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError("a lead id is 1 to 25 ASCII digits")
+    return text
+
+
+if __name__ == "__main__":
+    sys.exit(main())

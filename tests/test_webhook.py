@@ -1,0 +1,458 @@
+"""The webhook, end to end: the function (Flask test client) converts leads in the emulator over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.conftest import CREDENTIALS, WEBHOOK_SECRET
+
+SAM = "4876876000000002002"
+RIYA = "4876876000000002003"
+CONVERT = r"/actions/convert$"
+
+
+def post(client, body=None, *, secret=WEBHOOK_SECRET, **kwargs):
+    headers = kwargs.pop("headers", {})
+    if secret is not None:
+        headers["X-Webhook-Secret"] = secret
+    return client.post("/", json=body, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def users(emulator):
+    return {
+        "sam": emulator.crm.add_user("Sam Seller", "sam@example.com", id=SAM),
+        "riya": emulator.crm.add_user("Riya Rep", "riya@example.com", id=RIYA),
+    }
+
+
+@pytest.fixture
+def partner_lead(emulator, users):
+    return emulator.crm.add_lead(
+        First_Name="Jane",
+        Last_Name="Doe",
+        Company="Globex",
+        Email="jane.doe@globex.com",
+        Lead_Status="Qualified",
+        Lead_Source="Partner",
+        Annual_Revenue=2500000,
+        Owner=users["sam"],
+        Tag=["VIP", "Hot"],
+    )
+
+
+@pytest.fixture
+def web_lead(emulator, users):
+    return emulator.crm.add_lead(
+        First_Name="Maria",
+        Last_Name="Garcia",
+        Company="Umbrella Corp",
+        Email="maria@umbrella.example",
+        Lead_Status="Qualified",
+        Lead_Source="Web",
+        Owner=users["riya"],
+        Tag=["Webinar"],
+    )
+
+
+def test_a_qualifying_lead_is_converted_by_the_first_matching_rule(client, emulator, partner_lead, log_lines):
+    response = post(client, {"lead_id": partner_lead})
+
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["outcome"] == "converted"
+    assert answer["rule"] == "partner-enterprise"
+    lead = emulator.crm.lead(partner_lead)
+    assert lead["Converted__s"] is True
+    assert answer["contact_id"] == lead["Converted_Contact"]["id"]
+    assert answer["account_id"] == lead["Converted_Account"]["id"]
+    assert answer["deal_id"] == lead["Converted_Deal"]["id"]
+    deal = emulator.crm.deals[answer["deal_id"]]
+    assert deal["Deal_Name"] == "Globex - Doe"
+    assert deal["Stage"] == "Qualification"
+    assert deal["Amount"] == 5000
+    (sent,) = emulator.requests("POST", CONVERT)
+    closing = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
+    item = sent.json["data"][0]
+    assert item["Deals"] == {
+        "Deal_Name": "Globex - Doe",
+        "Stage": "Qualification",
+        "Pipeline": "Standard (Standard)",
+        "Amount": 5000,
+        "Closing_Date": closing,
+    }
+    assert item["assign_to"]["id"] in (SAM, RIYA)
+    assert item["carry_over_tags"] == {"Contacts": ["VIP"], "Deals": ["VIP", "Hot"]}
+    assert item["move_attachments_to"] == {"api_name": "Deals"}
+    assert item["notify_lead_owner"] is True
+    (line,) = log_lines()
+    assert line["severity"] == "INFO"
+    assert line["outcome"] == "converted"
+    assert line["lead_id"] == partner_lead
+    assert line["rule"] == "partner-enterprise"
+    assert line["deal_id"] == answer["deal_id"]
+    assert line["attempts"] == 2
+    assert line["duration_ms"] > 0
+
+
+def test_the_lead_is_reread_from_zoho_so_fields_in_the_webhook_body_are_ignored(client, emulator, users):
+    lead = emulator.crm.add_lead(
+        Last_Name="Smith", Company="Initech", Lead_Status="Contacted", Owner=users["sam"]
+    )
+
+    response = post(client, {"lead_id": lead, "Lead_Status": "Qualified"})
+
+    assert response.get_json()["outcome"] == "skipped"
+    assert not emulator.requests("POST", CONVERT)
+
+
+def test_lead_owner_becomes_owner_of_the_new_records(client, emulator, web_lead):
+    answer = post(client, {"lead_id": web_lead}).get_json()
+
+    assert answer["rule"] == "qualified"
+    (sent,) = emulator.requests("POST", CONVERT)
+    assert sent.json["data"][0]["assign_to"] == {"id": RIYA}
+    assert emulator.crm.deals[answer["deal_id"]]["Owner"]["id"] == RIYA
+
+
+def test_a_converted_lead_answers_already_converted_with_the_same_ids(
+    client, emulator, partner_lead, log_lines
+):
+    first = post(client, {"lead_id": partner_lead}).get_json()
+    second = post(client, {"lead_id": partner_lead})
+
+    assert second.status_code == 200
+    answer = second.get_json()
+    assert answer["outcome"] == "already_converted"
+    assert (answer["contact_id"], answer["account_id"], answer["deal_id"]) == (
+        first["contact_id"],
+        first["account_id"],
+        first["deal_id"],
+    )
+    assert emulator.crm.conversions(partner_lead) == 1
+    assert len(emulator.requests("POST", CONVERT)) == 1
+    assert [line["severity"] for line in log_lines()] == ["INFO", "INFO"]
+
+
+def test_no_matching_rule_skips_and_says_why(client, emulator, users):
+    lead = emulator.crm.add_lead(
+        Last_Name="Smith", Company="Initech", Lead_Status="Contacted", Owner=users["sam"]
+    )
+
+    response = post(client, {"lead_id": lead})
+
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["outcome"] == "skipped"
+    assert answer["rule"] is None
+    assert "qualified: Lead_Status = 'Qualified' fails (lead has 'Contacted')" in answer["reason"]
+    assert not emulator.requests("POST", CONVERT)
+
+
+def test_a_skip_rule_skips(client, emulator, users):
+    lead = emulator.crm.add_lead(
+        Last_Name="Test", Company="QA", Email="qa@test.invalid", Lead_Status="Qualified"
+    )
+
+    answer = post(client, {"lead_id": lead}).get_json()
+
+    assert answer["outcome"] == "skipped"
+    assert answer["rule"] == "never-convert-tests"
+    assert "says skip" in answer["reason"]
+    assert not emulator.requests("POST", CONVERT)
+
+
+@pytest.mark.parametrize(
+    "how", ["json", "json_string", "form", "query", "setting"], ids=lambda how: f"dry_run-by-{how}"
+)
+def test_dry_run_returns_the_payload_and_never_calls_convert(how, serve, monkeypatch, emulator, web_lead):
+    if how == "setting":
+        monkeypatch.setenv("DRY_RUN", "true")
+    client = serve()
+    headers = {"X-Webhook-Secret": WEBHOOK_SECRET}
+    if how == "json":
+        response = client.post("/", json={"lead_id": web_lead, "dry_run": True}, headers=headers)
+    elif how == "json_string":
+        response = client.post("/", json={"lead_id": web_lead, "dry_run": "true"}, headers=headers)
+    elif how == "form":
+        response = client.post("/", data={"lead_id": web_lead, "dry_run": "true"}, headers=headers)
+    elif how == "query":
+        response = client.post(f"/?lead_id={web_lead}&dry_run=true", headers=headers)
+    else:
+        response = client.post("/", json={"lead_id": web_lead}, headers=headers)
+
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["outcome"] == "dry_run"
+    assert answer["payload"]["data"][0]["Deals"]["Deal_Name"] == "Umbrella Corp"
+    assert not emulator.requests("POST", CONVERT)
+    assert emulator.crm.lead(web_lead)["Converted__s"] is False
+
+
+def test_an_unknown_lead_is_not_found(client, emulator, log_lines):
+    response = post(client, {"lead_id": "4876876000009999999"})
+
+    assert response.status_code == 404
+    assert response.get_json()["outcome"] == "not_found"
+    assert log_lines()[-1]["severity"] == "WARNING"
+
+
+def test_zoho_refusing_the_conversion_is_failed_with_its_code(
+    serve, monkeypatch, tmp_path, emulator, web_lead
+):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - name: wrong-stage\n    when: {Lead_Status: Qualified}\n"
+        "    deal: {Deal_Name: x, Stage: Nonexistent Stage, Pipeline: Standard (Standard),"
+        " Closing_Date: +1d}\n"
+    )
+    monkeypatch.setenv("RULES_FILE", str(rules))
+    monkeypatch.setenv("FAILURE_NOTE", "false")
+
+    response = post(serve(), {"lead_id": web_lead})
+
+    assert response.status_code == 502
+    answer = response.get_json()
+    assert answer["outcome"] == "failed"
+    assert answer["rule"] == "wrong-stage"
+    assert answer["reason"].startswith("MAPPING_MISMATCH: ")
+    assert emulator.crm.lead(web_lead)["Converted__s"] is False
+
+
+def test_a_missing_mandatory_deal_field_is_failed(serve, monkeypatch, tmp_path, emulator, web_lead):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - name: no-pipeline\n    when: {Lead_Status: Qualified}\n"
+        "    deal: {Deal_Name: x, Stage: Qualification, Closing_Date: +1d}\n"
+    )
+    monkeypatch.setenv("RULES_FILE", str(rules))
+    monkeypatch.setenv("FAILURE_NOTE", "false")
+
+    answer = post(serve(), {"lead_id": web_lead}).get_json()
+
+    assert answer["outcome"] == "failed"
+    assert answer["code"] == "MANDATORY_NOT_FOUND"
+
+
+def test_zoho_failing_past_the_retry_deadline_is_an_error(client, emulator, web_lead, log_lines):
+    emulator.faults.fail_next(1000, status=500, code="INTERNAL_ERROR", path=CONVERT)
+
+    response = post(client, {"lead_id": web_lead})
+
+    assert response.status_code == 503
+    answer = response.get_json()
+    assert answer["outcome"] == "error"
+    assert "HTTP 500 INTERNAL_ERROR" in answer["reason"]
+    assert len(emulator.requests("POST", CONVERT)) > 1
+    assert log_lines()[-1]["severity"] == "ERROR"
+
+
+def test_a_scheduled_conversion_is_reported_as_converted(client, emulator, web_lead):
+    emulator.faults.schedule_next_convert(1)
+
+    response = post(client, {"lead_id": web_lead})
+
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["outcome"] == "converted"
+    assert answer["reason"] == "scheduled"
+    assert answer["job_id"]
+
+
+class TestAuthentication:
+    def test_missing_secret_is_refused_without_calling_zoho(self, client, emulator, web_lead):
+        response = post(client, {"lead_id": web_lead}, secret=None)
+
+        assert response.status_code == 401
+        assert response.get_json()["error"] == "unauthorized"
+        assert emulator.journal == []
+
+    @pytest.mark.parametrize("wrong", ["nope", WEBHOOK_SECRET + "x", WEBHOOK_SECRET[:-1], "sécret-ü"])
+    def test_wrong_secret_is_refused_without_calling_zoho(self, client, emulator, web_lead, wrong):
+        response = client.post(
+            "/", json={"lead_id": web_lead}, headers={"X-Webhook-Secret": wrong.encode().decode("latin-1")}
+        )
+
+        assert response.status_code == 401
+        assert emulator.journal == []
+
+    def test_any_of_several_comma_separated_secrets_is_accepted(self, serve, monkeypatch, web_lead):
+        monkeypatch.setenv("WEBHOOK_SECRET", "old-secret-123, new-secret-456")
+        client = serve()
+
+        assert post(client, {"lead_id": web_lead}, secret="old-secret-123").status_code == 200
+        assert post(client, {"lead_id": web_lead}, secret="new-secret-456").status_code == 200
+        assert post(client, {"lead_id": web_lead}, secret="old-secret-123, new-secret-456").status_code == 401
+
+
+class TestInput:
+    def test_only_post_is_allowed(self, client, emulator):
+        response = client.get("/?lead_id=1", headers={"X-Webhook-Secret": WEBHOOK_SECRET})
+
+        assert response.status_code == 405
+        assert response.headers["Allow"] == "POST"
+        assert response.get_json()["error"] == "method_not_allowed"
+        assert emulator.journal == []
+
+    def test_a_body_over_64_kib_is_refused(self, client, emulator):
+        response = post(
+            client, data=b"lead_id=1&pad=" + b"x" * 70000, content_type="application/x-www-form-urlencoded"
+        )
+
+        assert response.status_code == 413
+        assert response.get_json()["error"] == "payload_too_large"
+        assert emulator.journal == []
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {},
+            {"lead_id": "../x"},
+            {"lead_id": "12 34"},
+            {"lead_id": ["123"]},
+            {"lead_id": "1" * 26},
+            {"lead_id": ""},
+            {"lead_id": "١٢٣"},
+            {"lead_id": True},
+            {"lead_id": -5},
+            {"lead_id": 1.5},
+            {"lead_id": "123\n"},
+            {"lead_id": "123", "id": "456"},
+            ["123"],
+        ],
+        ids=repr,
+    )
+    def test_anything_but_1_to_25_ascii_digits_is_a_400_without_calling_zoho(self, client, emulator, body):
+        response = post(client, body)
+
+        assert response.status_code == 400
+        assert response.get_json()["error"] == "bad_request"
+        assert response.get_json()["reason"]
+        assert emulator.journal == []
+
+    def test_ten_megabytes_of_digits_is_refused(self, client, emulator):
+        response = post(
+            client, data=b'{"lead_id": "' + b"1" * 10_000_000 + b'"}', content_type="application/json"
+        )
+
+        assert response.status_code == 413
+        assert emulator.journal == []
+
+    def test_invalid_json_and_repeated_keys_are_named(self, client, emulator):
+        broken = post(client, data=b'{"lead_id": ', content_type="application/json")
+        repeated = post(client, data=b'{"lead_id": "1", "lead_id": "2"}', content_type="application/json")
+
+        assert broken.get_json()["reason"] == "the body is not valid JSON"
+        assert repeated.get_json()["reason"] == "the JSON body repeats the key 'lead_id'"
+        assert emulator.journal == []
+
+    @pytest.mark.parametrize(
+        "send",
+        [
+            lambda client, lead: post(client, {"lead_id": lead}),
+            lambda client, lead: post(client, {"id": lead}),
+            lambda client, lead: post(client, {"lead_id": int(lead)}),
+            lambda client, lead: post(client, data={"lead_id": lead}),
+            lambda client, lead: post(client, data={"id": lead}),
+            lambda client, lead: post(client, query_string={"lead_id": lead}),
+            lambda client, lead: post(client, query_string={"id": lead}),
+            lambda client, lead: post(client, data=f'{{"lead_id": "{lead}"}}', content_type="text/plain"),
+        ],
+        ids=["json", "json-id", "json-number", "form", "form-id", "query", "query-id", "untyped-json"],
+    )
+    def test_the_lead_id_is_read_from_json_form_or_query(self, client, emulator, web_lead, send):
+        response = send(client, web_lead)
+
+        assert response.get_json()["outcome"] == "converted"
+        assert response.get_json()["lead_id"] == web_lead
+
+    def test_the_body_wins_over_the_query_string(self, client, web_lead):
+        response = post(client, {"lead_id": web_lead}, query_string={"lead_id": "42"})
+
+        assert response.get_json()["lead_id"] == web_lead
+
+
+def test_missing_settings_answer_misconfigured_naming_them(serve, monkeypatch, emulator, web_lead, log_lines):
+    monkeypatch.delenv("ZOHO_REFRESH_TOKEN")
+    monkeypatch.delenv("ZOHO_CLIENT_SECRET")
+
+    response = post(serve(), {"lead_id": web_lead})
+
+    assert response.status_code == 500
+    answer = response.get_json()
+    assert answer["error"] == "misconfigured"
+    assert "ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN" in answer["reason"]
+    (line,) = log_lines()
+    assert line["severity"] == "ERROR"
+    assert line["outcome"] == "misconfigured"
+    assert emulator.journal == []
+
+
+def test_a_missing_webhook_secret_is_misconfigured_not_open(serve, monkeypatch, emulator, web_lead):
+    monkeypatch.delenv("WEBHOOK_SECRET")
+
+    response = post(serve(), {"lead_id": web_lead})
+
+    assert response.status_code == 500
+    assert "WEBHOOK_SECRET" in response.get_json()["reason"]
+    assert emulator.journal == []
+
+
+def test_wrong_oauth_credentials_are_misconfigured(serve, monkeypatch, web_lead):
+    monkeypatch.setenv("ZOHO_REFRESH_TOKEN", "1000.not-the-right-one")
+
+    response = post(serve(), {"lead_id": web_lead})
+
+    assert response.status_code == 500
+    assert "Zoho refused the OAuth credentials" in response.get_json()["reason"]
+
+
+def test_twenty_webhooks_need_one_token(client, emulator, users):
+    leads = [
+        emulator.crm.add_lead(Last_Name=f"L{n}", Company=f"C{n}", Lead_Status="Qualified", Owner=users["sam"])
+        for n in range(20)
+    ]
+
+    outcomes = [post(client, {"lead_id": lead}).get_json()["outcome"] for lead in leads]
+
+    assert outcomes == ["converted"] * 20
+    assert emulator.token_requests == 1
+
+
+def test_the_legacy_v2_shapes_are_sent_and_understood(serve, monkeypatch, emulator, web_lead):
+    monkeypatch.setenv("ZOHO_API_VERSION", "v2")
+
+    answer = post(serve(), {"lead_id": web_lead}).get_json()
+
+    assert answer["outcome"] == "converted"
+    (sent,) = emulator.requests("POST", CONVERT)
+    assert sent.path == f"/crm/v2/Leads/{web_lead}/actions/convert"
+    assert sent.json["data"][0]["assign_to"] == RIYA
+    assert answer["deal_id"] == emulator.crm.lead(web_lead)["Converted_Deal"]["id"]
+
+
+def test_the_log_line_carries_the_trace_when_a_project_is_configured(serve, monkeypatch, web_lead, log_lines):
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "my-project")
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+    post(serve(), {"lead_id": web_lead}, headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+
+    (line,) = log_lines()
+    assert line["logging.googleapis.com/trace"] == f"projects/my-project/traces/{trace}"
+    assert line["logging.googleapis.com/spanId"] == "00f067aa0ba902b7"
+    assert line["logging.googleapis.com/trace_sampled"] is True
+
+
+def test_no_credential_appears_in_responses_or_log_lines(client, emulator, web_lead, log_lines):
+    bodies = [
+        post(client, {"lead_id": web_lead}).get_data(as_text=True),
+        post(client, {"lead_id": web_lead}, secret="wrong").get_data(as_text=True),
+        post(client, {"lead_id": "1"}).get_data(as_text=True),
+    ]
+    token = emulator.requests("GET", r"/Leads/")[0].headers["Authorization"].split()[-1]
+
+    written = "\n".join(bodies) + "\n".join(map(str, log_lines()))
+    for secret in (WEBHOOK_SECRET, CREDENTIALS.client_secret, CREDENTIALS.refresh_token, token):
+        assert secret not in written
