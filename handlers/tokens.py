@@ -17,6 +17,8 @@ from typing import Protocol
 from handlers.errors import TokenThrottled
 
 REFRESH_MARGIN_SECONDS = 300.0
+LEASE_SECONDS = 10.0  # how long another instance may take to refresh before this one does it itself
+POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class TokenStore(Protocol):
 
     def save(self, token: AccessToken) -> None: ...
 
+    def claim_refresh(self, seconds: float) -> bool:
+        """True when this instance may refresh now; False while another instance holds the claim."""
+        ...
+
 
 class TokenCache:
     def __init__(
@@ -44,11 +50,13 @@ class TokenCache:
         cooldown_seconds: float,
         store: TokenStore | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self._fetch = fetch
         self._cooldown = cooldown_seconds
         self._store = store
         self._clock = clock
+        self._sleep = sleep
         self._token: AccessToken | None = None
         self._rejected: str | None = None
         self._quiet_until = 0.0
@@ -63,8 +71,12 @@ class TokenCache:
             now = self._clock()
             if self._token is not None and self._token.usable(now):
                 return self._token
-            self._token = self._shared(now) or self._refresh(now)
-            return self._token
+            token = self._shared(now)
+            if token is None:
+                self._refuse_while_throttled(now)
+                token = self._shared_after_claim() or self._refresh()
+            self._token = token
+            return token
 
     def invalidate(self, value: str) -> None:
         """Zoho rejected this token: drop it, unless another thread already replaced it."""
@@ -81,16 +93,30 @@ class TokenCache:
             return None
         return token
 
-    def _refresh(self, now: float) -> AccessToken:
+    def _shared_after_claim(self) -> AccessToken | None:
+        """Claim the refresh for this instance, or wait for the instance that holds the claim."""
+        if self._store is None or self._store.claim_refresh(LEASE_SECONDS):
+            return None
+        give_up = self._clock() + LEASE_SECONDS
+        while self._clock() < give_up:
+            self._sleep(POLL_SECONDS)
+            token = self._shared(self._clock())
+            if token is not None:
+                return token
+        return None
+
+    def _refuse_while_throttled(self, now: float) -> None:
         if now < self._quiet_until:
             raise TokenThrottled(
                 "Zoho's token endpoint is throttling this refresh token (Access Denied);"
                 f" not asking again for {self._quiet_until - now:.0f} s"
             )
+
+    def _refresh(self) -> AccessToken:
         try:
             token = self._fetch()
         except TokenThrottled:
-            self._quiet_until = now + self._cooldown
+            self._quiet_until = self._clock() + self._cooldown
             raise
         self.refreshes += 1
         if self._store is not None:
