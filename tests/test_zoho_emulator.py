@@ -1,0 +1,947 @@
+"""The Zoho CRM emulator behaves as Zoho documents, observed over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.zoho_emulator import Credentials, ZohoEmulator
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN = "4876876000000002001"
+DEAL = {
+    "Deal_Name": "Acme - Doe",
+    "Stage": "Qualification",
+    "Pipeline": "Standard (Standard)",
+    "Closing_Date": "2026-12-31",
+}
+
+
+def token_form(credentials: Credentials, **overrides: str) -> dict[str, str]:
+    return {
+        "grant_type": "refresh_token",
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+        "refresh_token": credentials.refresh_token,
+        **overrides,
+    }
+
+
+class Zoho:
+    """A plain HTTP client of the emulator: one keep-alive session holding a valid token."""
+
+    def __init__(self, emulator: ZohoEmulator, version: str = "v8", token: str | None = None):
+        self.url = emulator.url
+        self.version = version
+        self.session = requests.Session()
+        if token is None:
+            answer = self.session.post(
+                f"{self.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5
+            )
+            token = answer.json()["access_token"]
+        self.token = token
+        self.session.headers["Authorization"] = f"Zoho-oauthtoken {token}"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.get(f"{self.url}/crm/{self.version}/{path}", timeout=5, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 5)
+        return self.session.post(f"{self.url}/crm/{self.version}/{path}", **kwargs)
+
+    def convert(self, lead_id: str, converter: dict[str, Any] | None = None) -> requests.Response:
+        return self.post(f"Leads/{lead_id}/actions/convert", json={"data": [converter or {}]})
+
+
+@pytest.fixture
+def zoho(emulator: ZohoEmulator) -> Iterator[Zoho]:
+    client = Zoho(emulator)
+    yield client
+    client.session.close()
+
+
+@pytest.fixture
+def demo() -> Iterator[ZohoEmulator]:
+    with ZohoEmulator(
+        credentials=Credentials("1000.DEMO", "demo-secret", "1000.demo-refresh"), seed="demo"
+    ) as emu:
+        yield emu
+
+
+def add_lead(emulator: ZohoEmulator, **fields: Any) -> str:
+    lead = {
+        "First_Name": "Jane",
+        "Last_Name": "Doe",
+        "Company": "Acme",
+        "Email": "jane@acme.example",
+        "Lead_Status": "Qualified",
+        "Tag": ["VIP", "Hot"],
+        **fields,
+    }
+    return emulator.crm.add_lead(**lead)
+
+
+def record_error(response: requests.Response) -> dict[str, Any]:
+    assert response.status_code == 400, response.text
+    return response.json()["data"][0]
+
+
+# --- OAuth token endpoint ----------------------------------------------------------------------
+
+
+def test_refresh_token_grant_issues_a_bearer_token_for_the_emulator_domain(emulator):
+    answer = requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["access_token"].startswith("1000.")
+    assert body == {
+        "access_token": body["access_token"],
+        "api_domain": emulator.url,
+        "token_type": "Bearer",
+        "expires_in": 3600,
+    }
+
+
+def test_token_parameters_may_come_in_the_query_string(emulator):
+    answer = requests.post(
+        f"{emulator.url}/oauth/v2/token", params=token_form(emulator.credentials), timeout=5
+    )
+
+    assert "access_token" in answer.json()
+
+
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ({"client_id": "1000.OTHER"}, "invalid_client"),
+        ({"client_secret": "wrong"}, "invalid_client"),
+        ({"refresh_token": "1000.revoked"}, "invalid_code"),
+    ],
+)
+def test_wrong_credentials_are_refused_with_http_200_as_zoho_does(emulator, override, error):
+    form = token_form(emulator.credentials, **override)
+
+    answer = requests.post(f"{emulator.url}/oauth/v2/token", data=form, timeout=5)
+
+    assert answer.status_code == 200
+    assert answer.json() == {"error": error}
+
+
+def test_the_eleventh_token_within_ten_minutes_is_access_denied(emulator):
+    form = token_form(emulator.credentials)
+    answers = [requests.post(f"{emulator.url}/oauth/v2/token", data=form, timeout=5) for _ in range(11)]
+
+    assert all("access_token" in answer.json() for answer in answers[:10])
+    assert answers[10].status_code == 200
+    assert answers[10].json() == {
+        "error_description": (
+            "You have made too many requests continuously. Please try again after some time."
+        ),
+        "error": "Access Denied",
+        "status": "failure",
+    }
+    assert emulator.token_requests == 11
+
+
+def test_token_throttle_fault_denies_tokens_until_switched_off(emulator):
+    form = token_form(emulator.credentials)
+    emulator.faults.token_throttle = True
+
+    denied = requests.post(f"{emulator.url}/oauth/v2/token", data=form, timeout=5)
+    emulator.faults.token_throttle = False
+    granted = requests.post(f"{emulator.url}/oauth/v2/token", data=form, timeout=5)
+
+    assert denied.json()["error"] == "Access Denied"
+    assert "access_token" in granted.json()
+
+
+def test_token_throttle_can_answer_with_http_400_as_some_clients_observed(emulator):
+    emulator.faults.token_throttle = True
+    emulator.faults.token_throttle_status = 400
+
+    answer = requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "Access Denied"
+
+
+def test_token_down_fault_answers_an_html_503(emulator):
+    emulator.faults.token_down = True
+
+    answer = requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
+
+    assert answer.status_code == 503
+    assert answer.headers["Content-Type"].startswith("text/html")
+
+
+# --- authentication of API calls ---------------------------------------------------------------
+
+
+def test_an_api_call_without_a_token_is_an_authentication_failure(emulator):
+    answer = requests.get(f"{emulator.url}/crm/v8/users", timeout=5)
+
+    assert answer.status_code == 401
+    assert answer.json() == {
+        "code": "AUTHENTICATION_FAILURE",
+        "details": {},
+        "message": "Authentication failed",
+        "status": "error",
+    }
+
+
+def test_an_unknown_token_is_invalid(emulator):
+    answer = requests.get(
+        f"{emulator.url}/crm/v8/users",
+        headers={"Authorization": "Zoho-oauthtoken 1000.made-up"},
+        timeout=5,
+    )
+
+    assert answer.status_code == 401
+    assert answer.json() == {
+        "code": "INVALID_TOKEN",
+        "details": {},
+        "message": "invalid oauth token",
+        "status": "error",
+    }
+
+
+def test_revoked_tokens_are_invalid_and_a_fresh_token_works_again(emulator, zoho):
+    emulator.faults.revoke_tokens()
+
+    refused = zoho.get("users")
+    fresh = Zoho(emulator)
+
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "INVALID_TOKEN"
+    assert fresh.get("users").status_code == 200
+
+
+# --- org setup: users, org, fields -------------------------------------------------------------
+
+
+def test_current_user_is_the_default_admin(emulator, zoho):
+    answer = zoho.get("users", params={"type": "CurrentUser"}).json()
+
+    assert [user["id"] for user in answer["users"]] == [emulator.crm.default_user_id]
+    assert answer["users"][0]["profile"]["name"] == "Administrator"
+    assert answer["info"]["count"] == 1
+
+
+def test_all_users_lists_added_users(emulator, zoho):
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+
+    users = zoho.get("users", params={"type": "AllUsers"}).json()["users"]
+
+    assert {user["id"]: user["email"] for user in users}[seller] == "sam@example.com"
+
+
+def test_org_has_the_ids_the_sdk_reads(zoho):
+    org = zoho.get("org").json()["org"][0]
+
+    assert org["zgid"]
+    assert org["id"]
+
+
+def test_deal_fields_offer_the_pipelines_and_their_stages_as_picklists(emulator, zoho):
+    fields = {field["api_name"]: field for field in zoho.get("settings/fields?module=Deals").json()["fields"]}
+
+    stages = [value["display_value"] for value in fields["Stage"]["pick_list_values"]]
+    pipelines = [value["actual_value"] for value in fields["Pipeline"]["pick_list_values"]]
+    assert set(stages) == {stage for all_stages in emulator.crm.pipelines.values() for stage in all_stages}
+    assert pipelines == list(emulator.crm.pipelines)
+    assert fields["Account_Name"]["lookup"]["module"]["api_name"] == "Accounts"
+    assert fields["Deal_Name"]["system_mandatory"] is True
+
+
+def test_fields_of_an_unknown_module_are_refused(zoho):
+    assert zoho.get("settings/fields?module=Gadgets").status_code == 400
+    assert zoho.get("settings/fields").json()["code"] == "REQUIRED_PARAM_MISSING"
+
+
+# --- reading a lead ----------------------------------------------------------------------------
+
+
+def test_a_lead_reads_back_in_zohos_shape(emulator, zoho):
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    lead_id = add_lead(emulator, Owner=seller, Annual_Revenue=2_000_000)
+
+    answer = zoho.get(f"Leads/{lead_id}")
+
+    assert answer.status_code == 200
+    lead = answer.json()["data"][0]
+    assert lead["id"] == lead_id
+    assert lead["Full_Name"] == "Jane Doe"
+    assert lead["Owner"] == {"name": "Sam Seller", "id": seller, "email": "sam@example.com"}
+    assert [tag["name"] for tag in lead["Tag"]] == ["VIP", "Hot"]
+    assert all(set(tag) == {"name", "id", "color_code"} for tag in lead["Tag"])
+    assert lead["Converted__s"] is False
+    assert lead["Converted_Contact"] is None
+    assert lead["Modified_Time"].endswith("+00:00")
+
+
+def test_a_lead_keeps_a_given_modified_time(emulator, zoho):
+    lead_id = add_lead(emulator, Modified_Time="2026-11-01T08:30:00+00:00")
+
+    lead = zoho.get(f"Leads/{lead_id}").json()["data"][0]
+
+    assert lead["Modified_Time"] == "2026-11-01T08:30:00+00:00"
+
+
+def test_fields_parameter_limits_the_answer(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    lead = zoho.get(f"Leads/{lead_id}", params={"fields": "Email,Lead_Status"}).json()["data"][0]
+
+    assert lead == {"id": lead_id, "Email": "jane@acme.example", "Lead_Status": "Qualified"}
+
+
+def test_a_non_numeric_lead_id_is_invalid_data(zoho):
+    answer = zoho.get("Leads/abc")
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "INVALID_DATA",
+        "details": {"resource_path_index": 1},
+        "message": "the given id seems to be invalid",
+        "status": "error",
+    }
+
+
+def test_an_unknown_lead_is_no_content(zoho):
+    answer = zoho.get("Leads/4876876000000999999")
+
+    assert answer.status_code == 204
+    assert answer.content == b""
+
+
+def test_converted_leads_are_hidden_unless_asked_for(emulator, zoho):
+    lead_id = add_lead(emulator)
+    zoho.convert(lead_id, {"Deals": DEAL})
+
+    default = zoho.get(f"Leads/{lead_id}")
+    converted = zoho.get(f"Leads/{lead_id}", params={"converted": "true"})
+    both = zoho.get(f"Leads/{lead_id}", params={"converted": "both"})
+
+    assert default.status_code == 204
+    lead = converted.json()["data"][0]
+    assert both.json()["data"][0] == lead
+    assert lead["Converted__s"] is True
+    assert lead["Converted_Date_Time"]
+    assert set(lead["Converted_Contact"]) == {"name", "id"}
+    assert lead["Converted_Account"]["name"] == "Acme"
+    assert lead["Converted_Deal"]["name"] == "Acme - Doe"
+
+
+def test_converted_true_does_not_return_an_unconverted_lead(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    assert zoho.get(f"Leads/{lead_id}", params={"converted": "true"}).status_code == 204
+    assert zoho.get(f"Leads/{lead_id}", params={"converted": "maybe"}).status_code == 400
+
+
+# --- converting a lead: success ----------------------------------------------------------------
+
+
+def test_convert_answers_the_v8_success_shape_and_creates_the_records(emulator, zoho):
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    lead_id = add_lead(emulator, Phone="+1 555 0100")
+
+    answer = zoho.convert(lead_id, {"Deals": {**DEAL, "Amount": 5000}, "assign_to": {"id": seller}})
+
+    assert answer.status_code == 200
+    result = answer.json()["data"][0]
+    assert result["code"] == "SUCCESS"
+    assert result["status"] == "success"
+    assert result["message"] == "The record has been converted successfully"
+    details = result["details"]
+    contact = emulator.crm.contacts[details["Contacts"]["id"]]
+    account = emulator.crm.accounts[details["Accounts"]["id"]]
+    deal = emulator.crm.deals[details["Deals"]["id"]]
+    assert details["Contacts"] == {"name": "Jane Doe", "id": contact["id"]}
+    assert details["Accounts"] == {"name": "Acme", "id": account["id"]}
+    assert details["Deals"] == {"name": "Acme - Doe", "id": deal["id"]}
+    assert (contact["Email"], contact["Phone"]) == ("jane@acme.example", "+1 555 0100")
+    assert contact["Account_Name"] == details["Accounts"]
+    assert deal["Amount"] == 5000
+    assert deal["Account_Name"] == details["Accounts"]
+    assert deal["Contact_Name"] == details["Contacts"]
+    assert {contact["Owner"]["id"], account["Owner"]["id"], deal["Owner"]["id"]} == {seller}
+    assert emulator.crm.conversions(lead_id) == 1
+    assert emulator.crm.lead(lead_id)["Converted__s"] is True
+
+
+def test_a_minimal_body_converts_to_contact_and_account_without_a_deal(emulator, zoho):
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    lead_id = add_lead(emulator, Owner=seller)
+
+    details = zoho.convert(lead_id).json()["data"][0]["details"]
+
+    assert details["Deals"] is None
+    assert emulator.crm.deals == {}
+    assert emulator.crm.contacts[details["Contacts"]["id"]]["Owner"]["id"] == seller
+
+
+def test_a_lead_without_company_converts_without_an_account(emulator, zoho):
+    lead_id = add_lead(emulator, Company=None)
+
+    details = zoho.convert(lead_id).json()["data"][0]["details"]
+
+    assert details["Accounts"] is None
+    assert emulator.crm.accounts == {}
+
+
+def test_convert_links_the_contact_with_the_same_email_and_the_account_named_like_the_company(emulator, zoho):
+    account_id = emulator.crm.add_account(Account_Name="ACME")
+    contact_id = emulator.crm.add_contact(Last_Name="Doe", Email="JANE@acme.example")
+    lead_id = add_lead(emulator)
+
+    details = zoho.convert(lead_id).json()["data"][0]["details"]
+
+    assert details["Contacts"]["id"] == contact_id
+    assert details["Accounts"]["id"] == account_id
+    assert len(emulator.crm.contacts) == 1
+    assert len(emulator.crm.accounts) == 1
+    assert emulator.crm.contacts[contact_id]["Account_Name"]["id"] == account_id
+
+
+def test_convert_links_the_contact_and_account_it_is_given(emulator, zoho):
+    account_id = emulator.crm.add_account(Account_Name="Other Corp")
+    contact_id = emulator.crm.add_contact(Last_Name="Other", Email="other@example.com")
+    lead_id = add_lead(emulator)
+
+    details = zoho.convert(lead_id, {"Contacts": {"id": contact_id}, "Accounts": {"id": account_id}}).json()[
+        "data"
+    ][0]["details"]
+
+    assert (details["Contacts"]["id"], details["Accounts"]["id"]) == (contact_id, account_id)
+
+
+def test_convert_carries_over_only_the_named_tags_to_the_named_modules(emulator, zoho):
+    lead_id = add_lead(emulator, Tag=["VIP", "Hot", "Webinar"])
+    tags = {"Contacts": ["VIP"], "Deals": ["VIP", "Hot"]}
+
+    details = zoho.convert(lead_id, {"Deals": DEAL, "carry_over_tags": tags}).json()["data"][0]["details"]
+
+    def tag_names(records: dict[str, dict[str, Any]], record_id: str) -> list[str]:
+        return [tag["name"] for tag in records[record_id]["Tag"]]
+
+    assert tag_names(emulator.crm.contacts, details["Contacts"]["id"]) == ["VIP"]
+    assert tag_names(emulator.crm.deals, details["Deals"]["id"]) == ["VIP", "Hot"]
+    assert tag_names(emulator.crm.accounts, details["Accounts"]["id"]) == []
+
+
+def test_twenty_simultaneous_converts_of_one_lead_convert_it_once(emulator, zoho):
+    lead_id = add_lead(emulator)
+    clients = [Zoho(emulator, token=zoho.token) for _ in range(20)]
+    start = threading.Barrier(20)
+
+    def convert(client: Zoho) -> requests.Response:
+        start.wait()
+        return client.convert(lead_id, {"Deals": DEAL})
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(convert, clients))
+
+    assert Counter(answer.status_code for answer in answers) == {200: 1, 400: 19}
+    refusals = {answer.json()["code"] for answer in answers if answer.status_code == 400}
+    assert refusals == {"ID_ALREADY_CONVERTED"}
+    assert emulator.crm.conversions(lead_id) == 1
+    assert len(emulator.crm.deals) == 1
+
+
+def test_a_scheduled_convert_answers_202_with_a_job_id_and_converts(emulator, zoho):
+    lead_id = add_lead(emulator)
+    emulator.faults.schedule_next_convert(1)
+
+    answer = zoho.convert(lead_id)
+
+    assert answer.status_code == 202
+    result = answer.json()["data"][0]
+    assert (result["code"], result["status"]) == ("SCHEDULED", "success")
+    assert result["details"]["job_id"].isdigit()
+    assert emulator.crm.conversions(lead_id) == 1
+
+
+# --- converting a lead: validation -------------------------------------------------------------
+
+
+def test_a_convert_without_body_is_invalid_data(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    answer = zoho.post(f"Leads/{lead_id}/actions/convert")
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "INVALID_DATA",
+        "details": {"expected_data_type": "jsonobject"},
+        "message": "body",
+        "status": "error",
+    }
+
+
+@pytest.mark.parametrize("lead_id", ["abc", "4876876000000999999"])
+def test_converting_a_malformed_or_unknown_lead_id_is_invalid_data(zoho, lead_id):
+    answer = zoho.convert(lead_id)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "INVALID_DATA"
+    assert answer.json()["details"] == {"resource_path_index": 1}
+
+
+def test_converting_twice_is_id_already_converted_at_top_level(emulator, zoho):
+    lead_id = add_lead(emulator)
+    zoho.convert(lead_id)
+
+    answer = zoho.convert(lead_id)
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "ID_ALREADY_CONVERTED",
+        "details": {"resource_path_index": 1},
+        "message": "id already converted",
+        "status": "error",
+    }
+
+
+@pytest.mark.parametrize("missing", ["Deal_Name", "Stage", "Closing_Date", "Pipeline"])
+def test_a_deal_missing_a_mandatory_key_is_mandatory_not_found(emulator, zoho, missing):
+    lead_id = add_lead(emulator)
+    deal = {key: value for key, value in DEAL.items() if key != missing}
+
+    error = record_error(zoho.convert(lead_id, {"Deals": deal}))
+
+    assert error == {
+        "code": "MANDATORY_NOT_FOUND",
+        "details": {"api_name": missing, "json_path": f"$.data[0].Deals.{missing}"},
+        "message": "required field not found",
+        "status": "error",
+    }
+
+
+def test_a_stage_outside_the_pipeline_is_a_mapping_mismatch(emulator, zoho):
+    lead_id = add_lead(emulator)
+    deal = {**DEAL, "Pipeline": "Partner Pipeline", "Stage": "Needs Analysis"}
+
+    error = record_error(zoho.convert(lead_id, {"Deals": deal}))
+
+    assert error == {
+        "code": "MAPPING_MISMATCH",
+        "details": {
+            "mapped_field": "Pipeline",
+            "api_name": "Stage",
+            "json_path": "$.data[0].Deals.Stage",
+        },
+        "message": "Pipeline doesn`t contain the Stage",
+        "status": "error",
+    }
+
+
+@pytest.mark.parametrize(
+    ("converter", "api_name", "json_path"),
+    [
+        ({"Deals": {**DEAL, "Pipeline": "Nope"}}, "Pipeline", "$.data[0].Deals.Pipeline"),
+        ({"Deals": {**DEAL, "Closing_Date": "31/12/2026"}}, "Closing_Date", "$.data[0].Deals.Closing_Date"),
+        ({"Deals": {**DEAL, "Amount": "lots"}}, "Amount", "$.data[0].Deals.Amount"),
+        ({"assign_to": ADMIN}, "assign_to", "$.data[0].assign_to"),
+        ({"assign_to": {"id": "sam"}}, "assign_to", "$.data[0].assign_to.id"),
+        ({"assign_to": {"id": "4876876000000002999"}}, "assign_to", "$.data[0].assign_to"),
+        ({"Contacts": {"id": "4876876000001999999"}}, "Contacts", "$.data[0].Contacts"),
+        ({"Accounts": {"id": "4876876000002999999"}}, "Accounts", "$.data[0].Accounts"),
+        ({"carry_over_tags": ["VIP"]}, "carry_over_tags", "$.data[0].carry_over_tags"),
+        ({"carry_over_tags": {"Contacts": "VIP"}}, "carry_over_tags", "$.data[0].carry_over_tags.Contacts"),
+        ({"carry_over_tags": {"Leads": ["VIP"]}}, "carry_over_tags", "$.data[0].carry_over_tags.Leads"),
+        (
+            {"carry_over_tags": {"Contacts": ["VIP", "Unknown"]}},
+            "carry_over_tags",
+            "$.data[0].carry_over_tags.Contacts[1]",
+        ),
+        (
+            {"move_attachments_to": {"api_name": "Leads"}},
+            "move_attachments_to",
+            "$.data[0].move_attachments_to",
+        ),
+        ({"move_attachments_to": "Deals"}, "move_attachments_to", "$.data[0].move_attachments_to"),
+        ({"overwrite": "yes"}, "overwrite", "$.data[0].overwrite"),
+        ({"related_modules": []}, "related_modules", "$.data[0].related_modules"),
+    ],
+)
+def test_invalid_values_are_invalid_data_naming_the_field(emulator, zoho, converter, api_name, json_path):
+    lead_id = add_lead(emulator)
+
+    error = record_error(zoho.convert(lead_id, converter))
+
+    assert error["code"] == "INVALID_DATA"
+    assert error["status"] == "error"
+    assert error["details"]["api_name"] == api_name
+    assert error["details"]["json_path"] == json_path
+
+
+def test_a_refused_convert_changes_nothing(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    zoho.convert(lead_id, {"Deals": DEAL, "carry_over_tags": {"Contacts": ["Unknown"]}})
+
+    assert emulator.crm.lead(lead_id)["Converted__s"] is False
+    assert emulator.crm.conversions(lead_id) == 0
+    assert (emulator.crm.contacts, emulator.crm.accounts, emulator.crm.deals) == ({}, {}, {})
+
+
+def test_a_new_contact_colliding_on_a_unique_field_is_duplicate_data(emulator, zoho):
+    emulator.crm.unique_fields["Contacts"] = ["Phone"]
+    existing = emulator.crm.add_contact(Last_Name="Roe", Email="roe@example.com", Phone="555-0100")
+    lead_id = add_lead(emulator, Phone="555-0100")
+
+    error = record_error(zoho.convert(lead_id))
+
+    assert error == {
+        "code": "DUPLICATE_DATA",
+        "details": {
+            "api_name": "Phone",
+            "json_path": "$.data[0].Contacts.Phone",
+            "duplicate_record": {
+                "id": existing,
+                "module": {"api_name": "Contacts", "id": "4876876000000002179"},
+            },
+        },
+        "message": "duplicate data",
+        "status": "error",
+    }
+    assert emulator.crm.conversions(lead_id) == 0
+
+
+def test_linking_the_duplicate_contact_converts(emulator, zoho):
+    emulator.crm.unique_fields["Contacts"] = ["Phone"]
+    existing = emulator.crm.add_contact(Last_Name="Roe", Phone="555-0100")
+    lead_id = add_lead(emulator, Phone="555-0100")
+
+    answer = zoho.convert(lead_id, {"Contacts": {"id": existing}})
+
+    assert answer.json()["data"][0]["details"]["Contacts"]["id"] == existing
+
+
+# --- API v2 / v2.1 shapes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["v2", "v2.1"])
+def test_legacy_versions_take_plain_ids_and_answer_plain_ids(emulator, version):
+    client = Zoho(emulator, version=version)
+    lead_id = add_lead(emulator)
+
+    answer = client.convert(lead_id, {"assign_to": ADMIN, "Deals": DEAL})
+
+    assert answer.status_code == 200
+    ids = answer.json()["data"][0]
+    assert set(ids) == {"Contacts", "Deals", "Accounts"}
+    assert ids["Contacts"] in emulator.crm.contacts
+    assert ids["Deals"] in emulator.crm.deals
+    assert ids["Accounts"] in emulator.crm.accounts
+
+
+def test_legacy_versions_answer_null_for_records_not_created(emulator):
+    lead_id = add_lead(emulator, Company="")
+
+    ids = Zoho(emulator, version="v2").convert(lead_id).json()["data"][0]
+
+    assert (ids["Deals"], ids["Accounts"]) == (None, None)
+
+
+def test_legacy_versions_refuse_the_v3_object_shape(emulator):
+    lead_id = add_lead(emulator)
+
+    answer = Zoho(emulator, version="v2").convert(lead_id, {"assign_to": {"id": ADMIN}})
+
+    assert record_error(answer)["details"]["api_name"] == "assign_to"
+
+
+# --- URLs and methods --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/crm/v9/users", "/crm/v8/Gadgets/1", "/somewhere"])
+def test_unknown_urls_are_invalid_url_pattern(emulator, zoho, path):
+    answer = zoho.session.get(f"{emulator.url}{path}", timeout=5)
+
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "INVALID_URL_PATTERN"
+
+
+def test_a_wrong_method_on_a_known_path_is_invalid_request_method(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    answer = zoho.session.delete(f"{emulator.url}/crm/v8/Leads/{lead_id}", timeout=5)
+
+    assert answer.status_code == 405
+    assert answer.json()["code"] == "INVALID_REQUEST_METHOD"
+
+
+# --- HTTP behaviour ----------------------------------------------------------------------------
+
+
+def test_every_answer_says_how_long_the_emulator_spent_on_it(emulator, zoho):
+    answers = [
+        zoho.get("users"),
+        zoho.get("Leads/4876876000000999999"),
+        requests.get(f"{emulator.url}/crm/v8/users", timeout=5),
+    ]
+
+    assert all(float(answer.headers["X-Emulator-Time-Ms"]) >= 0 for answer in answers)
+
+
+def test_keep_alive_calls_do_not_stall_on_delayed_acks(zoho):
+    zoho.get("users")
+    started = time.perf_counter()
+    for _ in range(25):
+        assert zoho.get("users").status_code == 200
+    elapsed = time.perf_counter() - started
+
+    # A response written in two packets without TCP_NODELAY stalls ~40 ms per call (1 s here).
+    assert elapsed < 0.5
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+
+def test_latency_delays_api_calls_but_not_token_calls(emulator, zoho):
+    emulator.faults.latency = 0.2
+
+    started = time.perf_counter()
+    api = zoho.get("users")
+    api_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
+    token_seconds = time.perf_counter() - started
+
+    assert api_seconds >= 0.2
+    assert float(api.headers["X-Emulator-Time-Ms"]) >= 200
+    assert token_seconds < 0.2
+
+
+def test_calls_beyond_the_concurrency_limit_are_refused_at_once(emulator, zoho):
+    emulator.faults.concurrency_limit = 2
+    emulator.faults.latency = 0.5
+    clients = [Zoho(emulator, token=zoho.token) for _ in range(5)]
+    start = threading.Barrier(5)
+
+    def call(client: Zoho) -> tuple[int, float, dict[str, Any]]:
+        start.wait()
+        began = time.perf_counter()
+        answer = client.get("users")
+        return answer.status_code, time.perf_counter() - began, answer.json()
+
+    with ThreadPoolExecutor(5) as pool:
+        results = list(pool.map(call, clients))
+
+    assert Counter(status for status, _, _ in results) == {200: 2, 429: 3}
+    refused = [(seconds, body) for status, seconds, body in results if status == 429]
+    assert all(seconds < 0.5 for seconds, _ in refused)
+    assert all(body["code"] == "TOO_MANY_REQUESTS" for _, body in refused)
+
+
+def test_fail_next_fails_only_the_matching_calls_then_recovers(emulator, zoho):
+    lead_id = add_lead(emulator)
+    emulator.faults.fail_next(2, status=503, code="INTERNAL_ERROR", path=r"/actions/convert$")
+
+    read = zoho.get(f"Leads/{lead_id}")
+    failed = [zoho.convert(lead_id) for _ in range(2)]
+    converted = zoho.convert(lead_id)
+
+    assert read.status_code == 200
+    assert [answer.status_code for answer in failed] == [503, 503]
+    assert failed[0].json()["code"] == "INTERNAL_ERROR"
+    assert converted.status_code == 200
+    assert emulator.crm.conversions(lead_id) == 1
+
+
+def test_fail_next_can_target_a_method(emulator, zoho):
+    emulator.faults.fail_next(1, status=500, method="POST")
+
+    assert zoho.get("users").status_code == 200
+    assert zoho.convert("4876876000000999999").status_code == 500
+
+
+def test_fail_fraction_fails_a_reproducible_share_until_cleared(emulator, zoho):
+    emulator.faults.fail_fraction(0.5, status=500, seed=7)
+
+    statuses = [zoho.get("users").status_code for _ in range(40)]
+    emulator.faults.clear()
+    after = [zoho.get("users").status_code for _ in range(5)]
+
+    assert 5 < statuses.count(500) < 35
+    assert set(statuses) == {200, 500}
+    assert after == [200] * 5
+
+
+def test_token_calls_are_not_api_calls_for_faults_without_a_path(emulator):
+    emulator.faults.fail_next(1, status=500)
+
+    answer = requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
+
+    assert "access_token" in answer.json()
+
+
+# --- journal -----------------------------------------------------------------------------------
+
+
+def test_the_journal_records_what_clients_sent_and_what_they_got(emulator, zoho):
+    lead_id = add_lead(emulator)
+    zoho.get(f"Leads/{lead_id}", params={"converted": "both"}, headers={"X-Trace": "abc"})
+    zoho.convert(lead_id, {"Deals": DEAL})
+
+    token, read, convert = emulator.journal
+
+    assert (token.method, token.path, token.status) == ("POST", "/oauth/v2/token", 200)
+    assert token.form["grant_type"] == ["refresh_token"]
+    assert (read.method, read.query, read.status) == ("GET", {"converted": ["both"]}, 200)
+    assert read.headers["x-trace"] == "abc"
+    assert read.headers["Authorization"] == f"Zoho-oauthtoken {zoho.token}"
+    assert convert.json == {"data": [{"Deals": DEAL}]}
+    assert convert.body.startswith(b"{")
+    assert convert.duration_ms >= 0
+    assert convert.started >= token.started
+
+
+def test_requests_filters_the_journal_by_method_and_path(emulator, zoho):
+    lead_id = add_lead(emulator)
+    zoho.get(f"Leads/{lead_id}")
+    zoho.convert(lead_id)
+
+    assert [entry.method for entry in emulator.requests(path=r"/Leads/")] == ["GET", "POST"]
+    assert [entry.path for entry in emulator.requests(method="POST", path="convert$")] == [
+        f"/crm/v8/Leads/{lead_id}/actions/convert"
+    ]
+    assert emulator.token_requests == 1
+
+
+def test_clearing_the_journal_forgets_earlier_calls(emulator, zoho):
+    zoho.get("users")
+
+    emulator.clear_journal()
+
+    assert emulator.journal == []
+    assert emulator.token_requests == 0
+
+
+# --- control endpoints -------------------------------------------------------------------------
+
+
+def test_control_endpoints_set_up_state_and_report_it(emulator, zoho):
+    control = f"{emulator.url}/__emulator"
+
+    created = requests.post(f"{control}/leads", json={"Last_Name": "Roe", "Company": "Initech"}, timeout=5)
+    lead_id = created.json()["id"]
+    raw = requests.get(f"{control}/leads/{lead_id}", timeout=5).json()
+    zoho.convert(lead_id)
+    state = requests.get(f"{control}/state", timeout=5).json()
+    journal = requests.get(f"{control}/journal", timeout=5).json()
+
+    assert created.status_code == 201
+    assert raw["Company"] == "Initech"
+    assert state == {
+        "leads": 1,
+        "converted_leads": 1,
+        "contacts": 1,
+        "accounts": 1,
+        "deals": 0,
+        "notes": 0,
+        "token_requests": 1,
+    }
+    assert [entry["path"] for entry in journal] == [
+        "/oauth/v2/token",
+        f"/crm/v8/Leads/{lead_id}/actions/convert",
+    ]
+
+
+def test_control_endpoint_sets_faults(emulator, zoho):
+    control = f"{emulator.url}/__emulator/faults"
+
+    requests.post(control, json={"fail_next": {"n": 1, "status": 502}, "latency": 0.01}, timeout=5)
+    failed = zoho.get("users")
+    requests.post(control, json={"revoke_tokens": True}, timeout=5)
+    revoked = zoho.get("users")
+    refused = requests.post(control, json={"no_such_fault": 1}, timeout=5)
+
+    assert failed.status_code == 502
+    assert revoked.json()["code"] == "INVALID_TOKEN"
+    assert emulator.faults.latency == 0.01
+    assert refused.status_code == 400
+
+
+def test_control_reset_returns_to_the_seeded_state(demo):
+    control = f"{demo.url}/__emulator"
+    requests.post(f"{control}/leads", json={"Last_Name": "Extra"}, timeout=5)
+    demo.faults.latency = 1.0
+
+    requests.post(f"{control}/reset", timeout=5)
+
+    assert requests.get(f"{control}/state", timeout=5).json()["leads"] == 5
+    assert demo.faults.latency == 0.0
+
+
+def test_unknown_control_endpoints_are_not_found(emulator):
+    assert requests.get(f"{emulator.url}/__emulator/nothing", timeout=5).status_code == 404
+
+
+# --- seed and command line ---------------------------------------------------------------------
+
+
+def test_demo_seed_has_the_documented_users_and_leads(demo):
+    client = Zoho(demo)
+
+    users = {user["id"]: user["full_name"] for user in client.get("users").json()["users"]}
+    jane = client.get("Leads/4876876000000100001").json()["data"][0]
+    li = client.get("Leads/4876876000000100005").json()["data"][0]
+
+    assert users == {
+        "4876876000000002001": "Ava Admin",
+        "4876876000000002002": "Sam Seller",
+        "4876876000000002003": "Riya Rep",
+    }
+    assert (jane["Full_Name"], jane["Company"], jane["Annual_Revenue"]) == ("Jane Doe", "Globex", 2500000)
+    assert [tag["name"] for tag in jane["Tag"]] == ["VIP", "Hot"]
+    assert jane["Owner"]["name"] == "Sam Seller"
+    assert (li["Lead_Source"], li["Owner"]["id"]) == ("Trade Show", "4876876000000002001")
+    assert demo.crm.add_lead(Last_Name="Next") == "4876876000000100006"
+
+
+def test_the_command_line_serves_the_demo_until_terminated():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.zoho_emulator", "--port", "0", "--seed", "demo"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    try:
+        line = process.stdout.readline()
+        url = line.split()[-1]
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": "1000.DEMOCLIENTID",
+            "client_secret": "demo-client-secret",
+            "refresh_token": "1000.demo-refresh-token",
+        }
+        token = requests.post(f"{url}/oauth/v2/token", data=form, timeout=5).json()["access_token"]
+        lead = requests.get(
+            f"{url}/crm/v8/Leads/4876876000000100001",
+            headers={"Authorization": f"Zoho-oauthtoken {token}"},
+            timeout=5,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=5)
+
+    assert url.startswith("http://127.0.0.1:")
+    assert lead.json()["data"][0]["Last_Name"] == "Doe"
+    assert returncode == 0

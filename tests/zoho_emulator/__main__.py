@@ -1,0 +1,46 @@
+"""Run the emulator on its own: `python -m tests.zoho_emulator --port 8700 --seed demo`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from .emulator import ZohoEmulator
+from .seed import SEEDS
+from .tokens import Credentials
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.zoho_emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--seed", choices=SEEDS, default=None)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per API call")
+    parser.add_argument("--concurrency-limit", type=int, default=None)
+    parser.add_argument("--client-id", default="1000.DEMOCLIENTID")
+    parser.add_argument("--client-secret", default="demo-client-secret")
+    parser.add_argument("--refresh-token", default="1000.demo-refresh-token")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+
+    emulator = ZohoEmulator(
+        credentials=Credentials(args.client_id, args.client_secret, args.refresh_token),
+        seed=args.seed,
+        latency=args.latency,
+        concurrency_limit=args.concurrency_limit,
+        verbose=args.verbose,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    url = emulator.start(args.host, args.port)
+    print(f"Zoho CRM emulator listening on {url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

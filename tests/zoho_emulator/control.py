@@ -1,0 +1,78 @@
+"""The /__emulator/ control endpoints: set up state and faults from another process (no auth)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .protocol import Request, Response
+
+if TYPE_CHECKING:
+    from .emulator import ZohoEmulator
+
+SETTINGS = ("latency", "concurrency_limit", "token_throttle", "token_down", "mass_convert_seconds")
+SCRIPTED = ("fail_next", "fail_fraction", "reset_next", "hang_next", "malformed_next")
+
+
+class ControlEndpoints:
+    def __init__(self, emulator: ZohoEmulator) -> None:
+        self._emulator = emulator
+
+    def __call__(self, request: Request) -> Response:
+        route = (request.method, request.path.removeprefix("/__emulator/").rstrip("/"))
+        try:
+            return self._dispatch(route, request)
+        except (TypeError, ValueError) as problem:
+            return Response.json(400, {"error": str(problem)})
+
+    def _dispatch(self, route: tuple[str, str], request: Request) -> Response:
+        emulator = self._emulator
+        match route:
+            case ("POST", "leads"):
+                fields = _json_object(request)
+                return Response.json(201, {"id": emulator.crm.add_lead(**fields)})
+            case ("GET", path) if lead := re.fullmatch(r"leads/(\d+)", path):
+                try:
+                    return Response.json(200, emulator.crm.lead(lead[1]))
+                except KeyError:
+                    return Response.json(404, {"error": "no such lead"})
+            case ("GET", "state"):
+                state = {**emulator.crm.counts(), "token_requests": emulator.token_requests}
+                return Response.json(200, state)
+            case ("GET", "journal"):
+                return Response.json(200, [entry.as_json() for entry in emulator.journal])
+            case ("POST", "faults"):
+                self._set_faults(_json_object(request))
+                return Response.json(200, {"ok": True})
+            case ("POST", "reset"):
+                emulator.reset()
+                return Response.json(200, {"ok": True})
+        return Response.json(404, {"error": f"no control endpoint {route[0]} {request.path}"})
+
+    def _set_faults(self, settings: dict[str, Any]) -> None:
+        faults = self._emulator.faults
+        unknown = set(settings) - {*SETTINGS, *SCRIPTED, "mass_convert_fail_ids", "revoke_tokens", "clear"}
+        if unknown:
+            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        if settings.get("clear"):
+            faults.clear()
+        for name in SETTINGS:
+            if name in settings:
+                setattr(faults, name, settings[name])
+        if "mass_convert_fail_ids" in settings:
+            faults.mass_convert_fail_ids = set(settings["mass_convert_fail_ids"])
+        for name in SCRIPTED:
+            if name in settings:
+                arguments = dict(settings[name])
+                if isinstance(arguments.get("body"), str):
+                    arguments["body"] = arguments["body"].encode()
+                getattr(faults, name)(**arguments)
+        if settings.get("revoke_tokens"):
+            faults.revoke_tokens()
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    body = request.json()
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body

@@ -1,0 +1,252 @@
+"""Shape validation of Convert Lead and Mass Convert bodies, as Zoho validates them.
+
+Everything that needs no CRM state is checked here; checks against records (does this user,
+contact or tag exist?) happen in `CrmStore.convert`, under the store's lock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .protocol import (
+    FieldError,
+    invalid_body,
+    invalid_field,
+    missing_field,
+    top_level_error,
+)
+
+TARGET_MODULES = ("Contacts", "Accounts", "Deals")
+DEAL_MANDATORY = ("Deal_Name", "Stage", "Closing_Date", "Pipeline")
+BOOLEAN_KEYS = ("overwrite", "notify_lead_owner", "notify_new_entity_owner")
+CONVERT_KEYS = frozenset(
+    {
+        *BOOLEAN_KEYS,
+        "Accounts",
+        "Contacts",
+        "assign_to",
+        "Deals",
+        "carry_over_tags",
+        "move_attachments_to",
+        "add_to_existing_record",
+    }
+)
+MASS_CONVERT_KEYS = frozenset(
+    {
+        "ids",
+        "Deals",
+        "assign_to",
+        "carry_over_tags",
+        "move_attachments_to",
+        "related_modules",
+        "portal_user_type",
+        "apply_assignment_threshold",
+    }
+)
+MASS_CONVERT_MAX_IDS = 50
+_DIGITS = re.compile(r"[0-9]{1,25}")
+
+
+@dataclass(frozen=True)
+class ConvertRequest:
+    """What a convert asks for, in one shape for v2, v3+ and Mass Convert."""
+
+    json_path: str = "$.data[0]"
+    assign_to: str | None = None
+    contact_id: str | None = None
+    account_id: str | None = None
+    deal: dict[str, Any] | None = None
+    # Single Convert names tags per module; Mass Convert carries every tag to the listed modules.
+    carry_over_tags: dict[str, list[str]] = field(default_factory=dict)
+    carry_all_tags_to: tuple[str, ...] = ()
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class MassConvertRequest:
+    ids: list[str]
+    conversion: ConvertRequest
+
+
+def is_record_id(value: object) -> bool:
+    return isinstance(value, str) and _DIGITS.fullmatch(value) is not None
+
+
+def parse_convert_body(body: Any, legacy: bool) -> ConvertRequest:
+    """Validate `{"data":[{...}]}`; `legacy` is v2/v2.1, where ids are plain strings.
+
+    Raises ApiError for envelope problems and FieldError for a bad key inside data[0].
+    """
+    if not isinstance(body, dict):
+        raise invalid_body()
+    data = body.get("data")
+    if not isinstance(data, list) or not data:
+        raise missing_field("$.data", "data").top_level()
+    if len(data) > 1:
+        raise top_level_error(400, "LIMIT_EXCEEDED", "limit exceeded", {"api_name": "data", "limit": 1})
+    converter = data[0]
+    path = "$.data[0]"
+    if not isinstance(converter, dict):
+        raise FieldError(
+            "INVALID_DATA", "invalid data", {"expected_data_type": "jsonobject", "json_path": path}
+        )
+    for key in converter:
+        if key not in CONVERT_KEYS:
+            raise invalid_field(f"{path}.{key}", key)
+    for key in BOOLEAN_KEYS:
+        if key in converter and not isinstance(converter[key], bool):
+            raise invalid_field(f"{path}.{key}", key, expected_data_type="boolean")
+    if "add_to_existing_record" in converter and converter["add_to_existing_record"] is not True:
+        raise invalid_field(f"{path}.add_to_existing_record", "add_to_existing_record")
+    deal = converter.get("Deals")
+    if deal is not None:
+        check_deal_shape(deal, f"{path}.Deals")
+    if "move_attachments_to" in converter:
+        _check_module_reference(
+            converter["move_attachments_to"], f"{path}.move_attachments_to", "move_attachments_to"
+        )
+    return ConvertRequest(
+        json_path=path,
+        assign_to=_reference(converter, "assign_to", path, legacy),
+        contact_id=_reference(converter, "Contacts", path, legacy),
+        account_id=_reference(converter, "Accounts", path, legacy),
+        deal=deal,
+        carry_over_tags=_tag_names(converter.get("carry_over_tags"), f"{path}.carry_over_tags"),
+        overwrite=converter.get("overwrite", False),
+    )
+
+
+def parse_mass_convert_body(body: Any) -> MassConvertRequest:
+    """Validate a Mass Convert body (no data[] envelope). Raises ApiError."""
+    if not isinstance(body, dict):
+        raise invalid_body()
+    try:
+        return _mass_convert_request(body)
+    except FieldError as problem:
+        raise problem.top_level() from None
+
+
+def _mass_convert_request(body: dict[str, Any]) -> MassConvertRequest:
+    for key in body:
+        if key not in MASS_CONVERT_KEYS:
+            raise invalid_field(f"$.{key}", key)
+    ids = body.get("ids")
+    if not ids:
+        raise missing_field("$.ids", "ids")
+    if not isinstance(ids, list):
+        raise invalid_field("$.ids", "ids", expected_data_type="jsonarray")
+    if len(ids) > MASS_CONVERT_MAX_IDS:
+        raise FieldError(
+            "LIMIT_EXCEEDED",
+            "limit exceeded",
+            {"api_name": "ids", "json_path": "$.ids", "limit": MASS_CONVERT_MAX_IDS},
+        )
+    lead_ids = [_id_value(value, f"$.ids[{index}]", "ids") for index, value in enumerate(ids)]
+    if "assign_to" not in body:
+        raise missing_field("$.assign_to", "assign_to")
+    deal = body.get("Deals")
+    if deal is not None:
+        check_deal_shape(deal, "$.Deals")
+    carry_to = []
+    tags = body.get("carry_over_tags", [])
+    if not isinstance(tags, list):
+        raise invalid_field("$.carry_over_tags", "carry_over_tags", expected_data_type="jsonarray")
+    for index, reference in enumerate(tags):
+        path = f"$.carry_over_tags[{index}]"
+        carry_to.append(_check_module_reference(reference, path, "carry_over_tags"))
+    if "move_attachments_to" in body:
+        _check_module_reference(body["move_attachments_to"], "$.move_attachments_to", "move_attachments_to")
+    conversion = ConvertRequest(
+        json_path="$",
+        assign_to=_reference(body, "assign_to", "$", legacy=False),
+        deal=deal,
+        carry_all_tags_to=tuple(dict.fromkeys(carry_to)),
+    )
+    return MassConvertRequest(ids=list(dict.fromkeys(lead_ids)), conversion=conversion)
+
+
+def check_deal_shape(deal: Any, path: str) -> None:
+    """Mandatory keys and value formats of a Deals object (pipeline checks need the store)."""
+    if not isinstance(deal, dict):
+        raise invalid_field(path, "Deals", expected_data_type="jsonobject")
+    for key in DEAL_MANDATORY:
+        if deal.get(key) in (None, ""):
+            raise missing_field(f"{path}.{key}", key)
+    for key in ("Deal_Name", "Stage", "Pipeline"):
+        if not isinstance(deal[key], str):
+            raise invalid_field(f"{path}.{key}", key, expected_data_type="string")
+    if not _is_iso_date(deal["Closing_Date"]):
+        raise invalid_field(f"{path}.Closing_Date", "Closing_Date", expected_data_type="date")
+    amount = deal.get("Amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
+        raise invalid_field(f"{path}.Amount", "Amount", expected_data_type="double")
+
+
+def check_pipeline(deal: dict[str, Any], path: str, pipelines: dict[str, list[str]]) -> None:
+    pipeline = deal["Pipeline"]
+    if pipeline not in pipelines:
+        raise invalid_field(f"{path}.Pipeline", "Pipeline")
+    if deal["Stage"] not in pipelines[pipeline]:
+        raise FieldError(
+            "MAPPING_MISMATCH",
+            "Pipeline doesn`t contain the Stage",
+            {"mapped_field": "Pipeline", "api_name": "Stage", "json_path": f"{path}.Stage"},
+        )
+
+
+def _is_iso_date(value: Any) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _reference(container: dict[str, Any], key: str, path: str, legacy: bool) -> str | None:
+    """An id given as `{"id": "..."}` (v3+) or as a plain string (v2/v2.1)."""
+    if key not in container:
+        return None
+    value = container[key]
+    if legacy:
+        return _id_value(value, f"{path}.{key}", key)
+    if not isinstance(value, dict) or "id" not in value:
+        raise invalid_field(f"{path}.{key}", key, expected_data_type="jsonobject")
+    return _id_value(value["id"], f"{path}.{key}.id", key)
+
+
+def _id_value(value: Any, path: str, api_name: str) -> str:
+    # The SDK serialises ids typed Long as JSON numbers, so integers are ids too.
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        value = str(value)
+    if not is_record_id(value):
+        raise invalid_field(path, api_name)
+    return value
+
+
+def _tag_names(value: Any, path: str) -> dict[str, list[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid_field(path, "carry_over_tags", expected_data_type="jsonobject")
+    names: dict[str, list[str]] = {}
+    for module, tags in value.items():
+        if module not in TARGET_MODULES:
+            raise invalid_field(f"{path}.{module}", "carry_over_tags")
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise invalid_field(f"{path}.{module}", "carry_over_tags", expected_data_type="jsonarray")
+        names[module] = tags
+    return names
+
+
+def _check_module_reference(value: Any, path: str, api_name: str) -> str:
+    """`{"api_name": "Deals"}` with an optional module id; returns the module name."""
+    if not isinstance(value, dict) or value.get("api_name") not in TARGET_MODULES:
+        raise invalid_field(path, api_name)
+    if "id" in value:
+        _id_value(value["id"], f"{path}.id", api_name)
+    return value["api_name"]

@@ -1,0 +1,488 @@
+"""The emulated CRM: records, users, tags and the business rules of lead conversion.
+
+One re-entrant lock guards all state, so each operation (a whole conversion included) is atomic:
+twenty concurrent converts of one lead convert it once.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .clock import now, zoho_time
+from .conversion import ConvertRequest, check_pipeline
+from .ids import MODULE_IDS, IdSequence
+from .metadata import DEFAULT_PIPELINES, stable_id
+from .protocol import FieldError, invalid_field, invalid_id, top_level_error
+
+MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes")
+NAME_FIELDS = {
+    "Leads": "Full_Name",
+    "Contacts": "Full_Name",
+    "Accounts": "Account_Name",
+    "Deals": "Deal_Name",
+}
+MANDATORY = {"Leads": "Last_Name", "Contacts": "Last_Name", "Accounts": "Account_Name"}
+# Fields the store sets itself; a Deals object in a Convert body cannot override them.
+SYSTEM_FIELDS = frozenset(
+    {"id", "Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Tag"}
+)
+TAG_COLOURS = ("#57B1FD", "#F17574", "#63C57E", "#F48435", "#A8A8A8", "#E7A826")
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    full_name: str
+    email: str
+    profile: str
+
+    def reference(self) -> dict[str, str]:
+        """The user as a record's Owner field shows it."""
+        return {"name": self.full_name, "id": self.id, "email": self.email}
+
+    def as_json(self) -> dict[str, Any]:
+        """The user as Get Users answers it."""
+        first_name, _, last_name = self.full_name.rpartition(" ")
+        role = "CEO" if self.profile == "Administrator" else "Manager"
+        return {
+            "id": self.id,
+            "full_name": self.full_name,
+            "first_name": first_name or None,
+            "last_name": last_name,
+            "email": self.email,
+            "status": "active",
+            "confirm": True,
+            "role": {"name": role, "id": stable_id("role", role)},
+            "profile": {"name": self.profile, "id": stable_id("profile", self.profile)},
+            "time_zone": "Etc/UTC",
+            "locale": "en_US",
+            "country_locale": "en_US",
+            "zuid": str(int(self.id) % 100_000_000),
+        }
+
+
+@dataclass(frozen=True)
+class Conversion:
+    contact: dict[str, str]
+    account: dict[str, str] | None
+    deal: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A record that matches a lead, and which of its fields matched which lead value."""
+
+    record: dict[str, Any]
+    fields: list[tuple[str, str]] = field(default_factory=list)
+
+
+class CrmStore:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.clear()
+
+    def clear(self) -> None:
+        """Back to an empty org with only the default admin user."""
+        with self._lock:
+            self._ids = IdSequence()
+            self._users: dict[str, User] = {}
+            self._records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in MODULES}
+            self._tags: dict[tuple[str, str], dict[str, str]] = {}
+            self._conversions: Counter[str] = Counter()
+            self.pipelines: dict[str, list[str]] = copy.deepcopy(DEFAULT_PIPELINES)
+            self.unique_fields: dict[str, list[str]] = {}
+            self.default_user_id = self.add_user(
+                "Ava Admin", "ava.admin@emulated-org.example", role="Administrator"
+            )
+
+    # --- users -----------------------------------------------------------------------------
+
+    def add_user(self, full_name: str, email: str, role: str = "Standard", id: str | None = None) -> str:
+        """Add a user; `role` is the profile name ("Administrator" or "Standard")."""
+        with self._lock:
+            if id is None:
+                id = self._ids.next("users")
+            else:
+                self._ids.skip_past("users", id)
+            self._users[id] = User(id=id, full_name=full_name, email=email, profile=role)
+            return id
+
+    @property
+    def users(self) -> list[User]:
+        with self._lock:
+            return list(self._users.values())
+
+    def user(self, user_id: str) -> User | None:
+        with self._lock:
+            return self._users.get(user_id)
+
+    # --- records ---------------------------------------------------------------------------
+
+    def add_lead(self, **fields: Any) -> str:
+        with self._lock:
+            record = self._new_record("Leads", fields)
+            record.update(
+                Converted__s=False,
+                Converted_Date_Time=None,
+                Converted_Contact=None,
+                Converted_Account=None,
+                Converted_Deal=None,
+            )
+            return record["id"]
+
+    def add_contact(self, **fields: Any) -> str:
+        with self._lock:
+            if isinstance(fields.get("Account_Name"), str):
+                fields["Account_Name"] = self._lookup("Accounts", fields["Account_Name"])
+            return self._new_record("Contacts", fields)["id"]
+
+    def add_account(self, **fields: Any) -> str:
+        with self._lock:
+            return self._new_record("Accounts", fields)["id"]
+
+    def lead(self, lead_id: str) -> dict[str, Any]:
+        """A copy of the lead, converted or not; KeyError when there is none."""
+        with self._lock:
+            return copy.deepcopy(self._records["Leads"][lead_id])
+
+    def read_lead(self, lead_id: str, converted: str) -> dict[str, Any] | None:
+        """The lead as Get Record shows it for `converted` = "false" | "true" | "both"."""
+        with self._lock:
+            lead = self._records["Leads"].get(lead_id)
+            if lead is None:
+                return None
+            if converted != "both" and lead["Converted__s"] != (converted == "true"):
+                return None
+            return copy.deepcopy(lead)
+
+    def unconverted_leads(self) -> list[dict[str, Any]]:
+        with self._lock:
+            leads = self._records["Leads"].values()
+            return [copy.deepcopy(lead) for lead in leads if not lead["Converted__s"]]
+
+    @property
+    def contacts(self) -> dict[str, dict[str, Any]]:
+        return self._snapshot("Contacts")
+
+    @property
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        return self._snapshot("Accounts")
+
+    @property
+    def deals(self) -> dict[str, dict[str, Any]]:
+        return self._snapshot("Deals")
+
+    @property
+    def notes(self) -> dict[str, dict[str, Any]]:
+        return self._snapshot("Notes")
+
+    def conversions(self, lead_id: str) -> int:
+        with self._lock:
+            return self._conversions[lead_id]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            leads = self._records["Leads"].values()
+            return {
+                "leads": len(leads),
+                "converted_leads": sum(1 for lead in leads if lead["Converted__s"]),
+                "contacts": len(self._records["Contacts"]),
+                "accounts": len(self._records["Accounts"]),
+                "deals": len(self._records["Deals"]),
+                "notes": len(self._records["Notes"]),
+            }
+
+    def new_id(self, kind: str) -> str:
+        return self._ids.next(kind)
+
+    # --- notes -----------------------------------------------------------------------------
+
+    def add_note(self, module: str, parent_id: str, title: str | None, content: str) -> dict[str, Any]:
+        """Attach a note; the parent record is not modified (its Modified_Time stays)."""
+        with self._lock:
+            parent = self._records[module].get(parent_id)
+            if parent is None:
+                raise KeyError(parent_id)
+            note = self._new_record("Notes", {"Note_Title": title, "Note_Content": content})
+            note["Parent_Id"] = {
+                "module": {"api_name": module, "id": MODULE_IDS[module]},
+                "name": parent[NAME_FIELDS[module]],
+                "id": parent_id,
+            }
+            note["$se_module"] = module
+            note["$editable"] = True
+            return copy.deepcopy(note)
+
+    def notes_of(self, module: str, parent_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                copy.deepcopy(note)
+                for note in self._records["Notes"].values()
+                if note["$se_module"] == module and note["Parent_Id"]["id"] == parent_id
+            ]
+
+    def has_record(self, module: str, record_id: str) -> bool:
+        with self._lock:
+            return record_id in self._records[module]
+
+    # --- conversion ------------------------------------------------------------------------
+
+    def check_deal(self, deal: dict[str, Any], json_path: str) -> None:
+        """Raise FieldError when the deal's pipeline or stage is not configured."""
+        with self._lock:
+            check_pipeline(deal, json_path, self.pipelines)
+
+    def convert(self, lead_id: str, request: ConvertRequest) -> Conversion:
+        """Convert a lead as Zoho does, or raise ApiError / FieldError and change nothing."""
+        with self._lock:
+            lead = self._records["Leads"].get(lead_id)
+            if lead is None:
+                raise invalid_id()
+            if lead["Converted__s"]:
+                raise top_level_error(
+                    400, "ID_ALREADY_CONVERTED", "id already converted", {"resource_path_index": 1}
+                )
+            path = request.json_path
+            owner = self._assignee(request.assign_to, lead, path)
+            contact = self._given(request.contact_id, "Contacts", path) or self._email_match(lead)
+            account = self._given(request.account_id, "Accounts", path) or self._company_match(lead)
+            if request.deal is not None:
+                check_pipeline(request.deal, f"{path}.Deals", self.pipelines)
+            tags = self._tags_to_carry(lead, request)
+            new_contact = None if contact else self._contact_fields(lead)
+            new_account = None
+            if account is None and lead.get("Company"):
+                new_account = {"Account_Name": lead["Company"]}
+            self._check_unique("Contacts", new_contact, path)
+            self._check_unique("Accounts", new_account, path)
+            # Every check passed: from here on the conversion cannot fail half-way.
+            if new_account is not None:
+                account = self._new_record("Accounts", {**new_account, "Owner": owner.id})
+            account_lookup = self._reference("Accounts", account)
+            if new_contact is not None:
+                new_contact["Account_Name"] = account_lookup
+                contact = self._new_record("Contacts", {**new_contact, "Owner": owner.id})
+            elif account_lookup and (not contact.get("Account_Name") or request.overwrite):
+                contact["Account_Name"] = account_lookup
+            deal = None
+            if request.deal is not None:
+                deal = self._create_deal(request.deal, owner, account_lookup, contact)
+            targets = {"Contacts": contact, "Accounts": account, "Deals": deal}
+            for module, names in tags.items():
+                if targets[module] is not None:
+                    self._add_tags(targets[module], module, names)
+            conversion = Conversion(
+                contact=self._reference("Contacts", contact),
+                account=account_lookup,
+                deal=self._reference("Deals", deal),
+            )
+            lead.update(
+                Converted__s=True,
+                Converted_Date_Time=zoho_time(),
+                Converted_Contact=conversion.contact,
+                Converted_Account=conversion.account,
+                Converted_Deal=conversion.deal,
+                Modified_Time=zoho_time(),
+            )
+            self._conversions[lead_id] += 1
+            return conversion
+
+    def matches(self, lead_id: str) -> tuple[list[Match], list[Match]]:
+        """Contacts and accounts a conversion of this lead could link to (conversion options).
+
+        Contacts match by email or by a configured unique field; accounts by the lead's Company.
+        """
+        with self._lock:
+            lead = self._records["Leads"].get(lead_id)
+            if lead is None:
+                raise invalid_id()
+            contact_fields = ["Email", *self.unique_fields.get("Contacts", [])]
+            contacts = self._matching("Contacts", lead, dict.fromkeys(contact_fields))
+            accounts = self._matching("Accounts", lead, {"Account_Name": "Company"})
+            return contacts, accounts
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _snapshot(self, module: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._records[module])
+
+    def _new_record(self, module: str, fields: dict[str, Any]) -> dict[str, Any]:
+        fields = dict(fields)
+        mandatory = MANDATORY.get(module)
+        if mandatory and not fields.get(mandatory):
+            raise ValueError(f"{module} need {mandatory}")
+        owner = self._owner(fields.pop("Owner", self.default_user_id))
+        creator = self._users[self.default_user_id].reference()
+        modified = _as_datetime(fields.pop("Modified_Time", None))
+        created = _as_datetime(fields.pop("Created_Time", None)) or min(now(), modified or now())
+        tags = fields.pop("Tag", None) or []
+        record: dict[str, Any] = {
+            "id": self._ids.next(module.lower()),
+            **fields,
+            "Owner": owner.reference(),
+            "Created_By": creator,
+            "Modified_By": creator,
+            "Created_Time": zoho_time(created),
+            "Modified_Time": zoho_time(modified or created),
+            "Tag": [],
+        }
+        if NAME_FIELDS.get(module) == "Full_Name":
+            names = (fields.get("First_Name"), fields.get("Last_Name"))
+            record["Full_Name"] = " ".join(name for name in names if name)
+        self._add_tags(record, module, [_tag_name(tag) for tag in tags])
+        self._records[module][record["id"]] = record
+        return record
+
+    def _owner(self, value: Any) -> User:
+        user_id = value.get("id") if isinstance(value, dict) else value
+        if user_id not in self._users:
+            raise ValueError(f"no user with id {user_id!r}")
+        return self._users[user_id]
+
+    def _lookup(self, module: str, record_id: str) -> dict[str, str]:
+        if record_id not in self._records[module]:
+            raise ValueError(f"no {module} record with id {record_id!r}")
+        return self._reference(module, self._records[module][record_id])
+
+    @staticmethod
+    def _reference(module: str, record: dict[str, Any] | None) -> dict[str, str] | None:
+        if record is None:
+            return None
+        return {"name": record[NAME_FIELDS[module]], "id": record["id"]}
+
+    def _add_tags(self, record: dict[str, Any], module: str, names: list[str]) -> None:
+        present = {tag["name"] for tag in record["Tag"]}
+        for name in names:
+            if name not in present:
+                record["Tag"].append(dict(self._tag(module, name)))
+                present.add(name)
+
+    def _tag(self, module: str, name: str) -> dict[str, str]:
+        """Tags belong to a module; the same name in another module is another tag."""
+        key = (module, name)
+        if key not in self._tags:
+            colour = TAG_COLOURS[len(self._tags) % len(TAG_COLOURS)]
+            self._tags[key] = {"name": name, "id": self._ids.next("tags"), "color_code": colour}
+        return self._tags[key]
+
+    def _assignee(self, user_id: str | None, lead: dict[str, Any], path: str) -> User:
+        if user_id is None:
+            return self._users[lead["Owner"]["id"]]
+        if user_id not in self._users:
+            raise invalid_field(f"{path}.assign_to", "assign_to")
+        return self._users[user_id]
+
+    def _given(self, record_id: str | None, module: str, path: str) -> dict[str, Any] | None:
+        if record_id is None:
+            return None
+        if record_id not in self._records[module]:
+            raise invalid_field(f"{path}.{module}", module)
+        return self._records[module][record_id]
+
+    def _email_match(self, lead: dict[str, Any]) -> dict[str, Any] | None:
+        email = lead.get("Email")
+        if not email:
+            return None
+        contacts = self._records["Contacts"].values()
+        return next((c for c in contacts if _same_value(c.get("Email"), email)), None)
+
+    def _company_match(self, lead: dict[str, Any]) -> dict[str, Any] | None:
+        company = lead.get("Company")
+        if not company:
+            return None
+        accounts = self._records["Accounts"].values()
+        return next((a for a in accounts if _same_value(a["Account_Name"], company)), None)
+
+    def _tags_to_carry(self, lead: dict[str, Any], request: ConvertRequest) -> dict[str, list[str]]:
+        lead_tags = [tag["name"] for tag in lead["Tag"]]
+        path = f"{request.json_path}.carry_over_tags"
+        for module, names in request.carry_over_tags.items():
+            for index, name in enumerate(names):
+                if name not in lead_tags:
+                    raise invalid_field(f"{path}.{module}[{index}]", "carry_over_tags")
+        carried = {module: list(names) for module, names in request.carry_over_tags.items()}
+        for module in request.carry_all_tags_to:
+            carried[module] = lead_tags
+        return carried
+
+    @staticmethod
+    def _contact_fields(lead: dict[str, Any]) -> dict[str, Any]:
+        keys = ("First_Name", "Last_Name", "Email", "Phone")
+        return {key: lead[key] for key in keys if lead.get(key) is not None}
+
+    def _check_unique(self, module: str, new_record: dict[str, Any] | None, path: str) -> None:
+        if new_record is None:
+            return
+        for api_name in self.unique_fields.get(module, []):
+            value = new_record.get(api_name)
+            if value in (None, ""):
+                continue
+            for existing in self._records[module].values():
+                if _same_value(existing.get(api_name), value):
+                    raise FieldError(
+                        "DUPLICATE_DATA",
+                        "duplicate data",
+                        {
+                            "api_name": api_name,
+                            "json_path": f"{path}.{module}.{api_name}",
+                            "duplicate_record": {
+                                "id": existing["id"],
+                                "module": {"api_name": module, "id": MODULE_IDS[module]},
+                            },
+                        },
+                    )
+
+    def _create_deal(
+        self,
+        fields: dict[str, Any],
+        owner: User,
+        account: dict[str, str] | None,
+        contact: dict[str, Any],
+    ) -> dict[str, Any]:
+        deal_fields = {key: value for key, value in fields.items() if key not in SYSTEM_FIELDS}
+        deal_fields.update(
+            Owner=owner.id,
+            Account_Name=account,
+            Contact_Name=self._reference("Contacts", contact),
+        )
+        return self._new_record("Deals", deal_fields)
+
+    def _matching(self, module: str, lead: dict[str, Any], fields: dict[str, str | None]) -> list[Match]:
+        """Records of `module` whose field equals the lead's (lead field name defaults to same)."""
+        found: list[Match] = []
+        for record in self._records[module].values():
+            matched = []
+            for api_name, lead_field in fields.items():
+                lead_value = lead.get(lead_field or api_name)
+                if lead_value in (None, ""):
+                    continue
+                if _same_value(record.get(api_name), lead_value):
+                    matched.append((api_name, lead_value))
+            if matched:
+                found.append(Match(copy.deepcopy(record), matched))
+        return found
+
+
+def _tag_name(tag: str | dict[str, Any]) -> str:
+    return tag["name"] if isinstance(tag, dict) else tag
+
+
+def _same_value(left: Any, right: Any) -> bool:
+    """Zoho compares text case-insensitively when matching and checking uniqueness."""
+    if isinstance(left, str) and isinstance(right, str):
+        return left.lower() == right.lower()
+    return left == right
+
+
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    """Naive values are taken as UTC."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,143 @@
+"""ZohoEmulator: a stateful Zoho CRM (accounts server and API domain) on a local port."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from .control import ControlEndpoints
+from .crm import CrmStore
+from .faults import Faults
+from .gateway import TOKEN_PATH, Gateway
+from .journal import Journal, JournalEntry
+from .lead_endpoints import LeadEndpoints
+from .metadata_endpoints import MetadataEndpoints
+from .router import Router
+from .seed import apply_seed
+from .server import EmulatorHTTPServer
+from .tokens import Credentials, TokenAuthority
+
+
+class ZohoEmulator:
+    """Serves Zoho's token endpoint and CRM API from one base URL, on background threads.
+
+    `crm` is the state, `faults` the fault injection, `journal` what clients sent.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        seed: str | None = None,
+        latency: float = 0.0,
+        concurrency_limit: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.credentials = credentials
+        self.seed = seed
+        self.verbose = verbose
+        self.crm = CrmStore()
+        self._tokens = TokenAuthority(credentials)
+        self.faults = Faults(self._tokens)
+        self._initial_latency = latency
+        self._initial_concurrency_limit = concurrency_limit
+        self._journal = Journal()
+        self._stopping = threading.Event()
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._url: str | None = None
+        self.reset()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving; port 0 picks a free port. Returns the base URL."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        router = Router(
+            self._tokens,
+            [
+                *LeadEndpoints(self.crm, self.faults).routes(),
+                *MetadataEndpoints(self.crm).routes(),
+            ],
+        )
+        gateway = Gateway(
+            router=router,
+            tokens=self._tokens,
+            faults=self.faults,
+            journal=self._journal,
+            control=ControlEndpoints(self),
+            base_url=lambda: self.url,
+            stopping=self._stopping,
+        )
+        self._stopping.clear()
+        self._server = EmulatorHTTPServer((host, port), gateway, verbose=self.verbose)
+        bound_host, bound_port = self._server.server_address[:2]
+        self._url = f"http://{bound_host}:{bound_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="zoho-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self._url
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()  # wakes requests sleeping in latency or hang faults
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> ZohoEmulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL of both the accounts server and the API domain."""
+        if self._url is None:
+            raise RuntimeError("the emulator has not been started")
+        return self._url
+
+    def reset(self) -> None:
+        """Back to the seeded state with the constructor's faults and an empty journal.
+
+        Access tokens already issued stay valid, so a running client is not logged out.
+        """
+        self.crm.clear()
+        apply_seed(self.crm, self.seed)
+        self.faults.clear()
+        self.faults.latency = self._initial_latency
+        self.faults.concurrency_limit = self._initial_concurrency_limit
+        self._journal.clear()
+
+    # --- journal ---------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> list[JournalEntry]:
+        return self._journal.entries()
+
+    def requests(self, method: str | None = None, path: str | None = None) -> list[JournalEntry]:
+        """Journal entries filtered by method and by a regex searched in the path."""
+        return self._journal.entries(method, path)
+
+    @property
+    def token_requests(self) -> int:
+        """POST /oauth/v2/token calls received since the journal was last cleared."""
+        return len(self._journal.entries("POST", f"^{TOKEN_PATH}$"))
+
+    def clear_journal(self) -> None:
+        self._journal.clear()

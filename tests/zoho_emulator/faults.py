@@ -1,0 +1,248 @@
+"""Fault injection: latency, a concurrency limit, and scripted failures of chosen calls.
+
+A fault without `path` applies to CRM API calls (/crm/...) only; with `path` (a regex searched in
+the request path) it applies to any emulated call, the token endpoint included.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .protocol import JSON_TYPE, Response, error_body
+from .tokens import TokenAuthority
+
+ERROR_MESSAGES = {
+    "INTERNAL_ERROR": "Internal Server Error",
+    "TOO_MANY_REQUESTS": "too many requests. please try again after some time",
+}
+
+
+@dataclass
+class _Rule:
+    remaining: int
+    path: re.Pattern[str] | None
+    method: str | None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.remaining <= 0 or (self.method and self.method.upper() != method):
+            return False
+        if self.path is None:
+            return path.startswith("/crm/")
+        return self.path.search(path) is not None
+
+
+@dataclass
+class _Failure(_Rule):
+    status: int = 500
+    code: str = "INTERNAL_ERROR"
+
+    def response(self) -> Response:
+        return error_response(self.status, self.code)
+
+
+@dataclass
+class _Hang(_Rule):
+    seconds: float = 0.0
+    after_processing: bool = False
+
+
+@dataclass
+class _Malformed(_Rule):
+    body: bytes = b""
+    status: int = 200
+    content_type: str = JSON_TYPE
+
+
+@dataclass
+class _FractionFailure:
+    fraction: float
+    failure: _Failure
+    rng: random.Random
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """What the server must do to one request, decided when it arrives."""
+
+    reset: bool = False
+    hang_seconds: float = 0.0
+    hang_after_processing: bool = False
+    replacement: Response | None = None  # answer this instead of processing the request
+
+
+def error_response(status: int, code: str) -> Response:
+    message = ERROR_MESSAGES.get(code, code.lower().replace("_", " "))
+    return Response.json(status, error_body(code, message))
+
+
+@dataclass
+class Faults:
+    tokens: TokenAuthority
+    latency: float = 0.0
+    concurrency_limit: int | None = None
+    token_throttle: bool = False
+    token_throttle_status: int = 200  # Zoho documents 200; some clients have seen 400
+    token_down: bool = False
+    mass_convert_seconds: float = 0.2
+    mass_convert_fail_ids: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _in_flight: int = 0
+    _failures: list[_Failure] = field(default_factory=list)
+    _fraction: _FractionFailure | None = None
+    _resets: list[_Rule] = field(default_factory=list)
+    _hangs: list[_Hang] = field(default_factory=list)
+    _malformed: list[_Malformed] = field(default_factory=list)
+    _scheduled_converts: int = 0
+
+    def fail_next(
+        self,
+        n: int,
+        status: int = 500,
+        code: str = "INTERNAL_ERROR",
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """The next n matching calls answer `status` with a Zoho error body of `code`."""
+        with self._lock:
+            self._failures.append(_Failure(n, _compile(path), method, status, code))
+
+    def fail_fraction(
+        self,
+        fraction: float,
+        status: int = 500,
+        code: str = "INTERNAL_ERROR",
+        path: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """A random share of matching calls fails, until cleared (reproducible with `seed`)."""
+        with self._lock:
+            failure = _Failure(1, _compile(path), None, status, code)
+            self._fraction = _FractionFailure(fraction, failure, random.Random(seed))
+
+    def reset_next(self, n: int, path: str | None = None, method: str | None = None) -> None:
+        """The next n matching calls get their connection reset (TCP RST) and no answer."""
+        with self._lock:
+            self._resets.append(_Rule(n, _compile(path), method))
+
+    def hang_next(
+        self,
+        n: int,
+        seconds: float,
+        path: str | None = None,
+        method: str | None = None,
+        after_processing: bool = False,
+    ) -> None:
+        """Delay the next n matching answers; with after_processing the operation happens first."""
+        with self._lock:
+            self._hangs.append(_Hang(n, _compile(path), method, seconds, after_processing))
+
+    def malformed_next(
+        self,
+        n: int,
+        body: bytes = b"<html>oops",
+        status: int = 200,
+        path: str | None = None,
+        content_type: str = JSON_TYPE,
+    ) -> None:
+        """The next n matching calls answer `body` as is (not processed)."""
+        with self._lock:
+            self._malformed.append(_Malformed(n, _compile(path), None, body, status, content_type))
+
+    def schedule_next_convert(self, n: int) -> None:
+        """The next n successful converts answer 202 SCHEDULED with a job id.
+
+        The conversion itself still happens at once, so a later read shows the lead converted.
+        """
+        with self._lock:
+            self._scheduled_converts += n
+
+    def take_scheduled_convert(self) -> bool:
+        with self._lock:
+            if self._scheduled_converts <= 0:
+                return False
+            self._scheduled_converts -= 1
+            return True
+
+    def revoke_tokens(self) -> None:
+        """Every access token issued so far now answers INVALID_TOKEN."""
+        self.tokens.revoke_all()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.latency = 0.0
+            self.concurrency_limit = None
+            self.token_throttle = False
+            self.token_throttle_status = 200
+            self.token_down = False
+            self.mass_convert_seconds = 0.2
+            self.mass_convert_fail_ids = set()
+            self._failures.clear()
+            self._fraction = None
+            self._resets.clear()
+            self._hangs.clear()
+            self._malformed.clear()
+            self._scheduled_converts = 0
+
+    def plan(self, method: str, path: str) -> FaultPlan:
+        """Consume the faults that apply to this request."""
+        with self._lock:
+            if _take(self._resets, method, path):
+                return FaultPlan(reset=True)
+            hang = _take(self._hangs, method, path)
+            replacement = None
+            failure = _take(self._failures, method, path)
+            fraction = self._fraction
+            if (
+                failure is None
+                and fraction is not None
+                and fraction.failure.matches(method, path)
+                and fraction.rng.random() < fraction.fraction
+            ):
+                failure = fraction.failure
+            if failure is not None:
+                replacement = failure.response()
+            elif malformed := _take(self._malformed, method, path):
+                replacement = Response(malformed.status, malformed.body, malformed.content_type)
+        return FaultPlan(
+            hang_seconds=hang.seconds if hang else 0.0,
+            hang_after_processing=bool(hang and hang.after_processing),
+            replacement=replacement,
+        )
+
+    @contextmanager
+    def admitted(self) -> Iterator[bool]:
+        """Count one API call in flight; yields False (not counted) when over the limit."""
+        with self._lock:
+            limit = self.concurrency_limit
+            admitted = limit is None or self._in_flight < limit
+            if admitted:
+                self._in_flight += 1
+        try:
+            yield admitted
+        finally:
+            if admitted:
+                with self._lock:
+                    self._in_flight -= 1
+
+
+RuleT = TypeVar("RuleT", bound=_Rule)
+
+
+def _compile(path: str | None) -> re.Pattern[str] | None:
+    return re.compile(path) if path is not None else None
+
+
+def _take(rules: list[RuleT], method: str, path: str) -> RuleT | None:
+    for rule in rules:
+        if rule.matches(method, path):
+            rule.remaining -= 1
+            if rule.remaining == 0:
+                rules.remove(rule)
+            return rule
+    return None

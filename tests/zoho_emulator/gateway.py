@@ -1,0 +1,105 @@
+"""The path of one request: journal, faults, latency, then the token endpoint, API or control.
+
+Every answer carries X-Emulator-Time-Ms, the time spent here (added latency included), so a
+benchmark can subtract the emulator's share from what it measured.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from urllib.parse import parse_qsl
+
+from .faults import Faults, error_response
+from .journal import Journal, JournalEntry
+from .protocol import Request, Response
+from .router import Router, invalid_url
+from .tokens import TokenAuthority
+
+TOKEN_PATH = "/oauth/v2/token"
+CONTROL_PREFIX = "/__emulator/"
+TIME_HEADER = "X-Emulator-Time-Ms"
+TOKEN_DOWN_PAGE = b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+
+
+class Gateway:
+    def __init__(
+        self,
+        router: Router,
+        tokens: TokenAuthority,
+        faults: Faults,
+        journal: Journal,
+        control: Callable[[Request], Response],
+        base_url: Callable[[], str],
+        stopping: threading.Event,
+    ) -> None:
+        self._router = router
+        self._tokens = tokens
+        self._faults = faults
+        self._journal = journal
+        self._control = control
+        self._base_url = base_url
+        self._stopping = stopping
+
+    def __call__(self, request: Request) -> Response | None:
+        """Answer a request, or return None to have its connection reset."""
+        started = time.perf_counter()
+        if request.path.startswith(CONTROL_PREFIX):
+            # The harness's own calls are not part of what the client under test sent.
+            response = self._control(request)
+            self._stamp(response, started)
+            return response
+        entry = JournalEntry.of(request, time.time())
+        self._journal.record(entry)
+        response = self._answer(request)
+        elapsed_ms = self._stamp(response, started)
+        self._journal.finish(entry, response.status if response else 0, elapsed_ms)
+        return response
+
+    def _answer(self, request: Request) -> Response | None:
+        is_api = request.path.startswith("/crm/")
+        with self._faults.admitted() if is_api else nullcontext(True) as admitted:
+            if not admitted:
+                return error_response(429, "TOO_MANY_REQUESTS")
+            plan = self._faults.plan(request.method, request.path)
+            if plan.reset:
+                return None
+            if is_api:
+                self._sleep(self._faults.latency)
+            if not plan.hang_after_processing:
+                self._sleep(plan.hang_seconds)
+            response = plan.replacement or self._route(request)
+            if plan.hang_after_processing:
+                self._sleep(plan.hang_seconds)
+            return response
+
+    def _route(self, request: Request) -> Response:
+        if request.path.startswith("/crm/"):
+            return self._router.handle(request)
+        if request.path == TOKEN_PATH:
+            return self._token(request)
+        return invalid_url().response()
+
+    def _token(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response.json(405, {"error": "invalid_request_method"})
+        if self._faults.token_down:
+            return Response(503, TOKEN_DOWN_PAGE, "text/html")
+        params = {key: values[0] for key, values in request.query.items()}
+        params.update(parse_qsl(request.body.decode("utf-8", "replace")))
+        body = self._tokens.grant(params, self._base_url(), self._faults.token_throttle)
+        throttled = body.get("error") == "Access Denied"
+        return Response.json(self._faults.token_throttle_status if throttled else 200, body)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    @staticmethod
+    def _stamp(response: Response | None, started: float) -> float:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if response is not None:
+            response.headers[TIME_HEADER] = f"{elapsed_ms:.3f}"
+        return elapsed_ms

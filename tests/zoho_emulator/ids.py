@@ -1,0 +1,49 @@
+"""Deterministic 19-digit record ids, one numeric range per kind of record."""
+
+from __future__ import annotations
+
+import threading
+
+ORG_PREFIX = 4876876_000_000_000_000
+
+# Offsets inside the org prefix. The demo seed and README rely on the user and lead ranges.
+RANGES: dict[str, int] = {
+    "users": 2_000,
+    "tags": 3_000,
+    "leads": 100_000,
+    "contacts": 1_000_000,
+    "accounts": 2_000_000,
+    "deals": 3_000_000,
+    "notes": 4_000_000,
+    "jobs": 5_000_000,
+}
+
+# Fixed ids of the org's metadata (modules, fields, profiles...).
+MODULE_IDS: dict[str, str] = {
+    "Leads": "4876876000000002175",
+    "Accounts": "4876876000000002177",
+    "Contacts": "4876876000000002179",
+    "Deals": "4876876000000002181",
+    "Notes": "4876876000000002187",
+}
+ORG_ID = "4876876000000000001"
+ORG_ZGID = "7840000001"
+
+
+class IdSequence:
+    """Hands out ids per kind: `next("leads")` is 4876876000000100001, then ...100002."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, int] = {}
+
+    def next(self, kind: str) -> str:
+        with self._lock:
+            self._last[kind] = self._last.get(kind, 0) + 1
+            return str(ORG_PREFIX + RANGES[kind] + self._last[kind])
+
+    def skip_past(self, kind: str, record_id: str) -> None:
+        """Make later ids of `kind` larger than an id the caller chose itself."""
+        with self._lock:
+            used = int(record_id) - ORG_PREFIX - RANGES[kind]
+            self._last[kind] = max(self._last.get(kind, 0), used)

@@ -1,0 +1,249 @@
+"""Record endpoints: read a lead, convert it, its conversion options, and notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conversion import is_record_id, parse_convert_body
+from .crm import Conversion, CrmStore, Match
+from .faults import Faults
+from .ids import MODULE_IDS
+from .metadata import stable_id
+from .protocol import (
+    FieldError,
+    Response,
+    invalid_body,
+    invalid_field,
+    invalid_id,
+    invalid_param,
+    missing_field,
+    top_level_error,
+)
+from .router import Call, Route
+
+PARENT_MODULES = "Leads|Contacts|Accounts|Deals"
+CONVERTED_VALUES = ("false", "true", "both")
+
+
+class LeadEndpoints:
+    def __init__(self, crm: CrmStore, faults: Faults) -> None:
+        self._crm = crm
+        self._faults = faults
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", r"Leads/(?P<id>[^/]+)", self.get_lead),
+            Route("POST", r"Leads/(?P<id>[^/]+)/actions/convert", self.convert),
+            Route("GET", r"Leads/(?P<id>[^/]+)/__conversion_options", self.options, since=5),
+            Route("GET", rf"(?P<module>{PARENT_MODULES})/(?P<id>[^/]+)/Notes", self.list_notes),
+            Route("POST", rf"(?P<module>{PARENT_MODULES})/(?P<id>[^/]+)/Notes", self.add_notes),
+            Route("POST", r"Notes", self.add_notes),
+        ]
+
+    def get_lead(self, call: Call) -> Response:
+        lead_id = _record_id(call)
+        converted = call.request.param("converted") or "false"
+        if converted not in CONVERTED_VALUES:
+            raise invalid_param("converted")
+        lead = self._crm.read_lead(lead_id, converted)
+        if lead is None:
+            return Response.no_content()
+        fields = call.request.param("fields")
+        if fields:
+            wanted = {"id", *(name.strip() for name in fields.split(","))}
+            lead = {key: value for key, value in lead.items() if key in wanted}
+        return Response.json(200, {"data": [lead]})
+
+    def convert(self, call: Call) -> Response:
+        lead_id = _record_id(call)
+        request = parse_convert_body(call.request.json(), legacy=call.legacy)
+        conversion = self._crm.convert(lead_id, request)
+        if self._faults.take_scheduled_convert():
+            return Response.json(202, {"data": [_scheduled(self._crm.new_id("jobs"))]})
+        if call.legacy:
+            return Response.json(200, {"data": [_legacy_details(conversion)]})
+        return Response.json(
+            200,
+            {
+                "data": [
+                    {
+                        "code": "SUCCESS",
+                        "details": {
+                            "Contacts": conversion.contact,
+                            "Deals": conversion.deal,
+                            "Accounts": conversion.account,
+                        },
+                        "message": "The record has been converted successfully",
+                        "status": "success",
+                    }
+                ]
+            },
+        )
+
+    def options(self, call: Call) -> Response:
+        lead_id = _record_id(call)
+        if self._crm.read_lead(lead_id, "true") is not None:
+            raise top_level_error(
+                400, "ID_ALREADY_CONVERTED", "id already converted", {"resource_path_index": 1}
+            )
+        contacts, accounts = self._crm.matches(lead_id)
+        if not contacts and not accounts:
+            return Response.no_content()
+        preferred = "Contacts" if contacts else "Accounts"
+        options = {
+            "module_preference": {"api_name": preferred, "id": MODULE_IDS[preferred]},
+            "Contacts": [_contact_option(match.record) for match in contacts] or None,
+            "Accounts": [_account_option(match.record) for match in accounts] or None,
+            "Deals": None,
+            "preference_field_matched_value": {
+                "Contacts": _matched_values("Contacts", contacts),
+                "Accounts": _matched_values("Accounts", accounts),
+                "Deals": None,
+            },
+            "modules_with_multiple_layouts": None,
+        }
+        return Response.json(200, {"__conversion_options": options})
+
+    def list_notes(self, call: Call) -> Response:
+        parent_id = _record_id(call)
+        module = call.params["module"]
+        if not self._crm.has_record(module, parent_id):
+            raise invalid_id()
+        notes = self._crm.notes_of(module, parent_id)
+        if not notes:
+            return Response.no_content()
+        info = {"per_page": 200, "count": len(notes), "page": 1, "more_records": False}
+        return Response.json(200, {"data": notes, "info": info})
+
+    def add_notes(self, call: Call) -> Response:
+        """Both forms: POST {module}/{id}/Notes, and POST Notes with Parent_Id + se_module."""
+        parent = None
+        if "id" in call.params:
+            parent = (call.params["module"], _record_id(call))
+            if not self._crm.has_record(*parent):
+                raise invalid_id()
+        body = call.request.json()
+        if not isinstance(body, dict):
+            raise invalid_body()
+        items = body.get("data")
+        if not isinstance(items, list) or not items:
+            raise missing_field("$.data", "data").top_level()
+        results = []
+        for index, item in enumerate(items):
+            try:
+                results.append(self._add_note(item, f"$.data[{index}]", parent))
+            except FieldError as problem:
+                results.append(problem.wrapped().payload["data"][0])
+        succeeded = sum(1 for result in results if result["status"] == "success")
+        status = 201 if succeeded == len(results) else 400 if succeeded == 0 else 207
+        return Response.json(status, {"data": results})
+
+    def _add_note(self, item: Any, path: str, parent: tuple[str, str] | None) -> dict[str, Any]:
+        if not isinstance(item, dict):
+            raise invalid_field(path, "data", expected_data_type="jsonobject")
+        content = item.get("Note_Content")
+        if not isinstance(content, str) or not content:
+            raise FieldError(
+                "MANDATORY_NOT_FOUND",
+                "required field not found",
+                {"api_name": "Note_Content", "json_path": f"{path}.Note_Content"},
+            )
+        title = item.get("Note_Title")
+        if title is not None and not isinstance(title, str):
+            raise invalid_field(f"{path}.Note_Title", "Note_Title", expected_data_type="string")
+        module, parent_id = parent or _note_parent(item, path)
+        if not self._crm.has_record(module, parent_id):
+            raise invalid_field(f"{path}.Parent_Id", "Parent_Id")
+        note = self._crm.add_note(module, parent_id, title, content)
+        creator = {key: note["Created_By"][key] for key in ("name", "id")}
+        return {
+            "code": "SUCCESS",
+            "details": {
+                "Modified_Time": note["Modified_Time"],
+                "Modified_By": creator,
+                "Created_Time": note["Created_Time"],
+                "id": note["id"],
+                "Created_By": creator,
+            },
+            "message": "record added",
+            "status": "success",
+        }
+
+
+def _record_id(call: Call) -> str:
+    record_id = call.params["id"]
+    if not is_record_id(record_id):
+        raise invalid_id()
+    return record_id
+
+
+def _note_parent(item: dict[str, Any], path: str) -> tuple[str, str]:
+    """Parent_Id as a plain id with se_module (v2 style) or as {"id", "module": {...}} (v8)."""
+    parent = item.get("Parent_Id")
+    module = item.get("se_module") or item.get("$se_module")
+    if isinstance(parent, dict):
+        module = (parent.get("module") or {}).get("api_name") or module
+        parent = parent.get("id")
+    if parent is None:
+        raise missing_field(f"{path}.Parent_Id", "Parent_Id")
+    if module is None:
+        raise missing_field(f"{path}.se_module", "se_module")
+    parent = str(parent)
+    if module not in PARENT_MODULES.split("|"):
+        raise invalid_field(f"{path}.se_module", "se_module")
+    if not is_record_id(parent):
+        raise invalid_field(f"{path}.Parent_Id", "Parent_Id")
+    return module, parent
+
+
+def _scheduled(job_id: str) -> dict[str, Any]:
+    return {
+        "code": "SCHEDULED",
+        "details": {"job_id": job_id},
+        "message": "Convert lead scheduled successfully",
+        "status": "success",
+    }
+
+
+def _legacy_details(conversion: Conversion) -> dict[str, str | None]:
+    def record_id(reference: dict[str, str] | None) -> str | None:
+        return reference["id"] if reference else None
+
+    return {
+        "Contacts": record_id(conversion.contact),
+        "Deals": record_id(conversion.deal),
+        "Accounts": record_id(conversion.account),
+    }
+
+
+def _contact_option(contact: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": contact["id"],
+        "Full_Name": contact["Full_Name"],
+        "Email": contact.get("Email"),
+        "Phone": contact.get("Phone"),
+        "Account_Name": contact.get("Account_Name"),
+        "$editable": True,
+        "$approval_state": "approved",
+    }
+
+
+def _account_option(account: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": account["id"],
+        "Account_Name": account["Account_Name"],
+        "$editable": True,
+        "$approval_state": "approved",
+    }
+
+
+def _matched_values(module: str, matches: list[Match]) -> list[dict[str, Any]] | None:
+    """One entry per (field, lead value) that matched at least one record."""
+    seen = dict.fromkeys(pair for match in matches for pair in match.fields)
+    return [
+        {
+            "field": {"api_name": api_name, "id": stable_id(module, api_name)},
+            "matched_lead_value": str(value),
+        }
+        for api_name, value in seen
+    ] or None

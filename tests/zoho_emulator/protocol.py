@@ -1,0 +1,156 @@
+"""Request and response values passed between the HTTP server and the emulated API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON_TYPE = "application/json;charset=UTF-8"
+
+
+class Headers(Mapping[str, str]):
+    """Read-only header mapping with case-insensitive keys (first value wins)."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self._items = list(items)
+        self._index: dict[str, str] = {}
+        for name, value in self._items:
+            self._index.setdefault(name.lower(), value)
+
+    def __getitem__(self, name: str) -> str:
+        return self._index[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Headers
+    body: bytes
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is empty or not JSON."""
+        if not self.body.strip():
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any) -> Response:
+        return cls(status, json.dumps(payload).encode(), JSON_TYPE)
+
+    @classmethod
+    def no_content(cls) -> Response:
+        # No Content-Type on purpose: clients (the SDK among them) pick a parser from it.
+        return cls(204)
+
+
+class ApiError(Exception):
+    """A Zoho error answer; raised anywhere below the router and turned into a response."""
+
+    def __init__(self, status: int, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("code") or payload.get("data"))
+        self.status = status
+        self.payload = payload
+
+    def response(self) -> Response:
+        return Response.json(self.status, self.payload)
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "details": details or {}, "message": message, "status": "error"}
+
+
+def top_level_error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> ApiError:
+    """A URL- or request-level error: one unwrapped object."""
+    return ApiError(status, error_body(code, message, details))
+
+
+def record_error(code: str, message: str, details: dict[str, Any]) -> ApiError:
+    """A record- or field-level error: wrapped in data[] as Zoho does, HTTP 400."""
+    return ApiError(400, {"data": [error_body(code, message, details)]})
+
+
+def invalid_id(resource_path_index: int = 1) -> ApiError:
+    return top_level_error(
+        400,
+        "INVALID_DATA",
+        "the given id seems to be invalid",
+        {"resource_path_index": resource_path_index},
+    )
+
+
+def invalid_body() -> ApiError:
+    return top_level_error(400, "INVALID_DATA", "body", {"expected_data_type": "jsonobject"})
+
+
+def required_param_missing(name: str) -> ApiError:
+    return top_level_error(
+        400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param_name": name}
+    )
+
+
+def invalid_param(name: str) -> ApiError:
+    return top_level_error(
+        400, "INVALID_DATA", "the given parameter value seems to be invalid", {"param_name": name}
+    )
+
+
+class FieldError(Exception):
+    """A problem with one field of a request body.
+
+    Single Convert answers it wrapped in data[]; Mass Convert, whose body has no data[] envelope,
+    answers it as a top-level object.
+    """
+
+    def __init__(self, code: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def wrapped(self) -> ApiError:
+        return record_error(self.code, self.message, self.details)
+
+    def top_level(self) -> ApiError:
+        return top_level_error(400, self.code, self.message, self.details)
+
+
+def invalid_field(json_path: str, api_name: str, **details: Any) -> FieldError:
+    return FieldError(
+        "INVALID_DATA", "invalid data", {"api_name": api_name, "json_path": json_path, **details}
+    )
+
+
+def missing_field(json_path: str, api_name: str) -> FieldError:
+    return FieldError(
+        "MANDATORY_NOT_FOUND",
+        "required field not found",
+        {"api_name": api_name, "json_path": json_path},
+    )

@@ -1,0 +1,82 @@
+"""Routing of /crm/{version}/... calls: API versions, authentication, 404 and 405 answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .protocol import ApiError, FieldError, Request, Response, top_level_error
+from .tokens import TokenAuthority
+
+VERSIONS = {"v2": 2.0, "v2.1": 2.1, "v3": 3, "v4": 4, "v5": 5, "v6": 6, "v7": 7, "v8": 8}
+LEGACY_VERSIONS = frozenset({"v2", "v2.1"})
+_API_PATH = re.compile(r"/crm/(?P<version>v[0-9.]+)/(?P<rest>.*)")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A routed API call: the request plus what the URL said."""
+
+    request: Request
+    version: str
+    params: dict[str, str]
+
+    @property
+    def legacy(self) -> bool:
+        """v2 and v2.1 use plain id strings where v3+ uses {"id": ...} objects."""
+        return self.version in LEGACY_VERSIONS
+
+
+Handler = Callable[[Call], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str  # regex for the path after /crm/{version}/, with named groups
+    handler: Handler
+    since: float = 2.0  # first API version that has this endpoint
+
+    def match(self, version: str, rest: str) -> dict[str, str] | None:
+        if VERSIONS[version] < self.since:
+            return None
+        found = re.fullmatch(self.pattern, rest)
+        return found.groupdict() if found else None
+
+
+class Router:
+    def __init__(self, tokens: TokenAuthority, routes: Iterable[Route]) -> None:
+        self._tokens = tokens
+        self._routes = list(routes)
+
+    def handle(self, request: Request) -> Response:
+        try:
+            return self._dispatch(request)
+        except FieldError as problem:
+            return problem.wrapped().response()
+        except ApiError as error:
+            return error.response()
+
+    def _dispatch(self, request: Request) -> Response:
+        url = _API_PATH.fullmatch(request.path)
+        if url is None or url["version"] not in VERSIONS:
+            raise invalid_url()
+        version, rest = url["version"], url["rest"]
+        matches = [(route, route.match(version, rest)) for route in self._routes]
+        candidates = [(route, params) for route, params in matches if params is not None]
+        if not candidates:
+            raise invalid_url()
+        self._tokens.authenticate(request.headers.get("Authorization"))
+        for route, params in candidates:
+            if route.method == request.method:
+                return route.handler(Call(request, version, params))
+        raise top_level_error(
+            405, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one"
+        )
+
+
+def invalid_url() -> ApiError:
+    return top_level_error(
+        404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"
+    )

@@ -1,0 +1,82 @@
+"""Named starting states. "demo" is what `make demo` and the README walk through."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .clock import now
+from .crm import CrmStore
+
+SEEDS = ("demo",)
+
+
+def apply_seed(crm: CrmStore, name: str | None) -> None:
+    if name is None:
+        return
+    if name != "demo":
+        raise ValueError(f"unknown seed {name!r}; known seeds: {', '.join(SEEDS)}")
+    _demo(crm)
+
+
+def _demo(crm: CrmStore) -> None:
+    """Users 4876876000000002001-2003 and leads 4876876000000100001-100005, in that order."""
+    ava = crm.default_user_id
+    sam = crm.add_user("Sam Seller", "sam.seller@emulated-org.example")
+    riya = crm.add_user("Riya Rep", "riya.rep@emulated-org.example")
+    # A day old, so a reconciliation sweep's grace window never hides them.
+    yesterday = now() - timedelta(days=1)
+    leads = [
+        {
+            "First_Name": "Jane",
+            "Last_Name": "Doe",
+            "Company": "Globex",
+            "Email": "jane.doe@globex.com",
+            "Lead_Status": "Qualified",
+            "Lead_Source": "Partner",
+            "Annual_Revenue": 2_500_000,
+            "Owner": sam,
+            "Tag": ["VIP", "Hot"],
+        },
+        {
+            "First_Name": "John",
+            "Last_Name": "Smith",
+            "Company": "Initech",
+            "Email": "john@initech.com",
+            "Lead_Status": "Contacted",
+            "Lead_Source": "Web",
+            "Owner": riya,
+        },
+        {
+            "First_Name": "Maria",
+            "Last_Name": "Garcia",
+            "Company": "Umbrella Corp",
+            "Email": "maria@umbrella.example",
+            "Lead_Status": "Qualified",
+            "Lead_Source": "Web",
+            "Annual_Revenue": 50_000,
+            "Owner": riya,
+            "Tag": ["Webinar"],
+        },
+        {
+            "First_Name": "Test",
+            "Last_Name": "Lead",
+            "Company": "QA",
+            "Email": "qa@test.invalid",
+            "Lead_Status": "Qualified",
+            "Lead_Source": "Web",
+            "Owner": ava,
+        },
+        {
+            "First_Name": "Li",
+            "Last_Name": "Wei",
+            "Company": "Initrode",
+            "Email": "li.wei@initrode.example",
+            "Lead_Status": "Qualified",
+            "Lead_Source": "Trade Show",
+            "Annual_Revenue": 1_200_000,
+            "Owner": ava,
+            "Tag": ["VIP"],
+        },
+    ]
+    for fields in leads:
+        crm.add_lead(**fields, Modified_Time=yesterday)

@@ -1,0 +1,155 @@
+"""HTTP/1.1 framing: keep-alive, exact Content-Length, one write per response, TCP_NODELAY.
+
+Each response goes out in a single `sendall` (head and body together) on a TCP_NODELAY socket,
+so a client never waits on a delayed ACK between the two. Everything Zoho-specific is in the
+`app` callable this server hands each request to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from .protocol import Headers, Request, Response
+
+App = Callable[[Request], Response | None]  # None: reset the connection, answer nothing
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 512  # bursts of new connections must queue, not be refused
+
+    def __init__(self, address: tuple[str, int], app: App, verbose: bool = False) -> None:
+        self.app = app
+        self.verbose = verbose
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """Cut idle keep-alive connections so their threads end with the server."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ZohoEmulator/1.0"
+    timeout = 120  # seconds an idle keep-alive connection is kept
+    server: EmulatorHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, open_=False)
+        with contextlib.suppress(OSError):  # the peer, or a reset fault, closed the socket
+            super().finish()
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            self._write(Response(HTTPStatus.BAD_REQUEST))
+            return
+        url = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers=Headers(list(self.headers.items())),
+            body=body,
+        )
+        response = self.server.app(request)
+        if response is None:
+            self._reset()
+        else:
+            self._write(response)
+        if self.server.verbose:
+            status = response.status if response else "RST"
+            sys.stderr.write(f"{self.command} {self.path} -> {status}\n")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None when its framing is invalid."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            return None
+        if not 0 <= length <= MAX_BODY_BYTES:
+            return None
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes | None:
+        chunks = []
+        total = 0
+        while True:
+            try:
+                size = int(self.rfile.readline(1024).split(b";")[0], 16)
+            except ValueError:
+                return None
+            total += size
+            if size < 0 or total > MAX_BODY_BYTES:
+                return None
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _write(self, response: Response) -> None:
+        status = HTTPStatus(response.status)
+        head = [
+            f"HTTP/1.1 {status.value} {status.phrase}",
+            f"Server: {self.server_version}",
+            f"Date: {formatdate(usegmt=True)}",
+        ]
+        if status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
+            head.append(f"Content-Length: {len(response.body)}")
+        if response.content_type:
+            head.append(f"Content-Type: {response.content_type}")
+        head.extend(f"{name}: {value}" for name, value in response.headers.items())
+        if self.close_connection:
+            head.append("Connection: close")
+        payload = "\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + response.body
+        try:
+            self.connection.sendall(payload)
+        except OSError:
+            self.close_connection = True  # the client gave up (e.g. its read timeout passed)
+
+    def _reset(self) -> None:
+        """Close with SO_LINGER 0, so the peer gets a TCP RST instead of an answer."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()
+        self.connection.close()
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
