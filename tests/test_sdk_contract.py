@@ -1,0 +1,195 @@
+"""Contract check: the official Zoho CRM SDK (zohocrmsdk8-0), a client nobody here wrote, works
+against the emulator and parses its answers into the SDK's documented objects.
+
+The SDK keeps its configuration in a process-wide Initializer, so this module initialises it once
+against one module-scoped emulator; each test adds the records it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from zohocrmsdk.src.com.zoho.api.authenticator import OAuthToken
+from zohocrmsdk.src.com.zoho.api.authenticator.store import FileStore
+from zohocrmsdk.src.com.zoho.api.logger import Logger
+from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api import convert_lead as convert_api
+from zohocrmsdk.src.com.zoho.crm.api.dc import DataCenter
+from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+from zohocrmsdk.src.com.zoho.crm.api.record import Field, Record, RecordOperations
+from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
+from zohocrmsdk.src.com.zoho.crm.api.users import MinifiedUser
+from zohocrmsdk.src.com.zoho.crm.api.util import Choice
+
+from tests.zoho_emulator import Credentials, ZohoEmulator
+
+CREDENTIALS = Credentials(
+    client_id="1000.SDKCLIENTID", client_secret="sdk-secret", refresh_token="1000.sdk-refresh"
+)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[ZohoEmulator]:
+    with ZohoEmulator(credentials=CREDENTIALS) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def sdk(emulator: ZohoEmulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Initialise the SDK against the emulator; returns its working directory."""
+    workdir = tmp_path_factory.mktemp("zoho-sdk")
+    environment = DataCenter.Environment(emulator.url, f"{emulator.url}/oauth/v2/token", emulator.url)
+    token = OAuthToken(
+        client_id=CREDENTIALS.client_id,
+        client_secret=CREDENTIALS.client_secret,
+        refresh_token=CREDENTIALS.refresh_token,
+    )
+    Initializer.initialize(
+        environment=environment,
+        token=token,
+        store=FileStore(str(workdir / "tokens.csv")),
+        sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=True),
+        resource_path=str(workdir),
+        logger=Logger.get_instance(Logger.Levels.INFO, str(workdir / "sdk.log")),
+    )
+    return workdir
+
+
+def new_lead(emulator: ZohoEmulator, **fields: object) -> str:
+    return emulator.crm.add_lead(
+        **{
+            "First_Name": "Jane",
+            "Last_Name": "Doe",
+            "Company": "Acme",
+            "Email": "jane@acme.example",
+            "Lead_Status": "Qualified",
+            "Tag": ["VIP", "Hot"],
+            **fields,
+        }
+    )
+
+
+def deal_record(name: str = "Acme - Doe") -> Record:
+    deal = Record()
+    deal.add_field_value(Field.Deals.deal_name(), name)
+    deal.add_field_value(Field.Deals.stage(), Choice("Qualification"))
+    deal.add_field_value(Field.Deals.pipeline(), Choice("Standard (Standard)"))
+    deal.add_field_value(Field.Deals.closing_date(), date(2026, 12, 31))
+    deal.add_field_value(Field.Deals.amount(), 5000.0)
+    return deal
+
+
+def convert(lead_id: str, converter: convert_api.LeadConverter) -> object:
+    body = convert_api.BodyWrapper()
+    body.set_data([converter])
+    return convert_api.ConvertLeadOperations(int(lead_id)).convert_lead(body)
+
+
+def test_the_sdk_refreshes_a_token_and_reads_the_org_setup_first(emulator, sdk):
+    calls = [(entry.method, entry.path, entry.query) for entry in emulator.journal[:3]]
+
+    assert calls == [
+        ("POST", "/oauth/v2/token", {}),
+        ("GET", "/crm/v8/users", {"type": ["CurrentUser"]}),
+        ("GET", "/crm/v8/org", {}),
+    ]
+    assert emulator.journal[0].form["grant_type"] == ["refresh_token"]
+    assert (sdk / "tokens.csv").read_text().count("1000.") >= 2  # refresh and access token
+
+
+def test_the_sdk_reads_a_lead_into_a_record(emulator, sdk):
+    owner = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    lead_id = new_lead(emulator, Owner=owner, Annual_Revenue=2_000_000)
+
+    response = RecordOperations("Leads").get_record(int(lead_id), ParameterMap(), HeaderMap())
+
+    assert response.get_status_code() == 200
+    (lead,) = response.get_object().get_data()
+    assert lead.get_id() == int(lead_id)
+    assert lead.get_key_value("Last_Name") == "Doe"
+    assert lead.get_key_value("Lead_Status").get_value() == "Qualified"
+    assert lead.get_key_value("Annual_Revenue") == 2_000_000
+    assert lead.get_key_value("Owner").get_id() == int(owner)
+    assert lead.get_key_value("Owner").get_name() == "Sam Seller"
+    assert [tag.get_name() for tag in lead.get_key_value("Tag")] == ["VIP", "Hot"]
+    assert lead.get_key_value("Converted__s") is False
+    assert lead.get_key_value("Modified_Time").tzinfo is not None
+
+
+def test_the_sdk_gets_no_content_for_a_converted_lead(emulator, sdk):
+    lead_id = new_lead(emulator)
+    convert(lead_id, convert_api.LeadConverter())
+
+    response = RecordOperations("Leads").get_record(int(lead_id), ParameterMap(), HeaderMap())
+
+    assert response.get_status_code() == 204
+    assert response.get_object() is None
+
+
+def test_the_sdk_converts_a_lead_with_a_deal_an_owner_and_tags(emulator, sdk):
+    seller = emulator.crm.add_user("Riya Rep", "riya@example.com")
+    lead_id = new_lead(emulator, Email="convert@acme.example")
+    converter = convert_api.LeadConverter()
+    converter.set_deals(deal_record())
+    assignee = MinifiedUser()
+    assignee.set_id(int(seller))
+    converter.set_assign_to(assignee)
+    tags = convert_api.CarryOverTags()
+    tags.set_contacts(["VIP"])
+    tags.set_deals(["VIP", "Hot"])
+    converter.set_carry_over_tags(tags)
+    attachments = convert_api.MoveAttachmentsTo()
+    attachments.set_api_name("Deals")
+    converter.set_move_attachments_to(attachments)
+
+    response = convert(lead_id, converter)
+
+    assert response.get_status_code() == 200
+    (result,) = response.get_object().get_data()
+    assert isinstance(result, convert_api.SuccessResponse)
+    assert result.get_status().get_value() == "success"
+    assert result.get_code().get_value() == "SUCCESS"
+    ids = {module: str(record.get_id()) for module, record in result.get_details().items()}
+    deal = emulator.crm.deals[ids["Deals"]]
+    contact = emulator.crm.contacts[ids["Contacts"]]
+    assert deal["Stage"] == "Qualification"
+    assert deal["Closing_Date"] == "2026-12-31"
+    assert deal["Owner"]["id"] == seller
+    assert [tag["name"] for tag in deal["Tag"]] == ["VIP", "Hot"]
+    assert [tag["name"] for tag in contact["Tag"]] == ["VIP"]
+    assert ids["Accounts"] in emulator.crm.accounts
+    assert emulator.crm.lead(lead_id)["Converted_Deal"]["id"] == ids["Deals"]
+    assert emulator.crm.conversions(lead_id) == 1
+
+
+def test_the_sdk_parses_a_second_convert_as_id_already_converted(emulator, sdk):
+    lead_id = new_lead(emulator)
+    convert(lead_id, convert_api.LeadConverter())
+
+    response = convert(lead_id, convert_api.LeadConverter())
+
+    assert response.get_status_code() == 400
+    error = response.get_object()
+    assert isinstance(error, convert_api.APIException)
+    assert error.get_code().get_value() == "ID_ALREADY_CONVERTED"
+    assert error.get_details() == {"resource_path_index": 1}
+
+
+def test_the_sdk_parses_a_per_record_error_inside_the_action_wrapper(emulator, sdk):
+    lead_id = new_lead(emulator)
+    deal = deal_record()  # stage Qualification...
+    deal.add_field_value(Field.Deals.pipeline(), Choice("Partner Pipeline"))  # ...is not here
+    converter = convert_api.LeadConverter()
+    converter.set_deals(deal)
+
+    response = convert(lead_id, converter)
+
+    assert response.get_status_code() == 400
+    (error,) = response.get_object().get_data()
+    assert isinstance(error, convert_api.APIException)
+    assert error.get_code().get_value() == "MAPPING_MISMATCH"
+    assert error.get_details()["api_name"] == "Stage"
+    assert emulator.crm.conversions(lead_id) == 0
