@@ -59,8 +59,8 @@ def function_env(emulator: ZohoEmulator, monkeypatch: pytest.MonkeyPatch) -> dic
         "ZOHO_REFRESH_TOKEN": CREDENTIALS.refresh_token,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "ZOHO_ACCOUNTS_URL": emulator.url,
-        "ZOHO_RETRY_SECONDS": "2",
-        "ZOHO_READ_TIMEOUT_SECONDS": "2",
+        "ZOHO_RETRY_SECONDS": "3",
+        "ZOHO_READ_TIMEOUT_SECONDS": "0.5",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

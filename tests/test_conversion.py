@@ -1,0 +1,195 @@
+"""The conversion engine under faults, duplicates and bursts, seen through the webhook and Zoho's state."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.conftest import WEBHOOK_SECRET
+
+CONVERT = r"/actions/convert$"
+NOTES = r"/Notes$"
+
+
+def post(client, lead_id: str):
+    return client.post("/", json={"lead_id": lead_id}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
+
+
+def qualified_lead(emulator, n: int = 0, **fields) -> str:
+    values = {
+        "Last_Name": f"Lead{n}",
+        "Company": f"Company {n}",
+        "Email": f"lead{n}@example.com",
+        "Lead_Status": "Qualified",
+        "Lead_Source": "Web",
+    }
+    return emulator.crm.add_lead(**{**values, **fields})
+
+
+def rules_file(tmp_path, monkeypatch, text: str) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    monkeypatch.setenv("RULES_FILE", str(path))
+
+
+BAD_STAGE_RULES = (
+    "rules:\n  - name: bad-stage\n    when: {Lead_Status: Qualified}\n"
+    "    deal: {Deal_Name: x, Stage: Nope, Pipeline: Standard (Standard), Closing_Date: +1d}\n"
+)
+
+
+def test_a_convert_that_timed_out_after_zoho_converted_reads_back_as_already_converted(
+    client, emulator, log_lines
+):
+    lead = qualified_lead(emulator)
+    emulator.faults.hang_next(1, 3.0, path=CONVERT, after_processing=True)
+
+    response = post(client, lead)
+
+    answer = response.get_json()
+    assert response.status_code == 200
+    assert answer["outcome"] == "already_converted"
+    assert answer["reason"] == "ID_ALREADY_CONVERTED"
+    converted = emulator.crm.lead(lead)
+    assert answer["deal_id"] == converted["Converted_Deal"]["id"]
+    assert answer["contact_id"] == converted["Converted_Contact"]["id"]
+    assert emulator.crm.conversions(lead) == 1
+    assert log_lines()[-1]["severity"] == "INFO"
+
+
+def test_twenty_concurrent_deliveries_convert_once(serve, emulator, log_lines):
+    lead = qualified_lead(emulator)
+    app_clients = [serve(), serve()]  # two instances: in-instance turns and Zoho's own check both count
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda n: post(app_clients[n % 2], lead).get_json(), range(20)))
+
+    outcomes = sorted(answer["outcome"] for answer in answers)
+    assert outcomes == ["already_converted"] * 19 + ["converted"]
+    assert len({answer["deal_id"] for answer in answers}) == 1
+    assert emulator.crm.conversions(lead) == 1
+    assert len(emulator.crm.deals) == 1
+    assert {line["severity"] for line in log_lines()} == {"INFO"}
+
+
+class TestExistingRecords:
+    @pytest.fixture
+    def duplicate(self, emulator):
+        emulator.crm.unique_fields["Contacts"] = ["Phone"]
+        contact = emulator.crm.add_contact(
+            Last_Name="Existing", Email="other@example.com", Phone="+1 555 0100"
+        )
+        lead = qualified_lead(emulator, Phone="+1 555 0100")
+        return lead, contact
+
+    def test_by_default_a_duplicate_contact_fails_naming_the_matched_record(
+        self, client, emulator, duplicate
+    ):
+        lead, contact = duplicate
+
+        answer = post(client, lead).get_json()
+
+        assert answer["outcome"] == "failed"
+        assert answer["code"] == "DUPLICATE_DATA"
+        assert f"matches existing Contacts record {contact} on Phone" in answer["reason"]
+
+    def test_link_converts_into_the_matching_contact(self, serve, monkeypatch, tmp_path, emulator, duplicate):
+        lead, contact = duplicate
+        rules_file(
+            tmp_path,
+            monkeypatch,
+            "rules:\n  - name: link\n    when: {Lead_Status: Qualified}\n    existing_records: link\n",
+        )
+
+        answer = post(serve(), lead).get_json()
+
+        assert answer["outcome"] == "converted"
+        assert answer["contact_id"] == contact
+        first, second = emulator.requests("POST", CONVERT)
+        assert "Contacts" not in first.json["data"][0]
+        assert second.json["data"][0]["Contacts"] == {"id": contact}
+        assert emulator.requests("GET", r"/__conversion_options$")
+
+
+class TestFailureNote:
+    def test_a_refused_conversion_leaves_a_note_on_the_lead(self, serve, monkeypatch, tmp_path, emulator):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        lead = qualified_lead(emulator)
+        modified = emulator.crm.lead(lead)["Modified_Time"]
+
+        answer = post(serve(), lead).get_json()
+
+        assert answer["outcome"] == "failed"
+        (note,) = [note for note in emulator.crm.notes.values() if note["Parent_Id"]["id"] == lead]
+        assert note["Note_Title"] == "Automatic conversion failed"
+        assert "Rule: bad-stage" in note["Note_Content"]
+        assert "Zoho code: MAPPING_MISMATCH" in note["Note_Content"]
+        assert "Time: " in note["Note_Content"]
+        assert emulator.crm.lead(lead)["Modified_Time"] == modified
+
+    def test_the_note_can_be_turned_off(self, serve, monkeypatch, tmp_path, emulator):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        monkeypatch.setenv("FAILURE_NOTE", "false")
+
+        assert post(serve(), qualified_lead(emulator)).get_json()["outcome"] == "failed"
+        assert emulator.crm.notes == {}
+
+    def test_a_note_that_cannot_be_written_is_logged_not_raised(
+        self, serve, monkeypatch, tmp_path, emulator, log_lines
+    ):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        emulator.faults.fail_next(1, status=400, code="INVALID_DATA", path=NOTES)
+
+        response = post(serve(), qualified_lead(emulator))
+
+        assert response.status_code == 502
+        assert response.get_json()["outcome"] == "failed"
+        (line,) = log_lines()
+        assert line["warnings"] == ["could not add the failure note: INVALID_DATA: invalid data"]
+
+
+def test_an_error_inside_a_200_answer_is_failed(client, emulator):
+    emulator.faults.malformed_next(
+        1,
+        body=b'{"data":[{"code":"INVALID_DATA","details":{},"message":"invalid data","status":"error"}]}',
+        status=200,
+        path=CONVERT,
+    )
+
+    answer = post(client, qualified_lead(emulator)).get_json()
+
+    assert answer["outcome"] == "failed"
+    assert answer["code"] == "INVALID_DATA"
+
+
+def test_a_malformed_answer_is_an_error_not_a_crash(client, emulator):
+    emulator.faults.malformed_next(1, body=b"<html>502 Bad Gateway</html>", status=200, path=CONVERT)
+
+    response = post(client, qualified_lead(emulator))
+
+    assert response.status_code == 503
+    assert response.get_json()["outcome"] == "error"
+    assert "not JSON" in response.get_json()["reason"]
+
+
+def test_a_burst_against_zoho_limits_converts_every_lead_exactly_once(
+    serve, monkeypatch, emulator, log_lines
+):
+    monkeypatch.setenv("ZOHO_RETRY_SECONDS", "30")
+    leads = [qualified_lead(emulator, n) for n in range(300)]
+    emulator.faults.latency = 0.02
+    emulator.faults.concurrency_limit = 10
+    emulator.faults.fail_fraction(0.05, status=500, seed=7)
+    app = serve()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda lead: post(app, lead).get_json(), leads))
+
+    assert [answer["outcome"] for answer in answers] == ["converted"] * 300
+    assert all(emulator.crm.conversions(lead) == 1 for lead in leads)
+    assert len(emulator.crm.deals) == 300
+    statuses = [entry.status for entry in emulator.journal]
+    assert 429 in statuses
+    assert 500 in statuses
+    assert sum(line["attempts"] for line in log_lines()) > 600
