@@ -16,9 +16,12 @@ from zohocrmsdk.src.com.zoho.api.authenticator import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store import FileStore
 from zohocrmsdk.src.com.zoho.api.logger import Logger
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api import conversion_option as options_api
 from zohocrmsdk.src.com.zoho.crm.api import convert_lead as convert_api
+from zohocrmsdk.src.com.zoho.crm.api import notes as notes_api
 from zohocrmsdk.src.com.zoho.crm.api.dc import DataCenter
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+from zohocrmsdk.src.com.zoho.crm.api.modules import MinifiedModule
 from zohocrmsdk.src.com.zoho.crm.api.record import Field, Record, RecordOperations
 from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zohocrmsdk.src.com.zoho.crm.api.users import MinifiedUser
@@ -193,3 +196,44 @@ def test_the_sdk_parses_a_per_record_error_inside_the_action_wrapper(emulator, s
     assert error.get_code().get_value() == "MAPPING_MISMATCH"
     assert error.get_details()["api_name"] == "Stage"
     assert emulator.crm.conversions(lead_id) == 0
+
+
+def test_the_sdk_reads_conversion_options(emulator, sdk):
+    account_id = emulator.crm.add_account(Account_Name="Options Inc")
+    contact_id = emulator.crm.add_contact(Last_Name="Doe", Email="options@acme.example")
+    lead_id = new_lead(emulator, Email="options@acme.example", Company="Options Inc")
+
+    response = options_api.ConversionOptionOperations(int(lead_id)).lead_conversion_options()
+
+    assert response.get_status_code() == 200
+    options = response.get_object().get_conversion_options()
+    assert isinstance(options, options_api.ConversionOptions)
+    assert options.get_module_preference().get_api_name() == "Contacts"
+    assert [contact.get_id() for contact in options.get_contacts()] == [int(contact_id)]
+    assert [account.get_id() for account in options.get_accounts()] == [int(account_id)]
+    (matched,) = options.get_preference_field_matched_value().get_contacts()
+    assert matched.get_field().get_api_name() == "Email"
+    assert matched.get_matched_lead_value() == "options@acme.example"
+
+
+def test_the_sdk_adds_a_note_to_a_lead(emulator, sdk):
+    lead_id = new_lead(emulator)
+    module = MinifiedModule()
+    module.set_api_name("Leads")
+    parent = notes_api.ParentId()
+    parent.set_id(int(lead_id))
+    parent.set_module(module)
+    note = notes_api.Note()
+    note.set_note_title("Automatic conversion failed")
+    note.set_note_content("MANDATORY_NOT_FOUND")
+    note.set_parent_id(parent)
+    body = notes_api.BodyWrapper()
+    body.set_data([note])
+
+    response = notes_api.NotesOperations().create_notes(body)
+
+    assert response.get_status_code() == 201
+    (result,) = response.get_object().get_data()
+    assert isinstance(result, notes_api.SuccessResponse)
+    note_id = str(result.get_details()["id"])
+    assert emulator.crm.notes[note_id]["Parent_Id"]["id"] == lead_id

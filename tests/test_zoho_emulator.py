@@ -61,8 +61,12 @@ class Zoho:
         kwargs.setdefault("timeout", 5)
         return self.session.post(f"{self.url}/crm/{self.version}/{path}", **kwargs)
 
-    def convert(self, lead_id: str, converter: dict[str, Any] | None = None) -> requests.Response:
-        return self.post(f"Leads/{lead_id}/actions/convert", json={"data": [converter or {}]})
+    def convert(
+        self, lead_id: str, converter: dict[str, Any] | None = None, timeout: float = 5
+    ) -> requests.Response:
+        return self.post(
+            f"Leads/{lead_id}/actions/convert", json={"data": [converter or {}]}, timeout=timeout
+        )
 
 
 @pytest.fixture
@@ -632,6 +636,149 @@ def test_linking_the_duplicate_contact_converts(emulator, zoho):
     assert answer.json()["data"][0]["details"]["Contacts"]["id"] == existing
 
 
+# --- conversion options ----------------------------------------------------------------------
+
+
+def test_conversion_options_are_no_content_when_nothing_matches(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    answer = zoho.get(f"Leads/{lead_id}/__conversion_options")
+
+    assert answer.status_code == 204
+    assert answer.content == b""
+
+
+def test_conversion_options_list_the_contact_and_account_a_convert_would_link(emulator, zoho):
+    account_id = emulator.crm.add_account(Account_Name="Acme")
+    contact_id = emulator.crm.add_contact(
+        First_Name="Jane", Last_Name="Doe", Email="jane@acme.example", Account_Name=account_id
+    )
+    lead_id = add_lead(emulator)
+
+    options = zoho.get(f"Leads/{lead_id}/__conversion_options").json()["__conversion_options"]
+
+    assert options["module_preference"] == {"api_name": "Contacts", "id": "4876876000000002179"}
+    assert [contact["id"] for contact in options["Contacts"]] == [contact_id]
+    assert options["Contacts"][0]["Account_Name"] == {"name": "Acme", "id": account_id}
+    assert [account["id"] for account in options["Accounts"]] == [account_id]
+    matched = options["preference_field_matched_value"]
+    assert [(m["field"]["api_name"], m["matched_lead_value"]) for m in matched["Contacts"]] == [
+        ("Email", "jane@acme.example")
+    ]
+    assert [(m["field"]["api_name"], m["matched_lead_value"]) for m in matched["Accounts"]] == [
+        ("Account_Name", "Acme")
+    ]
+    assert options["Deals"] is None
+
+
+def test_conversion_options_include_contacts_matching_a_configured_unique_field(emulator, zoho):
+    emulator.crm.unique_fields["Contacts"] = ["Phone"]
+    contact_id = emulator.crm.add_contact(Last_Name="Roe", Phone="555-0100")
+    lead_id = add_lead(emulator, Phone="555-0100", Company="Nobody Inc")
+
+    options = zoho.get(f"Leads/{lead_id}/__conversion_options").json()["__conversion_options"]
+
+    assert [contact["id"] for contact in options["Contacts"]] == [contact_id]
+    assert options["preference_field_matched_value"]["Contacts"][0]["field"]["api_name"] == "Phone"
+    assert options["Accounts"] is None
+
+
+def test_conversion_options_exist_from_v5_on(emulator, zoho):
+    lead_id = add_lead(emulator)
+    older = Zoho(emulator, version="v4", token=zoho.token)
+
+    assert older.get(f"Leads/{lead_id}/__conversion_options").json()["code"] == "INVALID_URL_PATTERN"
+    assert (
+        Zoho(emulator, version="v5", token=zoho.token)
+        .get(f"Leads/{lead_id}/__conversion_options")
+        .status_code
+        == 204
+    )
+
+
+def test_conversion_options_of_a_converted_or_malformed_lead_are_refused(emulator, zoho):
+    lead_id = add_lead(emulator)
+    zoho.convert(lead_id)
+
+    converted = zoho.get(f"Leads/{lead_id}/__conversion_options")
+    malformed = zoho.get("Leads/x1/__conversion_options")
+
+    assert (converted.status_code, converted.json()["code"]) == (400, "ID_ALREADY_CONVERTED")
+    assert malformed.json()["details"] == {"resource_path_index": 1}
+
+
+# --- notes -------------------------------------------------------------------------------------
+
+
+def test_a_note_added_to_a_lead_reads_back_and_leaves_the_lead_unmodified(emulator, zoho):
+    lead_id = add_lead(emulator, Modified_Time="2026-11-01T08:30:00+00:00")
+
+    added = zoho.post(
+        f"Leads/{lead_id}/Notes",
+        json={"data": [{"Note_Title": "Automatic conversion failed", "Note_Content": "why"}]},
+    )
+    notes = zoho.get(f"Leads/{lead_id}/Notes").json()
+
+    assert added.status_code == 201
+    result = added.json()["data"][0]
+    assert (result["code"], result["message"], result["status"]) == (
+        "SUCCESS",
+        "record added",
+        "success",
+    )
+    note_id = result["details"]["id"]
+    assert [note["id"] for note in notes["data"]] == [note_id]
+    note = notes["data"][0]
+    assert (note["Note_Title"], note["Note_Content"]) == ("Automatic conversion failed", "why")
+    assert note["Parent_Id"]["id"] == lead_id
+    assert note["$se_module"] == "Leads"
+    assert notes["info"]["count"] == 1
+    assert emulator.crm.lead(lead_id)["Modified_Time"] == "2026-11-01T08:30:00+00:00"
+    assert note_id in emulator.crm.notes
+
+
+def test_a_note_can_name_its_parent_with_se_module_as_in_v2(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    added = zoho.post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_id, "se_module": "Leads"}]}
+    )
+
+    assert added.status_code == 201
+    assert [note["Parent_Id"]["id"] for note in emulator.crm.notes.values()] == [lead_id]
+
+
+def test_a_note_can_name_its_parent_as_an_object_as_in_v8(emulator, zoho):
+    lead_id = add_lead(emulator)
+    parent = {"id": lead_id, "module": {"api_name": "Leads"}}
+
+    added = zoho.post("Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": parent}]})
+
+    assert added.status_code == 201
+    assert [note["Parent_Id"]["id"] for note in emulator.crm.notes.values()] == [lead_id]
+
+
+def test_a_note_without_content_is_mandatory_not_found(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    refused = zoho.post(f"Leads/{lead_id}/Notes", json={"data": [{"Note_Title": "empty"}]})
+    mixed = zoho.post(f"Leads/{lead_id}/Notes", json={"data": [{"Note_Content": "ok"}, {"Note_Title": "no"}]})
+
+    assert record_error(refused)["details"] == {
+        "api_name": "Note_Content",
+        "json_path": "$.data[0].Note_Content",
+    }
+    assert mixed.status_code == 207
+    assert [item["status"] for item in mixed.json()["data"]] == ["success", "error"]
+
+
+def test_notes_of_a_lead_without_notes_are_no_content(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    assert zoho.get(f"Leads/{lead_id}/Notes").status_code == 204
+    assert zoho.get("Leads/4876876000000999999/Notes").status_code == 400
+
+
 # --- API v2 / v2.1 shapes ----------------------------------------------------------------------
 
 
@@ -781,6 +928,50 @@ def test_fail_fraction_fails_a_reproducible_share_until_cleared(emulator, zoho):
     assert 5 < statuses.count(500) < 35
     assert set(statuses) == {200, 500}
     assert after == [200] * 5
+
+
+def test_reset_next_resets_the_connection_without_an_answer(emulator, zoho):
+    emulator.faults.reset_next(1, path=r"/users$")
+
+    with pytest.raises(requests.ConnectionError):
+        zoho.get("users")
+    recovered = zoho.get("users")
+
+    assert recovered.status_code == 200
+    assert [entry.status for entry in emulator.requests("GET", "users")] == [0, 200]
+
+
+def test_hang_next_delays_the_answer(emulator, zoho):
+    emulator.faults.hang_next(1, 0.3, path=r"/users$")
+
+    started = time.perf_counter()
+    answer = zoho.get("users")
+
+    assert answer.status_code == 200
+    assert time.perf_counter() - started >= 0.3
+    assert float(answer.headers["X-Emulator-Time-Ms"]) >= 300
+
+
+def test_a_hang_after_processing_converts_although_the_client_gives_up(emulator, zoho):
+    lead_id = add_lead(emulator)
+    emulator.faults.hang_next(1, 2.0, path=r"/actions/convert$", after_processing=True)
+
+    with pytest.raises(requests.ReadTimeout):
+        zoho.convert(lead_id, {"Deals": DEAL}, timeout=0.3)
+    again = Zoho(emulator, token=zoho.token).convert(lead_id, {"Deals": DEAL})
+
+    assert emulator.crm.conversions(lead_id) == 1
+    assert again.json()["code"] == "ID_ALREADY_CONVERTED"
+
+
+def test_malformed_next_answers_the_given_body_without_processing(emulator, zoho):
+    lead_id = add_lead(emulator)
+    emulator.faults.malformed_next(1, body=b"<html>oops", status=200, path=r"/actions/convert$")
+
+    answer = zoho.convert(lead_id)
+
+    assert (answer.status_code, answer.content) == (200, b"<html>oops")
+    assert emulator.crm.conversions(lead_id) == 0
 
 
 def test_token_calls_are_not_api_calls_for_faults_without_a_path(emulator):
