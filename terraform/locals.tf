@@ -92,9 +92,15 @@ locals {
     "ZOHO_API_DOMAIN",
     "DRY_RUN",
     "ZOHO_RETRY_SECONDS",
+    "ZOHO_CONNECT_TIMEOUT_SECONDS",
     "ZOHO_READ_TIMEOUT_SECONDS",
     "ZOHO_TOKEN_COOLDOWN_SECONDS",
     "SECRET_CACHE_SECONDS",
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "WEBHOOK_SECRET",
+    "SECRET_MANAGER_ENDPOINT",
   ]
 
   # Read by the code but deliberately NOT set: the code's defaults are the intended values
@@ -105,9 +111,21 @@ locals {
     "ZOHO_API_DOMAIN",
     "DRY_RUN",
     "ZOHO_RETRY_SECONDS",
+    "ZOHO_CONNECT_TIMEOUT_SECONDS",
     "ZOHO_READ_TIMEOUT_SECONDS",
     "ZOHO_TOKEN_COOLDOWN_SECONDS",
     "SECRET_CACHE_SECONDS",
+  ]
+
+  # Read by the code for local runs and tests only, and never to be set in the deployment: the
+  # first four carry secret VALUES (they would land in the state and in the function's
+  # configuration), SECRET_MANAGER_ENDPOINT points the client at a fake server.
+  app_env_vars_local_only = [
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "WEBHOOK_SECRET",
+    "SECRET_MANAGER_ENDPOINT",
   ]
 
   # Set by Terraform for the platform, not read by the application code: functions-framework
