@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from flask import Response
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
+from tests.secret_manager_fake import SecretManagerFake
 from tests.zoho_emulator import Credentials, ZohoEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,10 +44,41 @@ SETTINGS_READ_BY_THE_FUNCTION = (
 )
 
 
+class Written:
+    """Everything the function wrote during the session (responses, stdout) and every secret it had.
+
+    `tests/test_secret_leaks.py` runs last and asserts that no secret appears in what was written.
+    """
+
+    text: ClassVar[list[str]] = []
+    secrets: ClassVar[set[str]] = {
+        WEBHOOK_SECRET,
+        CREDENTIALS.client_secret,
+        CREDENTIALS.refresh_token,
+    }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The leak check reads what every other test wrote, so it runs after all of them."""
+    items.sort(key=lambda item: item.path.name == "test_secret_leaks.py")
+
+
+@pytest.fixture(autouse=True)
+def _record_stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    yield
+    Written.text.append(capsys.readouterr().out)
+
+
 @pytest.fixture
 def emulator() -> Iterator[ZohoEmulator]:
     with ZohoEmulator(credentials=CREDENTIALS) as emu:
         yield emu
+        Written.secrets.update(issued_tokens(emu))
+
+
+def issued_tokens(emu: ZohoEmulator) -> set[str]:
+    headers = (entry.headers.get("Authorization", "") for entry in emu.journal)
+    return {header.split()[-1] for header in headers if header.startswith("Zoho-oauthtoken ")}
 
 
 @pytest.fixture
@@ -72,7 +105,14 @@ def serve(function_env: dict[str, str]) -> Callable[..., FlaskClient]:
     """Start a fresh function instance (main.py executed anew) with the environment as it is now."""
 
     def start(target: str = "zoho_webhook") -> FlaskClient:
-        return create_app(target, str(ROOT / "main.py")).test_client()
+        app = create_app(target, str(ROOT / "main.py"))
+
+        @app.after_request
+        def record(response: Response) -> Response:
+            Written.text.append(response.get_data(as_text=True))
+            return response
+
+        return app.test_client()
 
     return start
 
@@ -89,7 +129,15 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> Callable[[], list[dict[str,
 
     def read() -> list[dict[str, Any]]:
         out = capsys.readouterr().out
+        Written.text.append(out)
         seen.extend(json.loads(line) for line in out.splitlines() if line.strip())
         return list(seen)
 
     return read
+
+
+@pytest.fixture
+def secret_manager() -> Iterator[SecretManagerFake]:
+    """The Secret Manager fake on a local port; point SECRET_MANAGER_ENDPOINT at its url."""
+    with SecretManagerFake() as fake:
+        yield fake
