@@ -5,7 +5,7 @@ from pathlib import Path
 import flask
 import functions_framework
 
-from handlers import webhook
+from handlers import reconciliation, webhook
 from handlers.runtime import Runtime
 
 RUNTIME = Runtime.start(default_rules=Path(__file__).with_name("rules.yaml"))
@@ -15,3 +15,9 @@ RUNTIME = Runtime.start(default_rules=Path(__file__).with_name("rules.yaml"))
 def zoho_webhook(request: flask.Request) -> flask.Response:
     """Zoho workflow webhook: convert the lead named in the request."""
     return webhook.handle(request, RUNTIME)
+
+
+@functions_framework.http
+def reconcile(request: flask.Request) -> flask.Response:
+    """Scheduled sweep: convert qualifying leads no webhook delivered (a private function)."""
+    return reconciliation.handle(request, RUNTIME)

@@ -1,4 +1,4 @@
-"""Running the function by hand: `python -m handlers.cli check-rules | explain | convert`.
+"""Running the function by hand: `python -m handlers.cli check-rules | explain | convert | reconcile`.
 
 It uses the same settings (environment variables), rules file and engine as the deployed function.
 """
@@ -16,10 +16,12 @@ from handlers.conversion import outcome_for_error
 from handlers.errors import ZohoError
 from handlers.matching import decide
 from handlers.payload import build_convert_request
+from handlers.reconciliation import parse_since, sweep
 from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RulesError, load_rules
 from handlers.runtime import Runtime
 from handlers.secret_manager import SecretUnavailable
 from handlers.settings import MisconfiguredError
+from handlers.sweep import SweepOptions, SweepSummary
 from handlers.templates import Template
 from handlers.webhook import LEAD_ID
 
@@ -55,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     convert_.add_argument("lead_id", type=_lead_id)
     convert_.add_argument("--dry-run", action="store_true", help="build the payload but do not convert")
     convert_.set_defaults(command=convert)
+
+    reconcile_ = commands.add_parser("reconcile", help="convert every qualifying lead still unconverted")
+    reconcile_.add_argument("--dry-run", action="store_true", help="find and plan, convert nothing")
+    reconcile_.add_argument("--limit", type=int, help="convert at most this many leads")
+    reconcile_.add_argument("--since", type=parse_since, help="only leads modified after this ISO time")
+    reconcile_.set_defaults(command=reconcile)
     return parser
 
 
@@ -108,6 +116,52 @@ def convert(args: argparse.Namespace) -> int:
     )
     print(json.dumps({**outcome.response(), "zoho_requests": calls}, indent=2))
     return 0 if outcome.status < 400 else 1
+
+
+def reconcile(args: argparse.Namespace) -> int:
+    runtime = _runtime()
+    settings = runtime.settings()
+    options = SweepOptions(
+        dry_run=args.dry_run or settings.dry_run,
+        limit=args.limit,
+        since=args.since,
+        grace_minutes=settings.reconcile_grace_minutes,
+        max_seconds=settings.reconcile_max_seconds,
+        concurrency=settings.reconcile_concurrency,
+    )
+    progress = ProgressBar(sys.stderr)
+    summary = sweep(runtime, options, progress.update)
+    progress.close()
+    print(json.dumps(summary.as_dict(), indent=2))
+    return 1 if summary.failed else 0
+
+
+class ProgressBar:
+    """A bar redrawn in place on a terminal; plain lines (at most one per 10 %) otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.terminal = stream.isatty()
+        self.last_tenth = -1
+
+    def update(self, summary: SweepSummary, total: int) -> None:
+        done = summary.converted + summary.already_converted + len(summary.failed) + summary.skipped
+        done = min(done, total)
+        fraction = done / total if total else 1.0
+        text = f"{done}/{total} leads, {summary.converted} converted, {len(summary.failed)} failed"
+        if self.terminal:
+            filled = round(fraction * self.WIDTH)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {text}")
+        elif int(fraction * 10) > self.last_tenth:
+            self.last_tenth = int(fraction * 10)
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.terminal:
+            self.stream.write("\n")
 
 
 def describe_rule(rule: Rule) -> list[str]:

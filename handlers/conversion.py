@@ -63,7 +63,7 @@ class Converter:
                     outcome = self._convert(lead_id, dry_run)
             except (ZohoError, MisconfiguredError, SecretUnavailable) as error:
                 outcome = outcome_for_error(error, lead_id)
-        return outcome, calls[0]
+        return outcome, calls.count
 
     def _convert(self, lead_id: str, dry_run: bool) -> Outcome:
         lead = self.zoho.get_lead(lead_id)

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.settings import MisconfiguredError
+
+if TYPE_CHECKING:
+    from google.api_core.exceptions import GoogleAPICallError
 
 VERSION_NAME = re.compile(r"projects/[^/\s]+/secrets/[^/\s]+/versions/[^/\s]+")
 SECRET_NAME = re.compile(r"projects/[^/\s]+/secrets/[^/\s]+")
 _TIMEOUT_SECONDS = 10.0
+_NOT_THERE = frozenset({"NOT_FOUND", "FAILED_PRECONDITION"})  # no such secret, or version not enabled
+_DENIED = frozenset({"PERMISSION_DENIED", "UNAUTHENTICATED"})
+_STALE_ETAG = frozenset({"FAILED_PRECONDITION", "ABORTED"})  # Google documents FAILED_PRECONDITION
 
 
 class SecretUnavailable(Exception):
@@ -56,7 +62,11 @@ class SecretManager:
         return str(version.name)
 
     def disable_older_versions(self, secret_name: str, keep: str) -> None:
-        """Disable every enabled version of the secret except `keep`."""
+        """Disable the enabled versions created before `keep`.
+
+        Newer ones stay enabled: `versions/latest` is the newest version whatever its state, so
+        disabling a version another instance added meanwhile would make `latest` unreadable.
+        """
         client = self.client()
         with _errors(secret_name):
             versions = client.list_secret_versions(
@@ -65,8 +75,34 @@ class SecretManager:
                 timeout=_TIMEOUT_SECONDS,
             )
             for version in versions:
-                if version.name != keep:
+                if _version_number(version.name) < _version_number(keep):
                     client.disable_secret_version(name=version.name, retry=None, timeout=_TIMEOUT_SECONDS)
+
+    def get_secret(self, secret_name: str) -> tuple[dict[str, str], str]:
+        """The secret's annotations, and its etag for a conditional update."""
+        client = self.client()
+        with _errors(secret_name):
+            secret = client.get_secret(name=secret_name, retry=None, timeout=_TIMEOUT_SECONDS)
+        return dict(secret.annotations), str(secret.etag)
+
+    def update_annotations(self, secret_name: str, annotations: Mapping[str, str], etag: str) -> bool:
+        """Replace the secret's annotations if its etag is still `etag`; False when it changed since."""
+        from google.api_core.exceptions import GoogleAPICallError
+
+        client = self.client()
+        with _errors(secret_name):
+            try:
+                client.update_secret(
+                    secret={"name": secret_name, "annotations": dict(annotations), "etag": etag},
+                    update_mask={"paths": ["annotations"]},
+                    retry=None,
+                    timeout=_TIMEOUT_SECONDS,
+                )
+            except GoogleAPICallError as error:
+                if _status(error) in _STALE_ETAG:
+                    return False
+                raise
+        return True
 
     def client(self) -> Any:
         with self._lock:
@@ -96,19 +132,42 @@ class SecretManager:
 @contextmanager
 def _errors(name: str) -> Iterator[None]:
     """Client-library errors as MisconfiguredError (fix the setup) or SecretUnavailable (retry)."""
-    from google.api_core import exceptions
+    from google.api_core.exceptions import GoogleAPICallError
 
     try:
         yield
-    except (exceptions.NotFound, exceptions.FailedPrecondition) as error:
-        raise MisconfiguredError(
-            f"Secret Manager has no enabled {name} ({error.__class__.__name__})"
-        ) from None
-    except (exceptions.PermissionDenied, exceptions.Unauthenticated):
-        raise MisconfiguredError(
-            f"the function's service account may not use {name} (permission denied)"
-        ) from None
+    except GoogleAPICallError as error:
+        raise _translated(error, name) from None
     except Exception as error:
         raise SecretUnavailable(
             f"Secret Manager unavailable for {name} ({error.__class__.__name__})"
         ) from None
+
+
+def _translated(error: GoogleAPICallError, name: str) -> Exception:
+    status = _status(error)
+    if status in _NOT_THERE:
+        return MisconfiguredError(f"Secret Manager has no enabled {name} ({status})")
+    if status in _DENIED:
+        return MisconfiguredError(f"the function's service account may not use {name} (permission denied)")
+    return SecretUnavailable(f"Secret Manager unavailable for {name} ({status or error.__class__.__name__})")
+
+
+def _status(error: GoogleAPICallError) -> str:
+    """Google's status name (NOT_FOUND, FAILED_PRECONDITION, ...) of a client-library error.
+
+    Over REST the library picks the exception class from the HTTP status alone, so a 400
+    FAILED_PRECONDITION arrives as a plain BadRequest; the name is then in the JSON error body.
+    """
+    if error.grpc_status_code is not None:
+        return str(error.grpc_status_code.name)
+    try:
+        return str(error.response.json()["error"]["status"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return ""
+
+
+def _version_number(version_name: str) -> int:
+    """1 for projects/p/secrets/s/versions/1 (Google numbers versions from 1)."""
+    number = version_name.rsplit("/", 1)[-1]
+    return int(number) if number.isdigit() else 0

@@ -28,6 +28,9 @@ ZOHO_ACCESS_TOKEN_SECRET = "ZOHO_ACCESS_TOKEN_SECRET"
 SECRET_CACHE_SECONDS = "SECRET_CACHE_SECONDS"
 SECRET_MANAGER_ENDPOINT = "SECRET_MANAGER_ENDPOINT"
 FAILURE_NOTE = "FAILURE_NOTE"
+RECONCILE_GRACE_MINUTES = "RECONCILE_GRACE_MINUTES"
+RECONCILE_MAX_SECONDS = "RECONCILE_MAX_SECONDS"
+RECONCILE_CONCURRENCY = "RECONCILE_CONCURRENCY"
 
 ACCOUNTS_SERVERS = {
     "us": "https://accounts.zoho.com",
@@ -65,6 +68,9 @@ class Settings:
     access_token_secret: str | None
     secret_manager_endpoint: str | None
     failure_note: bool
+    reconcile_grace_minutes: float
+    reconcile_max_seconds: float
+    reconcile_concurrency: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -83,6 +89,9 @@ class Settings:
             access_token_secret=reader.text(ZOHO_ACCESS_TOKEN_SECRET),
             secret_manager_endpoint=reader.url(SECRET_MANAGER_ENDPOINT),
             failure_note=reader.flag(FAILURE_NOTE, True),
+            reconcile_grace_minutes=reader.number(RECONCILE_GRACE_MINUTES, 10.0, minimum=0.0),
+            reconcile_max_seconds=reader.seconds(RECONCILE_MAX_SECONDS, 480.0),
+            reconcile_concurrency=int(reader.number(RECONCILE_CONCURRENCY, 4, minimum=1, maximum=10)),
         )
 
 
@@ -128,6 +137,20 @@ class _Reader:
         if not 0 < seconds < 3600:
             raise MisconfiguredError(f"{name} must be a number of seconds above 0, not {value!r}")
         return seconds
+
+    def number(self, name: str, default: float, minimum: float, maximum: float = 10_000.0) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = minimum - 1
+        if not minimum <= number <= maximum:
+            raise MisconfiguredError(
+                f"{name} must be a number from {minimum:g} to {maximum:g}, not {value!r}"
+            )
+        return number
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default

@@ -7,6 +7,7 @@ retries once. Everything else becomes one of the exceptions in handlers.errors.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +44,7 @@ _REJECTED_CREDENTIALS = (
     "invalid_client_secret",
     "unauthorized_client",
 )
-_calls: ContextVar[list[int] | None] = ContextVar("zoho_calls", default=None)
+_counters: ContextVar[tuple[CallCounter, ...]] = ContextVar("zoho_call_counters", default=())
 
 
 @dataclass(frozen=True)
@@ -85,21 +86,47 @@ class ConvertResult:
     job_id: str | None = None  # set when Zoho scheduled the conversion (HTTP 202)
 
 
+@dataclass(frozen=True)
+class MassConvertStatus:
+    state: str  # lower case: scheduled, in progress, completed, failed
+    total: int
+    converted: int
+    not_converted: int
+    failed: int
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("completed", "failed")
+
+
 class _Transient(Exception):
     def __init__(self, reason: str, retry_after: float | None = None):
         super().__init__(reason)
         self.retry_after = retry_after
 
 
+class CallCounter:
+    """CRM API requests (attempts included); thread-safe, so a sweep's worker threads can share one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
 @contextmanager
-def counting_calls() -> Iterator[list[int]]:
-    """Count the CRM API requests (attempts included) made inside the block, in this context."""
-    counter = [0]
-    token = _calls.set(counter)
+def counting_calls() -> Iterator[CallCounter]:
+    """Count the CRM API requests made inside the block (blocks nest; threads started with
+    `contextvars.copy_context()` count towards the blocks that were open when they started)."""
+    counter = CallCounter()
+    token = _counters.set((*_counters.get(), counter))
     try:
         yield counter
     finally:
-        _calls.reset(token)
+        _counters.reset(token)
 
 
 class ZohoClient:
@@ -113,6 +140,7 @@ class ZohoClient:
         self.config = config
         self._credentials = credentials
         self._session = session or requests.Session()
+        self._module_ids: dict[str, str] | None = None
         self.tokens = TokenCache(self._request_token, config.token_cooldown_seconds, token_store)
 
     @property
@@ -175,6 +203,77 @@ class ZohoClient:
         if error is not None:
             raise error
 
+    def query(self, select_query: str) -> tuple[list[dict[str, Any]], bool]:
+        """One page of a COQL query: the records and whether more records follow."""
+        reply = self._call("POST", "/coql", json={"select_query": select_query})
+        if reply.status == 204:
+            return [], False
+        error = reply.error()
+        if error is not None:
+            raise error
+        data = reply.body.get("data") if isinstance(reply.body, dict) else None
+        if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
+            raise ZohoBadResponse("COQL answered without a list of records in data[]")
+        info = reply.body.get("info") or {}
+        return data, bool(isinstance(info, dict) and info.get("more_records"))
+
+    def get_leads(self, lead_ids: list[str], fields: list[str]) -> list[dict[str, Any]]:
+        """Up to 100 leads by id, converted or not, with the given fields."""
+        params = {"ids": ",".join(lead_ids), "fields": ",".join(fields), "converted": "both"}
+        reply = self._call("GET", "/Leads", params=params)
+        if reply.status == 204:
+            return []
+        error = reply.error()
+        if error is not None:
+            raise error
+        data = reply.body.get("data") if isinstance(reply.body, dict) else None
+        if not isinstance(data, list):
+            raise ZohoBadResponse("the leads read answered without data[]")
+        return [record for record in data if isinstance(record, dict)]
+
+    def module_ids(self) -> dict[str, str]:
+        """API name to module id (Mass Convert names modules by id); read once per instance."""
+        if self._module_ids is None:
+            reply = self._call("GET", "/settings/modules")
+            error = reply.error()
+            if error is not None:
+                raise error
+            modules = reply.body.get("modules") if isinstance(reply.body, dict) else None
+            if not isinstance(modules, list):
+                raise ZohoBadResponse("the modules read answered without modules[]")
+            self._module_ids = {
+                str(module["api_name"]): str(module["id"])
+                for module in modules
+                if isinstance(module, dict) and module.get("api_name") and module.get("id")
+            }
+        return self._module_ids
+
+    def mass_convert(self, body: dict[str, Any]) -> str:
+        """Schedule a Mass Convert job (at most 50 leads) and return its job id."""
+        reply = self._call("POST", "/Leads/actions/mass_convert", json=body)
+        error = reply.error()
+        if error is not None:
+            raise error
+        for item in _error_candidates(reply.body):
+            job_id = (item.get("details") or {}).get("job_id") if isinstance(item, dict) else None
+            if job_id:
+                return str(job_id)
+        raise ZohoBadResponse("Mass Convert answered without a job id")
+
+    def mass_convert_status(self, job_id: str) -> MassConvertStatus:
+        reply = self._call("GET", "/Leads/actions/mass_convert", params={"job_id": job_id})
+        error = reply.error()
+        if error is not None:
+            raise error
+        item = _first_record(reply, "Mass Convert status")
+        return MassConvertStatus(
+            state=str(item.get("Status") or "").strip().lower(),
+            total=_count(item.get("Total_Count")),
+            converted=_count(item.get("Converted_Count")),
+            not_converted=_count(item.get("Not_Converted_Count")),
+            failed=_count(item.get("Failed_Count")),
+        )
+
     # --- HTTP -------------------------------------------------------------------------------
 
     def _call(
@@ -221,9 +320,8 @@ class ZohoClient:
             raise ZohoBadResponse("the token response named no api_domain; set ZOHO_API_DOMAIN")
         url = f"{domain}/crm/{self.config.api_version}{path}"
         remaining = self.config.retry_seconds - (time.monotonic() - started)
-        counter = _calls.get()
-        if counter is not None:
-            counter[0] += 1
+        for counter in _counters.get():
+            counter.add()
         try:
             response = self._session.request(
                 method,
@@ -364,6 +462,10 @@ def _record_id(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("id")
     return _text(value)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _text(value: Any) -> str | None:

@@ -1,0 +1,288 @@
+"""The reconciliation sweep, through the `reconcile` entry point, against the emulator's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.conftest import ROOT
+
+SAM = "4876876000000002002"
+RIYA = "4876876000000002003"
+AN_HOUR_AGO = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+CONVERT = r"/actions/convert$"
+MASS_CONVERT = r"/Leads/actions/mass_convert$"
+COQL = r"/coql$"
+
+RULES = """
+rules:
+  - name: tests
+    when: {Email: {matches: '@test\\.invalid$'}}
+    skip: true
+  - name: partners
+    when: {Lead_Status: Qualified, Lead_Source: Partner}
+    deal:
+      {Deal_Name: Partner deal, Stage: Qualification, Pipeline: Standard (Standard), Closing_Date: 2027-01-31}
+    assign_to: "4876876000000002002"
+    carry_over_tags: {Contacts: all, Deals: all}
+  - name: events
+    when: {Lead_Status: Qualified, Lead_Source: {in: [Trade Show, Webinar]}}
+  - name: named
+    when: {Lead_Status: Qualified, Lead_Source: Web}
+    deal: {Deal_Name: "{Company}", Stage: Qualification, Pipeline: Standard (Standard), Closing_Date: +14d}
+"""
+
+
+@pytest.fixture
+def users(emulator):
+    emulator.crm.add_user("Sam Seller", "sam@example.com", id=SAM)
+    emulator.crm.add_user("Riya Rep", "riya@example.com", id=RIYA)
+
+
+@pytest.fixture
+def sweep(serve, monkeypatch, tmp_path, users):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(textwrap.dedent(RULES))
+    monkeypatch.setenv("RULES_FILE", str(rules))
+    monkeypatch.setenv("RECONCILE_MAX_SECONDS", "60")
+
+    def run(**options):
+        response = serve("reconcile").post("/", json=options)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    return run
+
+
+def add_leads(emulator, count: int, source: str, *, status: str = "Qualified", owner: str = SAM, **fields):
+    leads = []
+    for n in range(count):
+        values = {
+            "Last_Name": f"{source} {n}",
+            "Company": f"{source} Company {n}",
+            "Email": f"{source.replace(' ', '').lower()}{n}.{status.lower()}@example.com",
+            "Lead_Status": status,
+            "Lead_Source": source,
+            "Owner": owner,
+            "Tag": ["Imported"],
+            "Modified_Time": AN_HOUR_AGO,
+        }
+        leads.append(emulator.crm.add_lead(**{**values, **fields}))
+    return leads
+
+
+def converted(emulator, lead_ids) -> list[str]:
+    return [lead for lead in lead_ids if emulator.crm.lead(lead)["Converted__s"]]
+
+
+def test_one_sweep_converts_exactly_the_qualifying_leads_mostly_by_mass_convert(emulator, sweep):
+    partners = add_leads(emulator, 200, "Partner")
+    events = add_leads(emulator, 100, "Trade Show", owner=SAM) + add_leads(
+        emulator, 100, "Webinar", owner=RIYA
+    )
+    named = add_leads(emulator, 100, "Web")
+    not_qualified = add_leads(emulator, 200, "Partner", status="Contacted")
+    earlier = add_leads(emulator, 50, "Partner", Company="Earlier")
+    for lead in earlier:
+        emulator.crm.convert(lead)
+    emulator.clear_journal()
+
+    summary = sweep()
+
+    assert summary["scanned"] == 500
+    assert summary["matched"] == 500
+    assert summary["converted"] == 500
+    assert summary["failed"] == []
+    assert summary["remaining"] == 0
+    assert converted(emulator, partners + events + named) == partners + events + named
+    assert converted(emulator, not_qualified) == []
+    assert all(emulator.crm.conversions(lead) == 1 for lead in earlier + partners + events + named)
+    singles = {entry.path.split("/")[4] for entry in emulator.requests("POST", CONVERT)}
+    assert singles == set(named)
+    mass_ids = [lead for entry in emulator.requests("POST", MASS_CONVERT) for lead in entry.json["ids"]]
+    assert sorted(mass_ids) == sorted(partners + events)
+    assert summary["mass_convert_jobs"] == 8  # 200 partners in 4 jobs; events by owner: 2 + 2 jobs
+    assert {emulator.crm.deals[d]["Deal_Name"] for d in emulator.crm.deals} >= {"Partner deal"}
+    api_calls = emulator.requests(path=r"^/crm/")
+    assert summary["api_calls"] == len(api_calls)
+    mass_path_calls = [entry for entry in api_calls if not entry.path.endswith("/actions/convert")]
+    mass_path_calls = [entry for entry in mass_path_calls if not _single_lead_read(entry.path)]
+    assert len(mass_path_calls) / 400 <= 0.1
+    assert summary["api_calls"] < 2 * 100 + 40
+
+
+def _single_lead_read(path: str) -> bool:
+    parts = path.split("/")
+    return len(parts) == 5 and parts[3] == "Leads" and parts[4].isdigit()
+
+
+def test_mass_convert_keeps_each_leads_tags_and_the_rules_owner(emulator, sweep):
+    partners = add_leads(emulator, 3, "Partner", owner=RIYA)
+
+    sweep()
+
+    (job,) = emulator.requests("POST", MASS_CONVERT)
+    assert job.json["assign_to"] == {"id": SAM}
+    assert [module["api_name"] for module in job.json["carry_over_tags"]] == ["Contacts", "Deals"]
+    assert all(module["id"] for module in job.json["carry_over_tags"])
+    for lead in partners:
+        deal = emulator.crm.deals[emulator.crm.lead(lead)["Converted_Deal"]["id"]]
+        assert deal["Owner"]["id"] == SAM
+        assert [tag["name"] for tag in deal["Tag"]] == ["Imported"]
+
+
+def test_a_second_sweep_converts_nothing_and_only_queries(emulator, sweep):
+    add_leads(emulator, 20, "Partner")
+    add_leads(emulator, 5, "Web")
+    sweep()
+    emulator.clear_journal()
+
+    summary = sweep()
+
+    assert (summary["scanned"], summary["converted"], summary["mass_convert_jobs"]) == (0, 0, 0)
+    assert [entry.path for entry in emulator.requests(path=r"^/crm/")] == ["/crm/v8/coql"]
+
+
+def test_leads_modified_inside_the_grace_window_are_left_to_their_webhook(emulator, sweep):
+    old = add_leads(emulator, 2, "Web")
+    fresh = emulator.crm.add_lead(
+        Last_Name="Fresh", Company="Fresh", Lead_Status="Qualified", Lead_Source="Web"
+    )
+
+    summary = sweep()
+
+    assert summary["converted"] == 2
+    assert converted(emulator, [*old, fresh]) == old
+    (query,) = emulator.requests("POST", COQL)
+    assert "Modified_Time <" in query.json["select_query"]
+
+
+def test_since_limits_the_sweep_to_recently_modified_leads(emulator, sweep):
+    add_leads(emulator, 2, "Web")
+
+    summary = sweep(since=(AN_HOUR_AGO + dt.timedelta(minutes=1)).isoformat())
+
+    assert summary["scanned"] == 0
+
+
+def test_leads_a_mass_convert_job_leaves_are_retried_singly_with_their_own_reason(
+    emulator, sweep, monkeypatch
+):
+    monkeypatch.setenv("FAILURE_NOTE", "false")
+    emulator.crm.unique_fields["Contacts"] = ["Phone"]
+    emulator.crm.add_contact(Last_Name="Existing", Email="someone@else.example", Phone="+1 555 0199")
+    fine = add_leads(emulator, 3, "Partner")
+    flaky = add_leads(emulator, 1, "Partner")[0]
+    duplicate = add_leads(emulator, 1, "Partner", Phone="+1 555 0199")[0]
+    emulator.faults.mass_convert_fail_ids = {flaky}
+
+    summary = sweep()
+
+    assert summary["converted"] == 4
+    assert converted(emulator, [*fine, flaky, duplicate]) == [*fine, flaky]
+    (failure,) = summary["failed"]
+    assert failure["lead_id"] == duplicate
+    assert failure["rule"] == "partners"
+    assert failure["reason"].startswith("DUPLICATE_DATA")
+    retried = {entry.path.split("/")[4] for entry in emulator.requests("POST", CONVERT)}
+    assert retried == {flaky, duplicate}
+
+
+def test_the_time_budget_stops_cleanly_and_the_next_sweep_finishes(emulator, sweep, monkeypatch):
+    leads = add_leads(emulator, 40, "Web")
+    emulator.faults.latency = 0.05
+    monkeypatch.setenv("RECONCILE_MAX_SECONDS", "0.5")
+
+    first = sweep()
+
+    assert first["remaining"] > 0
+    assert first["converted"] + first["remaining"] == 40
+    assert len(converted(emulator, leads)) == first["converted"]
+    monkeypatch.setenv("RECONCILE_MAX_SECONDS", "60")
+    emulator.faults.latency = 0
+
+    second = sweep()
+
+    assert second["converted"] == first["remaining"]
+    assert second["remaining"] == 0
+    assert all(emulator.crm.conversions(lead) == 1 for lead in leads)
+
+
+def test_limit_caps_the_conversions_of_one_run(emulator, sweep):
+    add_leads(emulator, 10, "Web")
+
+    summary = sweep(limit=4)
+
+    assert (summary["matched"], summary["converted"], summary["remaining"]) == (10, 4, 6)
+
+
+def test_a_dry_run_changes_nothing(emulator, sweep):
+    leads = add_leads(emulator, 60, "Partner") + add_leads(emulator, 3, "Web")
+    before = {lead: emulator.crm.lead(lead) for lead in leads}
+
+    summary = sweep(dry_run=True)
+
+    assert summary["dry_run"] is True
+    assert summary["matched"] == 63
+    assert summary["converted"] == 0
+    assert summary["planned"] == {"mass_convert_jobs": 2, "mass_convert_leads": 60, "single_convert_leads": 3}
+    assert {lead: emulator.crm.lead(lead) for lead in leads} == before
+    assert [entry.method for entry in emulator.requests(path=r"^/crm/")] == ["POST"]  # the query only
+    assert emulator.crm.deals == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"limit": 0}, "limit must be a whole number"),
+        ({"limit": "many"}, "limit must be a whole number"),
+        ({"since": "yesterday"}, "since must be an ISO 8601 time"),
+        ({"dry_run": "perhaps"}, "dry_run must be true or false"),
+        ({"dryrun": True}, "unknown option 'dryrun'"),
+    ],
+)
+def test_bad_options_are_refused_naming_them(serve, emulator, body, reason):
+    response = serve("reconcile").post("/", json=body)
+
+    assert response.status_code == 400
+    assert reason in response.get_json()["reason"]
+    assert emulator.journal == []
+
+
+def test_the_summary_is_one_log_line(emulator, sweep, log_lines):
+    add_leads(emulator, 3, "Web")
+
+    sweep()
+
+    (line,) = [line for line in log_lines() if line.get("outcome") == "reconciled"]
+    assert line["severity"] == "INFO"
+    assert line["converted"] == 3
+    assert line["message"].startswith("reconcile summary: 3 qualifying of 3 scanned, 3 converted")
+
+
+def test_the_cli_sweeps_by_hand_with_plain_progress_lines_off_a_terminal(
+    emulator, function_env, users, tmp_path
+):
+    add_leads(emulator, 5, "Web")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(textwrap.dedent(RULES))
+    env = {**os.environ, **function_env, "RULES_FILE": str(rules)}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "handlers.cli", "reconcile"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["converted"] == 5
+    assert done.stderr.splitlines()[-1] == "5/5 leads, 5 converted, 0 failed"
