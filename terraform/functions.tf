@@ -44,7 +44,7 @@ resource "google_cloudfunctions2_function" "webhook" {
     time_sleep.build_iam_propagation,
     google_secret_manager_secret_iam_member.webhook_secret_access,
     google_secret_manager_secret_iam_member.webhook_token_cache_access,
-    google_secret_manager_secret_iam_member.webhook_token_cache_versions,
+    google_secret_manager_secret_iam_member.webhook_token_cache_writer,
   ]
 }
 
@@ -93,6 +93,6 @@ resource "google_cloudfunctions2_function" "reconcile" {
     time_sleep.build_iam_propagation,
     google_secret_manager_secret_iam_member.reconcile_secret_access,
     google_secret_manager_secret_iam_member.reconcile_token_cache_access,
-    google_secret_manager_secret_iam_member.reconcile_token_cache_versions,
+    google_secret_manager_secret_iam_member.reconcile_token_cache_writer,
   ]
 }

@@ -1,5 +1,6 @@
-# All grants of this deployment, in one place for review. Nothing here is project-wide except
-# log writing (which only exists at project level) and one read grant narrowed by a condition.
+# All grants of this deployment, in one place for review. Nothing is granted project-wide except
+# log writing (which only exists at project level) and one read grant narrowed by a condition;
+# the custom role below is defined in the project but granted on one secret only.
 
 # ---------------------------------------------------------------------------------------------
 # Service accounts: one per function (so the sweep cannot read the webhook secret), one for
@@ -79,10 +80,29 @@ resource "google_secret_manager_secret_iam_member" "reconcile_secret_access" {
   member    = google_service_account.reconcile[0].member
 }
 
-# Token cache: read (secretAccessor) plus add/disable versions. secretVersionManager is the
-# narrowest predefined role with secretmanager.versions.disable; it also holds versions.add
-# (so secretVersionAdder would add nothing) and versions.enable/destroy, and no access to
-# values. Granted on this one secret only.
+# Token cache: read it (secretAccessor) and maintain it with a custom role granted on this one
+# secret. The code adds a version per new token, lists and disables the older ones, and claims
+# the next refresh by a conditional (etag) update of the secret's annotations. No predefined
+# role fits: secretVersionManager lacks secrets.get/update and brings versions.destroy/enable,
+# and Secret Manager Admin would let the functions change the secret's IAM policy or delete
+# it. tests/test_terraform.py keeps this list equal to the Secret Manager calls in handlers/.
+resource "google_project_iam_custom_role" "token_cache_writer" {
+  count = var.shared_token_cache ? 1 : 0
+
+  role_id     = "${replace(var.name_prefix, "-", "_")}_token_cache_writer"
+  title       = "${var.name_prefix} access-token cache writer"
+  description = "Add and disable versions of the shared Zoho access-token secret and claim refreshes in its annotations; granted on that secret only"
+  permissions = [
+    "secretmanager.secrets.get",
+    "secretmanager.secrets.update",
+    "secretmanager.versions.add",
+    "secretmanager.versions.disable",
+    "secretmanager.versions.list",
+  ]
+
+  depends_on = [google_project_service.apis]
+}
+
 resource "google_secret_manager_secret_iam_member" "webhook_token_cache_access" {
   count = var.shared_token_cache ? 1 : 0
 
@@ -91,11 +111,11 @@ resource "google_secret_manager_secret_iam_member" "webhook_token_cache_access" 
   member    = google_service_account.webhook.member
 }
 
-resource "google_secret_manager_secret_iam_member" "webhook_token_cache_versions" {
+resource "google_secret_manager_secret_iam_member" "webhook_token_cache_writer" {
   count = var.shared_token_cache ? 1 : 0
 
   secret_id = google_secret_manager_secret.token_cache[0].id
-  role      = "roles/secretmanager.secretVersionManager"
+  role      = google_project_iam_custom_role.token_cache_writer[0].name
   member    = google_service_account.webhook.member
 }
 
@@ -107,11 +127,11 @@ resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_access
   member    = google_service_account.reconcile[0].member
 }
 
-resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_versions" {
+resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_writer" {
   count = var.shared_token_cache && var.enable_reconcile ? 1 : 0
 
   secret_id = google_secret_manager_secret.token_cache[0].id
-  role      = "roles/secretmanager.secretVersionManager"
+  role      = google_project_iam_custom_role.token_cache_writer[0].name
   member    = google_service_account.reconcile[0].member
 }
 

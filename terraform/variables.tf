@@ -253,8 +253,8 @@ variable "reconcile_concurrency" {
   default     = 4
 
   validation {
-    condition     = var.reconcile_concurrency >= 1 && var.reconcile_concurrency <= 25 && floor(var.reconcile_concurrency) == var.reconcile_concurrency
-    error_message = "reconcile_concurrency must be a whole number between 1 and 25."
+    condition     = var.reconcile_concurrency >= 1 && var.reconcile_concurrency <= 10 && floor(var.reconcile_concurrency) == var.reconcile_concurrency
+    error_message = "reconcile_concurrency must be a whole number between 1 and 10 (the code's limit: Zoho's Convert Lead sub-concurrency)."
   }
 }
 
