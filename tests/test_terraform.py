@@ -26,12 +26,7 @@ TF_DIR = ROOT / "terraform"
 # Contract items that the code does not implement yet. While one is missing from the code its
 # problem is reported as an expected failure (xfail) instead of failing CI; as soon as the code
 # has it the entry here is stale and the check fails until it is removed. Keep this short.
-PENDING = {
-    "entry_point:reconcile": "reconcile sweep (issue 4) not in main.py yet",
-    "env-not-read:RECONCILE_GRACE_MINUTES": "reconcile sweep (issue 4)",
-    "env-not-read:RECONCILE_MAX_SECONDS": "reconcile sweep (issue 4)",
-    "env-not-read:RECONCILE_CONCURRENCY": "reconcile sweep (issue 4)",
-}
+PENDING: dict[str, str] = {}  # e.g. {"entry_point:reconcile": "sweep not built yet (issue 4)"}
 
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 SECRET_REF = re.compile(r"google_secret_manager_secret\.(\w+)(?:\[\\?\"([\w-]+)\\?\"\]|\[(?:\d+|\*)\])?")
@@ -43,7 +38,41 @@ PUBLIC_INVOKER_TYPES = {
     "google_cloud_run_v2_service_iam_member",
     "google_cloud_run_v2_service_iam_binding",
 }
-SECRET_ROLES = {"roles/secretmanager.secretAccessor", "roles/secretmanager.secretVersionManager"}
+# Secret Manager client methods -> the permission each needs (the code's calls are scanned).
+SECRET_MANAGER_METHODS = {
+    "access_secret_version": "secretmanager.versions.access",
+    "add_secret_version": "secretmanager.versions.add",
+    "disable_secret_version": "secretmanager.versions.disable",
+    "enable_secret_version": "secretmanager.versions.enable",
+    "destroy_secret_version": "secretmanager.versions.destroy",
+    "list_secret_versions": "secretmanager.versions.list",
+    "get_secret_version": "secretmanager.versions.get",
+    "get_secret": "secretmanager.secrets.get",
+    "update_secret": "secretmanager.secrets.update",
+    "create_secret": "secretmanager.secrets.create",
+    "delete_secret": "secretmanager.secrets.delete",
+}
+ACCESS = "secretmanager.versions.access"
+# Predefined roles a secret may be granted with (https://cloud.google.com/iam/docs/roles-permissions/secretmanager).
+PREDEFINED_SECRET_ROLES = {
+    "roles/secretmanager.secretAccessor": {ACCESS},
+    "roles/secretmanager.secretVersionAdder": {"secretmanager.versions.add"},
+    "roles/secretmanager.secretVersionManager": {
+        "secretmanager.versions.add",
+        "secretmanager.versions.destroy",
+        "secretmanager.versions.disable",
+        "secretmanager.versions.enable",
+        "secretmanager.versions.get",
+        "secretmanager.versions.list",
+    },
+}
+# Never granted to the functions, whatever the code calls.
+FORBIDDEN_PERMISSIONS = {
+    "secretmanager.secrets.setIamPolicy",
+    "secretmanager.secrets.delete",
+    "secretmanager.secrets.create",
+    "secretmanager.versions.destroy",
+}
 # Roles that may be granted at project level, and why: log writing exists only there; the
 # build reads the source copy in a bucket Cloud Functions creates (granted with a condition).
 PROJECT_ROLES = {"roles/logging.logWriter", "roles/storage.objectViewer"}
@@ -344,6 +373,31 @@ def settings_collection(repo: Path, name: str) -> list[str] | None:
     return None
 
 
+def secret_manager_permissions_used(repo: Path) -> set[str]:
+    """Permissions of the Secret Manager client methods the code calls (beyond reading values)."""
+    used = set()
+    for path in code_python_files(repo):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SECRET_MANAGER_METHODS
+            ):
+                used.add(SECRET_MANAGER_METHODS[node.func.attr])
+    return used
+
+
+def role_permissions(tf: Terraform, role: str) -> set[str] | None:
+    """Permissions of a predefined secret role or of a custom role defined in terraform/."""
+    if role in PREDEFINED_SECRET_ROLES:
+        return PREDEFINED_SECRET_ROLES[role]
+    custom = refs(role, "google_project_iam_custom_role")
+    if custom:
+        body = tf.typed("google_project_iam_custom_role")[custom[0]]
+        return {str(p) for p in body.get("permissions", [])}
+    return None
+
+
 # -------------------------------------------------------------------------------------------------
 # The checks
 # -------------------------------------------------------------------------------------------------
@@ -426,12 +480,13 @@ def _secret_grants(tf: Terraform) -> list[tuple[str, str, str | None, str]]:
     return grants
 
 
-def check_secret_access(tf_dir: Path) -> list[Problem]:
+def check_secret_access(tf_dir: Path, repo: Path) -> list[Problem]:
     """Every *_SECRET variable of a function names a Terraform-managed secret that the function's
-    own service account can read; a secret named without version (the token cache) needs
-    version management too."""
+    own service account can read; a secret named without a version (the token cache, which the
+    code writes) needs every permission of the Secret Manager calls the code makes."""
     tf = load_terraform(tf_dir)
     grants = _secret_grants(tf)
+    writes = secret_manager_permissions_used(repo) - {ACCESS}
     problems = []
     for function in functions(tf):
         account = function.service_account
@@ -441,35 +496,40 @@ def check_secret_access(tf_dir: Path) -> list[Problem]:
         for name, value in sorted(function.env(tf).items()):
             if not name.endswith("_SECRET"):
                 continue
+            key = f"secret:{function.resource}:{name}"
             found = SECRET_REF.search(value)
             if not found:
-                problems.append(
-                    Problem(f"secret:{function.resource}:{name}", f"{value!r} is not a managed secret")
-                )
+                problems.append(Problem(key, f"{value!r} is not a managed secret"))
                 continue
-            resource, key = found.group(1), found.group(2)
-            roles = {r for a, res, k, r in grants if (a, res, k) == (account, resource, key)}
-            needed = {"roles/secretmanager.secretAccessor"}
-            if "/versions/" not in value:
-                needed.add("roles/secretmanager.secretVersionManager")
-            for role in sorted(needed - roles):
-                problems.append(
-                    Problem(
-                        f"secret:{function.resource}:{name}",
-                        f"service account {account} lacks {role} on "
-                        f"google_secret_manager_secret.{resource}" + (f'["{key}"]' if key else ""),
-                    )
-                )
+            resource, secret_key = found.group(1), found.group(2)
+            granted: set[str] = set()
+            for a, res, k, role in grants:
+                if (a, res, k) == (account, resource, secret_key):
+                    granted |= role_permissions(tf, role) or set()
+            needed = {ACCESS} | (set() if "/versions/" in value else writes)
+            target = f"google_secret_manager_secret.{resource}" + (f'["{secret_key}"]' if secret_key else "")
+            for permission in sorted(needed - granted):
+                problems.append(Problem(key, f"service account {account} lacks {permission} on {target}"))
     return problems
 
 
-def check_least_privilege(tf_dir: Path) -> list[Problem]:
-    """Secret roles only on single secrets; only the expected roles at project level."""
+def check_least_privilege(tf_dir: Path, repo: Path) -> list[Problem]:
+    """Secret roles only on single secrets, holding no permission the code does not use and none
+    of the dangerous ones; only the expected roles at project level."""
     tf = load_terraform(tf_dir)
+    used = secret_manager_permissions_used(repo) | {ACCESS}
     problems = []
     for name, body in tf.typed("google_secret_manager_secret_iam_member").items():
-        if body.get("role") not in SECRET_ROLES:
-            problems.append(Problem(f"iam:{name}", f"unexpected role {body.get('role')} on a secret"))
+        role = str(body.get("role"))
+        permissions = role_permissions(tf, role)
+        if permissions is None:
+            problems.append(Problem(f"iam:{name}", f"unexpected role {role} on a secret"))
+            continue
+        for permission in sorted(permissions & FORBIDDEN_PERMISSIONS):
+            problems.append(Problem(f"iam:{name}", f"{role} carries {permission}"))
+        if refs(role, "google_project_iam_custom_role"):
+            for permission in sorted(permissions - used):
+                problems.append(Problem(f"iam:{name}", f"{permission} in {role} is not used by the code"))
     for rtype in ("google_project_iam_member", "google_project_iam_binding"):
         for name, body in tf.typed(rtype).items():
             role = str(body.get("role"))
@@ -660,11 +720,11 @@ def test_env_vars_match_the_code() -> None:
 
 
 def test_every_secret_env_var_is_readable_by_its_function() -> None:
-    assert_clean(check_secret_access(TF_DIR))
+    assert_clean(check_secret_access(TF_DIR, ROOT))
 
 
 def test_grants_are_least_privilege() -> None:
-    assert_clean(check_least_privilege(TF_DIR))
+    assert_clean(check_least_privilege(TF_DIR, ROOT))
 
 
 def test_all_users_only_on_the_webhook_service() -> None:
@@ -752,7 +812,7 @@ def http_entry_points_of(source: str) -> set[str]:
 
 def test_copy_is_clean_before_it_is_modified(copy: Path) -> None:
     assert check_entry_points(copy / "terraform", copy / "main.py") == []
-    assert check_secret_access(copy / "terraform") == []
+    assert check_secret_access(copy / "terraform", ROOT) == []
 
 
 def test_a_renamed_entry_point_is_caught(copy: Path) -> None:
@@ -786,9 +846,9 @@ def test_a_secret_the_account_cannot_read_is_caught(copy: Path) -> None:
     secret = 'google_secret_manager_secret.value["webhook_secret"].id'
     extra = f'    WEBHOOK_SECRET_SECRET   = "${{{secret}}}/versions/latest"\n'
     locals_tf.write_text(source.replace(anchor, anchor + extra))
-    problems = check_secret_access(copy / "terraform")
+    problems = check_secret_access(copy / "terraform", ROOT)
     assert [p.key for p in problems] == ["secret:reconcile:WEBHOOK_SECRET_SECRET"]
-    assert "secretAccessor" in problems[0].message
+    assert "secretmanager.versions.access" in problems[0].message
 
 
 def test_an_extra_unshared_secret_is_caught(copy: Path) -> None:
@@ -804,20 +864,45 @@ def test_an_extra_unshared_secret_is_caught(copy: Path) -> None:
     anchor = "  env_common = {\n"
     extra = '    EXTRA_API_KEY_SECRET = "${google_secret_manager_secret.extra.id}/versions/latest"\n'
     locals_tf.write_text(source.replace(anchor, anchor + extra))
-    keys = sorted(p.key for p in check_secret_access(tf_dir))
+    keys = sorted(p.key for p in check_secret_access(tf_dir, ROOT))
     assert keys == ["secret:reconcile:EXTRA_API_KEY_SECRET", "secret:webhook:EXTRA_API_KEY_SECRET"]
     assert "env-unknown:EXTRA_API_KEY_SECRET" in {p.key for p in check_env_vars(tf_dir, ROOT)}
 
 
-def test_a_token_cache_without_version_rights_is_caught(copy: Path) -> None:
+def test_a_token_cache_without_write_rights_is_caught(copy: Path) -> None:
     iam_tf = copy / "terraform" / "iam.tf"
     source = iam_tf.read_text()
-    start = source.index('resource "google_secret_manager_secret_iam_member" "webhook_token_cache_versions"')
+    start = source.index('resource "google_secret_manager_secret_iam_member" "webhook_token_cache_writer"')
     end = source.index("\n}\n", start) + 3
     iam_tf.write_text(source[:start] + source[end:])
-    problems = check_secret_access(copy / "terraform")
-    assert [p.key for p in problems] == ["secret:webhook:ZOHO_ACCESS_TOKEN_SECRET"]
-    assert "secretVersionManager" in problems[0].message
+    problems = check_secret_access(copy / "terraform", ROOT)
+    assert {p.key for p in problems} == {"secret:webhook:ZOHO_ACCESS_TOKEN_SECRET"}
+    assert any("secretmanager.versions.add" in p.message for p in problems)
+
+
+def test_a_new_secret_manager_call_needs_a_grant(tmp_path: Path, copy: Path) -> None:
+    """The code starts destroying old token versions: the cache grant no longer covers it, and
+    destroy is on the forbidden list anyway."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "handlers", repo / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
+    if (ROOT / "main.py").is_file():
+        shutil.copy(ROOT / "main.py", repo / "main.py")
+    (repo / "handlers" / "pruning.py").write_text(
+        "def prune(client, name):\n    client.destroy_secret_version(name=name)\n"
+    )
+    problems = check_secret_access(copy / "terraform", repo)
+    assert "secret:webhook:ZOHO_ACCESS_TOKEN_SECRET" in {p.key for p in problems}
+    assert any("secretmanager.versions.destroy" in p.message for p in problems)
+
+
+def test_an_over_broad_secret_role_is_caught(copy: Path) -> None:
+    iam_tf = copy / "terraform" / "iam.tf"
+    source = iam_tf.read_text()
+    marker = '    "secretmanager.versions.list",\n'
+    assert marker in source
+    iam_tf.write_text(source.replace(marker, marker + '    "secretmanager.secrets.setIamPolicy",\n'))
+    messages = [p.message for p in check_least_privilege(copy / "terraform", ROOT)]
+    assert any("secretmanager.secrets.setIamPolicy" in m for m in messages)
 
 
 def test_an_env_var_the_code_reads_but_terraform_forgot_is_caught(tmp_path: Path, copy: Path) -> None:
