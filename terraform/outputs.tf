@@ -10,7 +10,7 @@ output "reconcile_url" {
 
 output "reconcile_run_command" {
   description = "Runs the reconcile sweep now, through Cloud Scheduler."
-  value       = var.enable_reconcile ? "gcloud scheduler jobs run ${google_cloud_scheduler_job.reconcile[0].name} --location=${var.region} --project=${var.project_id}" : null
+  value       = var.enable_reconcile ? "gcloud scheduler jobs run ${one(google_cloud_scheduler_job.reconcile[*].name)} --location=${var.region} --project=${var.project_id}" : null
 }
 
 output "webhook_header_name" {

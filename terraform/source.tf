@@ -156,9 +156,11 @@ resource "google_storage_bucket" "access_logs_meta" {
     enabled = true
   }
 
-  # By name, not by reference: the two log buckets point at each other.
+  # The two log buckets point at each other; access_logs names this one by a plain string (no
+  # cycle for Terraform). Cloud Storage does not check that a log bucket exists when logging is
+  # configured, and this bucket follows a moment later.
   logging {
-    log_bucket        = local.log_bucket_name
+    log_bucket        = google_storage_bucket.access_logs.name
     log_object_prefix = "logs-meta/"
   }
 
