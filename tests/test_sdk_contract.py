@@ -7,6 +7,7 @@ against one module-scoped emulator; each test adds the records it needs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from zohocrmsdk.src.com.zoho.api.logger import Logger
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api import conversion_option as options_api
 from zohocrmsdk.src.com.zoho.crm.api import convert_lead as convert_api
+from zohocrmsdk.src.com.zoho.crm.api import mass_convert as mass_api
 from zohocrmsdk.src.com.zoho.crm.api import notes as notes_api
 from zohocrmsdk.src.com.zoho.crm.api.dc import DataCenter
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
@@ -237,3 +239,43 @@ def test_the_sdk_adds_a_note_to_a_lead(emulator, sdk):
     assert isinstance(result, notes_api.SuccessResponse)
     note_id = str(result.get_details()["id"])
     assert emulator.crm.notes[note_id]["Parent_Id"]["id"] == lead_id
+
+
+def test_the_sdk_schedules_a_mass_convert_and_reads_its_status(emulator, sdk):
+    emulator.faults.mass_convert_seconds = 0.05
+    seller = emulator.crm.add_user("Mass Owner", "mass@example.com")
+    lead_ids = [new_lead(emulator, Email=f"mass{n}@acme.example") for n in range(2)]
+    body = mass_api.BodyWrapper()
+    body.set_ids([int(lead_id) for lead_id in lead_ids])
+    owner = mass_api.AssignTo()
+    owner.set_id(int(seller))
+    body.set_assign_to(owner)
+    contacts = mass_api.MoveAttachmentsTo()
+    contacts.set_api_name("Contacts")
+    contacts.set_id(4876876000000002179)
+    body.set_carry_over_tags([contacts])
+    body.set_deals(deal_record("Mass deal"))
+
+    scheduled = mass_api.MassConvertOperations().mass_convert(body)
+
+    assert scheduled.get_status_code() == 202
+    success = scheduled.get_object()
+    assert isinstance(success, mass_api.SuccessResponse)
+    assert success.get_code().get_value() == "SCHEDULED"
+    job_id = success.get_details()["job_id"]
+    parameters = ParameterMap()
+    parameters.add(mass_api.GetJobStatusParam.job_id, int(job_id))
+    deadline = time.monotonic() + 5
+    while True:
+        response = mass_api.MassConvertOperations().get_job_status(parameters)
+        (status,) = response.get_object().get_data()
+        if status.get_status() == "completed" or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert isinstance(status, mass_api.Status)
+    assert (status.get_total_count(), status.get_converted_count()) == (2, 2)
+    assert (status.get_failed_count(), status.get_not_converted_count()) == (0, 0)
+    assert all(emulator.crm.conversions(lead_id) == 1 for lead_id in lead_ids)
+    assert {
+        deal["Owner"]["id"] for deal in emulator.crm.deals.values() if deal["Deal_Name"] == "Mass deal"
+    } == {seller}

@@ -779,6 +779,265 @@ def test_notes_of_a_lead_without_notes_are_no_content(emulator, zoho):
     assert zoho.get("Leads/4876876000000999999/Notes").status_code == 400
 
 
+# --- Mass Convert ------------------------------------------------------------------------------
+
+
+def mass_convert(zoho: Zoho, lead_ids: list[str], **body: Any) -> requests.Response:
+    return zoho.post("Leads/actions/mass_convert", json={"ids": lead_ids, "assign_to": {"id": ADMIN}, **body})
+
+
+def job_status(zoho: Zoho, job_id: str) -> dict[str, Any]:
+    return zoho.get("Leads/actions/mass_convert", params={"job_id": job_id}).json()["data"][0]
+
+
+def finished_job(zoho: Zoho, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 5
+    while (status := job_status(zoho, job_id))["Status"] not in ("completed", "failed"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.02)
+    return status
+
+
+def test_mass_convert_schedules_a_job_that_converts_the_leads_over_time(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.3
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    lead_ids = [add_lead(emulator, Email=f"lead{n}@acme.example") for n in range(3)]
+
+    answer = zoho.post(
+        "Leads/actions/mass_convert",
+        json={
+            "ids": lead_ids,
+            "assign_to": {"id": seller},
+            "Deals": DEAL,
+            "carry_over_tags": [{"api_name": "Contacts", "id": "4876876000000002179"}],
+            "move_attachments_to": {"api_name": "Deals"},
+        },
+    )
+    first = job_status(zoho, answer.json()["details"]["job_id"])
+    last = finished_job(zoho, answer.json()["details"]["job_id"])
+
+    assert answer.status_code == 202
+    assert answer.json() == {
+        "code": "SCHEDULED",
+        "details": {"job_id": answer.json()["details"]["job_id"]},
+        "message": "Mass Convert scheduled successfully",
+        "status": "success",
+    }
+    assert first["Status"] in ("scheduled", "in progress")
+    assert first["Converted_Count"] < 3
+    assert last == {
+        "Status": "completed",
+        "Total_Count": 3,
+        "Converted_Count": 3,
+        "Not_Converted_Count": 0,
+        "Failed_Count": 0,
+    }
+    assert all(emulator.crm.conversions(lead_id) == 1 for lead_id in lead_ids)
+    assert {deal["Owner"]["id"] for deal in emulator.crm.deals.values()} == {seller}
+    assert [[tag["name"] for tag in c["Tag"]] for c in emulator.crm.contacts.values()] == [["VIP", "Hot"]] * 3
+    assert all(account["Tag"] == [] for account in emulator.crm.accounts.values())
+
+
+def test_mass_convert_counts_chosen_and_already_converted_leads_as_failed(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.05
+    good, chosen, done = (add_lead(emulator, Email=f"{n}@acme.example") for n in range(3))
+    zoho.convert(done)
+    emulator.faults.mass_convert_fail_ids = {chosen}
+
+    job_id = mass_convert(zoho, [good, chosen, done]).json()["details"]["job_id"]
+    status = finished_job(zoho, job_id)
+
+    assert (status["Status"], status["Converted_Count"], status["Failed_Count"]) == ("completed", 1, 2)
+    assert emulator.crm.lead(chosen)["Converted__s"] is False
+
+
+def test_a_mass_convert_job_where_every_lead_fails_is_failed(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.05
+    lead_id = add_lead(emulator)
+    emulator.faults.mass_convert_fail_ids = {lead_id}
+
+    job_id = mass_convert(zoho, [lead_id]).json()["details"]["job_id"]
+
+    assert finished_job(zoho, job_id)["Status"] == "failed"
+
+
+def test_mass_convert_takes_at_most_fifty_ids(emulator, zoho):
+    lead_ids = [str(4876876000000100001 + n) for n in range(51)]
+
+    answer = mass_convert(zoho, lead_ids)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "LIMIT_EXCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "api_name"),
+    [
+        ({"Deals": {**DEAL, "Stage": None}}, "MANDATORY_NOT_FOUND", "Stage"),
+        ({"assign_to": None}, "INVALID_DATA", "assign_to"),
+        ({"assign_to": {"id": "4876876000000002999"}}, "INVALID_DATA", "assign_to"),
+        ({"carry_over_tags": {"Contacts": ["VIP"]}}, "INVALID_DATA", "carry_over_tags"),
+        ({"Deals": {**DEAL, "Pipeline": "Partner Pipeline"}}, "MAPPING_MISMATCH", "Stage"),
+    ],
+)
+def test_mass_convert_refuses_bad_bodies_with_top_level_errors(emulator, zoho, body, code, api_name):
+    answer = mass_convert(zoho, [add_lead(emulator)], **body)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == code
+    assert answer.json()["details"]["api_name"] == api_name
+
+
+def test_mass_convert_requires_ids_and_an_owner(emulator, zoho):
+    no_ids = zoho.post("Leads/actions/mass_convert", json={"assign_to": {"id": ADMIN}})
+    no_owner = zoho.post("Leads/actions/mass_convert", json={"ids": [add_lead(emulator)]})
+
+    assert (no_ids.json()["code"], no_ids.json()["details"]["api_name"]) == ("MANDATORY_NOT_FOUND", "ids")
+    assert no_owner.json()["details"]["api_name"] == "assign_to"
+
+
+def test_mass_convert_status_needs_a_known_job_id(zoho):
+    missing = zoho.get("Leads/actions/mass_convert")
+    unknown = zoho.get("Leads/actions/mass_convert", params={"job_id": "4876876000005999999"})
+
+    assert (missing.status_code, missing.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "INVALID_DATA")
+
+
+# --- COQL --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def prospects(emulator: ZohoEmulator) -> dict[str, str]:
+    def lead(name: str, **fields: Any) -> str:
+        return add_lead(emulator, Last_Name=name, Email=f"{name.lower()}@example.com", **fields)
+
+    return {
+        "partner": lead(
+            "Partner",
+            Lead_Source="Partner",
+            Annual_Revenue=2_000_000,
+            Modified_Time="2026-11-20T09:00:00+00:00",
+        ),
+        "show": lead(
+            "Show",
+            Lead_Source="Trade Show",
+            Annual_Revenue=900_000,
+            Modified_Time="2026-11-20T11:00:00+00:00",
+        ),
+        "late": lead("Late", Lead_Source="Partner", Modified_Time="2026-11-21T12:00:00+00:00"),
+        "web": lead(
+            "Web", Lead_Source="Web", Lead_Status="Contacted", Modified_Time="2026-11-19T09:00:00+00:00"
+        ),
+    }
+
+
+def coql(zoho: Zoho, query: str) -> requests.Response:
+    return zoho.post("coql", json={"select_query": query})
+
+
+def selected_ids(answer: requests.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [row["id"] for row in answer.json()["data"]]
+
+
+def test_coql_selects_the_fields_of_the_leads_matching_the_where_clause(zoho, prospects):
+    answer = coql(
+        zoho,
+        "select id, Last_Name, Lead_Status, Owner from Leads "
+        "where (Lead_Status = 'Qualified' and Lead_Source in ('Partner','Trade Show')) "
+        "and Modified_Time < '2026-11-21T10:00:00+00:00' limit 0, 200",
+    )
+
+    assert answer.json() == {
+        "data": [
+            {
+                "id": prospects["partner"],
+                "Last_Name": "Partner",
+                "Lead_Status": "Qualified",
+                "Owner": {"id": ADMIN},
+            },
+            {
+                "id": prospects["show"],
+                "Last_Name": "Show",
+                "Lead_Status": "Qualified",
+                "Owner": {"id": ADMIN},
+            },
+        ],
+        "info": {"count": 2, "more_records": False},
+    }
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Lead_Status != 'Qualified'", ["web"]),
+        ("Lead_Source not in ('Partner', 'Web')", ["show"]),
+        ("Annual_Revenue >= 1000000", ["partner"]),
+        ("Annual_Revenue < 1000000", ["show"]),
+        ("Annual_Revenue is null", ["late", "web"]),
+        ("Annual_Revenue is not null", ["partner", "show"]),
+        ("Lead_Source = 'partner' or Last_Name = 'Web'", ["partner", "late", "web"]),
+        ("Modified_Time >= '2026-11-20T11:00:00+00:00'", ["show", "late"]),
+        ("Owner.id = '4876876000000002001' and Email = 'SHOW@example.com'", ["show"]),
+    ],
+)
+def test_coql_where_operators(zoho, prospects, where, expected):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    assert selected_ids(answer) == [prospects[name] for name in expected]
+
+
+def test_coql_pages_with_both_limit_forms(zoho, prospects):
+    first = coql(zoho, "select Last_Name from Leads order by Last_Name limit 0, 3")
+    rest = coql(zoho, "select Last_Name from Leads order by Last_Name limit 3 offset 3")
+
+    assert [row["Last_Name"] for row in first.json()["data"]] == ["Late", "Partner", "Show"]
+    assert first.json()["info"] == {"count": 3, "more_records": True}
+    assert [row["Last_Name"] for row in rest.json()["data"]] == ["Web"]
+    assert rest.json()["info"] == {"count": 1, "more_records": False}
+
+
+def test_coql_never_returns_converted_leads(zoho, prospects):
+    zoho.convert(prospects["partner"])
+
+    answer = coql(zoho, "select Last_Name from Leads where Lead_Source = 'Partner'")
+
+    assert selected_ids(answer) == [prospects["late"]]
+
+
+def test_coql_answers_no_content_when_nothing_matches(zoho, prospects):
+    answer = coql(zoho, "select Last_Name from Leads where Lead_Status = 'Junk Lead'")
+
+    assert answer.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "details"),
+    [
+        ("select Last_Name form Leads", "SYNTAX_ERROR", {"near": "form"}),
+        ("select Last_Name from Leads where", "SYNTAX_ERROR", {}),
+        ("select Last_Name from Leads where Lead_Status = 'Qualified' and", "SYNTAX_ERROR", {}),
+        ("select Shoe_Size from Leads", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
+        ("select id from Leads where Shoe_Size = 1", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
+        ("select id from Leads where Email > 'a'", "INVALID_QUERY", {"column_name": "Email"}),
+        ("select id from Leads where Modified_Time < 'soon'", "INVALID_QUERY", {}),
+        ("select id from Deals", "INVALID_QUERY", {"module": "Deals"}),
+        ("select id from Leads limit 2001", "LIMIT_EXCEEDED", {"limit": 2000}),
+    ],
+)
+def test_coql_refuses_bad_queries(zoho, prospects, query, code, details):
+    answer = coql(zoho, query)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == code
+    assert details.items() <= answer.json()["details"].items()
+
+
+def test_coql_needs_a_select_query(zoho):
+    assert zoho.post("coql", json={}).json()["details"]["api_name"] == "select_query"
+
+
 # --- API v2 / v2.1 shapes ----------------------------------------------------------------------
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
+from .bulk_endpoints import BulkEndpoints
 from .control import ControlEndpoints
 from .crm import CrmStore
 from .faults import Faults
 from .gateway import TOKEN_PATH, Gateway
 from .journal import Journal, JournalEntry
 from .lead_endpoints import LeadEndpoints
+from .mass_convert import MassConvertJobs
 from .metadata_endpoints import MetadataEndpoints
 from .router import Router
 from .seed import apply_seed
@@ -42,6 +44,7 @@ class ZohoEmulator:
         self._initial_concurrency_limit = concurrency_limit
         self._journal = Journal()
         self._stopping = threading.Event()
+        self._jobs = MassConvertJobs(self.crm, self.faults, self._stopping)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._url: str | None = None
@@ -58,6 +61,7 @@ class ZohoEmulator:
             [
                 *LeadEndpoints(self.crm, self.faults).routes(),
                 *MetadataEndpoints(self.crm).routes(),
+                *BulkEndpoints(self.crm, self._jobs).routes(),
             ],
         )
         gateway = Gateway(
@@ -75,7 +79,7 @@ class ZohoEmulator:
         self._url = f"http://{bound_host}:{bound_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},  # how quickly stop() is noticed
             name="zoho-emulator",
             daemon=True,
         )
@@ -117,6 +121,7 @@ class ZohoEmulator:
 
         Access tokens already issued stay valid, so a running client is not logged out.
         """
+        self._jobs.clear()
         self.crm.clear()
         apply_seed(self.crm, self.seed)
         self.faults.clear()

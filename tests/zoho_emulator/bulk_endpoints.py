@@ -1,0 +1,79 @@
+"""Endpoints that work on many leads: Mass Convert with its job status, and COQL queries."""
+
+from __future__ import annotations
+
+from .conversion import parse_mass_convert_body
+from .coql import run
+from .crm import CrmStore
+from .mass_convert import MassConvertJobs
+from .metadata import module_fields
+from .protocol import (
+    FieldError,
+    Response,
+    invalid_body,
+    invalid_field,
+    invalid_param,
+    missing_field,
+    required_param_missing,
+)
+from .router import Call, Route
+
+
+class BulkEndpoints:
+    def __init__(self, crm: CrmStore, jobs: MassConvertJobs) -> None:
+        self._crm = crm
+        self._jobs = jobs
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("POST", r"Leads/actions/mass_convert", self.mass_convert, since=4),
+            Route("GET", r"Leads/actions/mass_convert", self.mass_convert_status, since=4),
+            Route("POST", r"coql", self.coql),
+        ]
+
+    def mass_convert(self, call: Call) -> Response:
+        """Schedule a job. Answers the bare SuccessResponse object, without a data[] envelope,
+        as the v7 documentation's sample and the v8 SDK's MassConvertOperations parse it."""
+        request = parse_mass_convert_body(call.request.json())
+        conversion = request.conversion
+        try:
+            if conversion.deal is not None:
+                self._crm.check_deal(conversion.deal, "$.Deals")
+            if self._crm.user(conversion.assign_to or "") is None:
+                raise invalid_field("$.assign_to", "assign_to")
+        except FieldError as problem:
+            raise problem.top_level() from None
+        job_id = self._jobs.submit(request.ids, conversion)
+        return Response.json(
+            202,
+            {
+                "code": "SCHEDULED",
+                "details": {"job_id": job_id},
+                "message": "Mass Convert scheduled successfully",
+                "status": "success",
+            },
+        )
+
+    def mass_convert_status(self, call: Call) -> Response:
+        job_id = call.request.param("job_id")
+        if not job_id:
+            raise required_param_missing("job_id")
+        status = self._jobs.status(job_id)
+        if status is None:
+            raise invalid_param("job_id")
+        return Response.json(200, {"data": [status]})
+
+    def coql(self, call: Call) -> Response:
+        """Converted leads are never returned, as in Zoho's COQL."""
+        body = call.request.json()
+        if not isinstance(body, dict):
+            raise invalid_body()
+        query = body.get("select_query")
+        if not isinstance(query, str) or not query.strip():
+            raise missing_field("$.select_query", "select_query").top_level()
+        fields = {field.api_name: field for field in module_fields("Leads", self._crm.pipelines)}
+        page = run(query, self._crm.unconverted_leads(), fields)
+        if not page.rows:
+            return Response.no_content()
+        info = {"count": len(page.rows), "more_records": page.more_records}
+        return Response.json(200, {"data": page.rows, "info": info})
