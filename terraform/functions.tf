@@ -1,7 +1,7 @@
 # Two Cloud Run functions (2nd gen) built from the same source archive.
 
 resource "google_cloudfunctions2_function" "webhook" {
-  # checkov:skip=CKV_GCP_124:Ingress must be ALLOW_ALL: Zoho CRM calls the webhook from the public internet, from addresses Zoho does not publish, and cannot go through a load balancer of ours. Requests are authenticated in the function by the X-Webhook-Secret shared secret; the private reconcile function uses internal-only ingress.
+  # checkov:skip=CKV_GCP_124:Ingress must be ALLOW_ALL: Zoho CRM calls the webhook from the public internet, from addresses Zoho does not publish. ALLOW_INTERNAL_AND_GCLB would need an external load balancer (a standing cost) that adds no authentication Zoho can use. Every request is authenticated in the function by the X-Webhook-Secret shared secret; the private reconcile function uses internal-only ingress.
   name        = local.webhook_name
   location    = var.region
   description = "Zoho CRM workflow webhook: converts one lead per call according to the rules file"

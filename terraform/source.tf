@@ -47,7 +47,7 @@ data "archive_file" "source" {
 # other (a bucket must not log to itself, and a third would only move the question). Cloud
 # Storage writes usage logs as the Google group cloud-storage-analytics@google.com, which gets
 # objectCreator on the log buckets only. Encryption is Google-managed: the buckets hold the
-# public application code and access logs, nothing secret (see the CKV_GCP_84 note below).
+# open-source code, the rules file and access logs, no credentials (see the CKV_GCP_84 note).
 # ---------------------------------------------------------------------------------------------
 
 locals {
@@ -213,7 +213,7 @@ resource "google_storage_bucket_object" "source" {
 # ---------------------------------------------------------------------------------------------
 
 resource "google_artifact_registry_repository" "functions" {
-  # checkov:skip=CKV_GCP_84:Google-managed encryption on purpose. The repository holds images built from this public repository's code, no secrets (those stay in Secret Manager). CMEK would add a Cloud KMS key ring that can never be deleted, key cost and a key-availability failure mode for every deploy, without protecting anything confidential.
+  # checkov:skip=CKV_GCP_84:Google-managed encryption on purpose. The images hold the open-source function code and the rules file (business configuration, no credentials: those stay in Secret Manager and are read at run time). CMEK would add a Cloud KMS key ring that can never be deleted, key cost, and a key-availability failure mode for every deploy, without protecting anything secret.
   location      = var.region
   repository_id = "${var.name_prefix}-functions"
   description   = "Images of the ${var.name_prefix} Cloud Run functions (built by Cloud Build)"
