@@ -1,0 +1,487 @@
+"""A stateful fake of Google Secret Manager's v1 REST API on a local port, for the real client.
+
+Point google-cloud-secret-manager at it the way SECRET_MANAGER_ENDPOINT does: `transport="rest"`,
+`AnonymousCredentials()` and `client_options={"api_endpoint": fake.url}`. Other processes need
+only the URL. It keeps secrets with numbered versions, annotations and etags, and answers the
+way Google documents:
+
+- `versions/latest` is the most recently created version, whatever its state: when that one is
+  disabled, access fails with 400 FAILED_PRECONDITION ("... is in DISABLED state"), as it does on
+  Google; a secret without versions (or no such secret) is 404 NOT_FOUND;
+- an update whose etag no longer matches fails with 400 FAILED_PRECONDITION (Google's etag page);
+- `unavailable = True` answers 503 UNAVAILABLE to everything.
+
+Served: access, addVersion, list versions (filter `state:ENABLED|DISABLED`), disable, get secret,
+and patch secret with `updateMask=annotations`. Anything else answers 501 UNIMPLEMENTED.
+Not modelled: project numbers in names (names keep the project as given), payload checksums,
+paging, IAM, locations.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import itertools
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+ENABLED = "ENABLED"
+DISABLED = "DISABLED"
+_STATE_NUMBERS = {ENABLED: 1, DISABLED: 2}  # google.cloud.secretmanager.v1.SecretVersion.State
+_SECRET = r"/v1/(projects/[^/:]+/secrets/[^/:]+)"
+_ANNOTATION_KEY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?")
+_ANNOTATIONS_MAX_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    name: str
+    value: str
+    state: str
+
+
+@dataclass(frozen=True)
+class FakeRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+
+
+class ApiError(Exception):
+    """An error answer in Google's JSON shape: {"error": {"code", "message", "status"}}."""
+
+    def __init__(self, http_status: int, status: str, message: str):
+        super().__init__(message)
+        self.http_status = http_status
+        self.status = status
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.http_status, "message": self.message, "status": self.status}}
+
+
+@dataclass
+class _Version:
+    number: int
+    data: bytes
+    state: str
+    etag: str
+    created: str
+
+
+@dataclass
+class _Secret:
+    name: str
+    created: str
+    etag: str
+    annotations: dict[str, str] = field(default_factory=dict)
+    versions: list[_Version] = field(default_factory=list)
+
+
+class SecretStore:
+    """The secrets and Google's rules for them; thread-safe, no HTTP."""
+
+    def __init__(self) -> None:
+        self._secrets: dict[str, _Secret] = {}
+        self._lock = threading.Lock()
+        self._etags = itertools.count(time.time_ns() // 1000)
+
+    def create(self, name: str, annotations: dict[str, str] | None = None) -> None:
+        with self._lock:
+            if name in self._secrets:
+                raise ApiError(409, "ALREADY_EXISTS", f"Secret [{name}] already exists.")
+            self._secrets[name] = _Secret(name, _now(), self._etag(), dict(annotations or {}))
+
+    def add_version(self, name: str, data: bytes) -> tuple[str, _Version]:
+        with self._lock:
+            secret = self._secret(name)
+            version = _Version(len(secret.versions) + 1, data, ENABLED, self._etag(), _now())
+            secret.versions.append(version)
+            return name, version
+
+    def access(self, name: str, version_id: str) -> _Version:
+        with self._lock:
+            version = self._version(name, version_id)
+            if version.state != ENABLED:
+                raise ApiError(
+                    400,
+                    "FAILED_PRECONDITION",
+                    f"Secret Version [{name}/versions/{version.number}] is in {version.state} state.",
+                )
+            return version
+
+    def list_versions(self, name: str, state: str | None) -> list[_Version]:
+        """Newest first, as Google lists them."""
+        with self._lock:
+            versions = reversed(self._secret(name).versions)
+            return [version for version in versions if state is None or version.state == state]
+
+    def disable(self, name: str, version_id: str, etag: str) -> _Version:
+        with self._lock:
+            version = self._version(name, version_id)
+            _check_etag(etag, version.etag)
+            version.state = DISABLED
+            version.etag = self._etag()
+            return version
+
+    def get(self, name: str) -> _Secret:
+        with self._lock:
+            secret = self._secret(name)
+            return _Secret(secret.name, secret.created, secret.etag, dict(secret.annotations))
+
+    def update_annotations(self, name: str, annotations: dict[str, str], etag: str) -> _Secret:
+        """Replace the annotations (updateMask=annotations) if `etag` is empty or still current."""
+        _check_annotations(annotations)
+        with self._lock:
+            secret = self._secret(name)
+            _check_etag(etag, secret.etag)
+            secret.annotations = dict(annotations)
+            secret.etag = self._etag()
+            return _Secret(secret.name, secret.created, secret.etag, dict(secret.annotations))
+
+    def stored_versions(self, name: str) -> list[StoredVersion]:
+        with self._lock:
+            return [
+                StoredVersion(f"{name}/versions/{v.number}", v.data.decode("utf-8"), v.state)
+                for v in self._secret(name).versions
+            ]
+
+    def _secret(self, name: str) -> _Secret:
+        secret = self._secrets.get(name)
+        if secret is None:
+            raise ApiError(404, "NOT_FOUND", f"Secret [{name}] not found or has no versions.")
+        return secret
+
+    def _version(self, name: str, version_id: str) -> _Version:
+        versions = self._secret(name).versions
+        if version_id == "latest" and versions:
+            return versions[-1]
+        if version_id.isdigit() and 0 < int(version_id) <= len(versions):
+            return versions[int(version_id) - 1]
+        if version_id == "latest":
+            raise ApiError(404, "NOT_FOUND", f"Secret [{name}] not found or has no versions.")
+        raise ApiError(404, "NOT_FOUND", f"Secret Version [{name}/versions/{version_id}] not found.")
+
+    def _etag(self) -> str:
+        return f'"{next(self._etags):x}"'  # Google's etags are quoted strings too
+
+
+def _check_etag(given: str, current: str) -> None:
+    if given and given != current:
+        raise ApiError(400, "FAILED_PRECONDITION", f"The etag provided ({given}) is out of date.")
+
+
+def _check_annotations(annotations: dict[str, str]) -> None:
+    for key in annotations:
+        if not _ANNOTATION_KEY.fullmatch(key):
+            raise ApiError(400, "INVALID_ARGUMENT", f"Invalid annotation key {key!r}.")
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in annotations.items())
+    if size >= _ANNOTATIONS_MAX_BYTES:
+        raise ApiError(400, "INVALID_ARGUMENT", "Annotations must total less than 16KiB.")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+
+    def param(self, name: str) -> str:
+        return (self.query.get(name) or [""])[0]
+
+    @property
+    def int_enums(self) -> bool:
+        """The client asks `$alt=json;enum-encoding=int`; enums are then numbers, not names."""
+        return "enum-encoding=int" in self.param("$alt")
+
+
+Route = tuple[str, re.Pattern[str], Callable[[_Call, re.Match[str]], dict[str, Any]]]
+
+
+class SecretManagerApi:
+    """Secret Manager's REST routes over a SecretStore: one call in, (HTTP status, JSON body) out."""
+
+    def __init__(self, store: SecretStore):
+        self.store = store
+        self._routes: list[Route] = [
+            ("GET", re.compile(_SECRET + r"/versions/([^/:]+):access"), self._access),
+            ("POST", re.compile(_SECRET + r":addVersion"), self._add_version),
+            ("GET", re.compile(_SECRET + r"/versions"), self._list_versions),
+            ("POST", re.compile(_SECRET + r"/versions/([^/:]+):disable"), self._disable),
+            ("GET", re.compile(_SECRET), self._get_secret),
+            ("PATCH", re.compile(_SECRET), self._update_secret),
+        ]
+
+    def answer(self, call: _Call) -> tuple[int, dict[str, Any]]:
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(call.path)
+            if match and method == call.method:
+                try:
+                    return 200, handler(call, match)
+                except ApiError as error:
+                    return error.http_status, error.body()
+        message = f"the Secret Manager fake does not serve {call.method} {call.path}"
+        return 501, ApiError(501, "UNIMPLEMENTED", message).body()
+
+    def _access(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
+        version = self.store.access(match[1], match[2])
+        return {
+            "name": f"{match[1]}/versions/{version.number}",
+            "payload": {"data": base64.b64encode(version.data).decode("ascii")},
+        }
+
+    def _add_version(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
+        try:
+            data = base64.b64decode(call.body["payload"]["data"], validate=True)
+        except (TypeError, KeyError, ValueError):
+            raise ApiError(400, "INVALID_ARGUMENT", "payload.data must be base64 bytes") from None
+        name, version = self.store.add_version(match[1], data)
+        return _version_json(name, version, call.int_enums)
+
+    def _list_versions(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
+        state = _state_filter(call.param("filter"))
+        versions = self.store.list_versions(match[1], state)
+        return {
+            "versions": [_version_json(match[1], version, call.int_enums) for version in versions],
+            "totalSize": len(versions),
+        }
+
+    def _disable(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
+        etag = str((call.body or {}).get("etag", ""))
+        return _version_json(match[1], self.store.disable(match[1], match[2], etag), call.int_enums)
+
+    def _get_secret(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
+        return _secret_json(self.store.get(match[1]))
+
+    def _update_secret(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
+        mask = [path for path in call.param("updateMask").split(",") if path]
+        if not mask:
+            raise ApiError(400, "INVALID_ARGUMENT", "update_mask is required.")
+        if mask != ["annotations"]:
+            raise ApiError(501, "UNIMPLEMENTED", f"the fake updates only annotations, not {mask}")
+        body = call.body or {}
+        annotations = {str(key): str(value) for key, value in (body.get("annotations") or {}).items()}
+        return _secret_json(self.store.update_annotations(match[1], annotations, str(body.get("etag", ""))))
+
+
+def _state_filter(text: str) -> str | None:
+    if not text:
+        return None
+    match = re.fullmatch(r"state:(ENABLED|DISABLED)", text.strip())
+    if match is None:
+        raise ApiError(501, "UNIMPLEMENTED", f"the fake filters only on state:ENABLED|DISABLED, not {text!r}")
+    return match[1]
+
+
+def _version_json(secret_name: str, version: _Version, int_enums: bool) -> dict[str, Any]:
+    return {
+        "name": f"{secret_name}/versions/{version.number}",
+        "createTime": version.created,
+        "state": _STATE_NUMBERS[version.state] if int_enums else version.state,
+        "etag": version.etag,
+    }
+
+
+def _secret_json(secret: _Secret) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": secret.name,
+        "replication": {"automatic": {}},
+        "createTime": secret.created,
+        "etag": secret.etag,
+    }
+    if secret.annotations:
+        body["annotations"] = secret.annotations
+    return body
+
+
+class SecretManagerFake:
+    """The API on 127.0.0.1 (a free port), a journal of requests, and helpers to arrange state.
+
+    with SecretManagerFake() as fake:
+        fake.set("projects/p/secrets/webhook", "s3cr3t")     # creates the secret, adds version 1
+        ...  # SECRET_MANAGER_ENDPOINT=fake.url
+    """
+
+    def __init__(self) -> None:
+        self.store = SecretStore()
+        self.unavailable = False  # True: every request answers 503 UNAVAILABLE
+        self._api = SecretManagerApi(self.store)
+        self._journal: list[FakeRequest] = []
+        self._journal_lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        """Serve on background threads; returns the base URL (http://127.0.0.1:PORT)."""
+        if self._server is not None:
+            raise RuntimeError("the Secret Manager fake is already running")
+        self._server = _Server(("127.0.0.1", 0), self._handle)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> SecretManagerFake:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the Secret Manager fake has not been started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def create(self, secret_name: str, annotations: dict[str, str] | None = None) -> None:
+        """A secret with no versions yet."""
+        self.store.create(secret_name, annotations)
+
+    def set(self, secret_name: str, value: str) -> str:
+        """Add a version holding `value` (creating the secret if needed); returns the version name."""
+        with contextlib.suppress(ApiError):
+            self.store.create(secret_name)
+        name, version = self.store.add_version(secret_name, value.encode("utf-8"))
+        return f"{name}/versions/{version.number}"
+
+    def versions(self, secret_name: str) -> list[StoredVersion]:
+        """Every version, oldest first, with its value and state."""
+        return self.store.stored_versions(secret_name)
+
+    def annotations(self, secret_name: str) -> dict[str, str]:
+        return self.store.get(secret_name).annotations
+
+    @property
+    def journal(self) -> list[FakeRequest]:
+        with self._journal_lock:
+            return list(self._journal)
+
+    def requests(self, method: str | None = None, path: str | None = None) -> list[FakeRequest]:
+        """Journal entries filtered by method and by a regex searched in the path."""
+        return [
+            entry
+            for entry in self.journal
+            if (method is None or entry.method == method) and (path is None or re.search(path, entry.path))
+        ]
+
+    def _handle(self, call: _Call) -> tuple[int, dict[str, Any]]:
+        if self.unavailable:
+            status, body = 503, ApiError(503, "UNAVAILABLE", "The service is currently unavailable.").body()
+        else:
+            status, body = self._api.answer(call)
+        with self._journal_lock:
+            self._journal.append(FakeRequest(call.method, call.path, call.query, call.body, status))
+        return status, body
+
+
+Handler = Callable[[_Call], tuple[int, dict[str, Any]]]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # a burst of processes starting at once must queue, not be refused
+
+    def __init__(self, address: tuple[str, int], app: Handler):
+        self.app = app
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """Cut idle keep-alive connections so their threads end with the server."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # seconds an idle keep-alive connection is kept
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, open_=False)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        call = _Call(self.command, url.path, parse_qs(url.query, keep_blank_values=True), self._body())
+        status, body = self.server.app(call)
+        self._write(status, json.dumps(body).encode("utf-8"))
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        try:
+            return json.loads(raw) if raw.strip() else None
+        except ValueError:
+            return None
+
+    def _write(self, status: int, body: bytes) -> None:
+        """Head and body in one sendall, so no delayed ACK stalls the client."""
+        head = (
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+            "Content-Type: application/json; charset=UTF-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            self.connection.sendall(head.encode("latin-1") + body)
+        except OSError:
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: the journal records every request
