@@ -21,10 +21,17 @@ resource "google_logging_metric" "outcomes" {
       value_type  = "STRING"
       description = "jsonPayload.outcome of the log line"
     }
+
+    labels {
+      key         = "severity"
+      value_type  = "STRING"
+      description = "Severity of the log line (a sweep summary is ERROR when leads failed)"
+    }
   }
 
   label_extractors = {
-    outcome = "EXTRACT(jsonPayload.outcome)"
+    outcome  = "EXTRACT(jsonPayload.outcome)"
+    severity = "EXTRACT(severity)"
   }
 
   depends_on = [google_project_service.apis]
@@ -65,6 +72,29 @@ resource "google_monitoring_alert_policy" "failures" {
     }
   }
 
+  # The sweep logs one summary line (outcome "reconciled") with the failed leads in it, at
+  # ERROR severity when any failed.
+  conditions {
+    display_name = "Reconcile sweep reported failed leads"
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.outcomes.name}\" AND resource.type=\"cloud_run_revision\" AND metric.labels.outcome=\"reconciled\" AND metric.labels.severity=\"ERROR\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "900s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.labels.service_name"]
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
   conditions {
     display_name = "HTTP 5xx responses"
     condition_threshold {
@@ -94,7 +124,8 @@ resource "google_monitoring_alert_policy" "failures" {
     mime_type = "text/markdown"
     subject   = "${var.name_prefix}: lead conversion failures"
     content   = <<-EOT
-      A lead conversion failed (outcome failed/error/misconfigured) or a function answered 5xx.
+      A lead conversion failed (outcome failed/error/misconfigured, or a sweep summary listing
+      failed leads) or a function answered 5xx.
       Logs: resource.type="cloud_run_revision" AND resource.labels.service_name=("${join("\" OR \"", local.monitored_services)}") AND severity>=WARNING.
       Each line carries lead_id, rule, code and attempts. `misconfigured` means a secret is
       missing or unreadable, or the rules file is invalid: fix it and the next sweep retries.
