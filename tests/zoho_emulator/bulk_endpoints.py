@@ -72,7 +72,7 @@ class BulkEndpoints:
         if not isinstance(query, str) or not query.strip():
             raise missing_field("$.select_query", "select_query").top_level()
         fields = {field.api_name: field for field in module_fields("Leads", self._crm.pipelines)}
-        page = run(query, self._crm.unconverted_leads(), fields)
+        page = self._crm.query_unconverted_leads(lambda leads: run(query, leads, fields))
         if not page.rows:
             return Response.no_content()
         info = {"count": len(page.rows), "more_records": page.more_records}

@@ -10,8 +10,23 @@ from .protocol import Request, Response
 if TYPE_CHECKING:
     from .emulator import ZohoEmulator
 
-SETTINGS = ("latency", "concurrency_limit", "token_throttle", "token_down", "mass_convert_seconds")
-SCRIPTED = ("fail_next", "fail_fraction", "reset_next", "hang_next", "malformed_next")
+SETTINGS = (
+    "latency",
+    "concurrency_limit",
+    "token_throttle",
+    "token_throttle_status",
+    "token_down",
+    "mass_convert_seconds",
+)
+# Fault methods, called with the JSON object as keyword arguments (a `body` string is UTF-8 encoded).
+SCRIPTED = (
+    "fail_next",
+    "fail_fraction",
+    "reset_next",
+    "hang_next",
+    "malformed_next",
+    "schedule_next_convert",
+)
 
 
 class ControlEndpoints:

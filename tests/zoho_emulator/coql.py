@@ -8,6 +8,7 @@ in, not in, is null, is not null, and, or and parentheses. Text compares case-in
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,7 +69,10 @@ class Page:
 
 
 def run(query_text: str, leads: list[dict[str, Any]], fields: dict[str, FieldDef]) -> Page:
-    """Run a query over `leads` (already without converted ones). Raises ApiError."""
+    """Run a query over `leads` (already without converted ones). Raises ApiError.
+
+    The answer shares no objects with `leads`.
+    """
     query = _Parser(query_text, fields).parse()
     rows = [lead for lead in leads if query.condition is None or query.condition(lead)]
     for name, descending in reversed(query.order):
@@ -314,7 +318,7 @@ def _shown(row: dict[str, Any], name: str) -> Any:
         return _value(row, name)
     if isinstance(value, dict) and "id" in value:
         return {"id": value["id"]}
-    return value
+    return copy.deepcopy(value)
 
 
 def _comparable(value: Any) -> Any:

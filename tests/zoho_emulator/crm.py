@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from .clock import now, zoho_time
 from .conversion import ConvertRequest, check_pipeline
@@ -31,6 +32,7 @@ MANDATORY = {"Leads": "Last_Name", "Contacts": "Last_Name", "Accounts": "Account
 SYSTEM_FIELDS = frozenset(
     {"id", "Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Tag"}
 )
+T = TypeVar("T")
 TAG_COLOURS = ("#57B1FD", "#F17574", "#63C57E", "#F48435", "#A8A8A8", "#E7A826")
 
 
@@ -160,10 +162,14 @@ class CrmStore:
                 return None
             return copy.deepcopy(lead)
 
-    def unconverted_leads(self) -> list[dict[str, Any]]:
+    def query_unconverted_leads(self, query: Callable[[list[dict[str, Any]]], T]) -> T:
+        """Run `query` over the live unconverted leads under the lock, without copying them all.
+
+        `query` must neither change the leads nor keep references into them.
+        """
         with self._lock:
             leads = self._records["Leads"].values()
-            return [copy.deepcopy(lead) for lead in leads if not lead["Converted__s"]]
+            return query([lead for lead in leads if not lead["Converted__s"]])
 
     @property
     def contacts(self) -> dict[str, dict[str, Any]]:
