@@ -270,6 +270,14 @@ def test_deal_fields_offer_the_pipelines_and_their_stages_as_picklists(emulator,
     assert fields["Deal_Name"]["system_mandatory"] is True
 
 
+def test_modules_list_the_module_ids_mass_convert_refers_to(zoho):
+    modules = {module["api_name"]: module for module in zoho.get("settings/modules").json()["modules"]}
+
+    assert modules["Contacts"]["id"] == "4876876000000002179"
+    assert modules["Leads"]["convertable"] is True
+    assert set(modules) >= {"Leads", "Contacts", "Accounts", "Deals"}
+
+
 def test_fields_of_an_unknown_module_are_refused(zoho):
     assert zoho.get("settings/fields?module=Gadgets").status_code == 400
     assert zoho.get("settings/fields").json()["code"] == "REQUIRED_PARAM_MISSING"
@@ -354,6 +362,52 @@ def test_converted_true_does_not_return_an_unconverted_lead(emulator, zoho):
 
     assert zoho.get(f"Leads/{lead_id}", params={"converted": "true"}).status_code == 204
     assert zoho.get(f"Leads/{lead_id}", params={"converted": "maybe"}).status_code == 400
+
+
+def test_get_records_lists_chosen_leads_with_the_fields_asked_for(emulator, zoho):
+    first, second, third = (add_lead(emulator, Last_Name=f"L{n}") for n in range(3))
+    zoho.convert(second)
+
+    default = zoho.get("Leads", params={"ids": f"{first},{second}", "fields": "Last_Name"})
+    both = zoho.get(
+        "Leads", params={"ids": f"{second},{third}", "fields": "Last_Name,Converted__s", "converted": "both"}
+    )
+
+    assert default.json() == {
+        "data": [{"id": first, "Last_Name": "L0"}],
+        "info": {"per_page": 200, "count": 1, "page": 1, "more_records": False},
+    }
+    assert both.json()["data"] == [
+        {"id": second, "Last_Name": "L1", "Converted__s": True},
+        {"id": third, "Last_Name": "L2", "Converted__s": False},
+    ]
+
+
+def test_get_records_pages_through_all_leads(emulator, zoho):
+    lead_ids = [add_lead(emulator, Last_Name=f"L{n}") for n in range(5)]
+
+    first = zoho.get("Leads", params={"fields": "Last_Name", "per_page": 2}).json()
+    last = zoho.get("Leads", params={"fields": "Last_Name", "per_page": 2, "page": 3}).json()
+    beyond = zoho.get("Leads", params={"fields": "Last_Name", "per_page": 2, "page": 4})
+
+    assert [row["id"] for row in first["data"]] == lead_ids[:2]
+    assert first["info"]["more_records"] is True
+    assert [row["id"] for row in last["data"]] == lead_ids[4:]
+    assert last["info"]["more_records"] is False
+    assert beyond.status_code == 204
+
+
+def test_get_records_needs_fields_from_v3_on_and_limits_ids(emulator, zoho):
+    lead_id = add_lead(emulator)
+    too_many = ",".join(str(4876876000000100001 + n) for n in range(101))
+
+    missing = zoho.get("Leads", params={"ids": lead_id})
+    legacy = Zoho(emulator, version="v2", token=zoho.token).get("Leads", params={"ids": lead_id})
+    over = zoho.get("Leads", params={"ids": too_many, "fields": "Last_Name"})
+
+    assert (missing.status_code, missing.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
+    assert legacy.json()["data"][0]["Last_Name"] == "Doe"
+    assert (over.status_code, over.json()["code"]) == (400, "LIMIT_EXCEEDED")
 
 
 # --- converting a lead: success ----------------------------------------------------------------
@@ -445,6 +499,15 @@ def test_convert_carries_over_only_the_named_tags_to_the_named_modules(emulator,
     assert tag_names(emulator.crm.contacts, details["Contacts"]["id"]) == ["VIP"]
     assert tag_names(emulator.crm.deals, details["Deals"]["id"]) == ["VIP", "Hot"]
     assert tag_names(emulator.crm.accounts, details["Accounts"]["id"]) == []
+
+
+def test_tests_can_convert_a_lead_directly_in_the_store(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    emulator.crm.convert(lead_id)
+
+    assert zoho.get(f"Leads/{lead_id}").status_code == 204
+    assert emulator.crm.lead(lead_id)["Converted_Account"]["name"] == "Acme"
 
 
 def test_twenty_simultaneous_converts_of_one_lead_convert_it_once(emulator, zoho):

@@ -162,6 +162,20 @@ class CrmStore:
                 return None
             return copy.deepcopy(lead)
 
+    def leads_page(
+        self, converted: str, ids: list[str] | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Copies of one page of leads as Get Records lists them, and whether more follow."""
+        with self._lock:
+            leads = self._records["Leads"]
+            chosen = [leads[i] for i in dict.fromkeys(ids) if i in leads] if ids else leads.values()
+            if converted != "both":
+                wanted = converted == "true"
+                chosen = [lead for lead in chosen if lead["Converted__s"] == wanted]
+            chosen = list(chosen)
+            page = chosen[offset : offset + limit]
+            return copy.deepcopy(page), offset + len(page) < len(chosen)
+
     def query_unconverted_leads(self, query: Callable[[list[dict[str, Any]]], T]) -> T:
         """Run `query` over the live unconverted leads under the lock, without copying them all.
 
@@ -243,8 +257,12 @@ class CrmStore:
         with self._lock:
             check_pipeline(deal, json_path, self.pipelines)
 
-    def convert(self, lead_id: str, request: ConvertRequest) -> Conversion:
-        """Convert a lead as Zoho does, or raise ApiError / FieldError and change nothing."""
+    def convert(self, lead_id: str, request: ConvertRequest | None = None) -> Conversion:
+        """Convert a lead as Zoho does, or raise ApiError / FieldError and change nothing.
+
+        Without a request it converts as the minimal body `{"data":[{}]}` does.
+        """
+        request = request or ConvertRequest()
         with self._lock:
             lead = self._records["Leads"].get(lead_id)
             if lead is None:

@@ -1,4 +1,4 @@
-"""Record endpoints: read a lead, convert it, its conversion options, and notes."""
+"""Record endpoints: list and read leads, convert one, its conversion options, and notes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .faults import Faults
 from .ids import MODULE_IDS
 from .metadata import stable_id
 from .protocol import (
+    ApiError,
     FieldError,
     Response,
     invalid_body,
@@ -17,12 +18,16 @@ from .protocol import (
     invalid_id,
     invalid_param,
     missing_field,
+    required_param_missing,
     top_level_error,
 )
 from .router import Call, Route
 
 PARENT_MODULES = "Leads|Contacts|Accounts|Deals"
 CONVERTED_VALUES = ("false", "true", "both")
+MAX_FIELDS = 50  # per Get Records call
+MAX_IDS = 100
+MAX_PER_PAGE = 200
 
 
 class LeadEndpoints:
@@ -32,6 +37,7 @@ class LeadEndpoints:
 
     def routes(self) -> list[Route]:
         return [
+            Route("GET", r"Leads", self.list_leads),
             Route("GET", r"Leads/(?P<id>[^/]+)", self.get_lead),
             Route("POST", r"Leads/(?P<id>[^/]+)/actions/convert", self.convert),
             Route("GET", r"Leads/(?P<id>[^/]+)/__conversion_options", self.options, since=5),
@@ -42,17 +48,33 @@ class LeadEndpoints:
 
     def get_lead(self, call: Call) -> Response:
         lead_id = _record_id(call)
-        converted = call.request.param("converted") or "false"
-        if converted not in CONVERTED_VALUES:
-            raise invalid_param("converted")
-        lead = self._crm.read_lead(lead_id, converted)
+        lead = self._crm.read_lead(lead_id, _converted(call))
         if lead is None:
             return Response.no_content()
-        fields = call.request.param("fields")
-        if fields:
-            wanted = {"id", *(name.strip() for name in fields.split(","))}
-            lead = {key: value for key, value in lead.items() if key in wanted}
-        return Response.json(200, {"data": [lead]})
+        wanted = _fields(call)
+        return Response.json(200, {"data": [_only(lead, wanted)]})
+
+    def list_leads(self, call: Call) -> Response:
+        """Get Records: `fields` is mandatory from v3 on; `ids` picks up to 100 leads."""
+        wanted = _fields(call)
+        if wanted is None and not call.legacy:
+            raise required_param_missing("fields")
+        if wanted is not None and len(wanted) > MAX_FIELDS + 1:
+            raise _limit_exceeded("fields", MAX_FIELDS)
+        ids = None
+        if call.request.param("ids"):
+            ids = [value.strip() for value in call.request.param("ids").split(",")]
+            if not all(is_record_id(value) for value in ids):
+                raise invalid_param("ids")
+            if len(ids) > MAX_IDS:
+                raise _limit_exceeded("ids", MAX_IDS)
+        page = _positive_int(call, "page", default=1, maximum=None)
+        per_page = _positive_int(call, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+        leads, more = self._crm.leads_page(_converted(call), ids, (page - 1) * per_page, per_page)
+        if not leads:
+            return Response.no_content()
+        info = {"per_page": per_page, "count": len(leads), "page": page, "more_records": more}
+        return Response.json(200, {"data": [_only(lead, wanted) for lead in leads], "info": info})
 
     def convert(self, call: Call) -> Response:
         lead_id = _record_id(call)
@@ -168,6 +190,40 @@ class LeadEndpoints:
             "message": "record added",
             "status": "success",
         }
+
+
+def _converted(call: Call) -> str:
+    converted = call.request.param("converted") or "false"
+    if converted not in CONVERTED_VALUES:
+        raise invalid_param("converted")
+    return converted
+
+
+def _fields(call: Call) -> set[str] | None:
+    """The `fields` parameter as a set of names (with id), or None when absent."""
+    fields = call.request.param("fields")
+    if not fields:
+        return None
+    return {"id", *(name.strip() for name in fields.split(",") if name.strip())}
+
+
+def _only(record: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
+    if fields is None:
+        return record
+    return {key: value for key, value in record.items() if key in fields}
+
+
+def _positive_int(call: Call, name: str, default: int, maximum: int | None) -> int:
+    text = call.request.param(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < 1 or (maximum is not None and int(text) > maximum):
+        raise invalid_param(name)
+    return int(text)
+
+
+def _limit_exceeded(name: str, limit: int) -> ApiError:
+    return top_level_error(400, "LIMIT_EXCEEDED", "limit exceeded", {"param_name": name, "limit": limit})
 
 
 def _record_id(call: Call) -> str:

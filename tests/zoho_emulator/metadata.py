@@ -216,6 +216,25 @@ def field_json(module: str, definition: FieldDef) -> dict[str, Any]:
     return body
 
 
+def module_json(api_name: str) -> dict[str, Any]:
+    """A module as Get Modules lists it."""
+    singular = api_name.removesuffix("s")
+    return {
+        "api_name": api_name,
+        "id": MODULE_IDS[api_name],
+        "module_name": api_name,
+        "singular_label": singular,
+        "plural_label": api_name,
+        "api_supported": True,
+        "generated_type": "default",
+        "creatable": True,
+        "editable": True,
+        "viewable": True,
+        "deletable": True,
+        "convertable": api_name == "Leads",
+    }
+
+
 def org_json() -> dict[str, Any]:
     return {
         "id": ORG_ID,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .crm import CrmStore
-from .metadata import field_json, module_fields, org_json
+from .ids import MODULE_IDS
+from .metadata import field_json, module_fields, module_json, org_json
 from .protocol import Response, invalid_param, required_param_missing, top_level_error
 from .router import Call, Route
 
-FIELD_MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes")
 USER_TYPES = ("AllUsers", "ActiveUsers", "ConfirmedUsers", "ActiveConfirmedUsers")
 ADMIN_TYPES = ("AdminUsers", "ActiveConfirmedAdmins")
 
@@ -21,6 +21,7 @@ class MetadataEndpoints:
             Route("GET", r"users", self.users),
             Route("GET", r"org", self.org),
             Route("GET", r"settings/fields", self.fields),
+            Route("GET", r"settings/modules", self.modules),
         ]
 
     def users(self, call: Call) -> Response:
@@ -38,11 +39,14 @@ class MetadataEndpoints:
     def org(self, call: Call) -> Response:
         return Response.json(200, {"org": [org_json()]})
 
+    def modules(self, call: Call) -> Response:
+        return Response.json(200, {"modules": [module_json(name) for name in MODULE_IDS]})
+
     def fields(self, call: Call) -> Response:
         module = call.request.param("module")
         if not module:
             raise required_param_missing("module")
-        if module not in FIELD_MODULES:
+        if module not in MODULE_IDS:
             raise top_level_error(
                 400,
                 "INVALID_MODULE",
