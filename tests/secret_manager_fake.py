@@ -380,6 +380,11 @@ class SecretManagerFake:
         name, version = self.store.add_version(secret_name, value.encode("utf-8"))
         return f"{name}/versions/{version.number}"
 
+    def disable(self, version_name: str) -> None:
+        """Disable one version (projects/P/secrets/S/versions/N)."""
+        secret_name, _, number = version_name.rpartition("/versions/")
+        self.store.disable(secret_name, number, etag="")
+
     def versions(self, secret_name: str) -> list[StoredVersion]:
         """Every version, oldest first, with its value and state."""
         return self.store.stored_versions(secret_name)

@@ -1,0 +1,160 @@
+"""Credentials from Secret Manager: the webhook end to end, with the real client talking to the fake.
+
+Each credential can live in a Secret Manager version named by `<SETTING>_SECRET`. Values are
+cached for SECRET_CACHE_SECONDS so a rotation takes effect without a new instance, and a failed
+read is never cached: the next request tries again.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, WEBHOOK_SECRET
+
+SECRETS = {
+    "ZOHO_CLIENT_ID": "projects/p/secrets/zoho-client-id",
+    "ZOHO_CLIENT_SECRET": "projects/p/secrets/zoho-client-secret",
+    "ZOHO_REFRESH_TOKEN": "projects/p/secrets/zoho-refresh-token",
+    "WEBHOOK_SECRET": "projects/p/secrets/webhook-secret",
+}
+WEBHOOK = SECRETS["WEBHOOK_SECRET"]
+
+
+@pytest.fixture
+def credentials_in_secret_manager(function_env, secret_manager, monkeypatch):
+    """The four credentials moved out of the environment into the latest versions of four secrets."""
+    for setting, secret in SECRETS.items():
+        secret_manager.set(secret, function_env[setting])
+        monkeypatch.delenv(setting)
+        monkeypatch.setenv(f"{setting}_SECRET", f"{secret}/versions/latest")
+    monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
+
+
+@pytest.fixture
+def lead(emulator):
+    return emulator.crm.add_lead(
+        Last_Name="Garcia", Company="Umbrella Corp", Lead_Status="Qualified", Lead_Source="Web"
+    )
+
+
+def post(client, lead_id, *, secret=WEBHOOK_SECRET, dry_run=True):
+    return client.post(
+        "/", json={"lead_id": lead_id, "dry_run": dry_run}, headers={"X-Webhook-Secret": secret}
+    )
+
+
+def test_the_function_converts_with_credentials_read_from_secret_manager(
+    credentials_in_secret_manager, serve, emulator, secret_manager, lead
+):
+    response = post(serve(), lead, dry_run=False)
+
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "converted"
+    assert emulator.crm.conversions(lead) == 1
+    read = {entry.path for entry in secret_manager.requests("GET", r":access$")}
+    assert read == {f"/v1/{secret}/versions/latest:access" for secret in SECRETS.values()}
+
+
+def test_within_the_cache_ttl_a_secret_is_read_once_not_per_request(
+    credentials_in_secret_manager, serve, secret_manager, lead
+):
+    client = serve()
+
+    for _ in range(3):
+        assert post(client, lead).status_code == 200
+
+    assert len(secret_manager.requests("GET", f"^/v1/{WEBHOOK}/versions/latest:access$")) == 1
+
+
+def test_a_rotated_webhook_secret_takes_effect_after_the_cache_ttl_without_a_new_instance(
+    credentials_in_secret_manager, serve, secret_manager, monkeypatch, lead
+):
+    monkeypatch.setenv("SECRET_CACHE_SECONDS", "0.5")
+    client = serve()
+    assert post(client, lead, secret=WEBHOOK_SECRET).status_code == 200
+
+    secret_manager.set(WEBHOOK, f"rotated-secret, {WEBHOOK_SECRET}")  # overlap while Zoho is updated
+    time.sleep(0.6)
+    assert post(client, lead, secret="rotated-secret").status_code == 200
+    assert post(client, lead, secret=WEBHOOK_SECRET).status_code == 200
+
+    secret_manager.set(WEBHOOK, "rotated-secret")  # the old secret removed
+    time.sleep(0.6)
+    refused = post(client, lead, secret=WEBHOOK_SECRET)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "unauthorized"
+    assert post(client, lead, secret="rotated-secret").status_code == 200
+
+
+def test_secret_manager_unavailable_is_an_error_and_the_next_request_tries_again(
+    credentials_in_secret_manager, serve, emulator, secret_manager, lead, log_lines
+):
+    client = serve()
+    secret_manager.unavailable = True
+
+    failed = post(client, lead)
+
+    assert failed.status_code == 503
+    answer = failed.get_json()
+    assert answer["outcome"] == "error"
+    assert answer["reason"] == f"Secret Manager unavailable for {WEBHOOK}/versions/latest (UNAVAILABLE)"
+    assert emulator.journal == []  # nothing reached Zoho
+    assert log_lines()[-1]["severity"] == "ERROR"
+
+    secret_manager.unavailable = False
+    recovered = post(client, lead)
+
+    assert recovered.status_code == 200
+    assert recovered.get_json()["outcome"] == "dry_run"
+
+
+@pytest.mark.parametrize("state", ["no-version", "no-such-secret", "version-disabled"])
+def test_a_secret_that_cannot_be_read_is_misconfigured_naming_it(
+    state, credentials_in_secret_manager, serve, emulator, secret_manager, monkeypatch, lead
+):
+    version = "projects/p/secrets/refresh-token-2026/versions/latest"
+    if state == "no-version":
+        secret_manager.create("projects/p/secrets/refresh-token-2026")
+    elif state == "version-disabled":
+        version = secret_manager.set("projects/p/secrets/refresh-token-2026", "1000.old-refresh-token")
+        secret_manager.disable(version)
+    monkeypatch.setenv("ZOHO_REFRESH_TOKEN_SECRET", version)
+
+    response = post(serve(), lead)
+
+    assert response.status_code == 500
+    answer = response.get_json()
+    assert answer["outcome"] == "misconfigured"
+    assert f"Secret Manager has no enabled {version}" in answer["reason"]
+    assert emulator.token_requests == 0
+
+
+@pytest.mark.parametrize("setting", ["ZOHO_REFRESH_TOKEN_SECRET", "WEBHOOK_SECRET_SECRET"])
+def test_a_malformed_secret_setting_is_misconfigured_naming_the_variable(
+    setting, credentials_in_secret_manager, serve, emulator, secret_manager, monkeypatch, lead
+):
+    monkeypatch.setenv(setting, "webhook-secret")  # a secret id, not a version name
+
+    response = post(serve(), lead)
+
+    assert response.status_code == 500
+    answer = response.get_json()
+    assert answer["outcome"] == "misconfigured"
+    assert answer["reason"].startswith(f"{setting} must look like projects/PROJECT/secrets/NAME/versions/")
+    assert emulator.token_requests == 0
+
+
+def test_secrets_from_the_environment_never_load_the_secret_manager_client(function_env):
+    check = "import main, sys; print('google.cloud.secretmanager' in sys.modules)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
