@@ -195,13 +195,10 @@ class _Run:
         if "Deals" in item:
             params["Deals"] = item["Deals"]
         modules = sorted(rule.carry_over_tags or {})
-        if modules or rule.move_attachments_to:
-            ids = self.zoho.module_ids()
-            if modules:
-                params["carry_over_tags"] = [{"api_name": m, "id": ids.get(m)} for m in modules]
-            if rule.move_attachments_to:
-                target = rule.move_attachments_to
-                params["move_attachments_to"] = {"api_name": target, "id": ids.get(target)}
+        if modules:
+            params["carry_over_tags"] = [{"api_name": module} for module in modules]
+        if rule.move_attachments_to:
+            params["move_attachments_to"] = {"api_name": rule.move_attachments_to}
         return json.dumps(params, sort_keys=True)
 
     def mass_convert(self, batches: list[MassBatch]) -> list[str]:
@@ -211,12 +208,22 @@ class _Run:
             if self.over_budget():
                 self.summary.remaining += sum(len(rest.lead_ids) for rest in batches[index:])
                 break
-            jobs[self.zoho.mass_convert(batch.body)] = batch.lead_ids
+            jobs[self.zoho.mass_convert(self.with_module_ids(batch.body))] = batch.lead_ids
             self.summary.mass_convert_jobs += 1
         retry: list[str] = []
         for lead_ids in self.wait_for(jobs).values():
             retry.extend(self.settle(lead_ids))
         return retry
+
+    def with_module_ids(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Mass Convert names modules by api_name and id; ids are read from Zoho once per instance."""
+        references = [*body.get("carry_over_tags", []), body.get("move_attachments_to")]
+        if not any(references):
+            return body
+        ids = self.zoho.module_ids()
+        for reference in filter(None, references):
+            reference["id"] = ids.get(reference["api_name"])
+        return body
 
     def wait_for(self, jobs: dict[str, list[str]]) -> dict[str, list[str]]:
         """Poll every job with growing pauses until it finishes or the time budget runs out."""

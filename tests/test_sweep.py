@@ -179,7 +179,7 @@ def test_leads_a_mass_convert_job_leaves_are_retried_singly_with_their_own_reaso
     emulator.crm.add_contact(Last_Name="Existing", Email="someone@else.example", Phone="+1 555 0199")
     fine = add_leads(emulator, 3, "Partner")
     flaky = add_leads(emulator, 1, "Partner")[0]
-    duplicate = add_leads(emulator, 1, "Partner", Phone="+1 555 0199")[0]
+    duplicate = add_leads(emulator, 1, "Partner", Phone="+1 555 0199", Email="dup@example.com")[0]
     emulator.faults.mass_convert_fail_ids = {flaky}
 
     summary = sweep()
