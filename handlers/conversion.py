@@ -138,13 +138,25 @@ class Converter:
         return outcome
 
     def _write_note(self, outcome: Outcome) -> None:
-        """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires."""
+        """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
+
+        The sweep retries failed leads every run: a lead already carrying the note for the same
+        rule and code gets no second one.
+        """
         assert outcome.lead_id is not None
+        signature = f"Rule: {outcome.rule}\nZoho code: {outcome.code}\n"
         content = (
-            f"Rule: {outcome.rule}\nZoho code: {outcome.code}\nZoho message: {outcome.reason}\n"
-            f"Time: {self.clock().isoformat(timespec='seconds')}"
+            f"{signature}Zoho message: {outcome.reason}\nTime: {self.clock().isoformat(timespec='seconds')}"
         )
         try:
+            notes = self.zoho.lead_notes(outcome.lead_id)
+            if any(
+                note.get("Note_Title") == NOTE_TITLE
+                and str(note.get("Note_Content", "")).startswith(signature)
+                for note in notes
+            ):
+                outcome.warnings.append("the lead already has the failure note for this rule and code")
+                return
             self.zoho.add_note(outcome.lead_id, NOTE_TITLE, content)
         except ZohoError as error:
             outcome.warnings.append(f"could not add the failure note: {error}")

@@ -196,6 +196,18 @@ class ZohoClient:
             raise ZohoBadResponse("conversion options answered without __conversion_options")
         return options
 
+    def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
+        reply = self._call(
+            "GET", f"/Leads/{lead_id}/Notes", params={"fields": "Note_Title,Note_Content", "per_page": "200"}
+        )
+        if reply.status == 204:
+            return []
+        error = reply.error()
+        if error is not None:
+            raise error
+        data = reply.body.get("data") if isinstance(reply.body, dict) else None
+        return [note for note in data if isinstance(note, dict)] if isinstance(data, list) else []
+
     def add_note(self, lead_id: str, title: str, content: str) -> None:
         body = {"data": [{"Note_Title": title, "Note_Content": content}]}
         reply = self._call("POST", f"/Leads/{lead_id}/Notes", json=body)

@@ -128,6 +128,19 @@ class TestFailureNote:
         assert "Time: " in note["Note_Content"]
         assert emulator.crm.lead(lead)["Modified_Time"] == modified
 
+    def test_a_lead_failing_again_gets_no_second_note(
+        self, serve, monkeypatch, tmp_path, emulator, log_lines
+    ):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        lead = qualified_lead(emulator)
+        client = serve()
+
+        post(client, lead)
+        post(client, lead)
+
+        assert len(emulator.crm.notes) == 1
+        assert log_lines()[-1]["warnings"] == ["the lead already has the failure note for this rule and code"]
+
     def test_the_note_can_be_turned_off(self, serve, monkeypatch, tmp_path, emulator):
         rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
         monkeypatch.setenv("FAILURE_NOTE", "false")
