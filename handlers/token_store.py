@@ -50,7 +50,7 @@ class SecretManagerTokenStore:
         }
         try:
             version = self._manager.add_version(self._secret, json.dumps(record))
-            self._manager.disable_older_versions(self._secret, keep=version)
+            self._manager.retire_older_versions(self._secret, keep=version)
         except (MisconfiguredError, SecretUnavailable) as error:
             _warn(f"could not share the new access token: {error}")
 

@@ -81,21 +81,22 @@ resource "google_secret_manager_secret_iam_member" "reconcile_secret_access" {
 }
 
 # Token cache: read it (secretAccessor) and maintain it with a custom role granted on this one
-# secret. The code adds a version per new token, lists and disables the older ones, and claims
-# the next refresh by a conditional (etag) update of the secret's annotations. No predefined
-# role fits: secretVersionManager lacks secrets.get/update and brings versions.destroy/enable,
-# and Secret Manager Admin would let the functions change the secret's IAM policy or delete
-# it. tests/test_terraform.py keeps this list equal to the Secret Manager calls in handlers/.
+# secret. The code adds a version per new token, lists the older ones, disables the previous one
+# and destroys those disabled before (so billed versions stay at two), and claims the next
+# refresh by a conditional (etag) update of the secret's annotations. No predefined role fits:
+# secretVersionManager lacks secrets.get/update and brings versions.enable, and Secret Manager
+# Admin would let the functions change the secret's IAM policy or delete it. tests/test_terraform.py keeps this list equal to the Secret Manager calls in handlers/.
 resource "google_project_iam_custom_role" "token_cache_writer" {
   count = var.shared_token_cache ? 1 : 0
 
   role_id     = "${replace(var.name_prefix, "-", "_")}_token_cache_writer"
   title       = "${var.name_prefix} access-token cache writer"
-  description = "Add and disable versions of the shared Zoho access-token secret and claim refreshes in its annotations; granted on that secret only"
+  description = "Add, disable and destroy versions of the shared Zoho access-token secret and claim refreshes in its annotations; granted on that secret only"
   permissions = [
     "secretmanager.secrets.get",
     "secretmanager.secrets.update",
     "secretmanager.versions.add",
+    "secretmanager.versions.destroy",
     "secretmanager.versions.disable",
     "secretmanager.versions.list",
   ]

@@ -11,7 +11,7 @@ way Google documents:
 - an update whose etag no longer matches fails with 400 FAILED_PRECONDITION (Google's etag page);
 - `unavailable = True` answers 503 UNAVAILABLE to everything.
 
-Served: access, addVersion, list versions (filter `state:ENABLED|DISABLED`), disable, get secret,
+Served: access, addVersion, list versions (filter `state:ENABLED|DISABLED`), disable, destroy, get secret,
 and patch secret with `updateMask=annotations`. Anything else answers 501 UNIMPLEMENTED.
 Not modelled: project numbers in names (names keep the project as given), payload checksums,
 paging, IAM, locations.
@@ -38,7 +38,8 @@ from urllib.parse import parse_qs, urlsplit
 
 ENABLED = "ENABLED"
 DISABLED = "DISABLED"
-_STATE_NUMBERS = {ENABLED: 1, DISABLED: 2}  # google.cloud.secretmanager.v1.SecretVersion.State
+DESTROYED = "DESTROYED"
+_STATE_NUMBERS = {ENABLED: 1, DISABLED: 2, DESTROYED: 3}  # google.cloud.secretmanager.v1.SecretVersion.State
 _SECRET = r"/v1/(projects/[^/:]+/secrets/[^/:]+)"
 _ANNOTATION_KEY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?")
 _ANNOTATIONS_MAX_BYTES = 16 * 1024
@@ -137,6 +138,16 @@ class SecretStore:
             version.etag = self._etag()
             return version
 
+    def destroy(self, name: str, version_id: str, etag: str) -> _Version:
+        """The version's data is gone for good; its number stays, in state DESTROYED."""
+        with self._lock:
+            version = self._version(name, version_id)
+            _check_etag(etag, version.etag)
+            version.state = DESTROYED
+            version.data = b""
+            version.etag = self._etag()
+            return version
+
     def get(self, name: str) -> _Secret:
         with self._lock:
             secret = self._secret(name)
@@ -226,6 +237,7 @@ class SecretManagerApi:
             ("POST", re.compile(_SECRET + r":addVersion"), self._add_version),
             ("GET", re.compile(_SECRET + r"/versions"), self._list_versions),
             ("POST", re.compile(_SECRET + r"/versions/([^/:]+):disable"), self._disable),
+            ("POST", re.compile(_SECRET + r"/versions/([^/:]+):destroy"), self._destroy),
             ("GET", re.compile(_SECRET), self._get_secret),
             ("PATCH", re.compile(_SECRET), self._update_secret),
         ]
@@ -267,6 +279,10 @@ class SecretManagerApi:
     def _disable(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
         etag = str((call.body or {}).get("etag", ""))
         return _version_json(match[1], self.store.disable(match[1], match[2], etag), call.int_enums)
+
+    def _destroy(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
+        etag = str((call.body or {}).get("etag", ""))
+        return _version_json(match[1], self.store.destroy(match[1], match[2], etag), call.int_enums)
 
     def _get_secret(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
         return _secret_json(self.store.get(match[1]))

@@ -881,17 +881,17 @@ def test_a_token_cache_without_write_rights_is_caught(copy: Path) -> None:
 
 
 def test_a_new_secret_manager_call_needs_a_grant(tmp_path: Path, copy: Path) -> None:
-    """The code starts destroying old token versions: the cache grant must follow."""
+    """The code starts re-enabling old token versions: the cache grant must follow."""
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "handlers", repo / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
     if (ROOT / "main.py").is_file():
         shutil.copy(ROOT / "main.py", repo / "main.py")
-    (repo / "handlers" / "pruning.py").write_text(
-        "def prune(client, name):\n    client.destroy_secret_version(name=name)\n"
+    (repo / "handlers" / "revival.py").write_text(
+        "def revive(client, name):\n    client.enable_secret_version(name=name)\n"
     )
     problems = check_secret_access(copy / "terraform", repo)
     assert "secret:webhook:ZOHO_ACCESS_TOKEN_SECRET" in {p.key for p in problems}
-    assert any("secretmanager.versions.destroy" in p.message for p in problems)
+    assert any("secretmanager.versions.enable" in p.message for p in problems)
 
 
 def test_an_over_broad_secret_role_is_caught(copy: Path) -> None:

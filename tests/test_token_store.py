@@ -45,14 +45,18 @@ def test_an_empty_secret_loads_nothing(store_for):
     assert store_for().load() is None
 
 
-def test_saving_disables_the_versions_before_it(store_for, secret_manager):
+def test_saving_disables_the_version_before_it_and_destroys_older_ones(store_for, secret_manager):
     store = store_for()
     store.save(token("1000.first"))
     store.save(token("1000.second"))
 
+    assert [version.state for version in secret_manager.versions(SECRET)] == ["DISABLED", "ENABLED"]
+
+    store.save(token("1000.third"))
+
     states = [version.state for version in secret_manager.versions(SECRET)]
-    assert states == ["DISABLED", "ENABLED"]
-    assert store.load().value == "1000.second"
+    assert states == ["DESTROYED", "DISABLED", "ENABLED"]
+    assert store.load().value == "1000.third"
 
 
 def test_saving_leaves_a_newer_version_from_another_instance_enabled(secret_manager):
@@ -60,7 +64,7 @@ def test_saving_leaves_a_newer_version_from_another_instance_enabled(secret_mana
     kept = secret_manager.set(SECRET, "v2")
     secret_manager.set(SECRET, "v3, saved by another instance meanwhile")
 
-    SecretManager(secret_manager.url).disable_older_versions(SECRET, keep=kept)
+    SecretManager(secret_manager.url).retire_older_versions(SECRET, keep=kept)
 
     assert [v.state for v in secret_manager.versions(SECRET)] == ["DISABLED", "ENABLED", "ENABLED"]
 
