@@ -166,10 +166,7 @@ class ZohoClient:
         return _first_record(reply, "the lead read")
 
     def convert_lead(self, lead_id: str, body: dict[str, Any]) -> ConvertResult:
-        reply = self._call("POST", f"/Leads/{lead_id}/actions/convert", json=body)
-        error = reply.error()
-        if error is not None:
-            raise error
+        reply = self._ok("POST", f"/Leads/{lead_id}/actions/convert", json=body)
         item = _first_record(reply, "Convert Lead")
         if reply.status == 202 or item.get("code") == "SCHEDULED":
             details = item.get("details") or {}
@@ -185,71 +182,50 @@ class ZohoClient:
 
     def conversion_options(self, lead_id: str) -> dict[str, Any] | None:
         """Existing contacts and accounts Zoho matches the lead with; None when there are none."""
-        reply = self._call("GET", f"/Leads/{lead_id}/__conversion_options")
+        reply = self._ok("GET", f"/Leads/{lead_id}/__conversion_options")
         if reply.status == 204:
             return None
-        error = reply.error()
-        if error is not None:
-            raise error
         options = reply.body.get("__conversion_options") if isinstance(reply.body, dict) else None
         if not isinstance(options, dict):
             raise ZohoBadResponse("conversion options answered without __conversion_options")
         return options
 
     def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
-        reply = self._call(
+        reply = self._ok(
             "GET", f"/Leads/{lead_id}/Notes", params={"fields": "Note_Title,Note_Content", "per_page": "200"}
         )
-        if reply.status == 204:
-            return []
-        error = reply.error()
-        if error is not None:
-            raise error
-        data = reply.body.get("data") if isinstance(reply.body, dict) else None
-        return [note for note in data if isinstance(note, dict)] if isinstance(data, list) else []
+        return _records(reply) or []
 
     def add_note(self, lead_id: str, title: str, content: str) -> None:
         body = {"data": [{"Note_Title": title, "Note_Content": content}]}
-        reply = self._call("POST", f"/Leads/{lead_id}/Notes", json=body)
-        error = reply.error()
-        if error is not None:
-            raise error
+        self._ok("POST", f"/Leads/{lead_id}/Notes", json=body)
 
     def query(self, select_query: str) -> tuple[list[dict[str, Any]], bool]:
         """One page of a COQL query: the records and whether more records follow."""
-        reply = self._call("POST", "/coql", json={"select_query": select_query})
+        reply = self._ok("POST", "/coql", json={"select_query": select_query})
         if reply.status == 204:
             return [], False
-        error = reply.error()
-        if error is not None:
-            raise error
-        data = reply.body.get("data") if isinstance(reply.body, dict) else None
-        if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
+        records = _records(reply)
+        if records is None:
             raise ZohoBadResponse("COQL answered without a list of records in data[]")
         info = reply.body.get("info") or {}
-        return data, bool(isinstance(info, dict) and info.get("more_records"))
+        return records, bool(isinstance(info, dict) and info.get("more_records"))
 
     def get_leads(self, lead_ids: list[str], fields: list[str]) -> list[dict[str, Any]]:
         """Up to 100 leads by id, converted or not, with the given fields."""
         params = {"ids": ",".join(lead_ids), "fields": ",".join(fields), "converted": "both"}
-        reply = self._call("GET", "/Leads", params=params)
+        reply = self._ok("GET", "/Leads", params=params)
         if reply.status == 204:
             return []
-        error = reply.error()
-        if error is not None:
-            raise error
-        data = reply.body.get("data") if isinstance(reply.body, dict) else None
-        if not isinstance(data, list):
-            raise ZohoBadResponse("the leads read answered without data[]")
-        return [record for record in data if isinstance(record, dict)]
+        records = _records(reply)
+        if records is None:
+            raise ZohoBadResponse("the leads read answered without a list of records in data[]")
+        return records
 
     def module_ids(self) -> dict[str, str]:
         """API name to module id (Mass Convert names modules by id); read once per instance."""
         if self._module_ids is None:
-            reply = self._call("GET", "/settings/modules")
-            error = reply.error()
-            if error is not None:
-                raise error
+            reply = self._ok("GET", "/settings/modules")
             modules = reply.body.get("modules") if isinstance(reply.body, dict) else None
             if not isinstance(modules, list):
                 raise ZohoBadResponse("the modules read answered without modules[]")
@@ -262,10 +238,7 @@ class ZohoClient:
 
     def mass_convert(self, body: dict[str, Any]) -> str:
         """Schedule a Mass Convert job (at most 50 leads) and return its job id."""
-        reply = self._call("POST", "/Leads/actions/mass_convert", json=body)
-        error = reply.error()
-        if error is not None:
-            raise error
+        reply = self._ok("POST", "/Leads/actions/mass_convert", json=body)
         for item in _error_candidates(reply.body):
             job_id = (item.get("details") or {}).get("job_id") if isinstance(item, dict) else None
             if job_id:
@@ -273,10 +246,7 @@ class ZohoClient:
         raise ZohoBadResponse("Mass Convert answered without a job id")
 
     def mass_convert_status(self, job_id: str) -> MassConvertStatus:
-        reply = self._call("GET", "/Leads/actions/mass_convert", params={"job_id": job_id})
-        error = reply.error()
-        if error is not None:
-            raise error
+        reply = self._ok("GET", "/Leads/actions/mass_convert", params={"job_id": job_id})
         item = _first_record(reply, "Mass Convert status")
         return MassConvertStatus(
             state=str(item.get("Status") or "").strip().lower(),
@@ -287,6 +257,14 @@ class ZohoClient:
         )
 
     # --- HTTP -------------------------------------------------------------------------------
+
+    def _ok(self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None) -> Reply:
+        """A call whose Zoho error, if any, is raised as ZohoRejected."""
+        reply = self._call(method, path, params=params, json=json)
+        error = reply.error()
+        if error is not None:
+            raise error
+        return reply
 
     def _call(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
@@ -443,11 +421,19 @@ def _error_candidates(body: Any) -> Iterator[dict[str, Any]]:
             yield data[0]
 
 
-def _first_record(reply: Reply, what: str) -> dict[str, Any]:
+def _records(reply: Reply) -> list[dict[str, Any]] | None:
+    """The records in `data[]`; None when the answer has no such list of objects."""
     data = reply.body.get("data") if isinstance(reply.body, dict) else None
-    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+    if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
+        return None
+    return data
+
+
+def _first_record(reply: Reply, what: str) -> dict[str, Any]:
+    records = _records(reply)
+    if not records:
         raise ZohoBadResponse(f"{what} answered HTTP {reply.status} without a record in data[]")
-    return data[0]
+    return records[0]
 
 
 def _code(body: Any) -> str | None:
