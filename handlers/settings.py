@@ -165,11 +165,9 @@ class _Reader:
         return value.rstrip("/") if value else None
 
     def accounts_url(self) -> str:
-        override = self.url(ZOHO_ACCOUNTS_URL)
-        if override:
-            return override
+        """ZOHO_ACCOUNTS_URL when given, else the accounts server of ZOHO_DC (checked either way)."""
         dc = (self.text(ZOHO_DC) or "us").lower()
         if dc not in ACCOUNTS_SERVERS:
             allowed = ", ".join(ACCOUNTS_SERVERS)
             raise MisconfiguredError(f"{ZOHO_DC} must be one of {allowed}, not {dc!r}")
-        return ACCOUNTS_SERVERS[dc]
+        return self.url(ZOHO_ACCOUNTS_URL) or ACCOUNTS_SERVERS[dc]

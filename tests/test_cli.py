@@ -1,0 +1,105 @@
+"""Running the function by hand: `python -m handlers.cli`, as a user would, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def cli(function_env):
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "handlers.cli", *args],
+            cwd=ROOT,
+            env={**os.environ, **function_env, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+@pytest.fixture
+def lead(emulator):
+    return emulator.crm.add_lead(
+        Last_Name="Garcia", Company="Umbrella Corp", Email="maria@umbrella.example", Lead_Status="Qualified"
+    )
+
+
+def test_check_rules_prints_the_rules_as_understood(cli):
+    done = cli("check-rules", "rules.yaml")
+
+    assert done.returncode == 0
+    assert done.stdout.startswith("rules.yaml: 3 rules, valid")
+    assert "owner: distributed by lead id over 4876876000000002002 (weight 3)" in done.stdout
+    assert (
+        "deal: Deal_Name={Company}, Stage=Qualification, Pipeline=Standard (Standard), Closing_Date=+14d"
+        in (done.stdout)
+    )
+
+
+def test_check_rules_names_the_problem_and_fails(cli, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules:\n  - name: r\n    when: {A: {greater: 1}}\n")
+
+    done = cli("check-rules", str(broken))
+
+    assert done.returncode == 2
+    assert (
+        done.stderr == f"error: {broken}: rule 'r': when.A.greater: unknown operator (did you mean 'gte'?)\n"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_explain_shows_each_rule_the_match_and_the_payload(cli, emulator, lead):
+    done = cli("explain", lead)
+
+    assert done.returncode == 0
+    assert "rule 'partner-enterprise' does not match" in done.stdout
+    assert "✗ Lead_Source in ('Partner', 'Trade Show') fails (lead has None)" in done.stdout
+    assert "rule 'qualified' MATCHES" in done.stdout
+    payload = json.loads(done.stdout[done.stdout.index("{") :])
+    assert payload["data"][0]["Deals"]["Deal_Name"] == "Umbrella Corp"
+    assert emulator.requests("POST", r"/actions/convert$") == []
+
+
+def test_convert_takes_the_webhook_path(cli, emulator, lead):
+    dry = cli("convert", lead, "--dry-run")
+    real = cli("convert", lead)
+
+    assert json.loads(dry.stdout)["outcome"] == "dry_run"
+    answer = json.loads(real.stdout)
+    assert (real.returncode, answer["outcome"], answer["rule"]) == (0, "converted", "qualified")
+    assert answer["deal_id"] == emulator.crm.lead(lead)["Converted_Deal"]["id"]
+
+
+def test_a_missing_setting_is_a_misconfigured_outcome_naming_it(cli, lead):
+    done = cli("convert", lead, ZOHO_REFRESH_TOKEN="")
+
+    assert done.returncode == 1
+    answer = json.loads(done.stdout)
+    assert answer["outcome"] == "misconfigured"
+    assert answer["reason"].startswith("missing setting ZOHO_REFRESH_TOKEN")
+    assert done.stderr == ""
+
+
+def test_an_invalid_setting_is_one_clear_line(cli, lead):
+    done = cli("explain", lead, ZOHO_DC="mars")
+
+    assert done.returncode == 2
+    assert done.stderr == "misconfigured: ZOHO_DC must be one of us, eu, in, au, jp, ca, sa, cn, not 'mars'\n"
+
+
+def test_a_lead_id_that_is_not_digits_is_refused(cli):
+    done = cli("convert", "12ab")
+
+    assert done.returncode == 2
+    assert "a lead id is 1 to 25 ASCII digits" in done.stderr
