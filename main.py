@@ -5,7 +5,7 @@ from pathlib import Path
 import flask
 import functions_framework
 
-from handlers import reconciliation, webhook
+from handlers import webhook
 from handlers.runtime import Runtime
 
 RUNTIME = Runtime.start(default_rules=Path(__file__).with_name("rules.yaml"))
@@ -20,4 +20,6 @@ def zoho_webhook(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def reconcile(request: flask.Request) -> flask.Response:
     """Scheduled sweep: convert qualifying leads no webhook delivered (a private function)."""
+    from handlers import reconciliation  # the sweep's modules load only where a sweep runs
+
     return reconciliation.handle(request, RUNTIME)
