@@ -1,0 +1,144 @@
+"""`python -m bench` (`make bench`): run the five figures, print the table, write bench/results.json.
+
+results.json is a list with one object per figure, in the issue's order:
+{"name", "value", "unit", "target", "met"} plus "figure" (1-5), "checks" (every condition of the
+target, each with its own value/target/met; `met` is true when all hold) and "context" (baselines,
+ratios, percentiles, counts). Options: `--only cold_start,overhead,burst,sweep` runs a subset and
+does not write results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import burst, cold_start, overhead, sweep_cost
+from bench.common import RESULTS, Figure, Workspace, write_json
+
+PARTS = ("cold_start", "overhead", "burst", "sweep")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help="comma-separated subset of " + ", ".join(PARTS)
+    )
+    args = parser.parse_args(argv)
+    chosen = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = set(chosen) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+
+    started = time.monotonic()
+    figures: list[Figure] = []
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        workspace = Workspace(scratch)
+        for part in PARTS:
+            if part not in chosen:
+                continue
+            began = time.monotonic()
+            print(f"bench: {part} ...", file=sys.stderr, flush=True)
+            if part == "cold_start":
+                figures.append(cold_start.run(workspace))
+            elif part == "overhead":
+                figures.append(overhead.run(workspace))
+            elif part == "burst":
+                figures.extend(burst.run(workspace))
+            elif part == "sweep":
+                figures.append(sweep_cost.run(workspace))
+            print(f"bench: {part} done in {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    figures.sort(key=lambda figure: figure.figure)
+    print(table(figures))
+    print(
+        f"\n{platform.python_implementation()} {platform.python_version()}, {platform.machine()},"
+        f" {_cpus()} CPUs; bench took {time.monotonic() - started:.0f} s"
+    )
+    if set(chosen) == set(PARTS):
+        write_json(RESULTS, [figure.as_json() for figure in figures])
+        print(f"wrote {RESULTS.relative_to(RESULTS.parent.parent)}")
+    return 0
+
+
+def table(figures: list[Figure]) -> str:
+    """Markdown: one row per figure, then its checks and the context worth reading."""
+    rows = [
+        "| # | figure | value | target | met |",
+        "|---|---|---|---|---|",
+    ]
+    for figure in figures:
+        rows.append(
+            f"| {figure.figure} | **{figure.name}** | **{_number(figure.value)}** {figure.unit} |"
+            f" {figure.target} | **{'yes' if figure.met else 'NO'}** |"
+        )
+        for check in figure.checks:
+            rows.append(
+                f"| | {check.name} | {_number(check.value)} {check.unit} | {check.target} |"
+                f" {'yes' if check.met else 'NO'} |"
+            )
+        for line in _highlights(figure):
+            rows.append(f"| | {line} | | | |")
+    return "\n".join(rows)
+
+
+def _highlights(figure: Figure) -> list[str]:
+    c = figure.context
+    if figure.figure == 1:
+        offenders = ", ".join(f"{o['import']} {o['ms']} ms" for o in c["importtime_top_offenders_ms"][:6])
+        return [
+            f"baseline {c['baseline_median_ms']} ms, main {c['main_median_ms']} ms, ratio {c['ratio']}"
+            f" (medians of {c['runs_each']} each)",
+            f"importtime beyond baseline: {offenders}",
+        ]
+    if figure.figure == 2:
+        return [
+            f"overhead p95 {c['overhead_p95_ms']} ms; end-to-end p50 {c['end_to_end_p50_ms']} ms,"
+            f" emulator p50 {c['emulator_p50_ms_per_webhook']} ms per webhook",
+            f"function CPU p50 {c['function_cpu_p50_ms']} ms; harness baseline (trivial function,"
+            f" same client) p50 {c['harness_baseline_p50_ms']} ms, p99 {c['harness_baseline_p99_ms']} ms",
+        ]
+    if figure.figure == 3:
+        return [
+            f"bound {c['bound_s']} s; 429s seen {c['throttled_429_seen']}; webhook p50"
+            f" {c['webhook_latency_p50_ms']} ms, p99 {c['webhook_latency_p99_ms']} ms;"
+            f" gunicorn {c['gunicorn_workers']} worker x {c['gunicorn_threads']} threads",
+        ]
+    if figure.figure == 4:
+        return [
+            f"{c['api_calls']} API calls (naive {c['naive_api_calls']}), {c['credits']} credits"
+            f" (naive {c['naive_credits']}), {c['mass_convert_jobs']} Mass Convert jobs,"
+            f" wall time {c['wall_time_s']} s, 429s seen {c['throttled_429_seen']}",
+        ]
+    if figure.figure == 5:
+        return [
+            f"master {c['master_vmhwm_mb']} MB peak; instance (master + worker, PSS)"
+            f" {c['instance_pss_mb']} MB of {c['deployed_memory']}",
+        ]
+    return []
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
