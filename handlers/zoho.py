@@ -1,4 +1,4 @@
-"""All HTTP to Zoho: the OAuth token endpoint and the CRM API, through one keep-alive session.
+"""All HTTP to Zoho: the OAuth token endpoint and the CRM API, through one requests.Session.
 
 Transient failures (429, 5xx, connection errors, timeouts) are retried with exponential backoff
 and full jitter until a per-call deadline; a 401 INVALID_TOKEN refreshes the token once and
@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -23,7 +24,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from handlers import redaction, transport
+from handlers import redaction
 from handlers.errors import (
     CredentialsRejected,
     TokenThrottled,
@@ -134,11 +135,11 @@ class ZohoClient:
         config: ZohoConfig,
         credentials: Callable[[], OAuthCredentials],
         token_store: TokenStore | None = None,
-        session: transport.Session | None = None,
+        session: requests.Session | None = None,
     ):
         self.config = config
         self._credentials = credentials
-        self._session = session or transport.Session()
+        self._session = session or requests.Session()
         self._module_ids: dict[str, str] | None = None
         self.tokens = TokenCache(self._request_token, config.token_cooldown_seconds, token_store)
 
@@ -323,9 +324,9 @@ class ZohoClient:
                     min(self.config.read_timeout, max(remaining, 1.0)),
                 ),
             )
-        except transport.Timeout as exc:
+        except requests.Timeout as exc:
             raise _Transient(f"{method} {path} timed out ({exc.__class__.__name__})") from None
-        except transport.ConnectionFailed as exc:
+        except requests.ConnectionError as exc:
             raise _Transient(f"{method} {path} connection failed ({exc.__class__.__name__})") from None
         if response.status_code == 429 or response.status_code >= 500:
             raise _Transient(
@@ -358,7 +359,7 @@ class ZohoClient:
                 },
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
             )
-        except transport.TransportError as exc:
+        except requests.RequestException as exc:
             raise ZohoUnavailable(
                 f"Zoho accounts server unreachable for a token ({exc.__class__.__name__})"
             ) from None
@@ -401,7 +402,7 @@ def _expires_in(body: dict[str, Any]) -> float:
     return 3600.0
 
 
-def _json(response: transport.Response, what: str) -> Any:
+def _json(response: requests.Response, what: str) -> Any:
     if not response.content:
         return None
     try:
@@ -439,14 +440,14 @@ def _code(body: Any) -> str | None:
     return body.get("code") if isinstance(body, dict) else None
 
 
-def _code_from(response: transport.Response) -> str:
+def _code_from(response: requests.Response) -> str:
     try:
         return str(_code(response.json()) or "")
     except ValueError:
         return ""
 
 
-def _retry_after(response: transport.Response) -> float | None:
+def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
 
