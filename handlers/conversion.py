@@ -10,8 +10,9 @@ import json
 import threading
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from handlers.calls import counting_calls
 from handlers.errors import (
     CredentialsRejected,
     ZohoBadResponse,
@@ -26,7 +27,9 @@ from handlers.payload import ConvertRequest, build_convert_request, with_existin
 from handlers.rules import Rule, RuleSet
 from handlers.secret_manager import SecretUnavailable
 from handlers.settings import MisconfiguredError
-from handlers.zoho import ConvertResult, ZohoClient, counting_calls
+
+if TYPE_CHECKING:
+    from handlers.zoho import ConvertResult, ZohoClient
 
 NOTE_TITLE = "Automatic conversion failed"
 _SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})

@@ -19,7 +19,6 @@ from handlers.secret_manager import SecretManager
 from handlers.secrets import SecretReader
 from handlers.settings import RULES_FILE, Settings, env_text
 from handlers.token_store import SecretManagerTokenStore
-from handlers.zoho import ZohoClient, ZohoConfig
 
 
 class Runtime:
@@ -57,6 +56,8 @@ class Runtime:
         secrets = self.secrets()
         with self._lock:
             if self._converter is None:
+                from handlers.zoho import ZohoClient, ZohoConfig  # imports requests: first use only
+
                 settings = self.settings()
                 store = None
                 if settings.access_token_secret:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from handlers.calls import counting_calls
 from handlers.candidates import candidate_query, query_records_are_complete
 from handlers.conversion import Converter, utc_now
 from handlers.lead import Lead, is_converted
@@ -24,7 +25,6 @@ from handlers.matching import decide
 from handlers.outcome import Kind, Outcome
 from handlers.payload import build_convert_request
 from handlers.rules import ALL_TAGS, Rule
-from handlers.zoho import counting_calls
 
 MASS_CONVERT_MAX_IDS = 50
 _FIRST_POLL_SECONDS = 0.5

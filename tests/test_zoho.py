@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import pytest
 
+from handlers.calls import counting_calls
 from handlers.errors import (
     CredentialsRejected,
     TokenThrottled,
@@ -16,7 +17,7 @@ from handlers.errors import (
     ZohoUnavailable,
 )
 from handlers.secrets import OAuthCredentials
-from handlers.zoho import ZohoClient, ZohoConfig, counting_calls
+from handlers.zoho import ZohoClient, ZohoConfig
 from tests.conftest import CREDENTIALS
 
 LEAD_READ = r"/Leads/\d+$"
