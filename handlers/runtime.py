@@ -56,7 +56,7 @@ class Runtime:
         secrets = self.secrets()
         with self._lock:
             if self._converter is None:
-                from handlers.zoho import ZohoClient, ZohoConfig  # imports requests: first use only
+                from handlers.zoho import ZohoClient, ZohoConfig  # imports urllib3: first use only
 
                 settings = self.settings()
                 store = None
