@@ -7,16 +7,15 @@ so a client never waits on a delayed ACK between the two. Everything Zoho-specif
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import struct
 import sys
-import threading
 from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_http import KeepAliveHandler, TrackingHTTPServer
 
 from .protocol import Headers, Request, Response
 
@@ -24,49 +23,17 @@ App = Callable[[Request], Response | None]  # None: reset the connection, answer
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
-class EmulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 512  # bursts of new connections must queue, not be refused
-
+class EmulatorHTTPServer(TrackingHTTPServer):
     def __init__(self, address: tuple[str, int], app: App, verbose: bool = False) -> None:
         self.app = app
         self.verbose = verbose
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def track(self, connection: socket.socket, open_: bool) -> None:
-        with self._connections_lock:
-            if open_:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
 
-    def close_connections(self) -> None:
-        """Cut idle keep-alive connections so their threads end with the server."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(KeepAliveHandler):
     server_version = "ZohoEmulator/1.0"
     timeout = 120  # seconds an idle keep-alive connection is kept
     server: EmulatorHTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection, open_=True)
-
-    def finish(self) -> None:
-        self.server.track(self.connection, open_=False)
-        with contextlib.suppress(OSError):  # the peer, or a reset fault, closed the socket
-            super().finish()
 
     def _serve(self) -> None:
         body = self._read_body()
