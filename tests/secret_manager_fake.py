@@ -343,28 +343,19 @@ class SecretManagerFake:
         self._journal: list[FakeRequest] = []
         self._journal_lock = threading.Lock()
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
         """Serve on background threads; returns the base URL (http://127.0.0.1:PORT)."""
         if self._server is not None:
             raise RuntimeError("the Secret Manager fake is already running")
         self._server = _Server(("127.0.0.1", 0), self._handle)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self.url
+        return self._server.start("secret-manager-fake")
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
+        self._server.stop()
+        self._server = None
 
     def __enter__(self) -> SecretManagerFake:
         self.start()
@@ -382,8 +373,7 @@ class SecretManagerFake:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the Secret Manager fake has not been started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def create(self, secret_name: str, annotations: dict[str, str] | None = None) -> None:
         """A secret with no versions yet."""

@@ -46,7 +46,6 @@ class ZohoEmulator:
         self._stopping = threading.Event()
         self._jobs = MassConvertJobs(self.crm, self.faults, self._stopping)
         self._server: EmulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._url: str | None = None
         self.reset()
 
@@ -75,27 +74,15 @@ class ZohoEmulator:
         )
         self._stopping.clear()
         self._server = EmulatorHTTPServer((host, port), gateway, verbose=self.verbose)
-        bound_host, bound_port = self._server.server_address[:2]
-        self._url = f"http://{bound_host}:{bound_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},  # how quickly stop() is noticed
-            name="zoho-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._url = self._server.start("zoho-emulator")
         return self._url
 
     def stop(self) -> None:
         if self._server is None:
             return
         self._stopping.set()  # wakes requests sleeping in latency or hang faults
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
+        self._server.stop()
+        self._server = None
 
     def __enter__(self) -> ZohoEmulator:
         self.start()
