@@ -71,45 +71,36 @@ class Outcome:
         return SEVERITY[self.kind]
 
     def response(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "outcome": self.kind.value,
-            "lead_id": self.lead_id,
-            "rule": self.rule,
-            "contact_id": self.contact_id,
-            "account_id": self.account_id,
-            "deal_id": self.deal_id,
-            "reason": self.reason,
+        """The JSON answer: the core keys always, the others when they apply."""
+        return {
+            **self._core(),
+            **self._present(payload=self.payload, job_id=self.job_id, code=self.code, error=self.error),
         }
-        if self.payload is not None:
-            body["payload"] = self.payload
-        if self.job_id is not None:
-            body["job_id"] = self.job_id
-        if self.code is not None:
-            body["code"] = self.code
-        if self.error is not None:
-            body["error"] = self.error
-        return body
 
     def log_fields(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {
+        """The log line's fields: `code` always (null when Zoho gave none), details when present."""
+        extra = self._present(
+            job_id=self.job_id,
+            missing_fields=list(self.missing_fields) or None,
+            warnings=list(self.warnings) or None,
+            payload=self.payload,
+        )
+        return {**self._core(), "code": self.code, **extra}
+
+    def _core(self) -> dict[str, Any]:
+        return {
             "outcome": self.kind.value,
             "lead_id": self.lead_id,
             "rule": self.rule,
             "contact_id": self.contact_id,
             "account_id": self.account_id,
             "deal_id": self.deal_id,
-            "code": self.code,
             "reason": self.reason,
         }
-        if self.job_id is not None:
-            fields["job_id"] = self.job_id
-        if self.missing_fields:
-            fields["missing_fields"] = list(self.missing_fields)
-        if self.warnings:
-            fields["warnings"] = list(self.warnings)
-        if self.payload is not None:
-            fields["payload"] = self.payload
-        return fields
+
+    @staticmethod
+    def _present(**values: Any) -> dict[str, Any]:
+        return {key: value for key, value in values.items() if value is not None}
 
     def message(self) -> str:
         subject = f"lead {self.lead_id}" if self.lead_id else "webhook request"
