@@ -18,7 +18,7 @@ from handlers import logs
 from handlers.conversion import outcome_for_error
 from handlers.errors import ZohoError
 from handlers.outcome import Outcome, misconfigured, rejected
-from handlers.redaction import redact
+from handlers.responses import json_response
 from handlers.runtime import Runtime
 from handlers.secret_manager import SecretUnavailable
 from handlers.settings import MisconfiguredError, parse_flag
@@ -48,9 +48,7 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
     fields = summary.as_dict()
     severity = "ERROR" if summary.failed else "INFO"
     logs.write(severity, _message(summary), {"outcome": "reconciled", **fields})
-    return flask.Response(
-        redact(json.dumps({"outcome": "reconciled", **fields})), mimetype="application/json"
-    )
+    return json_response({"outcome": "reconciled", **fields})
 
 
 def sweep(runtime: Runtime, options: SweepOptions, progress: Any = None) -> SweepSummary:
@@ -132,6 +130,4 @@ def _message(summary: SweepSummary) -> str:
 def _answer(outcome: Outcome, seconds: float = 0.0) -> flask.Response:
     fields = {**outcome.log_fields(), "duration_ms": round(seconds * 1000, 1)}
     logs.write(outcome.severity, outcome.message(), fields)
-    return flask.Response(
-        redact(json.dumps(outcome.response())), status=outcome.status, mimetype="application/json"
-    )
+    return json_response(outcome.response(), outcome.status)

@@ -127,30 +127,28 @@ class _Reader:
         return value
 
     def seconds(self, name: str, default: float) -> float:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = -1.0
+        seconds = self._float(name, default)
         if not 0 < seconds < 3600:
-            raise MisconfiguredError(f"{name} must be a number of seconds above 0, not {value!r}")
+            raise MisconfiguredError(f"{name} must be a number of seconds above 0, not {self.text(name)!r}")
         return seconds
 
     def number(self, name: str, default: float, minimum: float, maximum: float = 10_000.0) -> float:
+        number = self._float(name, default)
+        if not minimum <= number <= maximum:
+            raise MisconfiguredError(
+                f"{name} must be a number from {minimum:g} to {maximum:g}, not {self.text(name)!r}"
+            )
+        return number
+
+    def _float(self, name: str, default: float) -> float:
+        """The value as a number (NaN, which fails every range check, when it is not one)."""
         value = self.text(name)
         if value is None:
             return default
         try:
-            number = float(value)
+            return float(value)
         except ValueError:
-            number = minimum - 1
-        if not minimum <= number <= maximum:
-            raise MisconfiguredError(
-                f"{name} must be a number from {minimum:g} to {maximum:g}, not {value!r}"
-            )
-        return number
+            return float("nan")
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default

@@ -20,7 +20,7 @@ import flask
 from handlers import logs
 from handlers.conversion import outcome_for_error
 from handlers.outcome import Kind, Outcome, misconfigured, rejected
-from handlers.redaction import redact
+from handlers.responses import json_response
 from handlers.runtime import Runtime
 from handlers.secret_manager import SecretUnavailable
 from handlers.settings import MisconfiguredError, parse_flag
@@ -58,14 +58,7 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
             **logs.trace_fields(request.headers, project_id),
         },
     )
-    response = flask.Response(
-        redact(json.dumps(outcome.response(), default=str)),
-        status=outcome.status,
-        mimetype="application/json",
-    )
-    if outcome.status == 405:
-        response.headers["Allow"] = "POST"
-    return response
+    return json_response(outcome.response(), outcome.status)
 
 
 def _outcome(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
