@@ -20,6 +20,6 @@ def zoho_webhook(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def reconcile(request: flask.Request) -> flask.Response:
     """Scheduled sweep: convert qualifying leads no webhook delivered (a private function)."""
-    from handlers import reconciliation  # the sweep's modules load only where a sweep runs
+    from handlers import reconcile as sweep_door  # the sweep's modules load only where a sweep runs
 
-    return reconciliation.handle(request, RUNTIME)
+    return sweep_door.handle(request, RUNTIME)

@@ -6,6 +6,7 @@ It uses the same settings (environment variables), rules file and engine as the 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -16,12 +17,12 @@ from handlers.conversion import outcome_for_error
 from handlers.errors import ZohoError
 from handlers.matching import decide
 from handlers.payload import build_convert_request
-from handlers.reconciliation import parse_since, sweep
+from handlers.reconcile import BadOptions, sweep, sweep_options
 from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RulesError, load_rules
 from handlers.runtime import Runtime
 from handlers.secret_manager import SecretUnavailable
 from handlers.settings import MisconfiguredError
-from handlers.sweep import SweepOptions, SweepSummary
+from handlers.sweep import PlannedLead, SweepSummary
 from handlers.templates import Template
 from handlers.webhook import LEAD_ID
 
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.command(args))
-    except RulesError as error:
+    except (RulesError, BadOptions) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (MisconfiguredError, ZohoError, SecretUnavailable) as error:
@@ -59,9 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     convert_.set_defaults(command=convert)
 
     reconcile_ = commands.add_parser("reconcile", help="convert every qualifying lead still unconverted")
-    reconcile_.add_argument("--dry-run", action="store_true", help="find and plan, convert nothing")
+    reconcile_.add_argument("--dry-run", action="store_true", help="list the leads it would convert, and how")
     reconcile_.add_argument("--limit", type=int, help="convert at most this many leads")
-    reconcile_.add_argument("--since", type=parse_since, help="only leads modified after this ISO time")
+    reconcile_.add_argument(
+        "--since",
+        help="only leads modified at or after this ISO 8601 time (default: RECONCILE_SINCE);"
+        " an older time converts a backlog",
+    )
+    reconcile_.add_argument(
+        "--csv", type=Path, help="with --dry-run: write every planned lead to this CSV file"
+    )
     reconcile_.set_defaults(command=reconcile)
     return parser
 
@@ -99,7 +107,7 @@ def explain(args: argparse.Namespace) -> int:
         print(f"\nRule {decision.rule.name!r} says skip: the webhook would answer skipped.")
         return 0
     request = build_convert_request(
-        decision.rule, args.lead_id, lead, converter.clock(), converter.zoho.config.api_version
+        decision.rule, args.lead_id, lead, converter.clock(), legacy=converter.zoho.legacy
     )
     version = converter.zoho.config.api_version
     print(f"\nConvert body (POST /crm/{version}/Leads/{args.lead_id}/actions/convert):")
@@ -119,21 +127,45 @@ def convert(args: argparse.Namespace) -> int:
 
 
 def reconcile(args: argparse.Namespace) -> int:
+    """The summary as JSON on stdout; progress and a dry run's plan as text on stderr."""
     runtime = _runtime()
-    settings = runtime.settings()
-    options = SweepOptions(
-        dry_run=args.dry_run or settings.dry_run,
-        limit=args.limit,
-        since=args.since,
-        grace_minutes=settings.reconcile_grace_minutes,
-        max_seconds=settings.reconcile_max_seconds,
-        concurrency=settings.reconcile_concurrency,
-    )
+    options = sweep_options(runtime.settings(), dry_run=args.dry_run, limit=args.limit, since=args.since)
     progress = ProgressBar(sys.stderr)
     summary = sweep(runtime, options, progress.update)
     progress.close()
+    if summary.dry_run:
+        print(plan_table(summary.plan), file=sys.stderr)
+        if args.csv:
+            write_plan_csv(args.csv, summary.plan)
+            print(f"wrote {len(summary.plan)} planned leads to {args.csv}", file=sys.stderr)
     print(json.dumps(summary.as_dict(), indent=2))
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or summary.stopped_by == "error" else 0
+
+
+PLAN_TABLE_ROWS = 50
+
+
+def plan_table(plan: list[PlannedLead], rows: int = PLAN_TABLE_ROWS) -> str:
+    """The leads a dry run would convert, as an aligned table (the first `rows`, then a count)."""
+    if not plan:
+        return "No lead would be converted."
+    lines = [("lead id", "rule", "how", "job")]
+    lines += [(entry.lead_id, entry.rule, entry.how, str(entry.job or "")) for entry in plan[:rows]]
+    widths = [max(len(line[column]) for line in lines) for column in range(4)]
+    text = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+    if len(plan) > rows:
+        text.append(f"... and {len(plan) - rows} more ({len(plan)} in all; --csv FILE writes every one)")
+    return "\n".join(text)
+
+
+def write_plan_csv(path: Path, plan: list[PlannedLead]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["lead_id", "rule", "how", "job"])
+        writer.writerows([entry.lead_id, entry.rule, entry.how, entry.job or ""] for entry in plan)
 
 
 class ProgressBar:
@@ -144,19 +176,23 @@ class ProgressBar:
     def __init__(self, stream: Any):
         self.stream = stream
         self.terminal = stream.isatty()
+        self.last_total = 0
         self.last_tenth = -1
 
-    def update(self, summary: SweepSummary, total: int) -> None:
-        done = summary.converted + summary.already_converted + len(summary.failed) + summary.skipped
-        done = min(done, total)
+    def update(self, summary: SweepSummary, done: int) -> None:
+        """`done` of the `summary.matched` leads found so far (more appear as pages are read)."""
+        total = max(summary.matched, done)
         fraction = done / total if total else 1.0
         text = f"{done}/{total} leads, {summary.converted} converted, {len(summary.failed)} failed"
         if self.terminal:
             filled = round(fraction * self.WIDTH)
             self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {text}")
-        elif int(fraction * 10) > self.last_tenth:
-            self.last_tenth = int(fraction * 10)
-            self.stream.write(text + "\n")
+        else:
+            if total != self.last_total:
+                self.last_total, self.last_tenth = total, -1
+            if int(fraction * 10) > self.last_tenth:
+                self.last_tenth = int(fraction * 10)
+                self.stream.write(text + "\n")
         self.stream.flush()
 
     def close(self) -> None:

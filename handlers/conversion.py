@@ -58,18 +58,24 @@ class Converter:
         # ID_ALREADY_CONVERTED settles it.
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
-    def convert(self, lead_id: str, *, dry_run: bool = False) -> tuple[Outcome, int]:
-        """The outcome for one lead and the number of Zoho API requests it took."""
+    def convert(
+        self, lead_id: str, *, dry_run: bool = False, record: Lead | None = None
+    ) -> tuple[Outcome, int]:
+        """The outcome for one lead and the number of Zoho API requests it took.
+
+        `record`: the lead as just read elsewhere (a sweep's COQL page) with every field the
+        rules read; without it the lead is read from Zoho first.
+        """
         with counting_calls() as calls:
             try:
                 with self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES]:
-                    outcome = self._convert(lead_id, dry_run)
+                    outcome = self._convert(lead_id, dry_run, record)
             except (ZohoError, MisconfiguredError, SecretUnavailable) as error:
                 outcome = outcome_for_error(error, lead_id)
         return outcome, calls.count
 
-    def _convert(self, lead_id: str, dry_run: bool) -> Outcome:
-        lead = self.zoho.get_lead(lead_id)
+    def _convert(self, lead_id: str, dry_run: bool, record: Lead | None) -> Outcome:
+        lead = record if record is not None else self.zoho.get_lead(lead_id)
         if lead is None:
             return Outcome(Kind.NOT_FOUND, lead_id, reason="Zoho has no lead with this id")
         if is_converted(lead):
@@ -80,7 +86,7 @@ class Converter:
             return Outcome(Kind.SKIPPED, lead_id, reason=decision.no_match_reason())
         if rule.skip:
             return Outcome(Kind.SKIPPED, lead_id, rule.name, reason=f"rule {rule.name!r} says skip")
-        request = build_convert_request(rule, lead_id, lead, self.clock(), self.zoho.config.api_version)
+        request = build_convert_request(rule, lead_id, lead, self.clock(), legacy=self.zoho.legacy)
         if dry_run:
             return Outcome(
                 Kind.DRY_RUN,
@@ -113,6 +119,9 @@ class Converter:
     def _link_existing(
         self, lead_id: str, rule: Rule, request: ConvertRequest, rejection: ZohoRejected
     ) -> Outcome:
+        if not self.zoho.version.conversion_options:
+            because = f"existing_records: link {self.zoho.version.needs('conversion_options')}"
+            return self._failed(lead_id, rule, rejection, because)
         options = self.zoho.conversion_options(lead_id) or {}
         contact_id, account_id = (
             _first_id(options.get("Contacts")),
@@ -120,7 +129,7 @@ class Converter:
         )
         if contact_id is None and account_id is None:
             return self._failed(lead_id, rule, rejection)
-        linked = with_existing_records(request, self.zoho.config.api_version, contact_id, account_id)
+        linked = with_existing_records(request, contact_id, account_id, legacy=self.zoho.legacy)
         try:
             result = self.zoho.convert_lead(lead_id, linked.body)
         except ZohoRejected as second:
@@ -133,9 +142,13 @@ class Converter:
         )
         return outcome
 
-    def _failed(self, lead_id: str, rule: Rule, rejection: ZohoRejected) -> Outcome:
+    def _failed(
+        self, lead_id: str, rule: Rule, rejection: ZohoRejected, because: str | None = None
+    ) -> Outcome:
         outcome = outcome_for_error(rejection, lead_id)
         outcome.rule = rule.name
+        if because:
+            outcome.reason = f"{outcome.reason}; {because}"
         if outcome.kind is Kind.FAILED and self.failure_note:
             self._write_note(outcome)
         return outcome

@@ -13,8 +13,6 @@ from handlers.lead import Lead, owner_id, tag_names
 from handlers.rules import ALL_TAGS, Distribute, LeadOwner, RelativeDate, Rule, User
 from handlers.templates import render_value
 
-LEGACY_VERSIONS = frozenset({"v2", "v2.1"})
-
 
 @dataclass(frozen=True)
 class ConvertRequest:
@@ -25,9 +23,9 @@ class ConvertRequest:
 
 
 def build_convert_request(
-    rule: Rule, lead_id: str, lead: Lead, now: dt.datetime, api_version: str
+    rule: Rule, lead_id: str, lead: Lead, now: dt.datetime, *, legacy: bool
 ) -> ConvertRequest:
-    legacy = api_version in LEGACY_VERSIONS
+    """`legacy`: the v2/v2.1 shapes (plain id strings instead of {"id": ...} objects)."""
     item: dict[str, Any] = {
         "overwrite": rule.overwrite,
         "notify_lead_owner": rule.notify_lead_owner,
@@ -50,11 +48,10 @@ def build_convert_request(
 
 
 def with_existing_records(
-    request: ConvertRequest, api_version: str, contact_id: str | None, account_id: str | None
+    request: ConvertRequest, contact_id: str | None, account_id: str | None, *, legacy: bool
 ) -> ConvertRequest:
     """The same request, linking the lead to an existing contact and/or account instead of creating them."""
     item = dict(request.body["data"][0])
-    legacy = api_version in LEGACY_VERSIONS
     for module, record_id in (("Contacts", contact_id), ("Accounts", account_id)):
         if record_id is not None:
             item[module] = record_id if legacy else {"id": record_id}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from handlers.api_version import API_VERSIONS
 
 ZOHO_CLIENT_ID = "ZOHO_CLIENT_ID"
 ZOHO_CLIENT_SECRET = "ZOHO_CLIENT_SECRET"
@@ -31,6 +34,7 @@ FAILURE_NOTE = "FAILURE_NOTE"
 RECONCILE_GRACE_MINUTES = "RECONCILE_GRACE_MINUTES"
 RECONCILE_MAX_SECONDS = "RECONCILE_MAX_SECONDS"
 RECONCILE_CONCURRENCY = "RECONCILE_CONCURRENCY"
+RECONCILE_SINCE = "RECONCILE_SINCE"
 
 ACCOUNTS_SERVERS = {
     "us": "https://accounts.zoho.com",
@@ -42,7 +46,6 @@ ACCOUNTS_SERVERS = {
     "sa": "https://accounts.zoho.sa",
     "cn": "https://accounts.zoho.com.cn",
 }
-API_VERSIONS = ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -71,6 +74,7 @@ class Settings:
     reconcile_grace_minutes: float
     reconcile_max_seconds: float
     reconcile_concurrency: int
+    reconcile_since: dt.datetime | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -92,6 +96,7 @@ class Settings:
             reconcile_grace_minutes=reader.number(RECONCILE_GRACE_MINUTES, 10.0, minimum=0.0),
             reconcile_max_seconds=reader.seconds(RECONCILE_MAX_SECONDS, 480.0),
             reconcile_concurrency=int(reader.number(RECONCILE_CONCURRENCY, 4, minimum=1, maximum=10)),
+            reconcile_since=reader.moment(RECONCILE_SINCE),
         )
 
 
@@ -99,6 +104,15 @@ def env_text(env: Mapping[str, str], name: str) -> str | None:
     """A variable's value, with unset and blank treated alike."""
     value = env.get(name, "").strip()
     return value or None
+
+
+def parse_moment(value: str) -> dt.datetime | None:
+    """An ISO 8601 time with its UTC offset (`Z` or `+02:00`); None when it is not one."""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def parse_flag(value: str | None, default: bool) -> bool | None:
@@ -149,6 +163,18 @@ class _Reader:
             return float(value)
         except ValueError:
             return float("nan")
+
+    def moment(self, name: str) -> dt.datetime | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        moment = parse_moment(value)
+        if moment is None:
+            raise MisconfiguredError(
+                f"{name} must be an ISO 8601 time with its offset, such as 2026-11-01T00:00:00Z,"
+                f" not {value!r}"
+            )
+        return moment
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default

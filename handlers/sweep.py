@@ -1,9 +1,15 @@
 """The reconciliation sweep: convert every lead that qualifies under the rules but is still unconverted.
 
-Webhooks are delivered at most once; Zoho itself is the source of truth. The sweep asks Zoho for
-candidate leads (handlers.candidates), decides each with the webhook's own rules engine, sends
-leads with identical Convert parameters through Mass Convert (50 per call), and everything else,
-including leads a Mass Convert job left unconverted, through the webhook's single Convert path.
+Webhooks are delivered at most once; Zoho itself is the source of truth. The sweep reads the
+candidate leads page by page (handlers.sweep_query), decides each with the webhook's own rules
+engine, and converts each page before reading the next: leads with identical Convert parameters
+through Mass Convert (50 per job), everything else, including leads a job left unconverted,
+through the webhook's single Convert path. An error ends the run with a summary of what was
+done; the next run carries on, since converted leads no longer match.
+
+Only leads modified at or after the run's `since` are considered: RECONCILE_SINCE, set by
+Terraform to the moment of the first deploy, so that old qualified leads (some perhaps left
+unconverted on purpose) are converted only when someone asks for them with an older `since`.
 """
 
 from __future__ import annotations
@@ -12,33 +18,53 @@ import contextvars
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from handlers.calls import counting_calls
-from handlers.candidates import candidate_query, query_records_are_complete
-from handlers.conversion import Converter, utc_now
-from handlers.lead import Lead, is_converted
+from handlers.conversion import Converter, outcome_for_error, utc_now
+from handlers.errors import ZohoError, ZohoUnavailable
+from handlers.lead import Lead
 from handlers.matching import decide
 from handlers.outcome import Kind, Outcome
 from handlers.payload import build_convert_request
 from handlers.rules import ALL_TAGS, Rule
+from handlers.secret_manager import SecretUnavailable
+from handlers.settings import RECONCILE_SINCE, MisconfiguredError
+from handlers.sweep_query import QueryPlan, Window, plan_queries, reads_record_fields_only, record_is_enough
 
 MASS_CONVERT_MAX_IDS = 50
+PLAN_LIMIT = 1000  # leads listed in a dry run's answer; the count is always complete
 _FIRST_POLL_SECONDS = 0.5
 _MAX_POLL_SECONDS = 5.0
+NO_WINDOW = (
+    f"{RECONCILE_SINCE} is not set, so the sweep converts nothing: set it to the time from which"
+    " qualifying leads may be converted automatically (Terraform sets it to the first apply), or"
+    " pass since for one run, e.g. `reconcile --since 2026-11-01T00:00:00Z --dry-run`"
+)
+_STOPPING_ERRORS = (ZohoError, SecretUnavailable, MisconfiguredError)
 
 
 @dataclass(frozen=True)
 class SweepOptions:
+    since: dt.datetime | None  # leads modified at or after this moment; None converts nothing
     dry_run: bool = False
     limit: int | None = None  # at most this many leads converted in this run
-    since: dt.datetime | None = None  # only leads modified after this moment
     grace_minutes: float = 10.0  # leads modified more recently are left to their webhook
     max_seconds: float = 480.0  # no new work is started after this long
     concurrency: int = 4  # single Convert calls in flight
+
+
+@dataclass(frozen=True)
+class PlannedLead:
+    """A dry run's answer for one lead: its rule and how it would be converted."""
+
+    lead_id: str
+    rule: str
+    how: str  # "mass" or "single"
+    job: int | None = None  # the Mass Convert job's number in this run
 
 
 @dataclass
@@ -51,32 +77,77 @@ class SweepSummary:
     failed: list[dict[str, Any]] = field(default_factory=list)
     mass_convert_jobs: int = 0
     api_calls: int = 0
+    pages: int = 0
     duration_ms: float = 0.0
     remaining: int = 0
     dry_run: bool = False
-    planned: dict[str, int] | None = None  # dry runs: what would be sent
+    since: str | None = None
+    complete: bool = True
+    stopped_by: str | None = None  # "error", "time_budget" or "no_window" when the run ended early
+    stopped: str | None = None  # what ended it, in words
+    plan: list[PlannedLead] = field(default_factory=list)  # dry runs: every lead and how
 
-    def as_dict(self) -> dict[str, Any]:
-        summary = asdict(self)
-        if self.planned is None:
-            del summary["planned"]
+    def as_dict(self, plan_limit: int = PLAN_LIMIT) -> dict[str, Any]:
+        summary = {key: value for key, value in asdict(self).items() if key != "plan"}
+        if self.dry_run:
+            mass = [entry for entry in self.plan if entry.how == "mass"]
+            summary["planned"] = {
+                "mass_convert_jobs": len({entry.job for entry in mass}),
+                "mass_convert_leads": len(mass),
+                "single_convert_leads": len(self.plan) - len(mass),
+            }
+            summary["plan_total"] = len(self.plan)
+            summary["plan"] = [asdict(entry) for entry in self.plan[:plan_limit]]
         return summary
+
+    def stop(self, kind: str, reason: str) -> None:
+        if self.stopped_by is None:
+            self.complete, self.stopped_by, self.stopped = False, kind, reason
+
+    @property
+    def severity(self) -> str:
+        if self.failed or self.stopped_by == "error":
+            return "ERROR"
+        return "WARNING" if self.stopped_by else "INFO"
+
+    def message(self) -> str:
+        text = (
+            f"reconcile summary: {self.matched} qualifying of {self.scanned} scanned,"
+            f" {self.converted} converted, {len(self.failed)} failed"
+        )
+        if self.remaining:
+            text += f", {self.remaining} left for the next run"
+        if self.stopped:
+            text += f"; stopped: {self.stopped}"
+        return text
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """A lead to convert. `rule` is None when the page could not decide it (it is then read and
+    decided singly); `record` is the page's record when it holds everything the rules read."""
+
     lead_id: str
-    rule: Rule
-    record: Lead
+    rule: Rule | None
+    record: Lead | None
+
+    @property
+    def record_for_single(self) -> Lead | None:
+        """The record a single Convert can be built from, sparing a read of the lead."""
+        return self.record if self.rule is not None and record_is_enough(self.rule) else None
 
 
 @dataclass(frozen=True)
 class MassBatch:
-    lead_ids: list[str]
+    candidates: list[Candidate]
     body: dict[str, Any]  # the Mass Convert body, ids included
 
+    @property
+    def lead_ids(self) -> list[str]:
+        return [candidate.lead_id for candidate in self.candidates]
 
-Progress = Callable[[SweepSummary, int], None]  # the summary so far and the number of leads to handle
+
+Progress = Callable[[SweepSummary, int], None]  # the summary so far, and how many matched leads are done
 
 
 class Sweeper:
@@ -97,7 +168,7 @@ class Sweeper:
 
 
 class _Run:
-    """One sweep's state: the summary being filled and the time budget."""
+    """One sweep's state: the summary being filled, the leads seen, the time budget."""
 
     def __init__(self, sweeper: Sweeper, options: SweepOptions, progress: Progress):
         self.sweeper = sweeper
@@ -106,86 +177,122 @@ class _Run:
         self.progress = progress
         self.summary = SweepSummary(dry_run=options.dry_run)
         self.started = time.monotonic()
-        self.total = 0
+        self.seen: set[str] = set()
+        self.taken = 0  # leads handed to a conversion (or to the plan) so far
+        self.jobs_planned = 0
+        self.done = 0  # matched leads converted, failed, planned or found converted so far
 
     def execute(self) -> SweepSummary:
+        since = self.options.since
+        if since is None:
+            self.summary.stop("no_window", NO_WINDOW)
+            return self.summary
+        self.summary.since = since.isoformat()
+        before = self.sweeper.clock() - dt.timedelta(minutes=self.options.grace_minutes)
+        window = Window(since, before)
+        plan = plan_queries(self.sweeper.rules)
         with counting_calls() as calls:
-            candidates = self.find_candidates()
-            if self.options.limit is not None:
-                self.summary.remaining = max(0, len(candidates) - self.options.limit)
-                candidates = candidates[: self.options.limit]
-            batches, singles = self.plan(candidates)
-            self.total = len(candidates)
-            if self.options.dry_run:
-                self.summary.planned = {
-                    "mass_convert_jobs": len(batches),
-                    "mass_convert_leads": sum(len(batch.lead_ids) for batch in batches),
-                    "single_convert_leads": len(singles),
-                }
-            else:
-                retry = self.mass_convert(batches)
-                self.convert_singly(singles + retry)
+            try:
+                for filter_ in plan.filters:
+                    for page in self.pages(plan, filter_, window):
+                        self.handle_page(plan, page)
+            except _STOPPING_ERRORS as error:
+                outcome = outcome_for_error(error, None)
+                self.summary.stop("error", f"{outcome.kind.value}: {outcome.reason}")
         self.summary.api_calls = calls.count
         self.summary.duration_ms = round((time.monotonic() - self.started) * 1000, 1)
         return self.summary
 
-    def find_candidates(self) -> list[Candidate]:
-        now = self.sweeper.clock()
-        before = now - dt.timedelta(minutes=self.options.grace_minutes)
-        candidates: list[Candidate] = []
-        offset = 0
-        while True:
-            query = candidate_query(self.sweeper.rules, before, self.options.since, offset)
-            records, more = self.zoho.query(query)
-            for record in records:
-                self.summary.scanned += 1
-                candidate = self.decide(record)
-                if candidate is None:
-                    self.summary.skipped += 1
-                else:
-                    candidates.append(candidate)
-            if not more or not records:
-                break
-            offset += len(records)
-        self.summary.matched = len(candidates)
-        return candidates
+    def pages(self, plan: QueryPlan, filter_: Any, window: Window) -> Iterator[list[Lead]]:
+        """The query's pages, read by key until the last page or the end of the time budget."""
+        after: str | None = None
+        size = self.zoho.version.coql_page_size
+        while self.summary.stopped_by is None:
+            if self.over_budget():
+                self.summary.stop("time_budget", "the time budget ran out before every page was read")
+                return
+            records, more = self.zoho.query(plan.page_query(filter_, window, after, size))
+            self.summary.pages += 1
+            ids = [int(record["id"]) for record in records if str(record.get("id", "")).isdigit()]
+            if not ids:
+                return
+            yield records
+            if not more:
+                return
+            after = str(max(ids))
 
-    def decide(self, record: Lead) -> Candidate | None:
-        if is_converted(record) or not record.get("id"):
-            return None
+    def handle_page(self, plan: QueryPlan, records: list[Lead]) -> None:
+        candidates = []
+        for record in records:
+            lead_id = str(record.get("id", ""))
+            if not lead_id.isdigit() or lead_id in self.seen:
+                continue
+            self.seen.add(lead_id)
+            self.summary.scanned += 1
+            candidate = self.decide(plan, lead_id, record)
+            if candidate is None:
+                self.summary.skipped += 1
+            else:
+                candidates.append(candidate)
+        self.summary.matched += len(candidates)
+        candidates = self.within_limit(candidates)
+        if not candidates:
+            return
+        batches, singles = self.group(candidates)
+        if self.options.dry_run:
+            self.plan_dry_run(batches, singles)
+        else:
+            self.convert(batches, singles)
+
+    def decide(self, plan: QueryPlan, lead_id: str, record: Lead) -> Candidate | None:
+        if not plan.decidable:
+            return Candidate(lead_id, None, None)
         rule = decide(self.sweeper.rules, record).rule
         if rule is None or rule.skip:
             return None
-        return Candidate(str(record["id"]), rule, record)
+        return Candidate(lead_id, rule, record if plan.complete else None)
 
-    def plan(self, candidates: list[Candidate]) -> tuple[list[MassBatch], list[str]]:
+    def within_limit(self, candidates: list[Candidate]) -> list[Candidate]:
+        if self.options.limit is None:
+            return candidates
+        allowed = max(0, self.options.limit - self.taken)
+        self.summary.remaining += max(0, len(candidates) - allowed)
+        taken = candidates[:allowed]
+        self.taken += len(taken)
+        return taken
+
+    # --- grouping -------------------------------------------------------------------------------
+
+    def group(self, candidates: list[Candidate]) -> tuple[list[MassBatch], list[Candidate]]:
         """Mass Convert batches of leads with identical parameters, and the leads to convert singly."""
-        exact = query_records_are_complete(self.sweeper.rules)
-        groups: dict[str, list[str]] = {}
-        singles: list[str] = []
+        groups: dict[str, list[Candidate]] = {}
+        singles: list[Candidate] = []
         for candidate in candidates:
-            key = self.mass_key(candidate) if exact else None
+            key = self.mass_key(candidate)
             if key is None:
-                singles.append(candidate.lead_id)
+                singles.append(candidate)
             else:
-                groups.setdefault(key, []).append(candidate.lead_id)
+                groups.setdefault(key, []).append(candidate)
         batches: list[MassBatch] = []
-        for key, lead_ids in groups.items():
-            if len(lead_ids) < 2:
-                singles.extend(lead_ids)
+        for key, members in groups.items():
+            if len(members) < 2:
+                singles.extend(members)
                 continue
-            for start in range(0, len(lead_ids), MASS_CONVERT_MAX_IDS):
-                batch = lead_ids[start : start + MASS_CONVERT_MAX_IDS]
-                batches.append(MassBatch(batch, {"ids": batch, **json.loads(key)}))
+            for start in range(0, len(members), MASS_CONVERT_MAX_IDS):
+                batch = members[start : start + MASS_CONVERT_MAX_IDS]
+                body = {"ids": [candidate.lead_id for candidate in batch], **json.loads(key)}
+                batches.append(MassBatch(batch, body))
         return batches, singles
 
     def mass_key(self, candidate: Candidate) -> str | None:
         """The Mass Convert parameters (without ids) as a grouping key; None when not expressible."""
-        rule = candidate.rule
+        rule, record = candidate.rule, candidate.record
+        if rule is None or record is None or not self.zoho.version.mass_convert:
+            return None
         if not mass_convertible(rule):
             return None
         request = build_convert_request(
-            rule, candidate.lead_id, candidate.record, self.sweeper.clock(), self.zoho.config.api_version
+            rule, candidate.lead_id, record, self.sweeper.clock(), legacy=self.zoho.legacy
         )
         item = request.body["data"][0]
         owner = item.get("assign_to")
@@ -201,19 +308,45 @@ class _Run:
             params["move_attachments_to"] = {"api_name": rule.move_attachments_to}
         return json.dumps(params, sort_keys=True)
 
-    def mass_convert(self, batches: list[MassBatch]) -> list[str]:
-        """Run the batches; the leads a job did not convert come back for single Convert."""
-        jobs: dict[str, list[str]] = {}
+    def plan_dry_run(self, batches: list[MassBatch], singles: list[Candidate]) -> None:
+        for batch in batches:
+            self.jobs_planned += 1
+            for candidate in batch.candidates:
+                assert candidate.rule is not None
+                self.summary.plan.append(
+                    PlannedLead(candidate.lead_id, candidate.rule.name, "mass", self.jobs_planned)
+                )
+        for candidate in singles:
+            rule = candidate.rule
+            if rule is None:  # not decidable from the page: read and decide it as the webhook would
+                outcome = self.sweeper.converter.convert(candidate.lead_id, dry_run=True)[0]
+                if outcome.kind is not Kind.DRY_RUN or outcome.rule is None:
+                    self.tally(candidate.lead_id, outcome)
+                    continue
+                self.summary.plan.append(PlannedLead(candidate.lead_id, outcome.rule, "single"))
+            else:
+                self.summary.plan.append(PlannedLead(candidate.lead_id, rule.name, "single"))
+        self.advance(sum(len(batch.candidates) for batch in batches) + len(singles))
+
+    # --- converting -----------------------------------------------------------------------------
+
+    def convert(self, batches: list[MassBatch], singles: list[Candidate]) -> None:
+        """Submit the page's jobs, convert its singles while they run, then settle the jobs."""
+        jobs = self.submit(batches)
+        self.convert_singly(singles)
+        left = [candidate for batch in self.wait_for(jobs) for candidate in self.settle(batch)]
+        self.convert_singly(left)
+
+    def submit(self, batches: list[MassBatch]) -> dict[str, MassBatch]:
+        jobs: dict[str, MassBatch] = {}
         for index, batch in enumerate(batches):
             if self.over_budget():
-                self.summary.remaining += sum(len(rest.lead_ids) for rest in batches[index:])
+                self.summary.remaining += sum(len(rest.candidates) for rest in batches[index:])
+                self.summary.stop("time_budget", "the time budget ran out")
                 break
-            jobs[self.zoho.mass_convert(self.with_module_ids(batch.body))] = batch.lead_ids
+            jobs[self.zoho.mass_convert(self.with_module_ids(batch.body))] = batch
             self.summary.mass_convert_jobs += 1
-        retry: list[str] = []
-        for lead_ids in self.wait_for(jobs).values():
-            retry.extend(self.settle(lead_ids))
-        return retry
+        return jobs
 
     def with_module_ids(self, body: dict[str, Any]) -> dict[str, Any]:
         """Mass Convert names modules by api_name and id; ids are read from Zoho once per instance."""
@@ -225,54 +358,82 @@ class _Run:
             reference["id"] = ids.get(reference["api_name"])
         return body
 
-    def wait_for(self, jobs: dict[str, list[str]]) -> dict[str, list[str]]:
-        """Poll every job with growing pauses until it finishes or the time budget runs out."""
-        pending, finished = dict(jobs), {}
+    def wait_for(self, jobs: dict[str, MassBatch]) -> list[MassBatch]:
+        """Poll every job with growing pauses until it finishes or the time budget runs out.
+
+        A poll that fails for a transient reason is tried again in the next round. A job whose
+        status says every lead converted needs no re-read; the others come back to be settled.
+        """
+        pending, finished = dict(jobs), []
         pause = _FIRST_POLL_SECONDS
         while pending and not self.over_budget():
             self.sweeper.sleep(pause)
             for job_id in list(pending):
-                if self.zoho.mass_convert_status(job_id).finished:
-                    finished[job_id] = pending.pop(job_id)
+                try:
+                    status = self.zoho.mass_convert_status(job_id)
+                except ZohoUnavailable:
+                    continue
+                if not status.finished:
+                    continue
+                batch = pending.pop(job_id)
+                if status.converted == len(batch.candidates) and status.state == "completed":
+                    self.summary.converted += len(batch.candidates)
+                    self.advance(len(batch.candidates))
+                else:
+                    finished.append(batch)
             pause = min(pause * 2, _MAX_POLL_SECONDS)
-        self.summary.remaining += sum(len(batch) for batch in pending.values())
+        if pending:
+            self.summary.remaining += sum(len(batch.candidates) for batch in pending.values())
+            self.summary.stop("time_budget", "the time budget ran out while Mass Convert jobs were running")
         return finished
 
-    def settle(self, batch: list[str]) -> list[str]:
+    def settle(self, batch: MassBatch) -> list[Candidate]:
         """Count the batch's converted leads (re-read from Zoho); return the others."""
         records = {
-            str(r.get("id")): r for r in self.zoho.get_leads(batch, ["Converted__s", "Converted_Deal"])
+            str(record.get("id")): record
+            for record in self.zoho.get_leads(batch.lead_ids, ["Converted__s", "Converted_Deal"])
         }
         left = []
-        for lead_id in batch:
-            record = records.get(lead_id)
-            if record is not None and is_converted(record):
+        for candidate in batch.candidates:
+            record = records.get(candidate.lead_id)
+            if record is not None and (record.get("Converted__s") is True or record.get("Converted_Deal")):
                 self.summary.converted += 1
             else:
-                left.append(lead_id)
-        self.progress(self.summary, self.total)
+                left.append(candidate)
+        self.advance(len(batch.candidates) - len(left))
         return left
 
-    def convert_singly(self, lead_ids: list[str]) -> None:
+    def convert_singly(self, candidates: list[Candidate]) -> None:
+        if not candidates:
+            return
         context = contextvars.copy_context()
+        converter = self.sweeper.converter
 
-        def convert(lead_id: str) -> Outcome | None:
+        def convert(candidate: Candidate) -> Outcome | None:
             if self.over_budget():
                 return None
-            return context.copy().run(self.sweeper.converter.convert, lead_id)[0]
+            return context.copy().run(
+                converter.convert, candidate.lead_id, record=candidate.record_for_single
+            )[0]
 
         with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-            for lead_id, outcome in zip(lead_ids, pool.map(convert, lead_ids), strict=True):
-                self.count(lead_id, outcome)
+            for candidate, outcome in zip(candidates, pool.map(convert, candidates), strict=True):
+                self.tally(candidate.lead_id, outcome)
+                self.advance(1)
 
-    def count(self, lead_id: str, outcome: Outcome | None) -> None:
+    def advance(self, leads: int) -> None:
+        self.done += leads
+        self.progress(self.summary, self.done)
+
+    def tally(self, lead_id: str, outcome: Outcome | None) -> None:
         if outcome is None:
             self.summary.remaining += 1
+            self.summary.stop("time_budget", "the time budget ran out")
         elif outcome.kind is Kind.CONVERTED:
             self.summary.converted += 1
         elif outcome.kind is Kind.ALREADY_CONVERTED:
             self.summary.already_converted += 1
-        elif outcome.kind is Kind.SKIPPED:
+        elif outcome.kind in (Kind.SKIPPED, Kind.NOT_FOUND):
             self.summary.skipped += 1
         else:
             self.summary.failed.append(
@@ -283,15 +444,16 @@ class _Run:
                     "reason": outcome.reason,
                 }
             )
-        self.progress(self.summary, self.total)
 
     def over_budget(self) -> bool:
         return time.monotonic() - self.started >= self.options.max_seconds
 
 
 def mass_convertible(rule: Rule) -> bool:
-    """Whether Mass Convert can express the rule: it has no notify or overwrite options and
-    carries tags over only as whole modules."""
+    """Whether Mass Convert can express the rule: it reads only what a COQL record holds, has no
+    notify or overwrite options, and carries tags over only as whole modules."""
     if rule.notify_lead_owner or rule.notify_new_entity_owner or rule.overwrite:
+        return False
+    if not reads_record_fields_only(rule):
         return False
     return all(selection == ALL_TAGS for selection in (rule.carry_over_tags or {}).values())

@@ -30,6 +30,7 @@ from tenacity import (
 )
 
 from handlers import calls, redaction
+from handlers.api_version import ApiVersion
 from handlers.errors import (
     CredentialsRejected,
     TokenThrottled,
@@ -40,7 +41,6 @@ from handlers.errors import (
 from handlers.secrets import OAuthCredentials
 from handlers.tokens import AccessToken, TokenCache, TokenStore
 
-LEGACY_VERSIONS = frozenset({"v2", "v2.1"})
 _TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path
 _THROTTLE_ERROR = "Access Denied"
 _REJECTED_CREDENTIALS = (
@@ -118,6 +118,7 @@ class ZohoClient:
         pool: urllib3.PoolManager | None = None,
     ):
         self.config = config
+        self.version = ApiVersion(config.api_version)
         self._credentials = credentials
         self._pool = pool or _new_pool()
         self._module_ids: dict[str, str] | None = None
@@ -125,7 +126,7 @@ class ZohoClient:
 
     @property
     def legacy(self) -> bool:
-        return self.config.api_version in LEGACY_VERSIONS
+        return self.version.legacy_shapes
 
     # --- CRM operations -------------------------------------------------------------------
 
@@ -170,15 +171,27 @@ class ZohoClient:
             raise ZohoBadResponse("conversion options answered without __conversion_options")
         return options
 
-    def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
-        reply = self._ok(
-            "GET", f"/Leads/{lead_id}/Notes", params={"fields": "Note_Title,Note_Content", "per_page": "200"}
-        )
-        return _records(reply) or []
+    def lead_notes(self, lead_id: str) -> Iterator[dict[str, Any]]:
+        """Every note of the lead, oldest first, read 200 per page as the caller goes."""
+        page = 1
+        while True:
+            params = {"fields": "Note_Title,Note_Content", "per_page": "200", "page": str(page)}
+            reply = self._ok("GET", f"/Leads/{lead_id}/Notes", params=params)
+            if reply.status == 204:
+                return
+            yield from _records(reply) or []
+            if not _more_records(reply):
+                return
+            page += 1
 
     def add_note(self, lead_id: str, title: str, content: str) -> None:
-        body = {"data": [{"Note_Title": title, "Note_Content": content}]}
-        self._ok("POST", f"/Leads/{lead_id}/Notes", json=body)
+        """A note on the lead, its parent named as the version expects (zoho-crm-api.md §11)."""
+        note: dict[str, Any] = {"Note_Title": title, "Note_Content": content}
+        if self.legacy:
+            note.update(Parent_Id=lead_id, se_module="Leads")
+        else:
+            note["Parent_Id"] = {"module": {"api_name": "Leads"}, "id": lead_id}
+        self._ok("POST", "/Notes", json={"data": [note]})
 
     def query(self, select_query: str) -> tuple[list[dict[str, Any]], bool]:
         """One page of a COQL query: the records and whether more records follow."""
@@ -188,8 +201,7 @@ class ZohoClient:
         records = _records(reply)
         if records is None:
             raise ZohoBadResponse("COQL answered without a list of records in data[]")
-        info = reply.body.get("info") or {}
-        return records, bool(isinstance(info, dict) and info.get("more_records"))
+        return records, _more_records(reply)
 
     def get_leads(self, lead_ids: list[str], fields: list[str]) -> list[dict[str, Any]]:
         """Up to 100 leads by id, converted or not, with the given fields."""
@@ -413,6 +425,11 @@ def _records(reply: Reply) -> list[dict[str, Any]] | None:
     if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
         return None
     return data
+
+
+def _more_records(reply: Reply) -> bool:
+    info = reply.body.get("info") if isinstance(reply.body, dict) else None
+    return bool(isinstance(info, dict) and info.get("more_records"))
 
 
 def _first_record(reply: Reply, what: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ locals {
   # The sweep stops itself a minute before the platform timeout, and Scheduler waits a minute
   # longer than the platform before it counts the attempt as failed.
   reconcile_max_seconds       = var.reconcile_timeout_seconds - 60
+  reconcile_since             = coalesce(var.reconcile_since, time_static.first_apply.rfc3339)
   reconcile_attempt_deadline  = "${var.reconcile_timeout_seconds + 60}s"
   iam_propagation_wait        = "60s"
   log_metric_propagation_wait = "120s"
@@ -63,6 +64,7 @@ locals {
     RECONCILE_GRACE_MINUTES = tostring(var.reconcile_grace_minutes)
     RECONCILE_MAX_SECONDS   = tostring(local.reconcile_max_seconds)
     RECONCILE_CONCURRENCY   = tostring(var.reconcile_concurrency)
+    RECONCILE_SINCE         = local.reconcile_since
   }
 
   # The secret itself, not a version: the code reads versions/latest, adds a version per new
@@ -88,6 +90,7 @@ locals {
     "RECONCILE_GRACE_MINUTES",
     "RECONCILE_MAX_SECONDS",
     "RECONCILE_CONCURRENCY",
+    "RECONCILE_SINCE",
     "ZOHO_ACCOUNTS_URL",
     "ZOHO_API_DOMAIN",
     "DRY_RUN",

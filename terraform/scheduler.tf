@@ -39,3 +39,14 @@ resource "google_cloud_scheduler_job" "reconcile" {
     google_cloud_run_service_iam_member.reconcile_scheduler_invoker,
   ]
 }
+
+# The sweep's safety window starts here: RECONCILE_SINCE is the moment of the first apply, so
+# leads qualified before the deploy are converted only when someone asks for them with an older
+# `since`. plantimestamp() makes the value known at plan time; ignore_changes keeps it stable.
+resource "time_static" "first_apply" {
+  rfc3339 = plantimestamp()
+
+  lifecycle {
+    ignore_changes = [rfc3339]
+  }
+}

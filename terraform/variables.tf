@@ -247,6 +247,17 @@ variable "reconcile_grace_minutes" {
   }
 }
 
+variable "reconcile_since" {
+  type        = string
+  description = "RECONCILE_SINCE: the scheduled sweep converts only leads modified at or after this RFC 3339 time (e.g. \"2026-11-01T00:00:00Z\"). null (default) uses the moment of the first terraform apply, kept across later applies, so old qualified leads are never converted without someone asking (run `reconcile --since <older time> --dry-run` for a backlog)."
+  default     = null
+
+  validation {
+    condition     = var.reconcile_since == null || can(formatdate("YYYY", var.reconcile_since))
+    error_message = "reconcile_since must be null or an RFC 3339 time such as \"2026-11-01T00:00:00Z\"."
+  }
+}
+
 variable "reconcile_concurrency" {
   type        = number
   description = "RECONCILE_CONCURRENCY: parallel Zoho calls made by one sweep. Counted against zoho_concurrency_limit when deriving the webhook's instance limit."

@@ -6,6 +6,7 @@ import datetime as dt
 import textwrap
 from collections import Counter
 
+from handlers.api_version import ApiVersion
 from handlers.payload import build_convert_request, distribute
 from handlers.rules import Distribute, parse_rules
 
@@ -28,7 +29,9 @@ def rule(body: str):
 
 
 def body_for(body: str, lead=LEAD, now=NOON_UTC, version="v8") -> dict:
-    return build_convert_request(rule(body), LEAD_ID, lead, now, version).body
+    return build_convert_request(
+        rule(body), LEAD_ID, lead, now, legacy=ApiVersion(version).legacy_shapes
+    ).body
 
 
 def test_v8_shape_with_every_key():
@@ -111,7 +114,7 @@ def test_placeholders_for_absent_fields_render_empty_and_are_reported():
         LEAD_ID,
         LEAD,
         NOON_UTC,
-        "v8",
+        legacy=False,
     )
     assert request.body["data"][0]["Deals"]["Deal_Name"] == "Globex /  / Sam Seller"
     assert request.missing_fields == ("Industry",)

@@ -16,6 +16,7 @@ from tests.conftest import ROOT
 SAM = "4876876000000002002"
 RIYA = "4876876000000002003"
 AN_HOUR_AGO = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+DEPLOYED = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # RECONCILE_SINCE: the first terraform apply
 CONVERT = r"/actions/convert$"
 MASS_CONVERT = r"/Leads/actions/mass_convert$"
 COQL = r"/coql$"
@@ -51,6 +52,7 @@ def sweep(serve, monkeypatch, tmp_path, users):
     rules.write_text(textwrap.dedent(RULES))
     monkeypatch.setenv("RULES_FILE", str(rules))
     monkeypatch.setenv("RECONCILE_MAX_SECONDS", "60")
+    monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
 
     def run(**options):
         response = serve("reconcile").post("/", json=options)
@@ -272,7 +274,7 @@ def test_the_cli_sweeps_by_hand_with_plain_progress_lines_off_a_terminal(
     add_leads(emulator, 5, "Web")
     rules = tmp_path / "rules.yaml"
     rules.write_text(textwrap.dedent(RULES))
-    env = {**os.environ, **function_env, "RULES_FILE": str(rules)}
+    env = {**os.environ, **function_env, "RULES_FILE": str(rules), "RECONCILE_SINCE": DEPLOYED.isoformat()}
 
     done = subprocess.run(
         [sys.executable, "-m", "handlers.cli", "reconcile"],

@@ -360,16 +360,17 @@ def env_vars_read_by_code(repo: Path) -> set[str]:
 
 
 def settings_collection(repo: Path, name: str) -> list[str] | None:
-    """Keys of a dict or items of a tuple assigned to `name` in handlers/settings.py."""
-    settings = repo / "handlers" / "settings.py"
-    if not settings.is_file():
-        return None
-    for node in ast.parse(settings.read_text()).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            value = ast.literal_eval(node.value)
-            return [str(v) for v in (value.keys() if isinstance(value, dict) else value)]
+    """Keys of a dict or items of a tuple assigned to `name` in handlers/settings.py or api_version.py."""
+    for module in ("settings.py", "api_version.py"):
+        path = repo / "handlers" / module
+        if not path.is_file():
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets
+            ):
+                value = ast.literal_eval(node.value)
+                return [str(v) for v in (value.keys() if isinstance(value, dict) else value)]
     return None
 
 
