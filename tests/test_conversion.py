@@ -111,6 +111,27 @@ class TestExistingRecords:
         assert second.json["data"][0]["Contacts"] == {"id": contact}
         assert emulator.requests("GET", r"/__conversion_options$")
 
+    def test_link_on_a_version_without_conversion_options_fails_naming_the_version(
+        self, serve, monkeypatch, tmp_path, emulator, duplicate
+    ):
+        lead, _ = duplicate
+        monkeypatch.setenv("ZOHO_API_VERSION", "v4")
+        monkeypatch.setenv("FAILURE_NOTE", "false")
+        rules_file(
+            tmp_path,
+            monkeypatch,
+            "rules:\n  - name: link\n    when: {Lead_Status: Qualified}\n    existing_records: link\n",
+        )
+
+        answer = post(serve(), lead).get_json()
+
+        assert answer["outcome"] == "failed"
+        assert answer["code"] == "DUPLICATE_DATA"
+        assert (
+            "existing_records: link needs Zoho API v5 or later (ZOHO_API_VERSION is v4)" in answer["reason"]
+        )
+        assert not emulator.requests("GET", r"/__conversion_options$")
+
 
 class TestFailureNote:
     def test_a_refused_conversion_leaves_a_note_on_the_lead(self, serve, monkeypatch, tmp_path, emulator):
@@ -140,6 +161,35 @@ class TestFailureNote:
 
         assert len(emulator.crm.notes) == 1
         assert log_lines()[-1]["warnings"] == ["the lead already has the failure note for this rule and code"]
+
+    def test_the_note_names_its_parent_lead_as_zoho_requires(self, serve, monkeypatch, tmp_path, emulator):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        lead = qualified_lead(emulator)
+
+        post(serve(), lead)
+
+        (created,) = emulator.requests("POST", NOTES)
+        assert created.path == "/crm/v8/Notes"
+        assert created.json["data"][0]["Parent_Id"] == {"module": {"api_name": "Leads"}, "id": lead}
+
+    def test_a_lead_whose_note_is_past_the_first_page_gets_no_second_note(
+        self, serve, monkeypatch, tmp_path, emulator
+    ):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        lead = qualified_lead(emulator)
+        for n in range(250):  # Get Notes answers 200 per page, oldest first
+            emulator.crm.add_note("Leads", lead, "Call", f"call {n}")
+        client = serve()
+
+        post(client, lead)
+        post(client, lead)
+
+        failure_notes = [
+            n for n in emulator.crm.notes.values() if n["Note_Title"] == "Automatic conversion failed"
+        ]
+        assert len(failure_notes) == 1
+        pages = [entry.query["page"] for entry in emulator.requests("GET", NOTES)]
+        assert pages == [["1"], ["2"], ["1"], ["2"]]
 
     def test_the_note_can_be_turned_off(self, serve, monkeypatch, tmp_path, emulator):
         rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)

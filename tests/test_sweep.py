@@ -47,19 +47,25 @@ def users(emulator):
 
 
 @pytest.fixture
-def sweep(serve, monkeypatch, tmp_path, users):
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(textwrap.dedent(RULES))
-    monkeypatch.setenv("RULES_FILE", str(rules))
+def sweep_with(serve, monkeypatch, tmp_path, users):
+    """Run the `reconcile` entry point with the given rules; the answer must be a 200 summary."""
     monkeypatch.setenv("RECONCILE_MAX_SECONDS", "60")
     monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
 
-    def run(**options):
+    def run(rules: str, **options):
+        path = tmp_path / "rules.yaml"
+        path.write_text(textwrap.dedent(rules))
+        monkeypatch.setenv("RULES_FILE", str(path))
         response = serve("reconcile").post("/", json=options)
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()
 
     return run
+
+
+@pytest.fixture
+def sweep(sweep_with):
+    return lambda **options: sweep_with(RULES, **options)
 
 
 def add_leads(emulator, count: int, source: str, *, status: str = "Qualified", owner: str = SAM, **fields):
@@ -288,3 +294,238 @@ def test_the_cli_sweeps_by_hand_with_plain_progress_lines_off_a_terminal(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["converted"] == 5
     assert done.stderr.splitlines()[-1] == "5/5 leads, 5 converted, 0 failed"
+
+
+# --- Zoho's COQL at any size --------------------------------------------------------------------
+
+
+def queries_sent(emulator) -> list[str]:
+    return [entry.json["select_query"] for entry in emulator.requests("POST", COQL)]
+
+
+def test_thirty_rules_of_three_conditions_convert_every_qualifying_lead_once(emulator, sweep_with):
+    rules = "rules:\n" + "".join(
+        f"  - {{name: r{n}, when: {{Lead_Status: Qualified, Lead_Source: S{n}, Industry: I{n}}}}}\n"
+        for n in range(30)
+    )
+    wanted = [lead for n in range(30) for lead in add_leads(emulator, 2, f"S{n}", Industry=f"I{n}")]
+    decoys = add_leads(emulator, 5, "S1", Industry="I2") + add_leads(
+        emulator, 5, "S3", status="New", Industry="I3"
+    )
+
+    summary = sweep_with(rules)
+
+    assert summary["complete"] is True
+    assert summary["converted"] == 60
+    assert summary["failed"] == []
+    assert converted(emulator, wanted + decoys) == wanted
+    assert all(emulator.crm.conversions(lead) == 1 for lead in wanted)
+    assert len(queries_sent(emulator)) > 1  # 90 criteria cannot go into one query
+
+
+def test_a_rule_with_sixty_values_in_one_in_converts_leads_of_every_value(emulator, sweep_with):
+    values = [f"Campaign {n}" for n in range(60)]
+    rules = f"rules: [{{name: campaigns, when: {{Lead_Status: Qualified, Lead_Source: {{in: {values}}}}}}}]"
+    wanted = [lead for n in (0, 24, 49, 59) for lead in add_leads(emulator, 1, f"Campaign {n}")]
+    decoy = add_leads(emulator, 1, "Campaign 60")
+
+    summary = sweep_with(rules)
+
+    assert summary["converted"] == 4
+    assert converted(emulator, wanted + decoy) == wanted
+    assert all(query.count("'Campaign") <= 22 for query in queries_sent(emulator))
+
+
+def test_values_with_quotes_or_backslashes_are_matched_locally_and_convert(emulator, sweep_with):
+    rules = r"""
+    rules:
+      - {name: irish, when: {Lead_Status: Qualified, Company: "O'Brien & Sons"}}
+      - {name: windows, when: {Lead_Status: Qualified, Lead_Source: 'Share\Drive'}}
+    """
+    irish = add_leads(emulator, 2, "Web", Company="O'Brien & Sons")
+    share = add_leads(emulator, 1, "Share\\Drive")
+    others = add_leads(emulator, 3, "Web")
+
+    summary = sweep_with(rules)
+
+    assert summary["converted"] == 3
+    assert converted(emulator, irish + share + others) == irish + share
+    assert all("O'Brien" not in query and "\\" not in query for query in queries_sent(emulator))
+
+
+def test_leads_sharing_one_modified_time_past_the_offset_ceiling_convert_exactly_once(emulator, sweep_with):
+    emulator.faults.coql_offset_ceiling = 5000
+    same_moment = AN_HOUR_AGO.replace(microsecond=0)
+    leads = [
+        emulator.crm.add_lead(
+            Last_Name=f"Same {n}",
+            Lead_Status="Qualified",
+            Lead_Source="Web",
+            Owner=SAM,
+            Modified_Time=same_moment,
+        )
+        for n in range(6500)
+    ]
+
+    summary = sweep_with("rules: [{name: q, when: {Lead_Status: Qualified}}]")
+
+    assert summary["complete"] is True
+    assert summary["converted"] == 6500
+    assert summary["pages"] == 4
+    assert emulator.crm.counts()["converted_leads"] == 6500
+    assert {emulator.crm.conversions(lead) for lead in leads} == {1}
+    assert all("offset" not in query.lower() for query in queries_sent(emulator))
+
+
+def test_api_versions_before_v7_read_pages_of_200(emulator, sweep_with, monkeypatch):
+    monkeypatch.setenv("ZOHO_API_VERSION", "v6")
+    add_leads(emulator, 450, "Partner")
+
+    summary = sweep_with(RULES)
+
+    assert summary["converted"] == 450
+    assert summary["pages"] == 3
+    assert all(query.endswith("limit 200") for query in queries_sent(emulator))
+
+
+def test_a_version_without_mass_convert_converts_singly(emulator, sweep_with, monkeypatch):
+    monkeypatch.setenv("ZOHO_API_VERSION", "v3")
+    partners = add_leads(emulator, 4, "Partner")
+
+    summary = sweep_with(RULES)
+
+    assert summary["converted"] == 4
+    assert converted(emulator, partners) == partners
+    assert emulator.requests(path=r"/mass_convert") == []
+    assert len(emulator.requests("POST", CONVERT)) == 4
+
+
+def test_a_single_convert_is_built_from_the_page_without_reading_the_lead_again(emulator, sweep):
+    named = add_leads(emulator, 3, "Web")
+
+    summary = sweep()
+
+    assert summary["converted"] == 3
+    assert [entry.path for entry in emulator.requests("GET", r"^/crm/v8/Leads/\d+$")] == []
+    deals = {
+        emulator.crm.deals[emulator.crm.lead(lead)["Converted_Deal"]["id"]]["Deal_Name"] for lead in named
+    }
+    assert deals == {f"Web Company {n}" for n in range(3)}
+
+
+# --- the safety window ------------------------------------------------------------------------
+
+
+def test_the_first_scheduled_run_converts_nothing_older_than_reconcile_since(emulator, sweep):
+    before_deploy = add_leads(emulator, 3, "Web", Modified_Time=DEPLOYED - dt.timedelta(days=30))
+    at_deploy = add_leads(emulator, 1, "Web", Modified_Time=DEPLOYED)
+    after_deploy = add_leads(emulator, 2, "Web")
+
+    summary = sweep()
+
+    assert summary["converted"] == 3
+    assert converted(emulator, before_deploy + at_deploy + after_deploy) == at_deploy + after_deploy
+    assert summary["since"] == DEPLOYED.isoformat()
+
+
+def test_an_older_since_converts_the_backlog_on_purpose(emulator, sweep):
+    backlog = add_leads(emulator, 3, "Web", Modified_Time=DEPLOYED - dt.timedelta(days=30))
+
+    plan = sweep(since="2000-01-01T00:00:00Z", dry_run=True)
+    done = sweep(since="2000-01-01T00:00:00Z")
+
+    assert plan["plan_total"] == 3
+    assert done["converted"] == 3
+    assert converted(emulator, backlog) == backlog
+
+
+def test_without_reconcile_since_the_sweep_converts_nothing_and_says_how_to_set_it(
+    serve, emulator, monkeypatch, users, log_lines
+):
+    add_leads(emulator, 3, "Web")
+    monkeypatch.delenv("RECONCILE_SINCE", raising=False)
+
+    response = serve("reconcile").post("/", json={})
+
+    answer = response.get_json()
+    assert response.status_code == 200
+    assert (answer["converted"], answer["stopped_by"], answer["complete"]) == (0, "no_window", False)
+    assert "RECONCILE_SINCE is not set" in answer["stopped"]
+    assert "--since" in answer["stopped"]
+    assert emulator.requests(path=r"^/crm/") == []
+    (line,) = [line for line in log_lines() if line.get("outcome") == "reconciled"]
+    assert line["severity"] == "WARNING"
+    assert "RECONCILE_SINCE is not set" in line["message"]
+
+
+# --- working as pages arrive --------------------------------------------------------------------
+
+
+def test_an_error_on_a_later_page_ends_with_the_summary_of_what_was_done(emulator, sweep, log_lines):
+    leads = add_leads(emulator, 2500, "Partner")
+    emulator.faults.fail_next(50, status=500, path=COQL, after=1)
+
+    first = sweep()
+
+    assert first["complete"] is False
+    assert first["stopped_by"] == "error"
+    assert first["converted"] == 2000
+    assert len(converted(emulator, leads)) == 2000
+    (line,) = [line for line in log_lines() if line.get("outcome") == "reconciled"]
+    assert line["severity"] == "ERROR"
+    emulator.faults.clear()
+
+    second = sweep()
+
+    assert (second["complete"], second["converted"]) == (True, 500)
+    assert converted(emulator, leads) == leads
+
+
+# --- the dry run's plan -----------------------------------------------------------------------
+
+
+def test_a_dry_run_lists_every_lead_it_would_convert_and_how(emulator, sweep):
+    partners = add_leads(emulator, 3, "Partner")
+    named = add_leads(emulator, 2, "Web")
+
+    summary = sweep(dry_run=True)
+
+    assert summary["plan_total"] == 5
+    by_lead = {entry["lead_id"]: entry for entry in summary["plan"]}
+    assert {lead: (by_lead[lead]["rule"], by_lead[lead]["how"]) for lead in partners} == {
+        lead: ("partners", "mass") for lead in partners
+    }
+    assert {by_lead[lead]["job"] for lead in partners} == {1}
+    assert {lead: (by_lead[lead]["how"], by_lead[lead]["job"]) for lead in named} == {
+        lead: ("single", None) for lead in named
+    }
+    assert converted(emulator, partners + named) == []
+
+
+def test_the_cli_dry_run_prints_a_table_and_writes_every_lead_to_csv(emulator, function_env, users, tmp_path):
+    partners = add_leads(emulator, 60, "Partner")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(textwrap.dedent(RULES))
+    plan_csv = tmp_path / "plan.csv"
+    env = {**os.environ, **function_env, "RULES_FILE": str(rules), "RECONCILE_SINCE": DEPLOYED.isoformat()}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "handlers.cli", "reconcile", "--dry-run", "--csv", str(plan_csv)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["plan_total"] == 60
+    table = done.stderr.splitlines()
+    header = next(line for line in table if line.startswith("lead id"))
+    assert header.split() == ["lead", "id", "rule", "how", "job"]
+    assert any(line.startswith(partners[0]) and "partners" in line and "mass" in line for line in table)
+    assert "... and 10 more (60 in all; --csv FILE writes every one)" in table
+    rows = plan_csv.read_text().splitlines()
+    assert rows[0] == "lead_id,rule,how,job"
+    assert sorted(row.split(",")[0] for row in rows[1:]) == sorted(partners)
+    assert {row.split(",", 1)[1] for row in rows[1:]} == {"partners,mass,1", "partners,mass,2"}
