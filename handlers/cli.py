@@ -13,16 +13,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from handlers.api_version import ApiVersion
 from handlers.conversion import outcome_for_error
 from handlers.errors import ZohoError
 from handlers.matching import decide
 from handlers.payload import build_convert_request
 from handlers.reconcile import BadOptions, sweep, sweep_options
-from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RulesError, load_rules
+from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RulesError, RuleSet, load_rules
 from handlers.runtime import Runtime
 from handlers.secret_manager import SecretUnavailable
-from handlers.settings import MisconfiguredError
+from handlers.settings import MisconfiguredError, Settings
 from handlers.sweep import PlannedLead, SweepSummary
+from handlers.sweep_query import plan_queries
 from handlers.templates import Template
 from handlers.webhook import LEAD_ID
 
@@ -81,7 +83,33 @@ def check_rules(args: argparse.Namespace) -> int:
         print(f"\n{number}. {rule.name}")
         for line in describe_rule(rule):
             print(f"   {line}")
+    version = ApiVersion(Settings.from_env().api_version)
+    print(f"\nWith ZOHO_API_VERSION {version.name}:")
+    for line in describe_version_use(rules, version):
+        print(f"   {line}")
     return 0
+
+
+def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
+    """What the rules get from the configured API version, and how the sweep will query."""
+    lines = []
+    for rule in rules.rules:
+        if rule.existing_records == "link" and not version.conversion_options:
+            lines.append(
+                f"warning: rule {rule.name!r}: existing_records: link {version.needs('conversion_options')};"
+                " a duplicate fails instead of linking"
+            )
+    if not version.mass_convert:
+        lines.append(
+            f"note: Mass Convert {version.needs('mass_convert')}: the sweep converts one lead per call"
+        )
+    plan = plan_queries(rules)
+    queries = "1 COQL query" if len(plan.filters) == 1 else f"{len(plan.filters)} COQL queries"
+    lines.append(
+        f"the sweep reads qualifying leads with {queries} per run, {version.coql_page_size} leads per page"
+    )
+    lines.extend(f"note: {note}" for note in plan.notes)
+    return lines
 
 
 def explain(args: argparse.Namespace) -> int:

@@ -46,6 +46,34 @@ def test_check_rules_prints_the_rules_as_understood(cli):
     )
 
 
+def test_check_rules_says_how_the_sweep_will_query(cli, tmp_path):
+    values = [f"Campaign {n}" for n in range(60)]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"rules: [{{name: c, when: {{Lead_Status: Qualified, Lead_Source: {{in: {values}}}}}}}]")
+
+    done = cli("check-rules", str(rules))
+
+    assert done.returncode == 0
+    assert "With ZOHO_API_VERSION v8:" in done.stdout
+    assert "the sweep reads qualifying leads with 3 COQL queries per run, 2000 leads per page" in done.stdout
+    assert "note: Lead_Source in (60 values) is split over 3 queries" in done.stdout
+
+
+def test_check_rules_warns_of_what_the_configured_version_lacks(cli, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules: [{name: link, when: {Lead_Status: Qualified}, existing_records: link}]")
+
+    done = cli("check-rules", str(rules), ZOHO_API_VERSION="v3")
+
+    assert done.returncode == 0
+    assert (
+        "warning: rule 'link': existing_records: link needs Zoho API v5 or later (ZOHO_API_VERSION is v3);"
+        " a duplicate fails instead of linking" in done.stdout
+    )
+    assert "note: Mass Convert needs Zoho API v4 or later (ZOHO_API_VERSION is v3)" in done.stdout
+    assert "200 leads per page" in done.stdout
+
+
 def test_check_rules_names_the_problem_and_fails(cli, tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("rules:\n  - name: r\n    when: {A: {greater: 1}}\n")
