@@ -774,6 +774,19 @@ def test_webhook_instances_respect_the_zoho_budget() -> None:
     assert webhook.service["max_instance_request_concurrency"] == "${var.webhook_concurrency}"
 
 
+def test_the_sweeps_window_starts_at_the_first_apply_and_stays_there() -> None:
+    tf = load_terraform(TF_DIR)
+    sweep = next(f for f in functions(tf) if f.entry_point == "reconcile")
+    webhook = next(f for f in functions(tf) if f.entry_point == "zoho_webhook")
+    assert sweep.env(tf)["RECONCILE_SINCE"] == "${local.reconcile_since}"
+    assert "RECONCILE_SINCE" not in webhook.env(tf)
+    assert tf.locals["reconcile_since"] == "${coalesce(var.reconcile_since, time_static.first_apply.rfc3339)}"
+    first_apply = tf.typed("time_static")["first_apply"]
+    assert first_apply["rfc3339"] == "${plantimestamp()}"  # known at plan time
+    assert first(first_apply["lifecycle"])["ignore_changes"] == ["rfc3339"]  # never moves later
+    assert tf.variable_default("reconcile_since") is None
+
+
 # -------------------------------------------------------------------------------------------------
 # The checks catch drift (modified copies)
 # -------------------------------------------------------------------------------------------------
