@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -95,6 +96,11 @@ def add_lead(emulator: ZohoEmulator, **fields: Any) -> str:
         **fields,
     }
     return emulator.crm.add_lead(**lead)
+
+
+def lead_parent(lead_id: str) -> dict[str, Any]:
+    """A note's Parent_Id as v3+ names it (zoho-crm-api.md §11)."""
+    return {"module": {"api_name": "Leads"}, "id": lead_id}
 
 
 def record_error(response: requests.Response) -> dict[str, Any]:
@@ -778,9 +784,19 @@ def test_a_note_added_to_a_lead_reads_back_and_leaves_the_lead_unmodified(emulat
 
     added = zoho.post(
         f"Leads/{lead_id}/Notes",
-        json={"data": [{"Note_Title": "Automatic conversion failed", "Note_Content": "why"}]},
+        json={
+            "data": [
+                {
+                    "Note_Title": "Automatic conversion failed",
+                    "Note_Content": "why",
+                    "Parent_Id": lead_parent(lead_id),
+                }
+            ]
+        },
     )
-    notes = zoho.get(f"Leads/{lead_id}/Notes").json()
+    notes = zoho.get(
+        f"Leads/{lead_id}/Notes", params={"fields": "Note_Title,Note_Content,Parent_Id,$se_module"}
+    ).json()
 
     assert added.status_code == 201
     result = added.json()["data"][0]
@@ -803,7 +819,7 @@ def test_a_note_added_to_a_lead_reads_back_and_leaves_the_lead_unmodified(emulat
 def test_a_note_can_name_its_parent_with_se_module_as_in_v2(emulator, zoho):
     lead_id = add_lead(emulator)
 
-    added = zoho.post(
+    added = Zoho(emulator, version="v2", token=zoho.token).post(
         "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_id, "se_module": "Leads"}]}
     )
 
@@ -824,8 +840,16 @@ def test_a_note_can_name_its_parent_as_an_object_as_in_v8(emulator, zoho):
 def test_a_note_without_content_is_mandatory_not_found(emulator, zoho):
     lead_id = add_lead(emulator)
 
-    refused = zoho.post(f"Leads/{lead_id}/Notes", json={"data": [{"Note_Title": "empty"}]})
-    mixed = zoho.post(f"Leads/{lead_id}/Notes", json={"data": [{"Note_Content": "ok"}, {"Note_Title": "no"}]})
+    parent = lead_parent(lead_id)
+    refused = zoho.post(
+        f"Leads/{lead_id}/Notes", json={"data": [{"Note_Title": "empty", "Parent_Id": parent}]}
+    )
+    mixed = zoho.post(
+        f"Leads/{lead_id}/Notes",
+        json={
+            "data": [{"Note_Content": "ok", "Parent_Id": parent}, {"Note_Title": "no", "Parent_Id": parent}]
+        },
+    )
 
     assert record_error(refused)["details"] == {
         "api_name": "Note_Content",
@@ -838,8 +862,164 @@ def test_a_note_without_content_is_mandatory_not_found(emulator, zoho):
 def test_notes_of_a_lead_without_notes_are_no_content(emulator, zoho):
     lead_id = add_lead(emulator)
 
-    assert zoho.get(f"Leads/{lead_id}/Notes").status_code == 204
-    assert zoho.get("Leads/4876876000000999999/Notes").status_code == 400
+    assert zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title"}).status_code == 204
+    assert zoho.get("Leads/4876876000000999999/Notes", params={"fields": "Note_Title"}).status_code == 400
+
+
+def add_notes(zoho: Zoho, lead_id: str, count: int) -> list[str]:
+    body = {"data": [{"Note_Content": f"note {n}", "Parent_Id": lead_parent(lead_id)} for n in range(count)]}
+    return [result["details"]["id"] for result in zoho.post("Notes", json=body).json()["data"]]
+
+
+def test_get_notes_without_fields_is_required_param_missing(emulator, zoho):
+    lead_id = add_lead(emulator)
+    add_notes(zoho, lead_id, 1)
+
+    answer = zoho.get(f"Leads/{lead_id}/Notes", params={"per_page": "200"})
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "REQUIRED_PARAM_MISSING",
+        "details": {"param_name": "fields"},
+        "message": "One of the expected parameter is missing",
+        "status": "error",
+    }
+
+
+def test_get_notes_pages_oldest_first_with_only_the_fields_asked_for(emulator, zoho):
+    lead_id = add_lead(emulator)
+    note_ids = add_notes(zoho, lead_id, 3)
+
+    def page(number: int) -> requests.Response:
+        return zoho.get(
+            f"Leads/{lead_id}/Notes", params={"fields": "Note_Content", "per_page": "2", "page": str(number)}
+        )
+
+    first, second, beyond = page(1), page(2), page(3)
+
+    assert first.json() == {
+        "data": [
+            {"id": note_ids[0], "Note_Content": "note 0"},
+            {"id": note_ids[1], "Note_Content": "note 1"},
+        ],
+        "info": {"per_page": 2, "count": 2, "page": 1, "more_records": True},
+    }
+    assert second.json() == {
+        "data": [{"id": note_ids[2], "Note_Content": "note 2"}],
+        "info": {"per_page": 2, "count": 1, "page": 2, "more_records": False},
+    }
+    assert beyond.status_code == 204
+
+
+def test_get_notes_pages_hold_at_most_200_notes(emulator, zoho):
+    lead_id = add_lead(emulator)
+    add_notes(zoho, lead_id, 201)
+
+    default = zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title"})
+    over = zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title", "per_page": "201"})
+    page_zero = zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title", "page": "0"})
+
+    assert default.json()["info"] == {"per_page": 200, "count": 200, "page": 1, "more_records": True}
+    assert (over.status_code, over.json()["code"], over.json()["details"]) == (
+        400,
+        "INVALID_DATA",
+        {"param_name": "per_page"},
+    )
+    assert (page_zero.status_code, page_zero.json()["details"]) == (400, {"param_name": "page"})
+
+
+@pytest.mark.parametrize("path", ["Notes", "Leads/{lead_id}/Notes"])
+def test_a_note_without_parent_id_is_mandatory_not_found(emulator, zoho, path):
+    lead_id = add_lead(emulator)
+
+    answer = zoho.post(path.format(lead_id=lead_id), json={"data": [{"Note_Content": "orphan"}]})
+
+    assert record_error(answer) == {
+        "code": "MANDATORY_NOT_FOUND",
+        "details": {"api_name": "Parent_Id", "json_path": "$.data[0].Parent_Id"},
+        "message": "required field not found",
+        "status": "error",
+    }
+    assert emulator.crm.notes == {}
+
+
+@pytest.mark.parametrize(
+    ("parent", "code", "json_path"),
+    [
+        ({"id": "{lead_id}"}, "MANDATORY_NOT_FOUND", "$.data[0].Parent_Id.module"),
+        ({"module": {"api_name": "Leads"}}, "MANDATORY_NOT_FOUND", "$.data[0].Parent_Id.id"),
+        (
+            {"module": {"api_name": "Gadgets"}, "id": "{lead_id}"},
+            "INVALID_DATA",
+            "$.data[0].Parent_Id.module",
+        ),
+        ({"module": {"api_name": "Leads"}, "id": "x1"}, "INVALID_DATA", "$.data[0].Parent_Id.id"),
+        ("{lead_id}", "INVALID_DATA", "$.data[0].Parent_Id"),
+    ],
+)
+def test_v3_and_later_need_parent_id_as_a_module_and_id_object(emulator, zoho, parent, code, json_path):
+    lead_id = add_lead(emulator)
+    parent = json.loads(json.dumps(parent).replace("{lead_id}", lead_id))
+
+    answer = Zoho(emulator, version="v3", token=zoho.token).post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": parent, "se_module": "Leads"}]}
+    )
+
+    error = record_error(answer)
+    assert (error["code"], error["details"]["api_name"], error["details"]["json_path"]) == (
+        code,
+        "Parent_Id",
+        json_path,
+    )
+
+
+@pytest.mark.parametrize("version", ["v2", "v2.1"])
+def test_v2_takes_parent_id_only_in_its_legacy_form(emulator, zoho, version):
+    lead_id = add_lead(emulator)
+    client = Zoho(emulator, version=version, token=zoho.token)
+
+    legacy = client.post(
+        f"Leads/{lead_id}/Notes",
+        json={"data": [{"Note_Content": "hi", "Parent_Id": lead_id, "se_module": "Leads"}]},
+    )
+    as_object = client.post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent(lead_id)}]}
+    )
+    no_module = client.post("Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_id}]})
+
+    assert legacy.status_code == 201
+    assert record_error(as_object)["details"]["api_name"] == "Parent_Id"
+    assert record_error(no_module)["details"] == {"api_name": "se_module", "json_path": "$.data[0].se_module"}
+    assert len(emulator.crm.notes) == 1
+
+
+def test_a_note_naming_another_parent_than_the_url_is_invalid_data(emulator, zoho):
+    lead_id, other_id = add_lead(emulator), add_lead(emulator, Last_Name="Other")
+    contact_id = emulator.crm.add_contact(Last_Name="Roe")
+
+    other_lead = zoho.post(
+        f"Leads/{lead_id}/Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent(other_id)}]}
+    )
+    other_module = zoho.post(
+        f"Contacts/{contact_id}/Notes",
+        json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent(lead_id)}]},
+    )
+    unknown_parent = zoho.post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent("4876876000000999999")}]}
+    )
+
+    assert record_error(other_lead) == {
+        "code": "INVALID_DATA",
+        "details": {"api_name": "Parent_Id", "json_path": "$.data[0].Parent_Id"},
+        "message": "invalid data",
+        "status": "error",
+    }
+    assert record_error(other_module)["details"] == {
+        "api_name": "Parent_Id",
+        "json_path": "$.data[0].Parent_Id",
+    }
+    assert record_error(unknown_parent)["details"]["api_name"] == "Parent_Id"
+    assert emulator.crm.notes == {}
 
 
 # --- Mass Convert ------------------------------------------------------------------------------
@@ -967,6 +1147,45 @@ def test_mass_convert_status_needs_a_known_job_id(zoho):
     assert (unknown.status_code, unknown.json()["code"]) == (400, "INVALID_DATA")
 
 
+def unknown_url_answer(zoho: Zoho, version: str) -> tuple[int, Any]:
+    answer = zoho.session.get(f"{zoho.url}/crm/{version}/Gadgets/1", timeout=5)
+    return answer.status_code, answer.json()
+
+
+@pytest.mark.parametrize("version", ["v2", "v2.1", "v3"])
+def test_mass_convert_and_its_status_answer_as_unknown_urls_before_v4(emulator, zoho, version):
+    older = Zoho(emulator, version=version, token=zoho.token)
+    lead_id = add_lead(emulator)
+
+    submit = older.post("Leads/actions/mass_convert", json={"ids": [lead_id], "assign_to": {"id": ADMIN}})
+    status = older.get("Leads/actions/mass_convert", params={"job_id": "4876876000005000001"})
+
+    assert (submit.status_code, submit.json()) == unknown_url_answer(zoho, version)
+    assert (status.status_code, status.json()) == unknown_url_answer(zoho, version)
+    assert emulator.crm.lead(lead_id)["Converted__s"] is False
+
+
+def test_mass_convert_and_its_status_exist_from_v4_on(emulator, zoho):
+    v4 = Zoho(emulator, version="v4", token=zoho.token)
+
+    submit = v4.post(
+        "Leads/actions/mass_convert", json={"ids": [add_lead(emulator)], "assign_to": {"id": ADMIN}}
+    )
+    status = v4.get("Leads/actions/mass_convert")
+
+    assert submit.status_code == 202
+    assert (status.status_code, status.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
+
+
+@pytest.mark.parametrize("version", ["v2", "v2.1", "v3", "v4"])
+def test_conversion_options_answer_as_an_unknown_url_before_v5(emulator, zoho, version):
+    lead_id = add_lead(emulator)
+
+    answer = Zoho(emulator, version=version, token=zoho.token).get(f"Leads/{lead_id}/__conversion_options")
+
+    assert (answer.status_code, answer.json()) == unknown_url_answer(zoho, version)
+
+
 # --- COQL --------------------------------------------------------------------------------------
 
 
@@ -1052,8 +1271,8 @@ def test_coql_where_operators(zoho, prospects, where, expected):
 
 
 def test_coql_pages_with_both_limit_forms(zoho, prospects):
-    first = coql(zoho, "select Last_Name from Leads order by Last_Name limit 0, 3")
-    rest = coql(zoho, "select Last_Name from Leads order by Last_Name limit 3 offset 3")
+    first = coql(zoho, "select Last_Name from Leads where id is not null order by Last_Name limit 0, 3")
+    rest = coql(zoho, "select Last_Name from Leads where id is not null order by Last_Name limit 3 offset 3")
 
     assert [row["Last_Name"] for row in first.json()["data"]] == ["Late", "Partner", "Show"]
     assert first.json()["info"] == {"count": 3, "more_records": True}
@@ -1081,12 +1300,12 @@ def test_coql_answers_no_content_when_nothing_matches(zoho, prospects):
         ("select Last_Name form Leads", "SYNTAX_ERROR", {"near": "form"}),
         ("select Last_Name from Leads where", "SYNTAX_ERROR", {}),
         ("select Last_Name from Leads where Lead_Status = 'Qualified' and", "SYNTAX_ERROR", {}),
-        ("select Shoe_Size from Leads", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
+        ("select Shoe_Size from Leads where id is not null", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
         ("select id from Leads where Shoe_Size = 1", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
         ("select id from Leads where Email > 'a'", "INVALID_QUERY", {"column_name": "Email"}),
         ("select id from Leads where Modified_Time < 'soon'", "INVALID_QUERY", {}),
-        ("select id from Deals", "INVALID_QUERY", {"module": "Deals"}),
-        ("select id from Leads limit 2001", "LIMIT_EXCEEDED", {"limit": 2000}),
+        ("select id from Deals where id is not null", "INVALID_QUERY", {"module": "Deals"}),
+        ("select id from Leads where id is not null limit 2001", "LIMIT_EXCEEDED", {"limit": 2000}),
     ],
 )
 def test_coql_refuses_bad_queries(zoho, prospects, query, code, details):
@@ -1099,6 +1318,294 @@ def test_coql_refuses_bad_queries(zoho, prospects, query, code, details):
 
 def test_coql_needs_a_select_query(zoho):
     assert zoho.post("coql", json={}).json()["details"]["api_name"] == "select_query"
+
+
+def coql_error(answer: requests.Response, code: str) -> dict[str, Any]:
+    """A COQL refusal: HTTP 400 and one unwrapped error object (zoho-crm-api.md §10)."""
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert set(body) == {"code", "details", "message", "status"}
+    assert (body["code"], body["status"]) == (code, "error")
+    return body
+
+
+def paired(criteria: list[str]) -> str:
+    """Criteria joined by `and`, bracketed in pairs from the left: ((A and B) and C) ..."""
+    where = criteria[0]
+    for criterion in criteria[1:]:
+        where = f"({where} and {criterion})"
+    return where
+
+
+def quoted(values: list[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Lead_Status = 'Qualified'", ["partner", "show", "late"]),
+        ("(Lead_Status = 'Qualified')", ["partner", "show", "late"]),
+        ("((Lead_Status = 'Qualified'))", ["partner", "show", "late"]),
+        ("Lead_Status = 'Qualified' and Lead_Source = 'Partner'", ["partner", "late"]),
+        ("(Lead_Status = 'Qualified' and Lead_Source = 'Partner')", ["partner", "late"]),
+        ("(Lead_Status = 'Qualified' and Lead_Source = 'Partner') and Annual_Revenue is null", ["late"]),
+        ("Lead_Status = 'Qualified' and (Lead_Source = 'Partner' and Annual_Revenue is null)", ["late"]),
+        ("((Lead_Status = 'Qualified' and Lead_Source = 'Partner') and Annual_Revenue is null)", ["late"]),
+        ("(Lead_Source = 'Web' or Lead_Source = 'Trade Show') and Lead_Status = 'Contacted'", ["web"]),
+    ],
+)
+def test_coql_takes_criteria_bracketed_in_pairs(zoho, prospects, where, expected):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    assert selected_ids(answer) == [prospects[name] for name in expected]
+
+
+@pytest.mark.parametrize(
+    ("where", "near"),
+    [
+        ("Lead_Status = 'Qualified' and Lead_Source = 'Partner' and Annual_Revenue is null", "and"),
+        ("Lead_Source = 'Web' or Lead_Source = 'Partner' or Lead_Source = 'Trade Show'", "or"),
+        ("Lead_Status = 'Qualified' and Lead_Source = 'Partner' or Last_Name = 'Web'", "or"),
+        ("(Lead_Status = 'Qualified' and Lead_Source = 'Partner' and Annual_Revenue is null)", "and"),
+        (
+            "Last_Name = 'Web' and (Lead_Source = 'Web' or Lead_Source = 'Partner' or Last_Name = 'Show')",
+            "or",
+        ),
+    ],
+)
+def test_coql_refuses_three_criteria_in_one_bracket_as_zoho_does(zoho, prospects, where, near):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    error = coql_error(answer, "SYNTAX_ERROR")
+    assert error["details"]["near"] == near
+    assert error["details"]["column"] == len("select Last_Name from Leads where ") + where.rindex(near) + 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select Last_Name from Leads",
+        "select Last_Name from Leads order by Last_Name",
+        "select Last_Name from Leads limit 10",
+    ],
+)
+def test_coql_refuses_a_query_without_where_clause(zoho, prospects, query):
+    error = coql_error(coql(zoho, query), "SYNTAX_ERROR")
+
+    assert error["message"] == "the query does not contain the where clause"
+    assert error["details"]["clause"] == "where"
+
+
+def test_coql_takes_at_most_25_criteria(zoho, prospects):
+    criteria = [f"Last_Name != 'nobody {n}'" for n in range(26)]
+
+    at_limit = coql(zoho, f"select Last_Name from Leads where {paired(criteria[:25])}")  # noqa: S608
+    over = coql(zoho, f"select Last_Name from Leads where {paired(criteria)}")  # noqa: S608
+
+    assert len(selected_ids(at_limit)) == 4
+    error = coql_error(over, "LIMIT_EXCEEDED")
+    assert error["details"] == {"clause": "where", "limit": 25}
+
+
+def test_coql_counts_each_value_of_an_in_list_as_one_criterion(zoho, prospects):
+    names = [f"nobody {n}" for n in range(13)]
+    twenty_five = f"Last_Name in ({quoted([*names[:11], 'Web'])}) and Email not in ({quoted(names)})"
+    twenty_six = f"Last_Name in ({quoted([*names[:12], 'Web'])}) and Email not in ({quoted(names)})"
+
+    at_limit = coql(zoho, f"select Last_Name from Leads where {twenty_five}")  # noqa: S608
+    over = coql(zoho, f"select Last_Name from Leads where {twenty_six}")  # noqa: S608
+
+    assert selected_ids(at_limit) == [prospects["web"]]
+    assert coql_error(over, "LIMIT_EXCEEDED")["details"] == {"clause": "where", "limit": 25}
+
+
+def test_coql_takes_at_most_50_values_in_one_in_list(zoho, prospects):
+    values = quoted([f"nobody {n}" for n in range(51)])
+
+    over = coql(zoho, f"select Last_Name from Leads where Last_Name not in ({values})")  # noqa: S608
+
+    error = coql_error(over, "LIMIT_EXCEEDED")
+    assert error["message"] == "more than 50 values for the in"
+    assert error["details"]["limit"] == 50
+    assert error["details"]["column_name"] == "Last_Name"
+
+
+def test_coql_takes_at_most_50_selected_fields_counting_id(zoho, prospects):
+    fifty = ", ".join(["id"] + ["Last_Name"] * 49)
+    fifty_one = ", ".join(["Last_Name"] * 50 + ["id"])
+
+    at_limit = coql(zoho, f"select {fifty} from Leads where Last_Name = 'Web'")  # noqa: S608
+    over = coql(zoho, f"select {fifty_one} from Leads where Last_Name = 'Web'")  # noqa: S608
+
+    assert at_limit.json()["data"] == [{"id": prospects["web"], "Last_Name": "Web"}]
+    assert coql_error(over, "LIMIT_EXCEEDED")["details"] == {"clause": "select", "limit": 50}
+
+
+@pytest.mark.parametrize(
+    ("version", "largest"),
+    [
+        ("v2", 200),
+        ("v2.1", 200),
+        ("v3", 200),
+        ("v4", 200),
+        ("v5", 200),
+        ("v6", 200),
+        ("v7", 2000),
+        ("v8", 2000),
+    ],
+)
+def test_coql_page_size_depends_on_the_version(emulator, zoho, prospects, version, largest):
+    client = Zoho(emulator, version=version, token=zoho.token)
+    query = "select Last_Name from Leads where Last_Name is not null limit {}"
+
+    at_limit = client.post("coql", json={"select_query": query.format(largest)})
+    over = client.post("coql", json={"select_query": query.format(largest + 1)})
+
+    assert len(selected_ids(at_limit)) == 4
+    assert coql_error(over, "LIMIT_EXCEEDED")["details"] == {"clause": "limit", "limit": largest}
+
+
+def test_coql_answers_200_rows_without_limit(emulator, zoho):
+    for n in range(201):
+        add_lead(emulator, Last_Name=f"L{n:03}")
+
+    answer = coql(zoho, "select Last_Name from Leads where Last_Name is not null")
+
+    assert answer.json()["info"] == {"count": 200, "more_records": True}
+
+
+@pytest.mark.parametrize(
+    ("version", "allowed", "refused"),
+    [
+        ("v8", "limit 98000, 2000", "limit 98001, 2000"),
+        ("v8", "limit 2000 offset 98000", "limit 2000 offset 98001"),
+        ("v7", "limit 99999, 1", "limit 100000, 1"),
+        ("v6", "limit 9800, 200", "limit 9801, 200"),
+        ("v2", "limit 200 offset 9800", "limit 200 offset 9801"),
+    ],
+)
+def test_coql_offset_and_limit_stay_under_the_version_ceiling(
+    emulator, zoho, prospects, version, allowed, refused
+):
+    client = Zoho(emulator, version=version, token=zoho.token)
+    query = "select Last_Name from Leads where Last_Name is not null {}"
+
+    within = client.post("coql", json={"select_query": query.format(allowed)})
+    beyond = client.post("coql", json={"select_query": query.format(refused)})
+
+    assert within.status_code == 204
+    error = coql_error(beyond, "LIMIT_EXCEEDED")
+    assert error["message"] == "Max records limit exceeded"
+    assert error["details"]["clause"] == "offset"
+
+
+def test_coql_offset_ceiling_can_be_lowered_for_tests_and_reset(emulator, zoho, prospects):
+    control = f"{emulator.url}/__emulator"
+    set_ceiling = requests.post(f"{control}/faults", json={"coql_offset_ceiling": 3}, timeout=5)
+
+    within = coql(zoho, "select Last_Name from Leads where Last_Name is not null limit 2, 1")
+    beyond = coql(zoho, "select Last_Name from Leads where Last_Name is not null limit 2, 2")
+    keyset = coql(
+        zoho,
+        f"select Last_Name from Leads where id > '{prospects['partner']}' order by id limit 3",  # noqa: S608
+    )
+    requests.post(f"{control}/reset", timeout=5)
+    after_reset = coql(zoho, "select Last_Name from Leads where Last_Name is not null limit 2, 2")
+
+    assert set_ceiling.status_code == 200
+    assert selected_ids(within) == [prospects["late"]]
+    assert coql_error(beyond, "LIMIT_EXCEEDED")["details"] == {"clause": "offset", "limit": 3}
+    assert selected_ids(keyset) == [prospects["show"], prospects["late"], prospects["web"]]
+    assert emulator.faults.coql_offset_ceiling is None
+    assert after_reset.status_code == 204
+
+
+def test_coql_reads_a_doubled_quote_as_one_quote(emulator, zoho, prospects):
+    lead_id = add_lead(emulator, Last_Name="O'Brien")
+
+    equal = coql(zoho, "select Last_Name from Leads where Last_Name = 'o''brien'")
+    listed = coql(zoho, "select Last_Name from Leads where Last_Name in ('O''Brien', 'Web')")
+
+    assert equal.json()["data"] == [{"id": lead_id, "Last_Name": "O'Brien"}]
+    assert selected_ids(listed) == [prospects["web"], lead_id]
+
+
+@pytest.mark.parametrize("literal", [r"'O\'Brien'", r"'a\\b'", r"'C:\temp'"])
+def test_coql_refuses_any_backslash_in_a_string_literal(emulator, zoho, prospects, literal):
+    add_lead(emulator, Last_Name="O'Brien")
+
+    answer = coql(zoho, f"select Last_Name from Leads where Last_Name = {literal}")  # noqa: S608
+
+    error = coql_error(answer, "SYNTAX_ERROR")
+    assert "\\" in error["details"]["near"]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("id > '{partner}'", ["show", "late", "web"]),
+        ("id > {partner}", ["show", "late", "web"]),
+        ("id >= '{show}'", ["show", "late", "web"]),
+        ("id < '{show}'", ["partner"]),
+        ("id > '999'", ["partner", "show", "late", "web"]),
+        ("id = '{late}'", ["late"]),
+        ("id in ('{late}', {web})", ["late", "web"]),
+        ("id not in ('{late}')", ["partner", "show", "web"]),
+        ("(Lead_Status = 'Qualified' and id > '{partner}') and id >= '{partner}'", ["show", "late"]),
+    ],
+)
+def test_coql_compares_ids_as_numbers(zoho, prospects, where, expected):
+    query = f"select Last_Name from Leads where {where.format(**prospects)} order by id asc"  # noqa: S608
+
+    assert selected_ids(coql(zoho, query)) == [prospects[name] for name in expected]
+
+
+def test_coql_refuses_an_id_that_is_not_digits(zoho, prospects):
+    error = coql_error(coql(zoho, "select Last_Name from Leads where id > 'abc'"), "INVALID_QUERY")
+
+    assert error["details"]["column_name"] == "id"
+
+
+def test_coql_orders_by_id_either_way(zoho, prospects):
+    ascending = coql(zoho, "select Last_Name from Leads where id is not null order by id")
+    descending = coql(zoho, "select Last_Name from Leads where id is not null order by id desc")
+
+    assert selected_ids(ascending) == list(prospects.values())
+    assert selected_ids(descending) == list(reversed(prospects.values()))
+
+
+def test_coql_pages_by_id_until_no_records_follow(emulator, zoho):
+    lead_ids = [add_lead(emulator, Lead_Status="Qualified" if n % 3 else "Contacted") for n in range(30)]
+    qualified = [lead_id for n, lead_id in enumerate(lead_ids) if n % 3]
+    emulator.crm.convert(qualified[4])
+    pages, cursor, more = [], "0", True
+
+    while more:
+        answer = coql(
+            zoho,
+            f"select Last_Name from Leads where (Lead_Status = 'Qualified' and id > '{cursor}') "  # noqa: S608
+            "order by id asc limit 5",
+        )
+        pages.append(selected_ids(answer))
+        cursor, more = pages[-1][-1], answer.json()["info"]["more_records"]
+
+    assert [len(page) for page in pages] == [5, 5, 5, 4]
+    assert [lead_id for page in pages for lead_id in page] == [q for q in qualified if q != qualified[4]]
+
+
+def test_coql_offset_pages_in_id_order_agree_with_sorted_pages(emulator, zoho):
+    for n in range(12):
+        add_lead(emulator, Last_Name=f"L{n:02}")
+    select = "select Last_Name from Leads where Last_Name is not null"
+
+    by_id = [coql(zoho, f"{select} order by id asc limit {offset}, 5") for offset in (0, 5, 10)]
+    unordered = coql(zoho, f"{select} limit 5 offset 10")
+    by_name = [coql(zoho, f"{select} order by Last_Name limit {offset}, 5") for offset in (0, 5, 10)]
+
+    assert [selected_ids(page) for page in by_id] == [selected_ids(page) for page in by_name]
+    assert [page.json()["info"]["more_records"] for page in by_id] == [True, True, False]
+    assert selected_ids(unordered) == selected_ids(by_id[2])
 
 
 # --- API v2 / v2.1 shapes ----------------------------------------------------------------------

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .conversion import parse_mass_convert_body
-from .coql import run
+from .coql import limits_for, parse, run
 from .crm import CrmStore
+from .faults import Faults
 from .mass_convert import MassConvertJobs
 from .metadata import module_fields
 from .protocol import (
@@ -20,11 +21,13 @@ from .router import Call, Route
 
 
 class BulkEndpoints:
-    def __init__(self, crm: CrmStore, jobs: MassConvertJobs) -> None:
+    def __init__(self, crm: CrmStore, jobs: MassConvertJobs, faults: Faults) -> None:
         self._crm = crm
         self._jobs = jobs
+        self._faults = faults
 
     def routes(self) -> list[Route]:
+        # zoho-crm-api.md §12: Mass Convert and its status from v4, COQL from v2.
         return [
             Route("POST", r"Leads/actions/mass_convert", self.mass_convert, since=4),
             Route("GET", r"Leads/actions/mass_convert", self.mass_convert_status, since=4),
@@ -64,7 +67,8 @@ class BulkEndpoints:
         return Response.json(200, {"data": [status]})
 
     def coql(self, call: Call) -> Response:
-        """Converted leads are never returned, as in Zoho's COQL."""
+        """Converted leads are never returned, as in Zoho's COQL; the page size and the offset
+        ceiling depend on the called version (zoho-crm-api.md §10 page and ceiling)."""
         body = call.request.json()
         if not isinstance(body, dict):
             raise invalid_body()
@@ -72,7 +76,9 @@ class BulkEndpoints:
         if not isinstance(query, str) or not query.strip():
             raise missing_field("$.select_query", "select_query").top_level()
         fields = {field.api_name: field for field in module_fields("Leads", self._crm.pipelines)}
-        page = self._crm.query_unconverted_leads(lambda leads: run(query, leads, fields))
+        limits = limits_for(call.version, self._faults.coql_offset_ceiling)
+        parsed = parse(query, fields, limits)
+        page = self._crm.query_unconverted_leads(lambda leads: run(parsed, leads))
         if not page.rows:
             return Response.no_content()
         info = {"count": len(page.rows), "more_records": page.more_records}

@@ -17,6 +17,7 @@ SETTINGS = (
     "token_throttle_status",
     "token_down",
     "mass_convert_seconds",
+    "coql_offset_ceiling",
 )
 # Fault methods, called with the JSON object as keyword arguments (a `body` string is UTF-8 encoded).
 SCRIPTED = (

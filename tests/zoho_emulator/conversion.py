@@ -144,7 +144,7 @@ def _mass_convert_request(body: dict[str, Any]) -> MassConvertRequest:
             "limit exceeded",
             {"api_name": "ids", "json_path": "$.ids", "limit": MASS_CONVERT_MAX_IDS},
         )
-    lead_ids = [_id_value(value, f"$.ids[{index}]", "ids") for index, value in enumerate(ids)]
+    lead_ids = [checked_id(value, f"$.ids[{index}]", "ids") for index, value in enumerate(ids)]
     if "assign_to" not in body:
         raise missing_field("$.assign_to", "assign_to")
     deal = body.get("Deals")
@@ -213,17 +213,20 @@ def _reference(container: dict[str, Any], key: str, path: str, legacy: bool) -> 
         return None
     value = container[key]
     if legacy:
-        return _id_value(value, f"{path}.{key}", key)
+        return checked_id(value, f"{path}.{key}", key)
     if not isinstance(value, dict) or "id" not in value:
         raise invalid_field(f"{path}.{key}", key, expected_data_type="jsonobject")
-    return _id_value(value["id"], f"{path}.{key}.id", key)
+    return checked_id(value["id"], f"{path}.{key}.id", key)
 
 
-def _id_value(value: Any, path: str, api_name: str) -> str:
-    # The SDK serialises ids typed Long as JSON numbers, so integers are ids too.
+def checked_id(value: Any, path: str, api_name: str) -> str:
+    """A record id in a body, as a string; INVALID_DATA naming `api_name` otherwise.
+
+    The SDK serialises ids typed Long as JSON numbers, so integers are ids too.
+    """
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         value = str(value)
-    if not is_record_id(value):
+    if not isinstance(value, str) or not is_record_id(value):
         raise invalid_field(path, api_name)
     return value
 
@@ -248,5 +251,5 @@ def _check_module_reference(value: Any, path: str, api_name: str) -> str:
     if not isinstance(value, dict) or value.get("api_name") not in TARGET_MODULES:
         raise invalid_field(path, api_name)
     if "id" in value:
-        _id_value(value["id"], f"{path}.id", api_name)
-    return value["api_name"]
+        checked_id(value["id"], f"{path}.id", api_name)
+    return str(value["api_name"])

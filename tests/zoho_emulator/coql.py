@@ -1,30 +1,40 @@
-"""A COQL subset over Leads: parse a select query and run it against the unconverted leads.
+"""COQL over Leads, as strict as Zoho: parse a select query into a small AST, then run it.
 
-Supported: `select f1, f2 from Leads [where ...] [order by f [asc|desc], ...]
-[limit count | limit offset, count | limit count offset n]`; conditions with =, !=, <, <=, >, >=,
-in, not in, is null, is not null, and, or and parentheses. Text compares case-insensitively;
-<, <=, > and >= need a number, date or date-time field.
+Supported: `select f1, f2 from Leads where ... [order by f [asc|desc], ...]
+[limit count | limit offset, count | limit count offset n]`; criteria with =, !=, <, <=, >, >=,
+in, not in, is null, is not null, joined by `and` / `or` in pairs, and brackets. Text compares
+case-insensitively; <, <=, > and >= need a number, date or date-time field, or `id`.
+
+Every grammar rule and limit below is one that zoho-crm-api.md §10 documents; where the
+reference leaves a reading open, the emulator takes the one that refuses more, so that a client
+that passes here does not fail against Zoho.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .clock import parse_time
 from .metadata import FieldDef
 from .protocol import ApiError, top_level_error
 
-MAX_LIMIT = 2000
-DEFAULT_LIMIT = 200
-ORDERED_TYPES = frozenset({"datetime", "date", "currency", "double", "integer", "bigint"})
+DEFAULT_LIMIT = 200  # zoho-crm-api.md §10 page
+MAX_CRITERIA = 25  # zoho-crm-api.md §10 criteria
+MAX_IN_VALUES = 50  # zoho-crm-api.md §10 in / not in
+MAX_SELECTED = 50  # zoho-crm-api.md §10 select
+ORDERED_TYPES = frozenset({"datetime", "date", "currency", "double", "integer", "bigint", "id"})
+ID_TYPE = "id"  # record ids: digit strings that compare and sort as numbers
+_WIDE_VERSIONS = frozenset({"v7", "v8"})  # zoho-crm-api.md §10 page and ceiling
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<string>'(?:[^'\\]|\\.)*')
+        (?P<string>'(?:[^']|'')*')
       | (?P<number>-?\d+(?:\.\d+)?)(?![\w.])
       | (?P<operator><=|>=|!=|<>|=|<|>)
       | (?P<punctuation>[(),;])
@@ -32,6 +42,215 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one API version allows a query (zoho-crm-api.md §10 page and ceiling)."""
+
+    max_limit: int
+    offset_ceiling: int
+
+
+def limits_for(version: str, offset_ceiling: int | None = None) -> Limits:
+    """v7/v8 page 2,000 up to 100,000 records; every older version is held to v2's 200 and to
+    10,000, since the reference documents no larger numbers for v3-v6 (riskier reading).
+
+    `offset_ceiling` replaces the documented ceiling, so that tests can reach it cheaply.
+    """
+    wide = version in _WIDE_VERSIONS
+    ceiling = offset_ceiling if offset_ceiling is not None else 100_000 if wide else 10_000
+    return Limits(max_limit=2000 if wide else 200, offset_ceiling=ceiling)
+
+
+# --- the AST ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field a query names: `Lead_Status`, `Owner.id`, or the record `id`."""
+
+    name: str
+    data_type: str
+
+    def raw(self, row: dict[str, Any]) -> Any:
+        return _value(row, self.name)
+
+    def comparable(self, row: dict[str, Any]) -> Any:
+        """The value as ordered operators and sorting see it, or None when it has no order."""
+        if self.data_type == ID_TYPE:
+            return int(row["id"])
+        return _comparable(self.raw(row))
+
+
+class Node(ABC):
+    """One node of a WHERE clause."""
+
+    @abstractmethod
+    def matches(self, row: dict[str, Any]) -> bool: ...
+
+    @abstractmethod
+    def criteria(self) -> int:
+        """How many criteria count toward the limit of 25."""
+
+
+@dataclass(frozen=True)
+class Comparison(Node):
+    column: Column
+    operator: str  # =, !=, <, <=, >, >=
+    literal: Any
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        if self.operator in ("=", "!="):
+            return _equals_any(self.column, row, (self.literal,)) != (self.operator == "!=")
+        value = self.column.comparable(row)
+        return value is not None and _ORDERINGS[self.operator](value, self.literal)
+
+    def criteria(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class Membership(Node):
+    column: Column
+    values: tuple[Any, ...]
+    negated: bool
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        return _equals_any(self.column, row, self.values) != self.negated
+
+    def criteria(self) -> int:
+        """Each value counts: whether Zoho counts `in (...)` once is unverified (§10)."""
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class NullCheck(Node):
+    column: Column
+    negated: bool
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        return (self.column.raw(row) is None) != self.negated
+
+    def criteria(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class Junction(Node):
+    """Two operands joined by `and` or `or`; Zoho's pairing rule allows no more than two."""
+
+    operator: str
+    left: Node
+    right: Node
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        if self.operator == "and":
+            return self.left.matches(row) and self.right.matches(row)
+        return self.left.matches(row) or self.right.matches(row)
+
+    def criteria(self) -> int:
+        return self.left.criteria() + self.right.criteria()
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    column: Column
+    descending: bool
+
+
+@dataclass(frozen=True)
+class Query:
+    fields: tuple[str, ...]  # selected, without id (always answered), each once
+    where: Node
+    order: tuple[OrderItem, ...]
+    offset: int
+    limit: int
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    more_records: bool
+
+
+class LeadSource(Protocol):
+    """The unconverted leads, read in numeric id order (a store keeps them indexed so)."""
+
+    def in_id_order(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
+        """Leads with an id above `after` (or equal, when inclusive), lowest id first."""
+        ...
+
+
+# --- running a query ----------------------------------------------------------------------------
+
+
+def parse(text: str, fields: dict[str, FieldDef], limits: Limits) -> Query:
+    """Parse and check a query against the Leads fields and one version's limits."""
+    return _Parser(text, fields, limits).parse()
+
+
+def run(query: Query, leads: LeadSource) -> Page:
+    """One page of the query's answer. It shares no objects with `leads`.
+
+    In id order (no ORDER BY, or exactly `id asc`, which Zoho's default order is too) the leads are
+    read from the first id a top-level `id >` / `id >=` conjunct allows, and reading stops at the
+    first match past the page: a keyset page costs what the page holds, not what the org holds.
+    """
+    if all(item.column.data_type == ID_TYPE and not item.descending for item in query.order):
+        after, inclusive = _keyset_start(query.where)
+        wanted = query.offset + query.limit + 1  # one more than the page tells whether more follow
+        matched = _first_matches(query.where, leads.in_id_order(after, inclusive), wanted)
+    else:
+        matched = _sorted([lead for lead in leads.in_id_order() if query.where.matches(lead)], query.order)
+    page = matched[query.offset : query.offset + query.limit]
+    selected = [{"id": row["id"], **{name: _shown(row, name) for name in query.fields}} for row in page]
+    return Page(selected, more_records=len(matched) > query.offset + query.limit)
+
+
+def _first_matches(where: Node, leads: Iterator[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
+    matched: list[dict[str, Any]] = []
+    for lead in leads:
+        if where.matches(lead):
+            matched.append(lead)
+            if len(matched) == wanted:
+                break
+    return matched
+
+
+def _keyset_start(where: Node) -> tuple[int | None, bool]:
+    """The tightest lower bound on id among the conjuncts every matching lead must satisfy:
+    (after, inclusive), or (None, False) when there is none. At one id, `>` is tighter than `>=`."""
+    bounds = [
+        (node.literal, node.operator == ">=")
+        for node in _conjuncts(where)
+        if isinstance(node, Comparison) and node.column.data_type == ID_TYPE and node.operator in (">", ">=")
+    ]
+    if not bounds:
+        return None, False
+    return max(bounds, key=lambda bound: (bound[0], not bound[1]))
+
+
+def _conjuncts(node: Node) -> Iterator[Node]:
+    if isinstance(node, Junction) and node.operator == "and":
+        yield from _conjuncts(node.left)
+        yield from _conjuncts(node.right)
+    else:
+        yield node
+
+
+def _sorted(rows: list[dict[str, Any]], order: tuple[OrderItem, ...]) -> list[dict[str, Any]]:
+    """Stable sort by each key (nulls last); rows start in id order, so id breaks ties."""
+    for item in reversed(order):
+        column = item.column
+        present = [row for row in rows if column.raw(row) is not None]
+        missing = [row for row in rows if column.raw(row) is None]
+        present.sort(key=functools.partial(_sort_key, column), reverse=item.descending)
+        rows = present + missing
+    return rows
+
+
+# --- the parser ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -44,183 +263,183 @@ class Token:
     def keyword(self) -> str:
         return self.text.lower() if self.kind == "word" else ""
 
-    def value(self) -> str | float:
+    def value(self) -> str | int | float:
+        """A literal's value; a quote inside a string is written twice (zoho-crm-api.md §10 quoting)."""
         if self.kind == "number":
-            return float(self.text)
-        return re.sub(r"\\(.)", r"\1", self.text[1:-1])
-
-
-Condition = Callable[[dict[str, Any]], bool]
-
-
-@dataclass
-class Query:
-    fields: list[str]
-    condition: Condition | None = None
-    order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
-    offset: int = 0
-    limit: int = DEFAULT_LIMIT
-
-
-@dataclass
-class Page:
-    rows: list[dict[str, Any]]
-    more_records: bool
-
-
-def run(query_text: str, leads: list[dict[str, Any]], fields: dict[str, FieldDef]) -> Page:
-    """Run a query over `leads` (already without converted ones). Raises ApiError.
-
-    The answer shares no objects with `leads`.
-    """
-    query = _Parser(query_text, fields).parse()
-    rows = [lead for lead in leads if query.condition is None or query.condition(lead)]
-    for name, descending in reversed(query.order):
-        present = [row for row in rows if _value(row, name) is not None]
-        missing = [row for row in rows if _value(row, name) is None]
-        present.sort(key=lambda row, name=name: _sort_key(_value(row, name)), reverse=descending)
-        rows = present + missing
-    page = rows[query.offset : query.offset + query.limit]
-    selected = [{"id": row["id"], **{name: _shown(row, name) for name in query.fields}} for row in page]
-    return Page(selected, more_records=query.offset + len(page) < len(rows))
+            return float(self.text) if "." in self.text else int(self.text)
+        return self.text[1:-1].replace("''", "'")
 
 
 class _Parser:
-    def __init__(self, text: str, fields: dict[str, FieldDef]) -> None:
+    def __init__(self, text: str, fields: dict[str, FieldDef], limits: Limits) -> None:
         self._fields = fields
+        self._limits = limits
         self._tokens = _tokenize(text)
         self._position = 0
 
     def parse(self) -> Query:
         self._expect_keyword("select")
-        selected = [self._field()]
-        while self._accept(","):
-            selected.append(self._field())
+        selected = self._select_list()
         self._expect_keyword("from")
         module = self._next()
         if module.kind != "word" or module.text != "Leads":
             raise _invalid_query("invalid module", module, module=module.text)
-        query = Query(fields=[name for name in dict.fromkeys(selected) if name != "id"])
-        if self._accept_keyword("where"):
-            query.condition = self._or()
-        if self._accept_keyword("order"):
-            self._expect_keyword("by")
-            query.order = [self._order_item()]
-            while self._accept(","):
-                query.order.append(self._order_item())
-        if self._accept_keyword("limit"):
-            self._limit(query)
+        where = self._where()
+        order = self._order_by()
+        offset, limit = self._limit()
         self._accept(";")
         end = self._next()
         if end.kind != "end":
             raise _syntax_error(end)
-        return query
+        fields = tuple(name for name in dict.fromkeys(selected) if name != "id")
+        return Query(fields=fields, where=where, order=order, offset=offset, limit=limit)
 
-    # --- conditions ----------------------------------------------------------------------------
+    # --- clauses ---------------------------------------------------------------------------------
 
-    def _or(self) -> Condition:
-        conditions = [self._and()]
-        while self._accept_keyword("or"):
-            conditions.append(self._and())
-        if len(conditions) == 1:
-            return conditions[0]
-        return lambda row: any(condition(row) for condition in conditions)
+    def _select_list(self) -> list[str]:
+        """zoho-crm-api.md §10 select: at most 50 names, `id` and repeats counted (riskier reading)."""
+        selected = [self._column().name]
+        while self._accept(","):
+            selected.append(self._column().name)
+        if len(selected) > MAX_SELECTED:
+            raise _limit_exceeded(
+                f"more than {MAX_SELECTED} fields in the select column", "select", MAX_SELECTED
+            )
+        return selected
 
-    def _and(self) -> Condition:
-        conditions = [self._factor()]
-        while self._accept_keyword("and"):
-            conditions.append(self._factor())
-        if len(conditions) == 1:
-            return conditions[0]
-        return lambda row: all(condition(row) for condition in conditions)
+    def _where(self) -> Node:
+        """zoho-crm-api.md §10 WHERE: mandatory; §10 criteria: at most 25 of them."""
+        if not self._accept_keyword("where"):
+            raise top_level_error(
+                400,
+                "SYNTAX_ERROR",
+                "the query does not contain the where clause",
+                {"clause": "where", "line": 1, "column": self._peek().column},
+            )
+        where = self._condition()
+        if where.criteria() > MAX_CRITERIA:
+            raise _limit_exceeded(
+                f"more than {MAX_CRITERIA} criteria in the where clause", "where", MAX_CRITERIA
+            )
+        return where
 
-    def _factor(self) -> Condition:
+    def _order_by(self) -> tuple[OrderItem, ...]:
+        if not self._accept_keyword("order"):
+            return ()
+        self._expect_keyword("by")
+        items = [self._order_item()]
+        while self._accept(","):
+            items.append(self._order_item())
+        return tuple(items)
+
+    def _order_item(self) -> OrderItem:
+        column = self._column()
+        if self._accept_keyword("desc"):
+            return OrderItem(column, descending=True)
+        self._accept_keyword("asc")
+        return OrderItem(column, descending=False)
+
+    def _limit(self) -> tuple[int, int]:
+        """zoho-crm-api.md §10 page and ceiling; offset + limit must stay under the ceiling,
+        since whether Zoho bounds the offset alone or offset + limit is unverified."""
+        offset, limit = 0, DEFAULT_LIMIT
+        if self._accept_keyword("limit"):
+            first = self._integer()
+            if self._accept(","):
+                offset, limit = first, self._integer()
+            elif self._accept_keyword("offset"):
+                limit, offset = first, self._integer()
+            else:
+                limit = first
+        if limit > self._limits.max_limit:
+            raise _limit_exceeded("limit exceeded", "limit", self._limits.max_limit)
+        if offset + limit > self._limits.offset_ceiling:
+            raise _limit_exceeded("Max records limit exceeded", "offset", self._limits.offset_ceiling)
+        return offset, limit
+
+    # --- conditions ------------------------------------------------------------------------------
+
+    def _condition(self) -> Node:
+        """One operand, or two joined by `and` / `or`.
+
+        zoho-crm-api.md §10 pairing: a third criterion in the same brackets is a SYNTAX_ERROR, so
+        `A and B and C` and `A and B or C` are refused and `(A and B) and C` is not.
+        """
+        left = self._operand()
+        if self._peek().keyword not in ("and", "or"):
+            return left
+        operator = self._next().keyword
+        right = self._operand()
+        if self._peek().keyword in ("and", "or"):
+            raise _syntax_error(self._peek())
+        return Junction(operator, left, right)
+
+    def _operand(self) -> Node:
         if self._accept("("):
-            condition = self._or()
+            node = self._condition()
             self._expect(")")
-            return condition
+            return node
+        return self._criterion()
+
+    def _criterion(self) -> Node:
         name_token = self._peek()
-        name = self._field()
+        column = self._column()
         if self._accept_keyword("is"):
-            negate = self._accept_keyword("not")
+            negated = self._accept_keyword("not")
             self._expect_keyword("null")
-            return lambda row: (_value(row, name) is None) != negate
-        negate = self._accept_keyword("not")
-        if negate or self._peek().keyword == "in":
+            return NullCheck(column, negated)
+        negated = self._accept_keyword("not")
+        if negated or self._peek().keyword == "in":
             self._expect_keyword("in")
             self._expect("(")
-            values = self._literal_list(name)
-            return lambda row: (_matches_any(_value(row, name), values)) != negate
+            return Membership(column, self._literal_list(column), negated)
         operator = self._next()
         if operator.kind != "operator":
             raise _syntax_error(operator)
-        literal = self._literal(name)
-        return self._comparison(name, name_token, operator, literal)
-
-    def _comparison(self, name: str, name_token: Token, operator: Token, literal: Any) -> Condition:
         symbol = "!=" if operator.text == "<>" else operator.text
-        if symbol in ("=", "!="):
-            negate = symbol == "!="
-            return lambda row: _matches_any(_value(row, name), [literal]) != negate
-        if self._type(name) not in ORDERED_TYPES:
+        if symbol not in ("=", "!=") and column.data_type not in ORDERED_TYPES:
             raise _invalid_query(
-                "invalid operator found", name_token, column_name=name, operator=operator.text
+                "invalid operator found", name_token, column_name=column.name, operator=operator.text
             )
-        compare = _ORDERINGS[symbol]
+        return Comparison(column, symbol, self._literal(column))
 
-        def condition(row: dict[str, Any]) -> bool:
-            value = _comparable(_value(row, name))
-            return value is not None and compare(value, literal)
-
-        return condition
-
-    def _literal_list(self, name: str) -> list[Any]:
-        values = [self._literal(name)]
+    def _literal_list(self, column: Column) -> tuple[Any, ...]:
+        """zoho-crm-api.md §10 in / not in: at most 50 values."""
+        start = self._peek()
+        values = [self._literal(column)]
         while self._accept(","):
-            values.append(self._literal(name))
+            values.append(self._literal(column))
         self._expect(")")
-        return values
+        if len(values) > MAX_IN_VALUES:
+            raise _limit_exceeded(
+                f"more than {MAX_IN_VALUES} values for the in",
+                "where",
+                MAX_IN_VALUES,
+                column_name=column.name,
+                column=start.column,
+            )
+        return tuple(values)
 
-    def _literal(self, name: str) -> Any:
+    def _literal(self, column: Column) -> Any:
         token = self._next()
         if token.kind not in ("string", "number") and token.keyword not in ("true", "false"):
             raise _syntax_error(token)
         if token.kind == "word":
             return token.keyword == "true"
         value = token.value()
-        kind = self._type(name)
-        if kind in ("datetime", "date") and token.kind == "string":
+        kind = column.data_type
+        if kind == ID_TYPE:
+            return _id_literal(token, value, column)
+        if kind in ("datetime", "date") and isinstance(value, str):
             try:
                 return parse_time(value) if kind == "datetime" else date.fromisoformat(value)
             except ValueError:
                 raise _invalid_query(
-                    "invalid value", token, column_name=name, expected_data_type=kind
+                    "invalid value", token, column_name=column.name, expected_data_type=kind
                 ) from None
-        if kind in ORDERED_TYPES and token.kind == "string":
-            raise _invalid_query("invalid value", token, column_name=name, expected_data_type=kind)
+        if kind in ORDERED_TYPES and isinstance(value, str):
+            raise _invalid_query("invalid value", token, column_name=column.name, expected_data_type=kind)
         return value
-
-    # --- other clauses -------------------------------------------------------------------------
-
-    def _order_item(self) -> tuple[str, bool]:
-        name = self._field()
-        if self._accept_keyword("desc"):
-            return name, True
-        self._accept_keyword("asc")
-        return name, False
-
-    def _limit(self, query: Query) -> None:
-        first = self._integer()
-        if self._accept(","):
-            query.offset, query.limit = first, self._integer()
-        elif self._accept_keyword("offset"):
-            query.limit, query.offset = first, self._integer()
-        else:
-            query.limit = first
-        if query.limit > MAX_LIMIT:
-            raise top_level_error(
-                400, "LIMIT_EXCEEDED", "limit exceeded", {"clause": "limit", "limit": MAX_LIMIT}
-            )
 
     def _integer(self) -> int:
         token = self._next()
@@ -228,24 +447,20 @@ class _Parser:
             raise _syntax_error(token)
         return int(token.text)
 
-    def _field(self) -> str:
+    def _column(self) -> Column:
         token = self._next()
         if token.kind != "word" or token.keyword in _RESERVED:
             raise _syntax_error(token)
+        if token.text == "id":
+            return Column("id", ID_TYPE)
         base, _, part = token.text.partition(".")
         definition = self._fields.get(base)
-        known = token.text == "id" or (
-            definition is not None and (not part or definition.data_type in ("lookup", "ownerlookup"))
-        )
-        if not known:
+        known = definition is not None and (not part or definition.data_type in ("lookup", "ownerlookup"))
+        if definition is None or not known:
             raise _invalid_query("column given seems to be invalid", token, column_name=token.text)
-        return token.text
+        return Column(token.text, "text" if part else definition.data_type)
 
-    def _type(self, name: str) -> str:
-        definition = self._fields.get(name)
-        return definition.data_type if definition else "text"
-
-    # --- tokens --------------------------------------------------------------------------------
+    # --- tokens ----------------------------------------------------------------------------------
 
     def _peek(self) -> Token:
         return self._tokens[self._position]
@@ -296,10 +511,22 @@ def _tokenize(text: str) -> list[Token]:
         if found is None or found.lastgroup is None:
             column = len(text) - len(text[position:].lstrip()) + 1
             raise _syntax_error(Token("word", text[column - 1 :].split()[0], column))
-        tokens.append(Token(found.lastgroup, found[found.lastgroup], found.start(found.lastgroup) + 1))
+        token = Token(found.lastgroup, found[found.lastgroup], found.start(found.lastgroup) + 1)
+        if token.kind == "string" and "\\" in token.text:
+            # zoho-crm-api.md §10 quoting: only doubling is documented; a backslash escape is
+            # unverified, so any backslash in a literal is refused rather than guessed at.
+            raise _syntax_error(token)
+        tokens.append(token)
         position = found.end()
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
+
+
+def _id_literal(token: Token, value: str | int | float, column: Column) -> int:
+    """An id as a quoted digit string (`'4876876000000123456'`) or an unquoted integer."""
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return int(value)
+    raise _invalid_query("invalid value", token, column_name=column.name, expected_data_type="bigint")
 
 
 def _value(row: dict[str, Any], name: str) -> Any:
@@ -332,7 +559,10 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def _matches_any(value: Any, literals: list[Any]) -> bool:
+def _equals_any(column: Column, row: dict[str, Any], literals: tuple[Any, ...]) -> bool:
+    if column.data_type == ID_TYPE:
+        return column.comparable(row) in literals
+    value = column.raw(row)
     if value is None:
         return False
     comparable = _comparable(value) if isinstance(value, str) else value
@@ -348,7 +578,10 @@ def _matches_any(value: Any, literals: list[Any]) -> bool:
     return False
 
 
-def _sort_key(value: Any) -> Any:
+def _sort_key(column: Column, row: dict[str, Any]) -> Any:
+    if column.data_type == ID_TYPE:
+        return column.comparable(row)
+    value = column.raw(row)
     comparable = _comparable(value) if isinstance(value, str) else value
     if isinstance(value, str) and comparable is None:
         return value.lower()
@@ -366,3 +599,7 @@ def _syntax_error(token: Token) -> ApiError:
 
 def _invalid_query(message: str, token: Token, **details: Any) -> ApiError:
     return top_level_error(400, "INVALID_QUERY", message, {**details, "line": 1, "column": token.column})
+
+
+def _limit_exceeded(message: str, clause: str, limit: int, **details: Any) -> ApiError:
+    return top_level_error(400, "LIMIT_EXCEEDED", message, {"clause": clause, "limit": limit, **details})

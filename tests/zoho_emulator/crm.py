@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .clock import now, zoho_time
 from .conversion import ConvertRequest, check_pipeline
 from .ids import MODULE_IDS, IdSequence
+from .indexes import FieldIndex, IdOrder, same_value
 from .metadata import DEFAULT_PIPELINES, stable_id
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
 
@@ -68,6 +69,16 @@ class User:
         }
 
 
+class UnconvertedLeads:
+    """The `LeadSource` COQL reads: the store's unconverted leads in numeric id order."""
+
+    def __init__(self, order: IdOrder) -> None:
+        self._order = order
+
+    def in_id_order(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
+        return self._order.unconverted(after, inclusive)
+
+
 @dataclass(frozen=True)
 class Conversion:
     contact: dict[str, str]
@@ -80,7 +91,7 @@ class Match:
     """A record that matches a lead, and which of its fields matched which lead value."""
 
     record: dict[str, Any]
-    fields: list[tuple[str, str]] = field(default_factory=list)
+    fields: list[tuple[str, Any]] = field(default_factory=list)
 
 
 class CrmStore:
@@ -96,6 +107,9 @@ class CrmStore:
             self._records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in MODULES}
             self._tags: dict[tuple[str, str], dict[str, str]] = {}
             self._conversions: Counter[str] = Counter()
+            self._lead_order = IdOrder()
+            self._field_indexes: dict[tuple[str, str], FieldIndex] = {}
+            self._notes_by_parent: dict[tuple[str, str], list[dict[str, Any]]] = {}
             self.pipelines: dict[str, list[str]] = copy.deepcopy(DEFAULT_PIPELINES)
             self.unique_fields: dict[str, list[str]] = {}
             self.default_user_id = self.add_user(
@@ -135,17 +149,17 @@ class CrmStore:
                 Converted_Account=None,
                 Converted_Deal=None,
             )
-            return record["id"]
+            return str(record["id"])
 
     def add_contact(self, **fields: Any) -> str:
         with self._lock:
             if isinstance(fields.get("Account_Name"), str):
                 fields["Account_Name"] = self._lookup("Accounts", fields["Account_Name"])
-            return self._new_record("Contacts", fields)["id"]
+            return str(self._new_record("Contacts", fields)["id"])
 
     def add_account(self, **fields: Any) -> str:
         with self._lock:
-            return self._new_record("Accounts", fields)["id"]
+            return str(self._new_record("Accounts", fields)["id"])
 
     def lead(self, lead_id: str) -> dict[str, Any]:
         """A copy of the lead, converted or not; KeyError when there is none."""
@@ -176,14 +190,14 @@ class CrmStore:
             page = chosen[offset : offset + limit]
             return copy.deepcopy(page), offset + len(page) < len(chosen)
 
-    def query_unconverted_leads(self, query: Callable[[list[dict[str, Any]]], T]) -> T:
-        """Run `query` over the live unconverted leads under the lock, without copying them all.
+    def query_unconverted_leads(self, query: Callable[[UnconvertedLeads], T]) -> T:
+        """Run `query` over the live unconverted leads under the lock, without copying them.
 
-        `query` must neither change the leads nor keep references into them.
+        `query` reads them through `in_id_order`, so a keyset page reads only the leads past its
+        cursor. It must neither change the leads nor keep references into them.
         """
         with self._lock:
-            leads = self._records["Leads"].values()
-            return query([lead for lead in leads if not lead["Converted__s"]])
+            return query(UnconvertedLeads(self._lead_order))
 
     @property
     def contacts(self) -> dict[str, dict[str, Any]]:
@@ -236,15 +250,13 @@ class CrmStore:
             }
             note["$se_module"] = module
             note["$editable"] = True
+            self._notes_by_parent.setdefault((module, parent_id), []).append(note)
             return copy.deepcopy(note)
 
     def notes_of(self, module: str, parent_id: str) -> list[dict[str, Any]]:
+        """Copies of a record's notes, oldest first (the order they were added in)."""
         with self._lock:
-            return [
-                copy.deepcopy(note)
-                for note in self._records["Notes"].values()
-                if note["$se_module"] == module and note["Parent_Id"]["id"] == parent_id
-            ]
+            return copy.deepcopy(self._notes_by_parent.get((module, parent_id), []))
 
     def has_record(self, module: str, record_id: str) -> bool:
         with self._lock:
@@ -287,23 +299,23 @@ class CrmStore:
             # Every check passed: from here on the conversion cannot fail half-way.
             if new_account is not None:
                 account = self._new_record("Accounts", {**new_account, "Owner": owner.id})
-            account_lookup = self._reference("Accounts", account)
-            if new_contact is not None:
-                new_contact["Account_Name"] = account_lookup
-                contact = self._new_record("Contacts", {**new_contact, "Owner": owner.id})
+            account_lookup = self._maybe_reference("Accounts", account)
+            if contact is None:
+                new_contact = {**(new_contact or {}), "Account_Name": account_lookup, "Owner": owner.id}
+                contact = self._new_record("Contacts", new_contact)
             elif account_lookup and (not contact.get("Account_Name") or request.overwrite):
-                contact["Account_Name"] = account_lookup
+                self._set_field("Contacts", contact, "Account_Name", account_lookup)
             deal = None
             if request.deal is not None:
                 deal = self._create_deal(request.deal, owner, account_lookup, contact)
             targets = {"Contacts": contact, "Accounts": account, "Deals": deal}
             for module, names in tags.items():
-                if targets[module] is not None:
-                    self._add_tags(targets[module], module, names)
+                if (target := targets[module]) is not None:
+                    self._add_tags(target, module, names)
             conversion = Conversion(
                 contact=self._reference("Contacts", contact),
                 account=account_lookup,
-                deal=self._reference("Deals", deal),
+                deal=self._maybe_reference("Deals", deal),
             )
             lead.update(
                 Converted__s=True,
@@ -331,6 +343,25 @@ class CrmStore:
             return contacts, accounts
 
     # --- internals -------------------------------------------------------------------------
+
+    def _index(self, module: str, api_name: str) -> FieldIndex:
+        """The index of one field, built on first use: `unique_fields` can change at any time."""
+        index = self._field_indexes.get((module, api_name))
+        if index is None:
+            index = FieldIndex(api_name)
+            for record in self._records[module].values():
+                index.add(record)
+            self._field_indexes[(module, api_name)] = index
+        return index
+
+    def _set_field(self, module: str, record: dict[str, Any], api_name: str, value: Any) -> None:
+        """Change a field of a stored record, keeping that field's index (if any) current."""
+        index = self._field_indexes.get((module, api_name))
+        if index is not None:
+            index.remove(record)
+        record[api_name] = value
+        if index is not None:
+            index.add(record)
 
     def _snapshot(self, module: str) -> dict[str, dict[str, Any]]:
         with self._lock:
@@ -361,6 +392,11 @@ class CrmStore:
             record["Full_Name"] = " ".join(name for name in names if name)
         self._add_tags(record, module, [_tag_name(tag) for tag in tags])
         self._records[module][record["id"]] = record
+        if module == "Leads":
+            self._lead_order.add(record)
+        for (indexed_module, _), index in self._field_indexes.items():
+            if indexed_module == module:
+                index.add(record)
         return record
 
     def _owner(self, value: Any) -> User:
@@ -375,10 +411,13 @@ class CrmStore:
         return self._reference(module, self._records[module][record_id])
 
     @staticmethod
-    def _reference(module: str, record: dict[str, Any] | None) -> dict[str, str] | None:
-        if record is None:
-            return None
+    def _reference(module: str, record: dict[str, Any]) -> dict[str, str]:
+        """A lookup to the record, as another record's field shows it."""
         return {"name": record[NAME_FIELDS[module]], "id": record["id"]}
+
+    @classmethod
+    def _maybe_reference(cls, module: str, record: dict[str, Any] | None) -> dict[str, str] | None:
+        return None if record is None else cls._reference(module, record)
 
     def _add_tags(self, record: dict[str, Any], module: str, names: list[str]) -> None:
         present = {tag["name"] for tag in record["Tag"]}
@@ -410,18 +449,18 @@ class CrmStore:
         return self._records[module][record_id]
 
     def _email_match(self, lead: dict[str, Any]) -> dict[str, Any] | None:
+        """The first contact (oldest) with the lead's email, found through the index."""
         email = lead.get("Email")
         if not email:
             return None
-        contacts = self._records["Contacts"].values()
-        return next((c for c in contacts if _same_value(c.get("Email"), email)), None)
+        return next(iter(self._index("Contacts", "Email").find(email)), None)
 
     def _company_match(self, lead: dict[str, Any]) -> dict[str, Any] | None:
+        """The first account (oldest) named like the lead's company, found through the index."""
         company = lead.get("Company")
         if not company:
             return None
-        accounts = self._records["Accounts"].values()
-        return next((a for a in accounts if _same_value(a["Account_Name"], company)), None)
+        return next(iter(self._index("Accounts", "Account_Name").find(company)), None)
 
     def _tags_to_carry(self, lead: dict[str, Any], request: ConvertRequest) -> dict[str, list[str]]:
         lead_tags = [tag["name"] for tag in lead["Tag"]]
@@ -447,20 +486,20 @@ class CrmStore:
             value = new_record.get(api_name)
             if value in (None, ""):
                 continue
-            for existing in self._records[module].values():
-                if _same_value(existing.get(api_name), value):
-                    raise FieldError(
-                        "DUPLICATE_DATA",
-                        "duplicate data",
-                        {
-                            "api_name": api_name,
-                            "json_path": f"{path}.{module}.{api_name}",
-                            "duplicate_record": {
-                                "id": existing["id"],
-                                "module": {"api_name": module, "id": MODULE_IDS[module]},
-                            },
+            duplicates = self._index(module, api_name).find(value)
+            if duplicates:
+                raise FieldError(
+                    "DUPLICATE_DATA",
+                    "duplicate data",
+                    {
+                        "api_name": api_name,
+                        "json_path": f"{path}.{module}.{api_name}",
+                        "duplicate_record": {
+                            "id": duplicates[0]["id"],
+                            "module": {"api_name": module, "id": MODULE_IDS[module]},
                         },
-                    )
+                    },
+                )
 
     def _create_deal(
         self,
@@ -478,30 +517,28 @@ class CrmStore:
         return self._new_record("Deals", deal_fields)
 
     def _matching(self, module: str, lead: dict[str, Any], fields: dict[str, str | None]) -> list[Match]:
-        """Records of `module` whose field equals the lead's (lead field name defaults to same)."""
+        """Records of `module` whose field equals the lead's (lead field name defaults to same),
+        oldest first; candidates come from the field indexes, not from a scan of the module."""
+        values = {api_name: lead.get(lead_field or api_name) for api_name, lead_field in fields.items()}
+        wanted = {api_name: value for api_name, value in values.items() if value not in (None, "")}
+        candidates = {
+            id(record): record
+            for api_name, value in wanted.items()
+            for record in self._index(module, api_name).find(value)
+        }
         found: list[Match] = []
-        for record in self._records[module].values():
-            matched = []
-            for api_name, lead_field in fields.items():
-                lead_value = lead.get(lead_field or api_name)
-                if lead_value in (None, ""):
-                    continue
-                if _same_value(record.get(api_name), lead_value):
-                    matched.append((api_name, lead_value))
-            if matched:
-                found.append(Match(copy.deepcopy(record), matched))
+        for record in sorted(candidates.values(), key=lambda record: int(record["id"])):
+            matched = [
+                (api_name, value)
+                for api_name, value in wanted.items()
+                if same_value(record.get(api_name), value)
+            ]
+            found.append(Match(copy.deepcopy(record), matched))
         return found
 
 
 def _tag_name(tag: str | dict[str, Any]) -> str:
     return tag["name"] if isinstance(tag, dict) else tag
-
-
-def _same_value(left: Any, right: Any) -> bool:
-    """Zoho compares text case-insensitively when matching and checking uniqueness."""
-    if isinstance(left, str) and isinstance(right, str):
-        return left.lower() == right.lower()
-    return left == right
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:

@@ -60,7 +60,7 @@ class ZohoEmulator:
             [
                 *LeadEndpoints(self.crm, self.faults).routes(),
                 *MetadataEndpoints(self.crm).routes(),
-                *BulkEndpoints(self.crm, self._jobs).routes(),
+                *BulkEndpoints(self.crm, self._jobs, self.faults).routes(),
             ],
         )
         gateway = Gateway(

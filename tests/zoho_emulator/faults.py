@@ -1,4 +1,5 @@
-"""Fault injection: latency, a concurrency limit, and scripted failures of chosen calls.
+"""Fault injection: latency, a concurrency limit, and scripted failures of chosen calls; also the
+settings a test lowers to reach Zoho's limits cheaply (the COQL offset ceiling).
 
 A fault without `path` applies to CRM API calls (/crm/...) only; with `path` (a regex searched in
 the request path) it applies to any emulated call, the token endpoint included.
@@ -41,6 +42,7 @@ class _Rule:
 class _Failure(_Rule):
     status: int = 500
     code: str = "INTERNAL_ERROR"
+    after: int = 0  # matching calls let through before the failures start
 
     def response(self) -> Response:
         return error_response(self.status, self.code)
@@ -91,6 +93,9 @@ class Faults:
     token_down: bool = False
     mass_convert_seconds: float = 0.2
     mass_convert_fail_ids: set[str] = field(default_factory=set)
+    # COQL's LIMIT/OFFSET ceiling (zoho-crm-api.md §10 ceiling); None is the documented value of
+    # the called version. A small value lets a test reach the ceiling without 100,000 leads.
+    coql_offset_ceiling: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: int = 0
     _failures: list[_Failure] = field(default_factory=list)
@@ -107,10 +112,12 @@ class Faults:
         code: str = "INTERNAL_ERROR",
         path: str | None = None,
         method: str | None = None,
+        after: int = 0,
     ) -> None:
-        """The next n matching calls answer `status` with a Zoho error body of `code`."""
+        """The next n matching calls answer `status` with a Zoho error body of `code`; with
+        `after`, that many matching calls succeed first (to fail, say, a sweep's second page)."""
         with self._lock:
-            self._failures.append(_Failure(n, _compile(path), method, status, code))
+            self._failures.append(_Failure(n, _compile(path), method, status, code, after))
 
     def fail_fraction(
         self,
@@ -182,6 +189,7 @@ class Faults:
             self.token_down = False
             self.mass_convert_seconds = 0.2
             self.mass_convert_fail_ids = set()
+            self.coql_offset_ceiling = None
             self._failures.clear()
             self._fraction = None
             self._resets.clear()
@@ -241,6 +249,9 @@ def _compile(path: str | None) -> re.Pattern[str] | None:
 def _take(rules: list[RuleT], method: str, path: str) -> RuleT | None:
     for rule in rules:
         if rule.matches(method, path):
+            if isinstance(rule, _Failure) and rule.after > 0:
+                rule.after -= 1
+                continue
             rule.remaining -= 1
             if rule.remaining == 0:
                 rules.remove(rule)

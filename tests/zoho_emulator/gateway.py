@@ -48,9 +48,9 @@ class Gateway:
         started = time.perf_counter()
         if request.path.startswith(CONTROL_PREFIX):
             # The harness's own calls are not part of what the client under test sent.
-            response = self._control(request)
-            self._stamp(response, started)
-            return response
+            control = self._control(request)
+            self._stamp(control, started)
+            return control
         entry = JournalEntry.of(request, time.time())
         self._journal.record(entry)
         response = self._answer(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conversion import is_record_id, parse_convert_body
+from .conversion import checked_id, is_record_id, parse_convert_body
 from .crm import Conversion, CrmStore, Match
 from .faults import Faults
 from .ids import MODULE_IDS
@@ -36,6 +36,7 @@ class LeadEndpoints:
         self._faults = faults
 
     def routes(self) -> list[Route]:
+        # zoho-crm-api.md §12: conversion options from v5; before it the URL is unknown.
         return [
             Route("GET", r"Leads", self.list_leads),
             Route("GET", r"Leads/(?P<id>[^/]+)", self.get_lead),
@@ -62,8 +63,8 @@ class LeadEndpoints:
         if wanted is not None and len(wanted) > MAX_FIELDS + 1:
             raise _limit_exceeded("fields", MAX_FIELDS)
         ids = None
-        if call.request.param("ids"):
-            ids = [value.strip() for value in call.request.param("ids").split(",")]
+        if listed := call.request.param("ids"):
+            ids = [value.strip() for value in listed.split(",")]
             if not all(is_record_id(value) for value in ids):
                 raise invalid_param("ids")
             if len(ids) > MAX_IDS:
@@ -127,18 +128,28 @@ class LeadEndpoints:
         return Response.json(200, {"__conversion_options": options})
 
     def list_notes(self, call: Call) -> Response:
+        """Get Notes, zoho-crm-api.md §11: `fields` mandatory on every version (the SDK marks it
+        required; older versions are not known to differ), per_page up to 200, oldest first."""
         parent_id = _record_id(call)
         module = call.params["module"]
+        wanted = _fields(call)
+        if wanted is None:
+            raise required_param_missing("fields")
         if not self._crm.has_record(module, parent_id):
             raise invalid_id()
+        page = _positive_int(call, "page", default=1, maximum=None)
+        per_page = _positive_int(call, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
         notes = self._crm.notes_of(module, parent_id)
-        if not notes:
+        start = (page - 1) * per_page
+        shown = notes[start : start + per_page]
+        if not shown:
             return Response.no_content()
-        info = {"per_page": 200, "count": len(notes), "page": 1, "more_records": False}
-        return Response.json(200, {"data": notes, "info": info})
+        more = start + len(shown) < len(notes)
+        info = {"per_page": per_page, "count": len(shown), "page": page, "more_records": more}
+        return Response.json(200, {"data": [_only(note, wanted) for note in shown], "info": info})
 
     def add_notes(self, call: Call) -> Response:
-        """Both forms: POST {module}/{id}/Notes, and POST Notes with Parent_Id + se_module."""
+        """Both paths, POST {module}/{id}/Notes and POST Notes; each note names its Parent_Id."""
         parent = None
         if "id" in call.params:
             parent = (call.params["module"], _record_id(call))
@@ -153,14 +164,16 @@ class LeadEndpoints:
         results = []
         for index, item in enumerate(items):
             try:
-                results.append(self._add_note(item, f"$.data[{index}]", parent))
+                results.append(self._add_note(item, f"$.data[{index}]", parent, call.legacy))
             except FieldError as problem:
                 results.append(problem.wrapped().payload["data"][0])
         succeeded = sum(1 for result in results if result["status"] == "success")
         status = 201 if succeeded == len(results) else 400 if succeeded == 0 else 207
         return Response.json(status, {"data": results})
 
-    def _add_note(self, item: Any, path: str, parent: tuple[str, str] | None) -> dict[str, Any]:
+    def _add_note(
+        self, item: Any, path: str, url_parent: tuple[str, str] | None, legacy: bool
+    ) -> dict[str, Any]:
         if not isinstance(item, dict):
             raise invalid_field(path, "data", expected_data_type="jsonobject")
         content = item.get("Note_Content")
@@ -173,7 +186,10 @@ class LeadEndpoints:
         title = item.get("Note_Title")
         if title is not None and not isinstance(title, str):
             raise invalid_field(f"{path}.Note_Title", "Note_Title", expected_data_type="string")
-        module, parent_id = parent or _note_parent(item, path)
+        module, parent_id = _note_parent(item, path, legacy)
+        if url_parent is not None and (module, parent_id) != url_parent:
+            # zoho-crm-api.md §11: on {module}/{id}/Notes the body names the same parent as the URL.
+            raise invalid_field(f"{path}.Parent_Id", "Parent_Id")
         if not self._crm.has_record(module, parent_id):
             raise invalid_field(f"{path}.Parent_Id", "Parent_Id")
         note = self._crm.add_note(module, parent_id, title, content)
@@ -233,22 +249,38 @@ def _record_id(call: Call) -> str:
     return record_id
 
 
-def _note_parent(item: dict[str, Any], path: str) -> tuple[str, str]:
-    """Parent_Id as a plain id with se_module (v2 style) or as {"id", "module": {...}} (v8)."""
+def _note_parent(item: dict[str, Any], path: str, legacy: bool) -> tuple[str, str]:
+    """The note's parent as (module, id). zoho-crm-api.md §11: Parent_Id is mandatory on both
+    paths. v3+ takes {"module": {"api_name": ...}, "id": ...}; v2/v2.1 a plain id beside
+    se_module. Whether a version also takes the other form is unverified, so it is refused."""
     parent = item.get("Parent_Id")
-    module = item.get("se_module") or item.get("$se_module")
-    if isinstance(parent, dict):
-        module = (parent.get("module") or {}).get("api_name") or module
-        parent = parent.get("id")
     if parent is None:
         raise missing_field(f"{path}.Parent_Id", "Parent_Id")
+    if legacy:
+        return _legacy_parent(parent, item.get("se_module"), path)
+    return _object_parent(parent, path)
+
+
+def _object_parent(parent: Any, path: str) -> tuple[str, str]:
+    if not isinstance(parent, dict):
+        raise invalid_field(f"{path}.Parent_Id", "Parent_Id", expected_data_type="jsonobject")
+    reference = parent.get("module")
+    module = reference.get("api_name") if isinstance(reference, dict) else None
+    if module is None:
+        raise missing_field(f"{path}.Parent_Id.module", "Parent_Id")
+    if parent.get("id") is None:
+        raise missing_field(f"{path}.Parent_Id.id", "Parent_Id")
+    if module not in PARENT_MODULES.split("|"):
+        raise invalid_field(f"{path}.Parent_Id.module", "Parent_Id")
+    return module, checked_id(parent["id"], f"{path}.Parent_Id.id", "Parent_Id")
+
+
+def _legacy_parent(parent: Any, module: Any, path: str) -> tuple[str, str]:
+    parent = checked_id(parent, f"{path}.Parent_Id", "Parent_Id")
     if module is None:
         raise missing_field(f"{path}.se_module", "se_module")
-    parent = str(parent)
     if module not in PARENT_MODULES.split("|"):
         raise invalid_field(f"{path}.se_module", "se_module")
-    if not is_record_id(parent):
-        raise invalid_field(f"{path}.Parent_Id", "Parent_Id")
     return module, parent
 
 

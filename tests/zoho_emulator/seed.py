@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from .clock import now
 from .crm import CrmStore
@@ -25,7 +26,7 @@ def _demo(crm: CrmStore) -> None:
     riya = crm.add_user("Riya Rep", "riya.rep@emulated-org.example")
     # A day old, so a reconciliation sweep's grace window never hides them.
     yesterday = now() - timedelta(days=1)
-    leads = [
+    leads: list[dict[str, Any]] = [
         {
             "First_Name": "Jane",
             "Last_Name": "Doe",

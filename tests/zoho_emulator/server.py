@@ -73,7 +73,7 @@ class _Handler(KeepAliveHandler):
         return self.rfile.read(length)
 
     def _read_chunked(self) -> bytes | None:
-        chunks = []
+        chunks: list[bytes] = []
         total = 0
         while True:
             try:

@@ -1,0 +1,101 @@
+"""Indexes the store keeps beside its records, so that one call costs the same at 100 records or
+at 120,000: leads in numeric id order (COQL keyset pages), records by a field's value
+(conversion matches and unique-field checks), notes by parent.
+
+They hold references to the store's live records; the store's lock guards them with the records.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+
+class IdOrder:
+    """Records kept sorted by their id as a number (Zoho's ids are digit strings)."""
+
+    def __init__(self) -> None:
+        self._keys: list[int] = []
+        self._records: list[dict[str, Any]] = []
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Ids are handed out in increasing order, so this is an append in practice."""
+        key = int(record["id"])
+        position = bisect.bisect_right(self._keys, key)
+        self._keys.insert(position, key)
+        self._records.insert(position, record)
+
+    def unconverted(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
+        """Leads not yet converted with an id above `after` (or equal when inclusive), lowest first.
+
+        This is the `LeadSource` that COQL reads; the lead records are the store's own.
+        """
+        start = 0
+        if after is not None:
+            find = bisect.bisect_left if inclusive else bisect.bisect_right
+            start = find(self._keys, after)
+        records = self._records
+        for position in range(start, len(records)):
+            if not records[position]["Converted__s"]:
+                yield records[position]
+
+
+class FieldIndex:
+    """The records of one module by the value of one field, compared as Zoho compares them when
+    matching and checking uniqueness: text case-insensitively, anything else by equality."""
+
+    def __init__(self, api_name: str) -> None:
+        self.api_name = api_name
+        self._by_key: dict[Hashable, list[dict[str, Any]]] = {}
+        self._unhashable: list[dict[str, Any]] = []  # e.g. lookup objects: found by scanning these
+
+    def add(self, record: dict[str, Any]) -> None:
+        value = record.get(self.api_name)
+        if value is None:
+            return
+        key = _key(value)
+        if key is None:
+            self._unhashable.append(record)
+        else:
+            self._by_key.setdefault(key, []).append(record)
+
+    def remove(self, record: dict[str, Any]) -> None:
+        value = record.get(self.api_name)
+        if value is None:
+            return
+        key = _key(value)
+        bucket = self._unhashable if key is None else self._by_key.get(key, [])
+        for position, candidate in enumerate(bucket):
+            if candidate is record:
+                del bucket[position]
+                return
+
+    def find(self, value: Any) -> list[dict[str, Any]]:
+        """Records whose field equals `value`, in the order they were added."""
+        if value is None:
+            return []
+        key = _key(value)
+        if key is None:
+            return [record for record in self._unhashable if record.get(self.api_name) == value]
+        return list(self._by_key.get(key, []))
+
+
+def same_value(left: Any, right: Any) -> bool:
+    """Zoho compares text case-insensitively when matching and checking uniqueness."""
+    if isinstance(left, str) and isinstance(right, str):
+        return left.lower() == right.lower()
+    return bool(left == right)
+
+
+def _key(value: Any) -> Hashable | None:
+    """The key under which `same_value` finds `value`; None when the value cannot be hashed."""
+    if isinstance(value, str):
+        return ("text", value.lower())
+    if isinstance(value, Hashable):
+        try:
+            hash(value)
+        except TypeError:
+            return None
+        return ("other", value)
+    return None
