@@ -20,7 +20,7 @@ from .protocol import (
 )
 
 TARGET_MODULES = ("Contacts", "Accounts", "Deals")
-DEAL_MANDATORY = ("Deal_Name", "Stage", "Closing_Date", "Pipeline")
+DEAL_MANDATORY = ("Deal_Name", "Stage", "Closing_Date", "Pipeline")  # zoho-crm-api.md §1.2, §9
 BOOLEAN_KEYS = ("overwrite", "notify_lead_owner", "notify_new_entity_owner")
 CONVERT_KEYS = frozenset(
     {
@@ -46,7 +46,7 @@ MASS_CONVERT_KEYS = frozenset(
         "apply_assignment_threshold",
     }
 )
-MASS_CONVERT_MAX_IDS = 50
+MASS_CONVERT_MAX_IDS = 50  # zoho-crm-api.md §3.1
 _DIGITS = re.compile(r"[0-9]{1,25}")
 
 

@@ -25,9 +25,9 @@ from .router import Call, Route
 
 PARENT_MODULES = "Leads|Contacts|Accounts|Deals"
 CONVERTED_VALUES = ("false", "true", "both")
-MAX_FIELDS = 50  # per Get Records call
-MAX_IDS = 100
-MAX_PER_PAGE = 200
+MAX_FIELDS = 50  # per Get Records call, zoho-crm-api.md §4
+MAX_IDS = 100  # ids per Get Records call
+MAX_PER_PAGE = 200  # Get Records and Get Notes (zoho-crm-api.md §11)
 
 
 class LeadEndpoints:

@@ -12,8 +12,8 @@ from typing import Any
 
 from .protocol import top_level_error
 
-TOKEN_LIFETIME_SECONDS = 3600
-ISSUE_LIMIT = 10  # new access tokens per refresh token...
+TOKEN_LIFETIME_SECONDS = 3600  # zoho-crm-api.md §5.3
+ISSUE_LIMIT = 10  # new access tokens per refresh token... (zoho-crm-api.md §5.3)
 ISSUE_WINDOW_SECONDS = 600  # ...per rolling 10 minutes
 THROTTLED = {
     "error_description": ("You have made too many requests continuously. Please try again after some time."),

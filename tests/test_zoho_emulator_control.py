@@ -1,0 +1,66 @@
+"""The /__emulator/ control endpoints (control.py)."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.zoho_emulator.testing import demo as demo
+from tests.zoho_emulator.testing import emulator as emulator
+from tests.zoho_emulator.testing import zoho as zoho
+
+
+def test_control_endpoints_set_up_state_and_report_it(emulator, zoho):
+    control = f"{emulator.url}/__emulator"
+
+    created = requests.post(f"{control}/leads", json={"Last_Name": "Roe", "Company": "Initech"}, timeout=5)
+    lead_id = created.json()["id"]
+    raw = requests.get(f"{control}/leads/{lead_id}", timeout=5).json()
+    zoho.convert(lead_id)
+    state = requests.get(f"{control}/state", timeout=5).json()
+    journal = requests.get(f"{control}/journal", timeout=5).json()
+
+    assert created.status_code == 201
+    assert raw["Company"] == "Initech"
+    assert state == {
+        "leads": 1,
+        "converted_leads": 1,
+        "contacts": 1,
+        "accounts": 1,
+        "deals": 0,
+        "notes": 0,
+        "token_requests": 1,
+    }
+    assert [entry["path"] for entry in journal] == [
+        "/oauth/v2/token",
+        f"/crm/v8/Leads/{lead_id}/actions/convert",
+    ]
+
+
+def test_control_endpoint_sets_faults(emulator, zoho):
+    control = f"{emulator.url}/__emulator/faults"
+
+    requests.post(control, json={"fail_next": {"n": 1, "status": 502}, "latency": 0.01}, timeout=5)
+    failed = zoho.get("users")
+    requests.post(control, json={"revoke_tokens": True}, timeout=5)
+    revoked = zoho.get("users")
+    refused = requests.post(control, json={"no_such_fault": 1}, timeout=5)
+
+    assert failed.status_code == 502
+    assert revoked.json()["code"] == "INVALID_TOKEN"
+    assert emulator.faults.latency == 0.01
+    assert refused.status_code == 400
+
+
+def test_control_reset_returns_to_the_seeded_state(demo):
+    control = f"{demo.url}/__emulator"
+    requests.post(f"{control}/leads", json={"Last_Name": "Extra"}, timeout=5)
+    demo.faults.latency = 1.0
+
+    requests.post(f"{control}/reset", timeout=5)
+
+    assert requests.get(f"{control}/state", timeout=5).json()["leads"] == 5
+    assert demo.faults.latency == 0.0
+
+
+def test_unknown_control_endpoints_are_not_found(emulator):
+    assert requests.get(f"{emulator.url}/__emulator/nothing", timeout=5).status_code == 404

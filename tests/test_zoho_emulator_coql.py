@@ -1,0 +1,432 @@
+"""COQL (coql.py, bulk_endpoints.py): the grammar and limits of zoho-crm-api.md §10."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from tests.zoho_emulator import ZohoEmulator
+from tests.zoho_emulator.testing import ADMIN, Zoho, add_lead
+from tests.zoho_emulator.testing import emulator as emulator
+from tests.zoho_emulator.testing import zoho as zoho
+
+
+@pytest.fixture
+def prospects(emulator: ZohoEmulator) -> dict[str, str]:
+    def lead(name: str, **fields: Any) -> str:
+        return add_lead(emulator, Last_Name=name, Email=f"{name.lower()}@example.com", **fields)
+
+    return {
+        "partner": lead(
+            "Partner",
+            Lead_Source="Partner",
+            Annual_Revenue=2_000_000,
+            Modified_Time="2026-11-20T09:00:00+00:00",
+        ),
+        "show": lead(
+            "Show",
+            Lead_Source="Trade Show",
+            Annual_Revenue=900_000,
+            Modified_Time="2026-11-20T11:00:00+00:00",
+        ),
+        "late": lead("Late", Lead_Source="Partner", Modified_Time="2026-11-21T12:00:00+00:00"),
+        "web": lead(
+            "Web", Lead_Source="Web", Lead_Status="Contacted", Modified_Time="2026-11-19T09:00:00+00:00"
+        ),
+    }
+
+
+def coql(zoho: Zoho, query: str) -> requests.Response:
+    return zoho.post("coql", json={"select_query": query})
+
+
+def selected_ids(answer: requests.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [row["id"] for row in answer.json()["data"]]
+
+
+def test_coql_selects_the_fields_of_the_leads_matching_the_where_clause(zoho, prospects):
+    answer = coql(
+        zoho,
+        "select id, Last_Name, Lead_Status, Owner from Leads "
+        "where (Lead_Status = 'Qualified' and Lead_Source in ('Partner','Trade Show')) "
+        "and Modified_Time < '2026-11-21T10:00:00+00:00' limit 0, 200",
+    )
+
+    assert answer.json() == {
+        "data": [
+            {
+                "id": prospects["partner"],
+                "Last_Name": "Partner",
+                "Lead_Status": "Qualified",
+                "Owner": {"id": ADMIN},
+            },
+            {
+                "id": prospects["show"],
+                "Last_Name": "Show",
+                "Lead_Status": "Qualified",
+                "Owner": {"id": ADMIN},
+            },
+        ],
+        "info": {"count": 2, "more_records": False},
+    }
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Lead_Status != 'Qualified'", ["web"]),
+        ("Lead_Source not in ('Partner', 'Web')", ["show"]),
+        ("Annual_Revenue >= 1000000", ["partner"]),
+        ("Annual_Revenue < 1000000", ["show"]),
+        ("Annual_Revenue is null", ["late", "web"]),
+        ("Annual_Revenue is not null", ["partner", "show"]),
+        ("Lead_Source = 'partner' or Last_Name = 'Web'", ["partner", "late", "web"]),
+        ("Modified_Time >= '2026-11-20T11:00:00+00:00'", ["show", "late"]),
+        ("Owner.id = '4876876000000002001' and Email = 'SHOW@example.com'", ["show"]),
+    ],
+)
+def test_coql_where_operators(zoho, prospects, where, expected):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    assert selected_ids(answer) == [prospects[name] for name in expected]
+
+
+def test_coql_pages_with_both_limit_forms(zoho, prospects):
+    first = coql(zoho, "select Last_Name from Leads where id is not null order by Last_Name limit 0, 3")
+    rest = coql(zoho, "select Last_Name from Leads where id is not null order by Last_Name limit 3 offset 3")
+
+    assert [row["Last_Name"] for row in first.json()["data"]] == ["Late", "Partner", "Show"]
+    assert first.json()["info"] == {"count": 3, "more_records": True}
+    assert [row["Last_Name"] for row in rest.json()["data"]] == ["Web"]
+    assert rest.json()["info"] == {"count": 1, "more_records": False}
+
+
+def test_coql_never_returns_converted_leads(zoho, prospects):
+    zoho.convert(prospects["partner"])
+
+    answer = coql(zoho, "select Last_Name from Leads where Lead_Source = 'Partner'")
+
+    assert selected_ids(answer) == [prospects["late"]]
+
+
+def test_coql_answers_no_content_when_nothing_matches(zoho, prospects):
+    answer = coql(zoho, "select Last_Name from Leads where Lead_Status = 'Junk Lead'")
+
+    assert answer.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "details"),
+    [
+        ("select Last_Name form Leads", "SYNTAX_ERROR", {"near": "form"}),
+        ("select Last_Name from Leads where", "SYNTAX_ERROR", {}),
+        ("select Last_Name from Leads where Lead_Status = 'Qualified' and", "SYNTAX_ERROR", {}),
+        ("select Shoe_Size from Leads where id is not null", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
+        ("select id from Leads where Shoe_Size = 1", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
+        ("select id from Leads where Email > 'a'", "INVALID_QUERY", {"column_name": "Email"}),
+        ("select id from Leads where Modified_Time < 'soon'", "INVALID_QUERY", {}),
+        ("select id from Deals where id is not null", "INVALID_QUERY", {"module": "Deals"}),
+        ("select id from Leads where id is not null limit 2001", "LIMIT_EXCEEDED", {"limit": 2000}),
+    ],
+)
+def test_coql_refuses_bad_queries(zoho, prospects, query, code, details):
+    answer = coql(zoho, query)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == code
+    assert details.items() <= answer.json()["details"].items()
+
+
+def test_coql_needs_a_select_query(zoho):
+    assert zoho.post("coql", json={}).json()["details"]["api_name"] == "select_query"
+
+
+def coql_error(answer: requests.Response, code: str) -> dict[str, Any]:
+    """A COQL refusal: HTTP 400 and one unwrapped error object (zoho-crm-api.md §10)."""
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert set(body) == {"code", "details", "message", "status"}
+    assert (body["code"], body["status"]) == (code, "error")
+    return body
+
+
+def paired(criteria: list[str]) -> str:
+    """Criteria joined by `and`, bracketed in pairs from the left: ((A and B) and C) ..."""
+    where = criteria[0]
+    for criterion in criteria[1:]:
+        where = f"({where} and {criterion})"
+    return where
+
+
+def quoted(values: list[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Lead_Status = 'Qualified'", ["partner", "show", "late"]),
+        ("(Lead_Status = 'Qualified')", ["partner", "show", "late"]),
+        ("((Lead_Status = 'Qualified'))", ["partner", "show", "late"]),
+        ("Lead_Status = 'Qualified' and Lead_Source = 'Partner'", ["partner", "late"]),
+        ("(Lead_Status = 'Qualified' and Lead_Source = 'Partner')", ["partner", "late"]),
+        ("(Lead_Status = 'Qualified' and Lead_Source = 'Partner') and Annual_Revenue is null", ["late"]),
+        ("Lead_Status = 'Qualified' and (Lead_Source = 'Partner' and Annual_Revenue is null)", ["late"]),
+        ("((Lead_Status = 'Qualified' and Lead_Source = 'Partner') and Annual_Revenue is null)", ["late"]),
+        ("(Lead_Source = 'Web' or Lead_Source = 'Trade Show') and Lead_Status = 'Contacted'", ["web"]),
+    ],
+)
+def test_coql_takes_criteria_bracketed_in_pairs(zoho, prospects, where, expected):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    assert selected_ids(answer) == [prospects[name] for name in expected]
+
+
+@pytest.mark.parametrize(
+    ("where", "near"),
+    [
+        ("Lead_Status = 'Qualified' and Lead_Source = 'Partner' and Annual_Revenue is null", "and"),
+        ("Lead_Source = 'Web' or Lead_Source = 'Partner' or Lead_Source = 'Trade Show'", "or"),
+        ("Lead_Status = 'Qualified' and Lead_Source = 'Partner' or Last_Name = 'Web'", "or"),
+        ("(Lead_Status = 'Qualified' and Lead_Source = 'Partner' and Annual_Revenue is null)", "and"),
+        (
+            "Last_Name = 'Web' and (Lead_Source = 'Web' or Lead_Source = 'Partner' or Last_Name = 'Show')",
+            "or",
+        ),
+    ],
+)
+def test_coql_refuses_three_criteria_in_one_bracket_as_zoho_does(zoho, prospects, where, near):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    error = coql_error(answer, "SYNTAX_ERROR")
+    assert error["details"]["near"] == near
+    assert error["details"]["column"] == len("select Last_Name from Leads where ") + where.rindex(near) + 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select Last_Name from Leads",
+        "select Last_Name from Leads order by Last_Name",
+        "select Last_Name from Leads limit 10",
+    ],
+)
+def test_coql_refuses_a_query_without_where_clause(zoho, prospects, query):
+    error = coql_error(coql(zoho, query), "SYNTAX_ERROR")
+
+    assert error["message"] == "the query does not contain the where clause"
+    assert error["details"]["clause"] == "where"
+
+
+def test_coql_takes_at_most_25_criteria(zoho, prospects):
+    criteria = [f"Last_Name != 'nobody {n}'" for n in range(26)]
+
+    at_limit = coql(zoho, f"select Last_Name from Leads where {paired(criteria[:25])}")  # noqa: S608
+    over = coql(zoho, f"select Last_Name from Leads where {paired(criteria)}")  # noqa: S608
+
+    assert len(selected_ids(at_limit)) == 4
+    error = coql_error(over, "LIMIT_EXCEEDED")
+    assert error["details"] == {"clause": "where", "limit": 25}
+
+
+def test_coql_counts_each_value_of_an_in_list_as_one_criterion(zoho, prospects):
+    names = [f"nobody {n}" for n in range(13)]
+    twenty_five = f"Last_Name in ({quoted([*names[:11], 'Web'])}) and Email not in ({quoted(names)})"
+    twenty_six = f"Last_Name in ({quoted([*names[:12], 'Web'])}) and Email not in ({quoted(names)})"
+
+    at_limit = coql(zoho, f"select Last_Name from Leads where {twenty_five}")  # noqa: S608
+    over = coql(zoho, f"select Last_Name from Leads where {twenty_six}")  # noqa: S608
+
+    assert selected_ids(at_limit) == [prospects["web"]]
+    assert coql_error(over, "LIMIT_EXCEEDED")["details"] == {"clause": "where", "limit": 25}
+
+
+def test_coql_takes_at_most_50_values_in_one_in_list(zoho, prospects):
+    values = quoted([f"nobody {n}" for n in range(51)])
+
+    over = coql(zoho, f"select Last_Name from Leads where Last_Name not in ({values})")  # noqa: S608
+
+    error = coql_error(over, "LIMIT_EXCEEDED")
+    assert error["message"] == "more than 50 values for the in"
+    assert error["details"]["limit"] == 50
+    assert error["details"]["column_name"] == "Last_Name"
+
+
+def test_coql_takes_at_most_50_selected_fields_counting_id(zoho, prospects):
+    fifty = ", ".join(["id"] + ["Last_Name"] * 49)
+    fifty_one = ", ".join(["Last_Name"] * 50 + ["id"])
+
+    at_limit = coql(zoho, f"select {fifty} from Leads where Last_Name = 'Web'")  # noqa: S608
+    over = coql(zoho, f"select {fifty_one} from Leads where Last_Name = 'Web'")  # noqa: S608
+
+    assert at_limit.json()["data"] == [{"id": prospects["web"], "Last_Name": "Web"}]
+    assert coql_error(over, "LIMIT_EXCEEDED")["details"] == {"clause": "select", "limit": 50}
+
+
+@pytest.mark.parametrize(
+    ("version", "largest"),
+    [
+        ("v2", 200),
+        ("v2.1", 200),
+        ("v3", 200),
+        ("v4", 200),
+        ("v5", 200),
+        ("v6", 200),
+        ("v7", 2000),
+        ("v8", 2000),
+    ],
+)
+def test_coql_page_size_depends_on_the_version(emulator, zoho, prospects, version, largest):
+    client = Zoho(emulator, version=version, token=zoho.token)
+    query = "select Last_Name from Leads where Last_Name is not null limit {}"
+
+    at_limit = client.post("coql", json={"select_query": query.format(largest)})
+    over = client.post("coql", json={"select_query": query.format(largest + 1)})
+
+    assert len(selected_ids(at_limit)) == 4
+    assert coql_error(over, "LIMIT_EXCEEDED")["details"] == {"clause": "limit", "limit": largest}
+
+
+def test_coql_answers_200_rows_without_limit(emulator, zoho):
+    for n in range(201):
+        add_lead(emulator, Last_Name=f"L{n:03}")
+
+    answer = coql(zoho, "select Last_Name from Leads where Last_Name is not null")
+
+    assert answer.json()["info"] == {"count": 200, "more_records": True}
+
+
+@pytest.mark.parametrize(
+    ("version", "allowed", "refused"),
+    [
+        ("v8", "limit 98000, 2000", "limit 98001, 2000"),
+        ("v8", "limit 2000 offset 98000", "limit 2000 offset 98001"),
+        ("v7", "limit 99999, 1", "limit 100000, 1"),
+        ("v6", "limit 9800, 200", "limit 9801, 200"),
+        ("v2", "limit 200 offset 9800", "limit 200 offset 9801"),
+    ],
+)
+def test_coql_offset_and_limit_stay_under_the_version_ceiling(
+    emulator, zoho, prospects, version, allowed, refused
+):
+    client = Zoho(emulator, version=version, token=zoho.token)
+    query = "select Last_Name from Leads where Last_Name is not null {}"
+
+    within = client.post("coql", json={"select_query": query.format(allowed)})
+    beyond = client.post("coql", json={"select_query": query.format(refused)})
+
+    assert within.status_code == 204
+    error = coql_error(beyond, "LIMIT_EXCEEDED")
+    assert error["message"] == "Max records limit exceeded"
+    assert error["details"]["clause"] == "offset"
+
+
+def test_coql_offset_ceiling_can_be_lowered_for_tests_and_reset(emulator, zoho, prospects):
+    control = f"{emulator.url}/__emulator"
+    set_ceiling = requests.post(f"{control}/faults", json={"coql_offset_ceiling": 3}, timeout=5)
+
+    within = coql(zoho, "select Last_Name from Leads where Last_Name is not null limit 2, 1")
+    beyond = coql(zoho, "select Last_Name from Leads where Last_Name is not null limit 2, 2")
+    keyset = coql(
+        zoho,
+        f"select Last_Name from Leads where id > '{prospects['partner']}' order by id limit 3",  # noqa: S608
+    )
+    requests.post(f"{control}/reset", timeout=5)
+    after_reset = coql(zoho, "select Last_Name from Leads where Last_Name is not null limit 2, 2")
+
+    assert set_ceiling.status_code == 200
+    assert selected_ids(within) == [prospects["late"]]
+    assert coql_error(beyond, "LIMIT_EXCEEDED")["details"] == {"clause": "offset", "limit": 3}
+    assert selected_ids(keyset) == [prospects["show"], prospects["late"], prospects["web"]]
+    assert emulator.faults.coql_offset_ceiling is None
+    assert after_reset.status_code == 204
+
+
+def test_coql_reads_a_doubled_quote_as_one_quote(emulator, zoho, prospects):
+    lead_id = add_lead(emulator, Last_Name="O'Brien")
+
+    equal = coql(zoho, "select Last_Name from Leads where Last_Name = 'o''brien'")
+    listed = coql(zoho, "select Last_Name from Leads where Last_Name in ('O''Brien', 'Web')")
+
+    assert equal.json()["data"] == [{"id": lead_id, "Last_Name": "O'Brien"}]
+    assert selected_ids(listed) == [prospects["web"], lead_id]
+
+
+@pytest.mark.parametrize("literal", [r"'O\'Brien'", r"'a\\b'", r"'C:\temp'"])
+def test_coql_refuses_any_backslash_in_a_string_literal(emulator, zoho, prospects, literal):
+    add_lead(emulator, Last_Name="O'Brien")
+
+    answer = coql(zoho, f"select Last_Name from Leads where Last_Name = {literal}")  # noqa: S608
+
+    error = coql_error(answer, "SYNTAX_ERROR")
+    assert "\\" in error["details"]["near"]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("id > '{partner}'", ["show", "late", "web"]),
+        ("id > {partner}", ["show", "late", "web"]),
+        ("id >= '{show}'", ["show", "late", "web"]),
+        ("id < '{show}'", ["partner"]),
+        ("id > '999'", ["partner", "show", "late", "web"]),
+        ("id = '{late}'", ["late"]),
+        ("id in ('{late}', {web})", ["late", "web"]),
+        ("id not in ('{late}')", ["partner", "show", "web"]),
+        ("(Lead_Status = 'Qualified' and id > '{partner}') and id >= '{partner}'", ["show", "late"]),
+    ],
+)
+def test_coql_compares_ids_as_numbers(zoho, prospects, where, expected):
+    query = f"select Last_Name from Leads where {where.format(**prospects)} order by id asc"  # noqa: S608
+
+    assert selected_ids(coql(zoho, query)) == [prospects[name] for name in expected]
+
+
+def test_coql_refuses_an_id_that_is_not_digits(zoho, prospects):
+    error = coql_error(coql(zoho, "select Last_Name from Leads where id > 'abc'"), "INVALID_QUERY")
+
+    assert error["details"]["column_name"] == "id"
+
+
+def test_coql_orders_by_id_either_way(zoho, prospects):
+    ascending = coql(zoho, "select Last_Name from Leads where id is not null order by id")
+    descending = coql(zoho, "select Last_Name from Leads where id is not null order by id desc")
+
+    assert selected_ids(ascending) == list(prospects.values())
+    assert selected_ids(descending) == list(reversed(prospects.values()))
+
+
+def test_coql_pages_by_id_until_no_records_follow(emulator, zoho):
+    lead_ids = [add_lead(emulator, Lead_Status="Qualified" if n % 3 else "Contacted") for n in range(30)]
+    qualified = [lead_id for n, lead_id in enumerate(lead_ids) if n % 3]
+    emulator.crm.convert(qualified[4])
+    pages, cursor, more = [], "0", True
+
+    while more:
+        answer = coql(
+            zoho,
+            f"select Last_Name from Leads where (Lead_Status = 'Qualified' and id > '{cursor}') "  # noqa: S608
+            "order by id asc limit 5",
+        )
+        pages.append(selected_ids(answer))
+        cursor, more = pages[-1][-1], answer.json()["info"]["more_records"]
+
+    assert [len(page) for page in pages] == [5, 5, 5, 4]
+    assert [lead_id for page in pages for lead_id in page] == [q for q in qualified if q != qualified[4]]
+
+
+def test_coql_offset_pages_in_id_order_agree_with_sorted_pages(emulator, zoho):
+    for n in range(12):
+        add_lead(emulator, Last_Name=f"L{n:02}")
+    select = "select Last_Name from Leads where Last_Name is not null"
+
+    by_id = [coql(zoho, f"{select} order by id asc limit {offset}, 5") for offset in (0, 5, 10)]
+    unordered = coql(zoho, f"{select} limit 5 offset 10")
+    by_name = [coql(zoho, f"{select} order by Last_Name limit {offset}, 5") for offset in (0, 5, 10)]
+
+    assert [selected_ids(page) for page in by_id] == [selected_ids(page) for page in by_name]
+    assert [page.json()["info"]["more_records"] for page in by_id] == [True, True, False]
+    assert selected_ids(unordered) == selected_ids(by_id[2])

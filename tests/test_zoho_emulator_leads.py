@@ -1,0 +1,131 @@
+"""Reading leads (lead_endpoints.py): Get Record and Get Records in Zoho's shapes."""
+
+from __future__ import annotations
+
+from tests.zoho_emulator.testing import DEAL, Zoho, add_lead
+from tests.zoho_emulator.testing import emulator as emulator
+from tests.zoho_emulator.testing import zoho as zoho
+
+
+def test_a_lead_reads_back_in_zohos_shape(emulator, zoho):
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    lead_id = add_lead(emulator, Owner=seller, Annual_Revenue=2_000_000)
+
+    answer = zoho.get(f"Leads/{lead_id}")
+
+    assert answer.status_code == 200
+    lead = answer.json()["data"][0]
+    assert lead["id"] == lead_id
+    assert lead["Full_Name"] == "Jane Doe"
+    assert lead["Owner"] == {"name": "Sam Seller", "id": seller, "email": "sam@example.com"}
+    assert [tag["name"] for tag in lead["Tag"]] == ["VIP", "Hot"]
+    assert all(set(tag) == {"name", "id", "color_code"} for tag in lead["Tag"])
+    assert lead["Converted__s"] is False
+    assert lead["Converted_Contact"] is None
+    assert lead["Modified_Time"].endswith("+00:00")
+
+
+def test_a_lead_keeps_a_given_modified_time(emulator, zoho):
+    lead_id = add_lead(emulator, Modified_Time="2026-11-01T08:30:00+00:00")
+
+    lead = zoho.get(f"Leads/{lead_id}").json()["data"][0]
+
+    assert lead["Modified_Time"] == "2026-11-01T08:30:00+00:00"
+
+
+def test_fields_parameter_limits_the_answer(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    lead = zoho.get(f"Leads/{lead_id}", params={"fields": "Email,Lead_Status"}).json()["data"][0]
+
+    assert lead == {"id": lead_id, "Email": "jane@acme.example", "Lead_Status": "Qualified"}
+
+
+def test_a_non_numeric_lead_id_is_invalid_data(zoho):
+    answer = zoho.get("Leads/abc")
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "INVALID_DATA",
+        "details": {"resource_path_index": 1},
+        "message": "the given id seems to be invalid",
+        "status": "error",
+    }
+
+
+def test_an_unknown_lead_is_no_content(zoho):
+    answer = zoho.get("Leads/4876876000000999999")
+
+    assert answer.status_code == 204
+    assert answer.content == b""
+
+
+def test_converted_leads_are_hidden_unless_asked_for(emulator, zoho):
+    lead_id = add_lead(emulator)
+    zoho.convert(lead_id, {"Deals": DEAL})
+
+    default = zoho.get(f"Leads/{lead_id}")
+    converted = zoho.get(f"Leads/{lead_id}", params={"converted": "true"})
+    both = zoho.get(f"Leads/{lead_id}", params={"converted": "both"})
+
+    assert default.status_code == 204
+    lead = converted.json()["data"][0]
+    assert both.json()["data"][0] == lead
+    assert lead["Converted__s"] is True
+    assert lead["Converted_Date_Time"]
+    assert set(lead["Converted_Contact"]) == {"name", "id"}
+    assert lead["Converted_Account"]["name"] == "Acme"
+    assert lead["Converted_Deal"]["name"] == "Acme - Doe"
+
+
+def test_converted_true_does_not_return_an_unconverted_lead(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    assert zoho.get(f"Leads/{lead_id}", params={"converted": "true"}).status_code == 204
+    assert zoho.get(f"Leads/{lead_id}", params={"converted": "maybe"}).status_code == 400
+
+
+def test_get_records_lists_chosen_leads_with_the_fields_asked_for(emulator, zoho):
+    first, second, third = (add_lead(emulator, Last_Name=f"L{n}") for n in range(3))
+    zoho.convert(second)
+
+    default = zoho.get("Leads", params={"ids": f"{first},{second}", "fields": "Last_Name"})
+    both = zoho.get(
+        "Leads", params={"ids": f"{second},{third}", "fields": "Last_Name,Converted__s", "converted": "both"}
+    )
+
+    assert default.json() == {
+        "data": [{"id": first, "Last_Name": "L0"}],
+        "info": {"per_page": 200, "count": 1, "page": 1, "more_records": False},
+    }
+    assert both.json()["data"] == [
+        {"id": second, "Last_Name": "L1", "Converted__s": True},
+        {"id": third, "Last_Name": "L2", "Converted__s": False},
+    ]
+
+
+def test_get_records_pages_through_all_leads(emulator, zoho):
+    lead_ids = [add_lead(emulator, Last_Name=f"L{n}") for n in range(5)]
+
+    first = zoho.get("Leads", params={"fields": "Last_Name", "per_page": 2}).json()
+    last = zoho.get("Leads", params={"fields": "Last_Name", "per_page": 2, "page": 3}).json()
+    beyond = zoho.get("Leads", params={"fields": "Last_Name", "per_page": 2, "page": 4})
+
+    assert [row["id"] for row in first["data"]] == lead_ids[:2]
+    assert first["info"]["more_records"] is True
+    assert [row["id"] for row in last["data"]] == lead_ids[4:]
+    assert last["info"]["more_records"] is False
+    assert beyond.status_code == 204
+
+
+def test_get_records_needs_fields_from_v3_on_and_limits_ids(emulator, zoho):
+    lead_id = add_lead(emulator)
+    too_many = ",".join(str(4876876000000100001 + n) for n in range(101))
+
+    missing = zoho.get("Leads", params={"ids": lead_id})
+    legacy = Zoho(emulator, version="v2", token=zoho.token).get("Leads", params={"ids": lead_id})
+    over = zoho.get("Leads", params={"ids": too_many, "fields": "Last_Name"})
+
+    assert (missing.status_code, missing.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
+    assert legacy.json()["data"][0]["Last_Name"] == "Doe"
+    assert (over.status_code, over.json()["code"]) == (400, "LIMIT_EXCEEDED")

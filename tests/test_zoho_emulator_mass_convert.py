@@ -1,0 +1,160 @@
+"""Mass Convert and its status (bulk_endpoints.py, mass_convert.py), v4 and later."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.zoho_emulator.testing import ADMIN, DEAL, Zoho, add_lead
+from tests.zoho_emulator.testing import emulator as emulator
+from tests.zoho_emulator.testing import zoho as zoho
+
+
+def mass_convert(zoho: Zoho, lead_ids: list[str], **body: Any) -> requests.Response:
+    return zoho.post("Leads/actions/mass_convert", json={"ids": lead_ids, "assign_to": {"id": ADMIN}, **body})
+
+
+def job_status(zoho: Zoho, job_id: str) -> dict[str, Any]:
+    return zoho.get("Leads/actions/mass_convert", params={"job_id": job_id}).json()["data"][0]
+
+
+def finished_job(zoho: Zoho, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 5
+    while (status := job_status(zoho, job_id))["Status"] not in ("completed", "failed"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.02)
+    return status
+
+
+def test_mass_convert_schedules_a_job_that_converts_the_leads_over_time(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.3
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    lead_ids = [add_lead(emulator, Email=f"lead{n}@acme.example") for n in range(3)]
+
+    answer = zoho.post(
+        "Leads/actions/mass_convert",
+        json={
+            "ids": lead_ids,
+            "assign_to": {"id": seller},
+            "Deals": DEAL,
+            "carry_over_tags": [{"api_name": "Contacts", "id": "4876876000000002179"}],
+            "move_attachments_to": {"api_name": "Deals"},
+        },
+    )
+    first = job_status(zoho, answer.json()["details"]["job_id"])
+    last = finished_job(zoho, answer.json()["details"]["job_id"])
+
+    assert answer.status_code == 202
+    assert answer.json() == {
+        "code": "SCHEDULED",
+        "details": {"job_id": answer.json()["details"]["job_id"]},
+        "message": "Mass Convert scheduled successfully",
+        "status": "success",
+    }
+    assert first["Status"] in ("scheduled", "in progress")
+    assert first["Converted_Count"] < 3
+    assert last == {
+        "Status": "completed",
+        "Total_Count": 3,
+        "Converted_Count": 3,
+        "Not_Converted_Count": 0,
+        "Failed_Count": 0,
+    }
+    assert all(emulator.crm.conversions(lead_id) == 1 for lead_id in lead_ids)
+    assert {deal["Owner"]["id"] for deal in emulator.crm.deals.values()} == {seller}
+    assert [[tag["name"] for tag in c["Tag"]] for c in emulator.crm.contacts.values()] == [["VIP", "Hot"]] * 3
+    assert all(account["Tag"] == [] for account in emulator.crm.accounts.values())
+
+
+def test_mass_convert_counts_chosen_and_already_converted_leads_as_failed(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.05
+    good, chosen, done = (add_lead(emulator, Email=f"{n}@acme.example") for n in range(3))
+    zoho.convert(done)
+    emulator.faults.mass_convert_fail_ids = {chosen}
+
+    job_id = mass_convert(zoho, [good, chosen, done]).json()["details"]["job_id"]
+    status = finished_job(zoho, job_id)
+
+    assert (status["Status"], status["Converted_Count"], status["Failed_Count"]) == ("completed", 1, 2)
+    assert emulator.crm.lead(chosen)["Converted__s"] is False
+
+
+def test_a_mass_convert_job_where_every_lead_fails_is_failed(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.05
+    lead_id = add_lead(emulator)
+    emulator.faults.mass_convert_fail_ids = {lead_id}
+
+    job_id = mass_convert(zoho, [lead_id]).json()["details"]["job_id"]
+
+    assert finished_job(zoho, job_id)["Status"] == "failed"
+
+
+def test_mass_convert_takes_at_most_fifty_ids(emulator, zoho):
+    lead_ids = [str(4876876000000100001 + n) for n in range(51)]
+
+    answer = mass_convert(zoho, lead_ids)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "LIMIT_EXCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "api_name"),
+    [
+        ({"Deals": {**DEAL, "Stage": None}}, "MANDATORY_NOT_FOUND", "Stage"),
+        ({"assign_to": None}, "INVALID_DATA", "assign_to"),
+        ({"assign_to": {"id": "4876876000000002999"}}, "INVALID_DATA", "assign_to"),
+        ({"carry_over_tags": {"Contacts": ["VIP"]}}, "INVALID_DATA", "carry_over_tags"),
+        ({"Deals": {**DEAL, "Pipeline": "Partner Pipeline"}}, "MAPPING_MISMATCH", "Stage"),
+    ],
+)
+def test_mass_convert_refuses_bad_bodies_with_top_level_errors(emulator, zoho, body, code, api_name):
+    answer = mass_convert(zoho, [add_lead(emulator)], **body)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == code
+    assert answer.json()["details"]["api_name"] == api_name
+
+
+def test_mass_convert_requires_ids_and_an_owner(emulator, zoho):
+    no_ids = zoho.post("Leads/actions/mass_convert", json={"assign_to": {"id": ADMIN}})
+    no_owner = zoho.post("Leads/actions/mass_convert", json={"ids": [add_lead(emulator)]})
+
+    assert (no_ids.json()["code"], no_ids.json()["details"]["api_name"]) == ("MANDATORY_NOT_FOUND", "ids")
+    assert no_owner.json()["details"]["api_name"] == "assign_to"
+
+
+def test_mass_convert_status_needs_a_known_job_id(zoho):
+    missing = zoho.get("Leads/actions/mass_convert")
+    unknown = zoho.get("Leads/actions/mass_convert", params={"job_id": "4876876000005999999"})
+
+    assert (missing.status_code, missing.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "INVALID_DATA")
+
+
+@pytest.mark.parametrize("version", ["v2", "v2.1", "v3"])
+def test_mass_convert_and_its_status_answer_as_unknown_urls_before_v4(emulator, zoho, version):
+    older = Zoho(emulator, version=version, token=zoho.token)
+    lead_id = add_lead(emulator)
+
+    submit = older.post("Leads/actions/mass_convert", json={"ids": [lead_id], "assign_to": {"id": ADMIN}})
+    status = older.get("Leads/actions/mass_convert", params={"job_id": "4876876000005000001"})
+
+    assert (submit.status_code, submit.json()) == older.unknown_url_answer()
+    assert (status.status_code, status.json()) == older.unknown_url_answer()
+    assert emulator.crm.lead(lead_id)["Converted__s"] is False
+
+
+def test_mass_convert_and_its_status_exist_from_v4_on(emulator, zoho):
+    v4 = Zoho(emulator, version="v4", token=zoho.token)
+
+    submit = v4.post(
+        "Leads/actions/mass_convert", json={"ids": [add_lead(emulator)], "assign_to": {"id": ADMIN}}
+    )
+    status = v4.get("Leads/actions/mass_convert")
+
+    assert submit.status_code == 202
+    assert (status.status_code, status.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")

@@ -1,0 +1,255 @@
+"""Notes (lead_endpoints.py): creating and reading them as zoho-crm-api.md §11 describes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from tests.zoho_emulator.testing import Zoho, add_lead, lead_parent, record_error
+from tests.zoho_emulator.testing import emulator as emulator
+from tests.zoho_emulator.testing import zoho as zoho
+
+
+def test_a_note_added_to_a_lead_reads_back_and_leaves_the_lead_unmodified(emulator, zoho):
+    lead_id = add_lead(emulator, Modified_Time="2026-11-01T08:30:00+00:00")
+
+    added = zoho.post(
+        f"Leads/{lead_id}/Notes",
+        json={
+            "data": [
+                {
+                    "Note_Title": "Automatic conversion failed",
+                    "Note_Content": "why",
+                    "Parent_Id": lead_parent(lead_id),
+                }
+            ]
+        },
+    )
+    notes = zoho.get(
+        f"Leads/{lead_id}/Notes", params={"fields": "Note_Title,Note_Content,Parent_Id,$se_module"}
+    ).json()
+
+    assert added.status_code == 201
+    result = added.json()["data"][0]
+    assert (result["code"], result["message"], result["status"]) == (
+        "SUCCESS",
+        "record added",
+        "success",
+    )
+    note_id = result["details"]["id"]
+    assert [note["id"] for note in notes["data"]] == [note_id]
+    note = notes["data"][0]
+    assert (note["Note_Title"], note["Note_Content"]) == ("Automatic conversion failed", "why")
+    assert note["Parent_Id"]["id"] == lead_id
+    assert note["$se_module"] == "Leads"
+    assert notes["info"]["count"] == 1
+    assert emulator.crm.lead(lead_id)["Modified_Time"] == "2026-11-01T08:30:00+00:00"
+    assert note_id in emulator.crm.notes
+
+
+def test_a_note_can_name_its_parent_with_se_module_as_in_v2(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    added = Zoho(emulator, version="v2", token=zoho.token).post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_id, "se_module": "Leads"}]}
+    )
+
+    assert added.status_code == 201
+    assert [note["Parent_Id"]["id"] for note in emulator.crm.notes.values()] == [lead_id]
+
+
+def test_a_note_can_name_its_parent_as_an_object_as_in_v8(emulator, zoho):
+    lead_id = add_lead(emulator)
+    parent = {"id": lead_id, "module": {"api_name": "Leads"}}
+
+    added = zoho.post("Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": parent}]})
+
+    assert added.status_code == 201
+    assert [note["Parent_Id"]["id"] for note in emulator.crm.notes.values()] == [lead_id]
+
+
+def test_a_note_without_content_is_mandatory_not_found(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    parent = lead_parent(lead_id)
+    refused = zoho.post(
+        f"Leads/{lead_id}/Notes", json={"data": [{"Note_Title": "empty", "Parent_Id": parent}]}
+    )
+    mixed = zoho.post(
+        f"Leads/{lead_id}/Notes",
+        json={
+            "data": [{"Note_Content": "ok", "Parent_Id": parent}, {"Note_Title": "no", "Parent_Id": parent}]
+        },
+    )
+
+    assert record_error(refused)["details"] == {
+        "api_name": "Note_Content",
+        "json_path": "$.data[0].Note_Content",
+    }
+    assert mixed.status_code == 207
+    assert [item["status"] for item in mixed.json()["data"]] == ["success", "error"]
+
+
+def test_notes_of_a_lead_without_notes_are_no_content(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    assert zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title"}).status_code == 204
+    assert zoho.get("Leads/4876876000000999999/Notes", params={"fields": "Note_Title"}).status_code == 400
+
+
+def add_notes(zoho: Zoho, lead_id: str, count: int) -> list[str]:
+    body = {"data": [{"Note_Content": f"note {n}", "Parent_Id": lead_parent(lead_id)} for n in range(count)]}
+    return [result["details"]["id"] for result in zoho.post("Notes", json=body).json()["data"]]
+
+
+def test_get_notes_without_fields_is_required_param_missing(emulator, zoho):
+    lead_id = add_lead(emulator)
+    add_notes(zoho, lead_id, 1)
+
+    answer = zoho.get(f"Leads/{lead_id}/Notes", params={"per_page": "200"})
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "REQUIRED_PARAM_MISSING",
+        "details": {"param_name": "fields"},
+        "message": "One of the expected parameter is missing",
+        "status": "error",
+    }
+
+
+def test_get_notes_pages_oldest_first_with_only_the_fields_asked_for(emulator, zoho):
+    lead_id = add_lead(emulator)
+    note_ids = add_notes(zoho, lead_id, 3)
+
+    def page(number: int) -> requests.Response:
+        return zoho.get(
+            f"Leads/{lead_id}/Notes", params={"fields": "Note_Content", "per_page": "2", "page": str(number)}
+        )
+
+    first, second, beyond = page(1), page(2), page(3)
+
+    assert first.json() == {
+        "data": [
+            {"id": note_ids[0], "Note_Content": "note 0"},
+            {"id": note_ids[1], "Note_Content": "note 1"},
+        ],
+        "info": {"per_page": 2, "count": 2, "page": 1, "more_records": True},
+    }
+    assert second.json() == {
+        "data": [{"id": note_ids[2], "Note_Content": "note 2"}],
+        "info": {"per_page": 2, "count": 1, "page": 2, "more_records": False},
+    }
+    assert beyond.status_code == 204
+
+
+def test_get_notes_pages_hold_at_most_200_notes(emulator, zoho):
+    lead_id = add_lead(emulator)
+    add_notes(zoho, lead_id, 201)
+
+    default = zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title"})
+    over = zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title", "per_page": "201"})
+    page_zero = zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title", "page": "0"})
+
+    assert default.json()["info"] == {"per_page": 200, "count": 200, "page": 1, "more_records": True}
+    assert (over.status_code, over.json()["code"], over.json()["details"]) == (
+        400,
+        "INVALID_DATA",
+        {"param_name": "per_page"},
+    )
+    assert (page_zero.status_code, page_zero.json()["details"]) == (400, {"param_name": "page"})
+
+
+@pytest.mark.parametrize("path", ["Notes", "Leads/{lead_id}/Notes"])
+def test_a_note_without_parent_id_is_mandatory_not_found(emulator, zoho, path):
+    lead_id = add_lead(emulator)
+
+    answer = zoho.post(path.format(lead_id=lead_id), json={"data": [{"Note_Content": "orphan"}]})
+
+    assert record_error(answer) == {
+        "code": "MANDATORY_NOT_FOUND",
+        "details": {"api_name": "Parent_Id", "json_path": "$.data[0].Parent_Id"},
+        "message": "required field not found",
+        "status": "error",
+    }
+    assert emulator.crm.notes == {}
+
+
+@pytest.mark.parametrize(
+    ("parent", "code", "json_path"),
+    [
+        ({"id": "{lead_id}"}, "MANDATORY_NOT_FOUND", "$.data[0].Parent_Id.module"),
+        ({"module": {"api_name": "Leads"}}, "MANDATORY_NOT_FOUND", "$.data[0].Parent_Id.id"),
+        (
+            {"module": {"api_name": "Gadgets"}, "id": "{lead_id}"},
+            "INVALID_DATA",
+            "$.data[0].Parent_Id.module",
+        ),
+        ({"module": {"api_name": "Leads"}, "id": "x1"}, "INVALID_DATA", "$.data[0].Parent_Id.id"),
+        ("{lead_id}", "INVALID_DATA", "$.data[0].Parent_Id"),
+    ],
+)
+def test_v3_and_later_need_parent_id_as_a_module_and_id_object(emulator, zoho, parent, code, json_path):
+    lead_id = add_lead(emulator)
+    parent = json.loads(json.dumps(parent).replace("{lead_id}", lead_id))
+
+    answer = Zoho(emulator, version="v3", token=zoho.token).post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": parent, "se_module": "Leads"}]}
+    )
+
+    error = record_error(answer)
+    assert (error["code"], error["details"]["api_name"], error["details"]["json_path"]) == (
+        code,
+        "Parent_Id",
+        json_path,
+    )
+
+
+@pytest.mark.parametrize("version", ["v2", "v2.1"])
+def test_v2_takes_parent_id_only_in_its_legacy_form(emulator, zoho, version):
+    lead_id = add_lead(emulator)
+    client = Zoho(emulator, version=version, token=zoho.token)
+
+    legacy = client.post(
+        f"Leads/{lead_id}/Notes",
+        json={"data": [{"Note_Content": "hi", "Parent_Id": lead_id, "se_module": "Leads"}]},
+    )
+    as_object = client.post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent(lead_id)}]}
+    )
+    no_module = client.post("Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_id}]})
+
+    assert legacy.status_code == 201
+    assert record_error(as_object)["details"]["api_name"] == "Parent_Id"
+    assert record_error(no_module)["details"] == {"api_name": "se_module", "json_path": "$.data[0].se_module"}
+    assert len(emulator.crm.notes) == 1
+
+
+def test_a_note_naming_another_parent_than_the_url_is_invalid_data(emulator, zoho):
+    lead_id, other_id = add_lead(emulator), add_lead(emulator, Last_Name="Other")
+    contact_id = emulator.crm.add_contact(Last_Name="Roe")
+
+    other_lead = zoho.post(
+        f"Leads/{lead_id}/Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent(other_id)}]}
+    )
+    other_module = zoho.post(
+        f"Contacts/{contact_id}/Notes",
+        json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent(lead_id)}]},
+    )
+    unknown_parent = zoho.post(
+        "Notes", json={"data": [{"Note_Content": "hi", "Parent_Id": lead_parent("4876876000000999999")}]}
+    )
+
+    assert record_error(other_lead) == {
+        "code": "INVALID_DATA",
+        "details": {"api_name": "Parent_Id", "json_path": "$.data[0].Parent_Id"},
+        "message": "invalid data",
+        "status": "error",
+    }
+    assert record_error(other_module)["details"] == {
+        "api_name": "Parent_Id",
+        "json_path": "$.data[0].Parent_Id",
+    }
+    assert record_error(unknown_parent)["details"]["api_name"] == "Parent_Id"
+    assert emulator.crm.notes == {}

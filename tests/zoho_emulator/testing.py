@@ -1,0 +1,139 @@
+"""Test helpers for code that talks to the emulator: a small `requests` client and pytest fixtures.
+
+The emulator itself needs only the standard library and never imports this module; tests do.
+Import the fixtures by name into the test module, each with `as` (which tells linters the import
+is used), and always `emulator` beside `zoho`, since `zoho` asks pytest for the `emulator`
+visible from the test module:
+
+    from tests.zoho_emulator.testing import Zoho, add_lead
+    from tests.zoho_emulator.testing import emulator as emulator
+    from tests.zoho_emulator.testing import zoho as zoho
+
+    def test_reads_a_lead(emulator, zoho):
+        lead_id = add_lead(emulator)
+        assert zoho.get(f"Leads/{lead_id}").status_code == 200
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from .emulator import ZohoEmulator
+from .tokens import Credentials
+
+CREDENTIALS = Credentials(
+    client_id="1000.EMULATORTESTCLIENT",
+    client_secret="emulator-test-client-secret",
+    refresh_token="1000.emulator-test-refresh-token",
+)
+ADMIN = "4876876000000002001"  # the default admin user of every emulated org
+DEAL = {
+    "Deal_Name": "Acme - Doe",
+    "Stage": "Qualification",
+    "Pipeline": "Standard (Standard)",
+    "Closing_Date": "2026-12-31",
+}
+
+
+def token_form(credentials: Credentials, **overrides: str) -> dict[str, str]:
+    """The form of a refresh-token grant, as POST /oauth/v2/token takes it."""
+    return {
+        "grant_type": "refresh_token",
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+        "refresh_token": credentials.refresh_token,
+        **overrides,
+    }
+
+
+class Zoho:
+    """A plain HTTP client of the emulator: one keep-alive session holding a valid token.
+
+    Paths are relative to /crm/{version}/, so one test can speak several API versions by
+    making a client per version that shares the token.
+    """
+
+    def __init__(self, emulator: ZohoEmulator, version: str = "v8", token: str | None = None) -> None:
+        self.url = emulator.url
+        self.version = version
+        self.session = requests.Session()
+        if token is None:
+            answer = self.session.post(
+                f"{self.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5
+            )
+            token = str(answer.json()["access_token"])
+        self.token = token
+        self.session.headers["Authorization"] = f"Zoho-oauthtoken {token}"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.get(f"{self.url}/crm/{self.version}/{path}", timeout=5, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 5)
+        return self.session.post(f"{self.url}/crm/{self.version}/{path}", **kwargs)
+
+    def convert(
+        self, lead_id: str, converter: dict[str, Any] | None = None, timeout: float = 5
+    ) -> requests.Response:
+        return self.post(
+            f"Leads/{lead_id}/actions/convert", json={"data": [converter or {}]}, timeout=timeout
+        )
+
+    def unknown_url_answer(self) -> tuple[int, Any]:
+        """Status and body of a URL that no version has, in this client's version."""
+        answer = self.session.get(f"{self.url}/crm/{self.version}/Gadgets/1", timeout=5)
+        return answer.status_code, answer.json()
+
+
+def add_lead(emulator: ZohoEmulator, **fields: Any) -> str:
+    """A qualified lead, Jane Doe of Acme with two tags, unless `fields` say otherwise."""
+    lead = {
+        "First_Name": "Jane",
+        "Last_Name": "Doe",
+        "Company": "Acme",
+        "Email": "jane@acme.example",
+        "Lead_Status": "Qualified",
+        "Tag": ["VIP", "Hot"],
+        **fields,
+    }
+    return emulator.crm.add_lead(**lead)
+
+
+def lead_parent(lead_id: str) -> dict[str, Any]:
+    """A note's Parent_Id as v3+ names it (zoho-crm-api.md §11)."""
+    return {"module": {"api_name": "Leads"}, "id": lead_id}
+
+
+def record_error(response: requests.Response) -> dict[str, Any]:
+    """The first error of a record-level refusal: HTTP 400 with the error wrapped in data[]."""
+    assert response.status_code == 400, response.text
+    error: dict[str, Any] = response.json()["data"][0]
+    return error
+
+
+@pytest.fixture
+def emulator() -> Iterator[ZohoEmulator]:
+    """An empty org (only the default admin) on a free local port, stopped after the test."""
+    with ZohoEmulator(credentials=CREDENTIALS) as emu:
+        yield emu
+
+
+@pytest.fixture
+def zoho(emulator: ZohoEmulator) -> Iterator[Zoho]:
+    """A v8 client of the test's `emulator`, already holding a token."""
+    client = Zoho(emulator)
+    yield client
+    client.session.close()
+
+
+@pytest.fixture
+def demo() -> Iterator[ZohoEmulator]:
+    """An emulator with the "demo" seed (users and five leads the README walks through)."""
+    with ZohoEmulator(
+        credentials=Credentials("1000.DEMO", "demo-secret", "1000.demo-refresh"), seed="demo"
+    ) as emu:
+        yield emu
