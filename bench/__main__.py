@@ -1,7 +1,7 @@
-"""`python -m bench` (`make bench`): run the five figures, print the table, write bench/results.json.
+"""`python -m bench` (`make bench`): run the six figures, print the table, write bench/results.json.
 
 results.json is a list with one object per figure, in the issue's order:
-{"name", "value", "unit", "target", "met"} plus "figure" (1-5), "checks" (every condition of the
+{"name", "value", "unit", "target", "met"} plus "figure" (1-6), "checks" (every condition of the
 target, each with its own value/target/met; `met` is true when all hold) and "context" (baselines,
 ratios, percentiles, counts). Options: `--only cold_start,overhead,burst,sweep` runs a subset and
 does not write results.json.
@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, cold_start, overhead, sweep_cost
+from bench import burst, cold_start, overhead, sweep_cost, sweep_scale
 from bench.common import RESULTS, Figure, Workspace, write_json
 
-PARTS = ("cold_start", "overhead", "burst", "sweep")
+PARTS = ("cold_start", "overhead", "burst", "sweep", "sweep_scale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures.extend(burst.run(workspace))
             elif part == "sweep":
                 figures.append(sweep_cost.run(workspace))
+            elif part == "sweep_scale":
+                figures.append(sweep_scale.run(workspace))
             print(f"bench: {part} done in {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -117,6 +119,13 @@ def _highlights(figure: Figure) -> list[str]:
             f"{c['api_calls']} API calls (naive {c['naive_api_calls']}), {c['credits']} credits"
             f" (naive {c['naive_credits']}), {c['mass_convert_jobs']} Mass Convert jobs,"
             f" wall time {c['wall_time_s']} s, 429s seen {c['throttled_429_seen']}",
+        ]
+    if figure.figure == 6:
+        return [
+            f"{run['leads']:,} leads: {run['wall_s']} s, {run['pages']} pages, {run['api_calls']} calls,"
+            f" {run['mass_convert_jobs']} Mass Convert jobs, {run['credits']} credits (floor"
+            f" {run['credits_floor']})"
+            for run in c["runs"]
         ]
     if figure.figure == 5:
         return [

@@ -13,16 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from handlers import outcome
 from handlers.api_version import ApiVersion
-from handlers.conversion import outcome_for_error
-from handlers.errors import ZohoError
-from handlers.matching import decide
-from handlers.payload import build_convert_request
-from handlers.reconcile import BadOptions, sweep, sweep_options
-from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RulesError, RuleSet, load_rules
+from handlers.errors import Rejected, RulesError
+from handlers.plan import plan_lead
+from handlers.reconcile import sweep, sweep_options
+from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RuleSet, load_rules
 from handlers.runtime import Runtime
-from handlers.secret_manager import SecretUnavailable
-from handlers.settings import MisconfiguredError, Settings
+from handlers.settings import Settings
 from handlers.sweep import PlannedLead, SweepSummary
 from handlers.sweep_query import plan_queries
 from handlers.templates import Template
@@ -35,12 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.command(args))
-    except (RulesError, BadOptions) as error:
+    except (RulesError, Rejected) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (MisconfiguredError, ZohoError, SecretUnavailable) as error:
-        outcome = outcome_for_error(error, getattr(args, "lead_id", None))
-        print(f"{outcome.kind.value}: {outcome.reason}", file=sys.stderr)
+    except Exception as error:  # one line naming what happened, never a traceback
+        failed = outcome.from_error(error, getattr(args, "lead_id", None))
+        print(f"{failed.kind.value}: {failed.reason}", file=sys.stderr)
         return 2
 
 
@@ -120,38 +118,35 @@ def explain(args: argparse.Namespace) -> int:
         print(f"Zoho has no lead {args.lead_id}")
         return 1
     print(f"Lead {args.lead_id}: {lead.get('Full_Name') or lead.get('Last_Name')} ({lead.get('Company')})")
-    if lead.get("Converted__s"):
+    plan = plan_lead(runtime.rules, args.lead_id, lead, converter.clock(), legacy=converter.zoho.legacy)
+    if plan.decision is None:
         print("It is already converted: a webhook would answer already_converted.")
-    decision = decide(runtime.rules, lead)
-    for evaluation in decision.evaluations:
+        return 0
+    for evaluation in plan.decision.evaluations:
         verdict = "MATCHES" if evaluation.matches else "does not match"
         print(f"\nrule {evaluation.rule.name!r} {verdict}")
         for check in evaluation.checks:
             print(f"   {'✓' if check.holds else '✗'} {check.describe()}")
-    if decision.rule is None:
-        print("\nNo rule matches: the webhook would answer skipped.")
+    if plan.request is None:
+        print(f"\nThe webhook would answer skipped: {plan.reason}.")
         return 0
-    if decision.rule.skip:
-        print(f"\nRule {decision.rule.name!r} says skip: the webhook would answer skipped.")
-        return 0
-    request = build_convert_request(
-        decision.rule, args.lead_id, lead, converter.clock(), legacy=converter.zoho.legacy
-    )
-    version = converter.zoho.config.api_version
+    version = converter.zoho.version.name
     print(f"\nConvert body (POST /crm/{version}/Leads/{args.lead_id}/actions/convert):")
-    print(json.dumps(request.body, indent=2))
-    if request.missing_fields:
-        print(f"Placeholders with no value on the lead (sent empty): {', '.join(request.missing_fields)}")
+    print(json.dumps(plan.request.body, indent=2))
+    if plan.request.missing_fields:
+        print(
+            f"Placeholders with no value on the lead (sent empty): {', '.join(plan.request.missing_fields)}"
+        )
     return 0
 
 
 def convert(args: argparse.Namespace) -> int:
     runtime = _runtime()
-    outcome, calls = runtime.converter().convert(
+    result, calls = runtime.converter().convert(
         args.lead_id, dry_run=args.dry_run or runtime.settings().dry_run
     )
-    print(json.dumps({**outcome.response(), "zoho_requests": calls}, indent=2))
-    return 0 if outcome.status < 400 else 1
+    print(json.dumps({**result.response(), "zoho_requests": calls}, indent=2))
+    return 0 if result.status < 400 else 1
 
 
 def reconcile(args: argparse.Namespace) -> int:

@@ -1,12 +1,71 @@
-"""What can go wrong talking to Zoho, as exceptions the conversion engine maps to outcomes."""
+"""Every failure the function knows, as one hierarchy.
+
+Each class says when it is raised and which outcome it becomes (`kind`); `handlers.outcome.
+from_error` turns any of them into an outcome, in one place. `str(error)` is a message safe to
+show to the caller and the log: it never holds a secret.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, ClassVar, Literal
+
+FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "error"]
+
+# Zoho codes that mean the token cannot do the job: a setup problem, not a problem of the lead.
+SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})
 
 
-class ZohoError(Exception):
-    """Base class; `str(error)` is a reason fit for a log line and a response (never a secret)."""
+class Failure(Exception):
+    """Base class: a failure that becomes an outcome of `kind`."""
+
+    default_kind: ClassVar[FailureKind] = "error"
+
+    @property
+    def kind(self) -> FailureKind:
+        return self.default_kind
+
+    @property
+    def reason(self) -> str:
+        """The outcome's reason: what happened and, where it helps, what to do."""
+        return str(self)
+
+
+class Rejected(Failure):
+    """A request refused before any call to Zoho: its method, size, secret, lead id or options."""
+
+    default_kind: ClassVar[FailureKind] = "rejected"
+
+    def __init__(self, error: str, reason: str, http_status: int = 400):
+        super().__init__(reason)
+        self.error, self.http_status = error, http_status
+
+
+class Misconfigured(Failure):
+    """A setting or secret is missing or invalid; the message names it and says how to fix it."""
+
+    default_kind: ClassVar[FailureKind] = "misconfigured"
+
+
+class RulesError(Misconfigured, ValueError):
+    """A rules file Zoho or this function cannot work with; the message says where and why."""
+
+    def __init__(self, source: str, message: str, rule: str | None = None, key: str | None = None):
+        self.source, self.rule, self.key, self.problem = source, rule, key, message
+        where = [source]
+        if rule is not None:
+            where.append(f"rule {rule!r}")
+        if key is not None:
+            where.append(key)
+        super().__init__(f"{': '.join(where)}: {message}")
+
+
+class SecretUnavailable(Failure):
+    """Secret Manager could not be reached or answered an error; worth trying again later."""
+
+
+class ZohoError(Failure):
+    """Base class of what can go wrong talking to Zoho."""
 
 
 class ZohoUnavailable(ZohoError):
@@ -24,15 +83,40 @@ class ZohoBadResponse(ZohoError):
 class CredentialsRejected(ZohoError):
     """Zoho refused the OAuth client or refresh token: a setup problem, not a transient one."""
 
+    default_kind: ClassVar[FailureKind] = "misconfigured"
 
-class ZohoRejected(ZohoError):
-    """Zoho refused the request with an error code (top-level or per record inside `data[]`)."""
+
+class ZohoRefused(ZohoError):
+    """Zoho refused the request with an error code (top-level or per record inside `data[]`).
+
+    A refusal of the lead's conversion is `failed`; a refusal of the token itself (SETUP_CODES)
+    is `misconfigured`, because no lead can convert until the setup is fixed.
+    """
 
     def __init__(self, code: str, message: str, details: Any = None, http_status: int = 400):
-        self.code, self.message, self.details, self.http_status = (
-            code,
-            message,
-            details,
-            http_status,
-        )
+        self.code, self.message, self.details, self.http_status = code, message, details, http_status
         super().__init__(f"{code}: {message}" + (f" {details}" if details else ""))
+
+    @property
+    def kind(self) -> FailureKind:
+        return "misconfigured" if self.code in SETUP_CODES else "failed"
+
+    @property
+    def reason(self) -> str:
+        if self.code in SETUP_CODES:
+            return (
+                f"Zoho refused the access token ({self.code}): check the OAuth scopes"
+                " (ZohoCRM.modules.ALL) and ZOHO_DC / ZOHO_API_DOMAIN"
+            )
+        reason = f"{self.code}: {self.message}"
+        details = self.details
+        if isinstance(details, dict):
+            duplicate = details.get("duplicate_record")
+            if isinstance(duplicate, dict):
+                module = (duplicate.get("module") or {}).get("api_name", "record")
+                field = details.get("api_name")
+                reason += f" (matches existing {module} record {duplicate.get('id')}"
+                return reason + (f" on {field})" if field else ")")
+        if details:
+            reason += " " + json.dumps(details, separators=(",", ":"), sort_keys=True)[:300]
+        return reason

@@ -36,10 +36,12 @@ def tag_names(lead: Lead) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class ConvertedRecords:
-    contact_id: str | None
-    account_id: str | None
-    deal_id: str | None
+class Records:
+    """The contact, account and deal a lead was converted into (or linked to)."""
+
+    contact_id: str | None = None
+    account_id: str | None = None
+    deal_id: str | None = None
 
 
 def is_converted(lead: Lead) -> bool:
@@ -48,8 +50,8 @@ def is_converted(lead: Lead) -> bool:
     return any(lead.get(key) for key in ("Converted_Contact", "Converted_Account", "Converted_Deal"))
 
 
-def converted_records(lead: Lead) -> ConvertedRecords:
-    return ConvertedRecords(
+def converted_records(lead: Lead) -> Records:
+    return Records(
         contact_id=_lookup_id(lead.get("Converted_Contact")),
         account_id=_lookup_id(lead.get("Converted_Account")),
         deal_id=_lookup_id(lead.get("Converted_Deal")),

@@ -1,10 +1,18 @@
-"""The result of handling one lead: what happened, the HTTP status it answers with, how loud it logs."""
+"""What happened to one request or lead: its kind, the HTTP status it answers with, how loud it logs.
+
+Outcomes are built here, by the constructors below, and never changed afterwards (a warning is
+added by building a new one). `from_error` is the one place where an exception becomes an outcome.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import traceback
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from handlers.errors import Failure, Rejected
+from handlers.lead import Records
 
 
 class Kind(StrEnum):
@@ -27,6 +35,7 @@ HTTP_STATUS = {
     Kind.NOT_FOUND: 404,
     Kind.FAILED: 502,
     Kind.ERROR: 503,
+    Kind.REJECTED: 400,
     Kind.MISCONFIGURED: 500,
 }
 
@@ -43,22 +52,20 @@ SEVERITY = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """One lead's result. `code` is Zoho's error code; `warnings` are notes for the log line."""
 
     kind: Kind
     lead_id: str | None = None
     rule: str | None = None
-    contact_id: str | None = None
-    account_id: str | None = None
-    deal_id: str | None = None
+    records: Records = field(default_factory=Records)
     reason: str | None = None
     payload: dict[str, Any] | None = None
     code: str | None = None
     job_id: str | None = None
     missing_fields: tuple[str, ...] = ()
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     error: str | None = None
     http_status: int | None = None
 
@@ -70,37 +77,25 @@ class Outcome:
     def severity(self) -> str:
         return SEVERITY[self.kind]
 
+    def with_warning(self, warning: str) -> Outcome:
+        return replace(self, warnings=(*self.warnings, warning))
+
     def response(self) -> dict[str, Any]:
         """The JSON answer: the core keys always, the others when they apply."""
         return {
             **self._core(),
-            **self._present(payload=self.payload, job_id=self.job_id, code=self.code, error=self.error),
+            **_present(payload=self.payload, job_id=self.job_id, code=self.code, error=self.error),
         }
 
     def log_fields(self) -> dict[str, Any]:
         """The log line's fields: `code` always (null when Zoho gave none), details when present."""
-        extra = self._present(
+        extra = _present(
             job_id=self.job_id,
             missing_fields=list(self.missing_fields) or None,
             warnings=list(self.warnings) or None,
             payload=self.payload,
         )
         return {**self._core(), "code": self.code, **extra}
-
-    def _core(self) -> dict[str, Any]:
-        return {
-            "outcome": self.kind.value,
-            "lead_id": self.lead_id,
-            "rule": self.rule,
-            "contact_id": self.contact_id,
-            "account_id": self.account_id,
-            "deal_id": self.deal_id,
-            "reason": self.reason,
-        }
-
-    @staticmethod
-    def _present(**values: Any) -> dict[str, Any]:
-        return {key: value for key, value in values.items() if value is not None}
 
     def message(self) -> str:
         subject = f"lead {self.lead_id}" if self.lead_id else "webhook request"
@@ -111,11 +106,103 @@ class Outcome:
             text += f" ({self.reason})"
         return text
 
+    def _core(self) -> dict[str, Any]:
+        return {
+            "outcome": self.kind.value,
+            "lead_id": self.lead_id,
+            "rule": self.rule,
+            "contact_id": self.records.contact_id,
+            "account_id": self.records.account_id,
+            "deal_id": self.records.deal_id,
+            "reason": self.reason,
+        }
 
-def rejected(error: str, reason: str, status: int) -> Outcome:
-    """A request refused before any call to Zoho (bad method, size, secret or lead id)."""
-    return Outcome(Kind.REJECTED, error=error, reason=reason, http_status=status)
+
+def _present(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
 
 
-def misconfigured(reason: str) -> Outcome:
-    return Outcome(Kind.MISCONFIGURED, error="misconfigured", reason=reason)
+# --- constructors ---------------------------------------------------------------------------------
+
+
+def converted(
+    lead_id: str,
+    rule: str,
+    records: Records,
+    *,
+    missing_fields: tuple[str, ...] = (),
+    job_id: str | None = None,
+    warnings: tuple[str, ...] = (),
+) -> Outcome:
+    """Zoho converted the lead (or scheduled the conversion, when it answered with a job id)."""
+    return Outcome(
+        Kind.CONVERTED,
+        lead_id,
+        rule,
+        records,
+        reason="scheduled" if job_id is not None else None,
+        job_id=job_id,
+        missing_fields=missing_fields,
+        warnings=warnings,
+    )
+
+
+def already_converted(lead_id: str, rule: str | None, records: Records, reason: str) -> Outcome:
+    return Outcome(Kind.ALREADY_CONVERTED, lead_id, rule, records, reason=reason)
+
+
+def skipped(lead_id: str, rule: str | None, reason: str) -> Outcome:
+    return Outcome(Kind.SKIPPED, lead_id, rule, reason=reason)
+
+
+def dry_run(lead_id: str, rule: str, payload: dict[str, Any], missing_fields: tuple[str, ...]) -> Outcome:
+    return Outcome(
+        Kind.DRY_RUN,
+        lead_id,
+        rule,
+        payload=payload,
+        reason="dry run: Convert was not called",
+        missing_fields=missing_fields,
+    )
+
+
+def not_found(lead_id: str) -> Outcome:
+    return Outcome(Kind.NOT_FOUND, lead_id, reason="Zoho has no lead with this id")
+
+
+def from_error(
+    error: BaseException,
+    lead_id: str | None = None,
+    rule: str | None = None,
+    *,
+    because: str | None = None,
+) -> Outcome:
+    """The one place where an exception becomes an outcome (`because` adds to its reason).
+
+    A failure the function knows gives its own kind and reason; anything else is a bug, answered
+    as a generic `error` whose traceback goes to the log line only.
+    """
+    if isinstance(error, Failure):
+        return Outcome(
+            Kind(error.kind),
+            lead_id,
+            rule,
+            reason=f"{error.reason}; {because}" if because else error.reason,
+            code=getattr(error, "code", None),
+            error=_error_name(error),
+            http_status=error.http_status if isinstance(error, Rejected) else None,
+        )
+    trace = "".join(traceback.format_exception(error, limit=8))
+    return Outcome(
+        Kind.ERROR,
+        lead_id,
+        rule,
+        reason=f"internal error ({error.__class__.__name__})",
+        warnings=(trace,),
+    )
+
+
+def _error_name(error: Failure) -> str | None:
+    if isinstance(error, Rejected):
+        return error.error
+    return "misconfigured" if error.kind == "misconfigured" else None

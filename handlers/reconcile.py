@@ -15,14 +15,10 @@ from typing import Any
 
 import flask
 
-from handlers import logs
-from handlers.conversion import outcome_for_error
-from handlers.errors import ZohoError
-from handlers.outcome import Kind, Outcome, misconfigured, rejected
-from handlers.responses import json_response
+from handlers import outcome, report
+from handlers.errors import Rejected
 from handlers.runtime import Runtime
-from handlers.secret_manager import SecretUnavailable
-from handlers.settings import MisconfiguredError, Settings, parse_flag
+from handlers.settings import Settings, parse_flag
 from handlers.sweep import Progress, Sweeper, SweepOptions, SweepSummary
 
 MAX_BODY_BYTES = 4096
@@ -30,30 +26,24 @@ MAX_LIMIT = 10_000_000
 OPTIONS = ("dry_run", "limit", "since")
 
 
-class BadOptions(ValueError):
-    """An option the caller gave cannot be used; the message says which and why."""
+def bad_option(reason: str) -> Rejected:
+    """An option the caller gave cannot be used; the reason says which and why."""
+    return Rejected("bad_request", reason)
 
 
 def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
     started = time.perf_counter()
     try:
         if request.method != "POST":
-            return _answer(rejected("method_not_allowed", f"{request.method} is not allowed; send POST", 405))
-        given = _given(request)
-        summary = sweep(runtime, sweep_options(runtime.settings(), **given))
-    except BadOptions as error:
-        return _answer(rejected("bad_request", str(error), 400))
-    except MisconfiguredError as error:
-        return _answer(misconfigured(str(error)))
-    except (ZohoError, SecretUnavailable) as error:
-        outcome = outcome_for_error(error, None)
-        outcome.reason = f"the sweep could not start: {outcome.reason}"
-        return _answer(outcome, time.perf_counter() - started)
-    except Exception as error:  # a bug must still answer JSON and leave an ERROR line
-        return _answer(Outcome(Kind.ERROR, reason=f"internal error ({error.__class__.__name__})"))
-    fields = summary.as_dict()
-    logs.write(summary.severity, summary.message(), {"outcome": "reconciled", **fields})
-    return json_response({"outcome": "reconciled", **fields})
+            raise Rejected("method_not_allowed", f"{request.method} is not allowed; send POST", 405)
+        summary = sweep(runtime, sweep_options(runtime.settings(), **_given(request)))
+    except Exception as error:  # the sweep could not start: a bad option, a setting, or a bug
+        return report.respond(
+            outcome.from_error(error), {"duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+        )
+    fields = {"outcome": "reconciled", **summary.as_dict()}
+    report.write(summary.severity, summary.message(), fields)
+    return report.json_response(fields)
 
 
 def sweep(runtime: Runtime, options: SweepOptions, progress: Progress | None = None) -> SweepSummary:
@@ -87,7 +77,7 @@ def parse_since(value: Any) -> dt.datetime | None:
     except ValueError:
         moment = None
     if moment is None:
-        raise BadOptions(f"since must be an ISO 8601 time such as 2026-11-01T00:00:00Z, not {value!r}")
+        raise bad_option(f"since must be an ISO 8601 time such as 2026-11-01T00:00:00Z, not {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -97,7 +87,7 @@ def parse_limit(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
-        raise BadOptions(f"limit must be a whole number of leads from 1 to {MAX_LIMIT:,}, not {value!r}")
+        raise bad_option(f"limit must be a whole number of leads from 1 to {MAX_LIMIT:,}, not {value!r}")
     return value
 
 
@@ -106,7 +96,7 @@ def _dry_run(value: Any) -> bool:
         return bool(value)
     flag = parse_flag(str(value), False)
     if flag is None:
-        raise BadOptions(f"dry_run must be true or false, not {value!r}")
+        raise bad_option(f"dry_run must be true or false, not {value!r}")
     return flag
 
 
@@ -115,14 +105,14 @@ def _given(request: flask.Request) -> dict[str, Any]:
     query = request.args.to_dict(flat=False)
     unknown = set(query) - set(OPTIONS)
     if unknown:
-        raise BadOptions(f"unknown option {sorted(unknown)[0]!r} (options: {', '.join(OPTIONS)})")
+        raise bad_option(f"unknown option {sorted(unknown)[0]!r} (options: {', '.join(OPTIONS)})")
     repeated = [name for name, values in query.items() if len(values) > 1]
     if repeated:
-        raise BadOptions(f"the query string gives {repeated[0]} more than once")
+        raise bad_option(f"the query string gives {repeated[0]} more than once")
     given: dict[str, Any] = {name: values[0] for name, values in query.items()}
     for name, value in _json_body(request).items():
         if name in given and str(given[name]).lower() != str(value).lower():
-            raise BadOptions(f"{name} is given differently in the query string and in the body")
+            raise bad_option(f"{name} is given differently in the query string and in the body")
         given[name] = value
     return given
 
@@ -132,20 +122,14 @@ def _json_body(request: flask.Request) -> dict[str, Any]:
     if not body.strip():
         return {}
     if len(body) > MAX_BODY_BYTES:
-        raise BadOptions(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        raise bad_option(f"the body is larger than {MAX_BODY_BYTES} bytes")
     try:
         options = json.loads(body)
     except (ValueError, RecursionError):
-        raise BadOptions("the body is not valid JSON") from None
+        raise bad_option("the body is not valid JSON") from None
     if not isinstance(options, dict):
-        raise BadOptions('the body must be a JSON object such as {"dry_run": true}')
+        raise bad_option('the body must be a JSON object such as {"dry_run": true}')
     unknown = set(options) - set(OPTIONS)
     if unknown:
-        raise BadOptions(f"unknown option {sorted(unknown)[0]!r} (options: {', '.join(OPTIONS)})")
+        raise bad_option(f"unknown option {sorted(unknown)[0]!r} (options: {', '.join(OPTIONS)})")
     return options
-
-
-def _answer(outcome: Outcome, seconds: float = 0.0) -> flask.Response:
-    fields = {**outcome.log_fields(), "duration_ms": round(seconds * 1000, 1)}
-    logs.write(outcome.severity, outcome.message(), fields)
-    return json_response(outcome.response(), outcome.status)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from handlers.errors import RulesError
 from handlers.templates import Template, TemplateError
 
 MODULES = ("Contacts", "Accounts", "Deals")
@@ -40,19 +41,6 @@ USER_ID = re.compile(r"[0-9]{1,25}")
 RELATIVE_DATE = re.compile(r"\+([0-9]{1,4})d")
 
 Scalar = str | int | float | bool
-
-
-class RulesError(ValueError):
-    """A rules file Zoho or this function cannot work with; the message says where and why."""
-
-    def __init__(self, source: str, message: str, rule: str | None = None, key: str | None = None):
-        self.source, self.rule, self.key, self.problem = source, rule, key, message
-        where = [source]
-        if rule is not None:
-            where.append(f"rule {rule!r}")
-        if key is not None:
-            where.append(key)
-        super().__init__(f"{': '.join(where)}: {message}")
 
 
 @dataclass(frozen=True)

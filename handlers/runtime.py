@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from handlers.conversion import Converter
+from handlers.credentials import Credentials
 from handlers.rules import RuleSet, load_rules
 from handlers.secret_manager import SecretManager
-from handlers.secrets import SecretReader
 from handlers.settings import RULES_FILE, Settings, env_text
-from handlers.token_store import SecretManagerTokenStore
 
 
 class Runtime:
@@ -27,7 +26,7 @@ class Runtime:
         self._env = env
         self._lock = threading.Lock()
         self._settings: Settings | None = None
-        self._secrets: SecretReader | None = None
+        self._credentials: Credentials | None = None
         self._manager: SecretManager | None = None
         self._converter: Converter | None = None
 
@@ -43,19 +42,22 @@ class Runtime:
             self._settings = Settings.from_env(self._env)
         return self._settings
 
-    def secrets(self) -> SecretReader:
+    def credentials(self) -> Credentials:
         with self._lock:
-            if self._secrets is None:
+            if self._credentials is None:
                 settings = self.settings()
-                self._secrets = SecretReader(self._env, self._secret_manager(), settings.secret_cache_seconds)
-            return self._secrets
+                self._credentials = Credentials(
+                    self._env, self._secret_manager(), settings.secret_cache_seconds
+                )
+            return self._credentials
 
     def converter(self) -> Converter:
         if self._converter is not None:
             return self._converter
-        secrets = self.secrets()
+        credentials = self.credentials()
         with self._lock:
             if self._converter is None:
+                from handlers.access_token import SecretManagerTokenStore
                 from handlers.zoho import ZohoClient, ZohoConfig  # imports urllib3: first use only
 
                 settings = self.settings()
@@ -72,7 +74,7 @@ class Runtime:
                         retry_seconds=settings.retry_seconds,
                         token_cooldown_seconds=settings.token_cooldown_seconds,
                     ),
-                    credentials=secrets.oauth_credentials,
+                    credentials=credentials.oauth,
                     token_store=store,
                 )
                 self._converter = Converter(self.rules, client, failure_note=settings.failure_note)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handlers.settings import MisconfiguredError
+from handlers.errors import Misconfigured, SecretUnavailable
 
 if TYPE_CHECKING:
     from google.api_core.exceptions import GoogleAPICallError
@@ -24,10 +24,6 @@ _TIMEOUT_SECONDS = 10.0
 _NOT_THERE = frozenset({"NOT_FOUND", "FAILED_PRECONDITION"})  # no such secret, or version not enabled
 _DENIED = frozenset({"PERMISSION_DENIED", "UNAUTHENTICATED"})
 _STALE_ETAG = frozenset({"FAILED_PRECONDITION", "ABORTED"})  # Google documents FAILED_PRECONDITION
-
-
-class SecretUnavailable(Exception):
-    """Secret Manager could not be reached or answered an error; worth trying again later."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +125,7 @@ class SecretManager:
         try:
             return secretmanager.SecretManagerServiceClient(**options)
         except DefaultCredentialsError:
-            raise MisconfiguredError(
+            raise Misconfigured(
                 "no Google credentials to read Secret Manager with"
                 " (run `gcloud auth application-default login`, or set the secrets directly)"
             ) from None
@@ -137,7 +133,7 @@ class SecretManager:
 
 @contextmanager
 def _errors(name: str) -> Iterator[None]:
-    """Client-library errors as MisconfiguredError (fix the setup) or SecretUnavailable (retry)."""
+    """Client-library errors as Misconfigured (fix the setup) or SecretUnavailable (retry)."""
     from google.api_core.exceptions import GoogleAPICallError
 
     try:
@@ -153,9 +149,9 @@ def _errors(name: str) -> Iterator[None]:
 def _translated(error: GoogleAPICallError, name: str) -> Exception:
     status = _status(error)
     if status in _NOT_THERE:
-        return MisconfiguredError(f"Secret Manager has no enabled {name} ({status})")
+        return Misconfigured(f"Secret Manager has no enabled {name} ({status})")
     if status in _DENIED:
-        return MisconfiguredError(f"the function's service account may not use {name} (permission denied)")
+        return Misconfigured(f"the function's service account may not use {name} (permission denied)")
     return SecretUnavailable(f"Secret Manager unavailable for {name} ({status or error.__class__.__name__})")
 
 

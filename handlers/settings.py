@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from handlers.api_version import API_VERSIONS
+from handlers.errors import Misconfigured
 
 ZOHO_CLIENT_ID = "ZOHO_CLIENT_ID"
 ZOHO_CLIENT_SECRET = "ZOHO_CLIENT_SECRET"
@@ -48,10 +49,6 @@ ACCOUNTS_SERVERS = {
 }
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
-
-
-class MisconfiguredError(Exception):
-    """A setting is missing or invalid; the message names it and says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -137,19 +134,19 @@ class _Reader:
     def flag(self, name: str, default: bool) -> bool:
         value = parse_flag(self.text(name), default)
         if value is None:
-            raise MisconfiguredError(f"{name} must be true or false, not {self.text(name)!r}")
+            raise Misconfigured(f"{name} must be true or false, not {self.text(name)!r}")
         return value
 
     def seconds(self, name: str, default: float) -> float:
         seconds = self._float(name, default)
         if not 0 < seconds < 3600:
-            raise MisconfiguredError(f"{name} must be a number of seconds above 0, not {self.text(name)!r}")
+            raise Misconfigured(f"{name} must be a number of seconds above 0, not {self.text(name)!r}")
         return seconds
 
     def number(self, name: str, default: float, minimum: float, maximum: float = 10_000.0) -> float:
         number = self._float(name, default)
         if not minimum <= number <= maximum:
-            raise MisconfiguredError(
+            raise Misconfigured(
                 f"{name} must be a number from {minimum:g} to {maximum:g}, not {self.text(name)!r}"
             )
         return number
@@ -170,7 +167,7 @@ class _Reader:
             return None
         moment = parse_moment(value)
         if moment is None:
-            raise MisconfiguredError(
+            raise Misconfigured(
                 f"{name} must be an ISO 8601 time with its offset, such as 2026-11-01T00:00:00Z,"
                 f" not {value!r}"
             )
@@ -179,13 +176,13 @@ class _Reader:
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default
         if value not in allowed:
-            raise MisconfiguredError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+            raise Misconfigured(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
         return value
 
     def url(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and not value.startswith(("https://", "http://")):
-            raise MisconfiguredError(f"{name} must be a URL starting with https://, not {value!r}")
+            raise Misconfigured(f"{name} must be a URL starting with https://, not {value!r}")
         return value.rstrip("/") if value else None
 
     def accounts_url(self) -> str:
@@ -193,5 +190,5 @@ class _Reader:
         dc = (self.text(ZOHO_DC) or "us").lower()
         if dc not in ACCOUNTS_SERVERS:
             allowed = ", ".join(ACCOUNTS_SERVERS)
-            raise MisconfiguredError(f"{ZOHO_DC} must be one of {allowed}, not {dc!r}")
+            raise Misconfigured(f"{ZOHO_DC} must be one of {allowed}, not {dc!r}")
         return self.url(ZOHO_ACCOUNTS_URL) or ACCOUNTS_SERVERS[dc]

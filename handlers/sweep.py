@@ -23,16 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from handlers.calls import counting_calls
-from handlers.conversion import Converter, outcome_for_error, utc_now
-from handlers.errors import ZohoError, ZohoUnavailable
+from handlers import outcome
+from handlers.conversion import Converter, utc_now
+from handlers.errors import Failure, ZohoUnavailable
 from handlers.lead import Lead
-from handlers.matching import decide
 from handlers.outcome import Kind, Outcome
-from handlers.payload import build_convert_request
+from handlers.payload import ConvertRequest
+from handlers.plan import plan_lead
 from handlers.rules import ALL_TAGS, Rule
-from handlers.secret_manager import SecretUnavailable
-from handlers.settings import RECONCILE_SINCE, MisconfiguredError
+from handlers.settings import RECONCILE_SINCE
 from handlers.sweep_query import QueryPlan, Window, plan_queries, reads_record_fields_only, record_is_enough
 
 MASS_CONVERT_MAX_IDS = 50
@@ -44,7 +43,6 @@ NO_WINDOW = (
     " qualifying leads may be converted automatically (Terraform sets it to the first apply), or"
     " pass since for one run, e.g. `reconcile --since 2026-11-01T00:00:00Z --dry-run`"
 )
-_STOPPING_ERRORS = (ZohoError, SecretUnavailable, MisconfiguredError)
 
 
 @dataclass(frozen=True)
@@ -130,6 +128,7 @@ class Candidate:
     lead_id: str
     rule: Rule | None
     record: Lead | None
+    request: ConvertRequest | None = None  # the rule's Convert request, built from `record`
 
     @property
     def record_for_single(self) -> Lead | None:
@@ -191,14 +190,14 @@ class _Run:
         before = self.sweeper.clock() - dt.timedelta(minutes=self.options.grace_minutes)
         window = Window(since, before)
         plan = plan_queries(self.sweeper.rules)
-        with counting_calls() as calls:
+        with self.zoho.counting_calls() as calls:
             try:
                 for filter_ in plan.filters:
                     for page in self.pages(plan, filter_, window):
                         self.handle_page(plan, page)
-            except _STOPPING_ERRORS as error:
-                outcome = outcome_for_error(error, None)
-                self.summary.stop("error", f"{outcome.kind.value}: {outcome.reason}")
+            except Failure as error:
+                stopped = outcome.from_error(error)
+                self.summary.stop("error", f"{stopped.kind.value}: {stopped.reason}")
         self.summary.api_calls = calls.count
         self.summary.duration_ms = round((time.monotonic() - self.started) * 1000, 1)
         return self.summary
@@ -247,10 +246,14 @@ class _Run:
     def decide(self, plan: QueryPlan, lead_id: str, record: Lead) -> Candidate | None:
         if not plan.decidable:
             return Candidate(lead_id, None, None)
-        rule = decide(self.sweeper.rules, record).rule
-        if rule is None or rule.skip:
+        decided = plan_lead(
+            self.sweeper.rules, lead_id, record, self.sweeper.clock(), legacy=self.zoho.legacy
+        )
+        if decided.action != "convert":
             return None
-        return Candidate(lead_id, rule, record if plan.complete else None)
+        if not plan.complete:
+            return Candidate(lead_id, decided.rule, None)
+        return Candidate(lead_id, decided.rule, record, decided.request)
 
     def within_limit(self, candidates: list[Candidate]) -> list[Candidate]:
         if self.options.limit is None:
@@ -286,14 +289,11 @@ class _Run:
 
     def mass_key(self, candidate: Candidate) -> str | None:
         """The Mass Convert parameters (without ids) as a grouping key; None when not expressible."""
-        rule, record = candidate.rule, candidate.record
-        if rule is None or record is None or not self.zoho.version.mass_convert:
+        rule, request = candidate.rule, candidate.request
+        if rule is None or request is None or not self.zoho.version.mass_convert:
             return None
         if not mass_convertible(rule):
             return None
-        request = build_convert_request(
-            rule, candidate.lead_id, record, self.sweeper.clock(), legacy=self.zoho.legacy
-        )
         item = request.body["data"][0]
         owner = item.get("assign_to")
         if not isinstance(owner, dict):

@@ -10,20 +10,17 @@ import hmac
 import json
 import re
 import time
-import traceback
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 import flask
 
-from handlers import logs
-from handlers.conversion import outcome_for_error
-from handlers.outcome import Kind, Outcome, misconfigured, rejected
-from handlers.responses import json_response
+from handlers import outcome, report
+from handlers.errors import Misconfigured, Rejected
+from handlers.outcome import Outcome
 from handlers.runtime import Runtime
-from handlers.secret_manager import SecretUnavailable
-from handlers.settings import MisconfiguredError, parse_flag
+from handlers.settings import parse_flag
 
 MAX_BODY_BYTES = 64 * 1024
 SECRET_HEADER = "X-Webhook-Secret"  # noqa: S105 - a header name
@@ -38,50 +35,27 @@ class WebhookEvent:
     dry_run: bool
 
 
-class Rejected(Exception):
-    def __init__(self, error: str, reason: str, status: int = 400):
-        super().__init__(reason)
-        self.outcome = rejected(error, reason, status)
-
-
 def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
     started = time.perf_counter()
-    outcome, attempts = _outcome(request, runtime)
-    project_id = _project_id(runtime)
-    logs.write(
-        outcome.severity,
-        outcome.message(),
+    result, attempts = _outcome(request, runtime)
+    return report.respond(
+        result,
         {
-            **outcome.log_fields(),
             "attempts": attempts,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            **logs.trace_fields(request.headers, project_id),
+            **report.trace_fields(request.headers, _project_id(runtime)),
         },
     )
-    return json_response(outcome.response(), outcome.status)
 
 
 def _outcome(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
-    try:
-        return _handle(request, runtime)
-    except Exception as error:  # a bug must still answer JSON and leave a trace in the log line
-        outcome = Outcome(Kind.ERROR, reason=f"internal error ({error.__class__.__name__})")
-        outcome.warnings.append(traceback.format_exc(limit=8))
-        return outcome, 0
-
-
-def _handle(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
+    """The outcome and the Zoho API requests it took; any exception becomes an outcome here."""
     try:
         event = parse(request, runtime)
-        settings = runtime.settings()
         converter = runtime.converter()
-    except Rejected as rejection:
-        return rejection.outcome, 0
-    except MisconfiguredError as error:
-        return misconfigured(str(error)), 0
-    except SecretUnavailable as error:
-        return outcome_for_error(error, None), 0
-    return converter.convert(event.lead_id, dry_run=event.dry_run or settings.dry_run)
+        return converter.convert(event.lead_id, dry_run=event.dry_run or runtime.settings().dry_run)
+    except Exception as error:  # a failure we know, or a bug: JSON and a log line either way
+        return outcome.from_error(error), 0
 
 
 def parse(request: flask.Request, runtime: Runtime) -> WebhookEvent:
@@ -90,7 +64,7 @@ def parse(request: flask.Request, runtime: Runtime) -> WebhookEvent:
         raise Rejected("method_not_allowed", f"{request.method} is not allowed; send POST", 405)
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
-    authenticate(request.headers.get(SECRET_HEADER), runtime.secrets().webhook_secrets())
+    authenticate(request.headers.get(SECRET_HEADER), runtime.credentials().webhook_secrets())
     body = request.stream.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
@@ -211,5 +185,5 @@ def _dry_run(sources: list[dict[str, Any]]) -> bool:
 def _project_id(runtime: Runtime) -> str | None:
     try:
         return runtime.settings().project_id
-    except MisconfiguredError:
+    except Misconfigured:
         return None

@@ -14,8 +14,12 @@ retries once. Everything else becomes one of the exceptions in handlers.errors.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,26 +33,50 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from handlers import calls, redaction
+from handlers.access_token import AccessToken, TokenCache, TokenStore, parse_token_response
 from handlers.api_version import ApiVersion
+from handlers.credentials import OAuthCredentials
 from handlers.errors import (
-    CredentialsRejected,
-    TokenThrottled,
     ZohoBadResponse,
-    ZohoRejected,
+    ZohoRefused,
     ZohoUnavailable,
 )
-from handlers.secrets import OAuthCredentials
-from handlers.tokens import AccessToken, TokenCache, TokenStore
+from handlers.lead import Records
 
 _TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path
-_THROTTLE_ERROR = "Access Denied"
-_REJECTED_CREDENTIALS = (
-    "invalid_client",
-    "invalid_code",
-    "invalid_client_secret",
-    "unauthorized_client",
-)
+
+
+class CallCounter:
+    """CRM API requests (attempts included); thread-safe, so a sweep's worker threads can share one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+_counters: ContextVar[tuple[CallCounter, ...]] = ContextVar("zoho_call_counters", default=())
+
+
+@contextmanager
+def _counting_calls() -> Iterator[CallCounter]:
+    """Count the CRM API requests made inside the block (blocks nest; threads started with
+    `contextvars.copy_context()` count towards the blocks that were open when they started)."""
+    counter = CallCounter()
+    token = _counters.set((*_counters.get(), counter))
+    try:
+        yield counter
+    finally:
+        _counters.reset(token)
+
+
+def _count_one() -> None:
+    """One request was sent: every counting block open in this context counts it."""
+    for counter in _counters.get():
+        counter.add()
 
 
 @dataclass(frozen=True)
@@ -69,11 +97,11 @@ class Reply:
     status: int
     body: Any  # parsed JSON, or None for an empty body
 
-    def error(self) -> ZohoRejected | None:
+    def error(self) -> ZohoRefused | None:
         """Zoho's error, top-level or the first per-record one inside `data[]`."""
         for item in _error_candidates(self.body):
             if item.get("status") == "error" or (self.status >= 400 and "code" in item):
-                return ZohoRejected(
+                return ZohoRefused(
                     str(item.get("code") or "UNKNOWN"),
                     str(item.get("message") or ""),
                     item.get("details") or None,
@@ -84,9 +112,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class ConvertResult:
-    contact_id: str | None
-    account_id: str | None
-    deal_id: str | None
+    records: Records
     job_id: str | None = None  # set when Zoho scheduled the conversion (HTTP 202)
 
 
@@ -128,6 +154,11 @@ class ZohoClient:
     def legacy(self) -> bool:
         return self.version.legacy_shapes
 
+    def counting_calls(self) -> contextlib.AbstractContextManager[CallCounter]:
+        """Count the CRM API requests made inside the block, retries included (blocks nest;
+        threads started with `contextvars.copy_context()` count towards the blocks open then)."""
+        return _counting_calls()
+
     # --- CRM operations -------------------------------------------------------------------
 
     def get_lead(self, lead_id: str) -> dict[str, Any] | None:
@@ -147,23 +178,25 @@ class ZohoClient:
         return _first_record(reply, "the lead read")
 
     def convert_lead(self, lead_id: str, body: dict[str, Any]) -> ConvertResult:
-        reply = self._ok("POST", f"/Leads/{lead_id}/actions/convert", json=body)
+        reply = self._checked("POST", f"/Leads/{lead_id}/actions/convert", json=body)
         item = _first_record(reply, "Convert Lead")
         if reply.status == 202 or item.get("code") == "SCHEDULED":
             details = item.get("details") or {}
-            return ConvertResult(None, None, None, job_id=_text(details.get("job_id")))
+            return ConvertResult(Records(), job_id=_text(details.get("job_id")))
         details = item if self.legacy else item.get("details")
         if not isinstance(details, dict) or "Contacts" not in details:
             raise ZohoBadResponse("Convert Lead answered success without the created records")
         return ConvertResult(
-            contact_id=_record_id(details.get("Contacts")),
-            account_id=_record_id(details.get("Accounts")),
-            deal_id=_record_id(details.get("Deals")),
+            Records(
+                contact_id=_record_id(details.get("Contacts")),
+                account_id=_record_id(details.get("Accounts")),
+                deal_id=_record_id(details.get("Deals")),
+            )
         )
 
     def conversion_options(self, lead_id: str) -> dict[str, Any] | None:
         """Existing contacts and accounts Zoho matches the lead with; None when there are none."""
-        reply = self._ok("GET", f"/Leads/{lead_id}/__conversion_options")
+        reply = self._checked("GET", f"/Leads/{lead_id}/__conversion_options")
         if reply.status == 204:
             return None
         options = reply.body.get("__conversion_options") if isinstance(reply.body, dict) else None
@@ -176,7 +209,7 @@ class ZohoClient:
         page = 1
         while True:
             params = {"fields": "Note_Title,Note_Content", "per_page": "200", "page": str(page)}
-            reply = self._ok("GET", f"/Leads/{lead_id}/Notes", params=params)
+            reply = self._checked("GET", f"/Leads/{lead_id}/Notes", params=params)
             if reply.status == 204:
                 return
             yield from _records(reply) or []
@@ -191,11 +224,11 @@ class ZohoClient:
             note.update(Parent_Id=lead_id, se_module="Leads")
         else:
             note["Parent_Id"] = {"module": {"api_name": "Leads"}, "id": lead_id}
-        self._ok("POST", "/Notes", json={"data": [note]})
+        self._checked("POST", "/Notes", json={"data": [note]})
 
     def query(self, select_query: str) -> tuple[list[dict[str, Any]], bool]:
         """One page of a COQL query: the records and whether more records follow."""
-        reply = self._ok("POST", "/coql", json={"select_query": select_query})
+        reply = self._checked("POST", "/coql", json={"select_query": select_query})
         if reply.status == 204:
             return [], False
         records = _records(reply)
@@ -206,7 +239,7 @@ class ZohoClient:
     def get_leads(self, lead_ids: list[str], fields: list[str]) -> list[dict[str, Any]]:
         """Up to 100 leads by id, converted or not, with the given fields."""
         params = {"ids": ",".join(lead_ids), "fields": ",".join(fields), "converted": "both"}
-        reply = self._ok("GET", "/Leads", params=params)
+        reply = self._checked("GET", "/Leads", params=params)
         if reply.status == 204:
             return []
         records = _records(reply)
@@ -217,7 +250,7 @@ class ZohoClient:
     def module_ids(self) -> dict[str, str]:
         """API name to module id (Mass Convert names modules by id); read once per instance."""
         if self._module_ids is None:
-            reply = self._ok("GET", "/settings/modules")
+            reply = self._checked("GET", "/settings/modules")
             modules = reply.body.get("modules") if isinstance(reply.body, dict) else None
             if not isinstance(modules, list):
                 raise ZohoBadResponse("the modules read answered without modules[]")
@@ -230,7 +263,7 @@ class ZohoClient:
 
     def mass_convert(self, body: dict[str, Any]) -> str:
         """Schedule a Mass Convert job (at most 50 leads) and return its job id."""
-        reply = self._ok("POST", "/Leads/actions/mass_convert", json=body)
+        reply = self._checked("POST", "/Leads/actions/mass_convert", json=body)
         for item in _error_candidates(reply.body):
             job_id = (item.get("details") or {}).get("job_id") if isinstance(item, dict) else None
             if job_id:
@@ -238,7 +271,7 @@ class ZohoClient:
         raise ZohoBadResponse("Mass Convert answered without a job id")
 
     def mass_convert_status(self, job_id: str) -> MassConvertStatus:
-        reply = self._ok("GET", "/Leads/actions/mass_convert", params={"job_id": job_id})
+        reply = self._checked("GET", "/Leads/actions/mass_convert", params={"job_id": job_id})
         item = _first_record(reply, "Mass Convert status")
         return MassConvertStatus(
             state=str(item.get("Status") or "").strip().lower(),
@@ -250,8 +283,10 @@ class ZohoClient:
 
     # --- HTTP -------------------------------------------------------------------------------
 
-    def _ok(self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None) -> Reply:
-        """A call whose Zoho error, if any, is raised as ZohoRejected."""
+    def _checked(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
+    ) -> Reply:
+        """A call whose Zoho error, if any, is raised as ZohoRefused."""
         reply = self._call(method, path, params=params, json=json)
         error = reply.error()
         if error is not None:
@@ -302,7 +337,7 @@ class ZohoClient:
             raise ZohoBadResponse("the token response named no api_domain; set ZOHO_API_DOMAIN")
         url = f"{domain}/crm/{self.config.api_version}{path}"
         remaining = self.config.retry_seconds - (time.monotonic() - started)
-        calls.count_one()
+        _count_one()
         try:
             response = self._pool.request(
                 method,
@@ -364,40 +399,12 @@ class ZohoClient:
             ) from None
         if not isinstance(body, dict):
             raise ZohoUnavailable("Zoho token endpoint answered an unexpected JSON shape")
-        return _parse_token(body, response.status)
+        return parse_token_response(body, response.status)
 
 
 def _new_pool() -> urllib3.PoolManager:
     """Kept-alive connections shared by threads; no retries of its own (this module retries)."""
     return urllib3.PoolManager(maxsize=16, retries=False, ca_certs=certifi.where())
-
-
-def _parse_token(body: dict[str, Any], status: int) -> AccessToken:
-    value = body.get("access_token")
-    if isinstance(value, str) and value:
-        redaction.register(value)
-        return AccessToken(value, time.time() + _expires_in(body), _text(body.get("api_domain")))
-    error = str(body.get("error") or f"HTTP {status} without access_token")
-    if error == _THROTTLE_ERROR:
-        raise TokenThrottled(
-            "Zoho's token endpoint is throttling this refresh token (Access Denied: too many"
-            " tokens requested in 10 minutes)"
-        )
-    if error in _REJECTED_CREDENTIALS:
-        raise CredentialsRejected(
-            f"Zoho refused the OAuth credentials ({error}): check ZOHO_CLIENT_ID,"
-            " ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN and ZOHO_DC"
-        )
-    raise ZohoUnavailable(f"Zoho token endpoint gave no access token ({error})")
-
-
-def _expires_in(body: dict[str, Any]) -> float:
-    """Lifetime in seconds; older responses gave `expires_in` in ms next to `expires_in_sec`."""
-    for key in ("expires_in_sec", "expires_in"):
-        value = body.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return float(value)
-    return 3600.0
 
 
 def _json(response: urllib3.BaseHTTPResponse, what: str) -> Any:
@@ -455,7 +462,7 @@ def _retry_after(response: urllib3.BaseHTTPResponse) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def _names_url_id(error: ZohoRejected) -> bool:
+def _names_url_id(error: ZohoRefused) -> bool:
     return isinstance(error.details, dict) and "resource_path_index" in error.details
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from handlers.errors import RulesError
 from handlers.rules import (
     Distribute,
     LeadOwner,
     RelativeDate,
-    RulesError,
     User,
     load_rules,
     parse_rules,

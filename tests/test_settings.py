@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.settings import MisconfiguredError, Settings
+from handlers.errors import Misconfigured
+from handlers.settings import Settings
 
 
 def test_defaults():
@@ -71,5 +72,5 @@ def test_overrides_win_and_lose_their_trailing_slash():
     ],
 )
 def test_a_bad_value_is_named(env, message):
-    with pytest.raises(MisconfiguredError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(Misconfigured, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
         Settings.from_env(env)

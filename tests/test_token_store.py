@@ -11,9 +11,8 @@ import time
 
 import pytest
 
+from handlers.access_token import CLAIM_ANNOTATION, AccessToken, SecretManagerTokenStore
 from handlers.secret_manager import SecretManager
-from handlers.token_store import CLAIM_ANNOTATION, SecretManagerTokenStore
-from handlers.tokens import AccessToken
 from tests.conftest import CREDENTIALS, ROOT, SETTINGS_READ_BY_THE_FUNCTION, WEBHOOK_SECRET
 
 SECRET = "projects/p/secrets/zoho-access-token"

@@ -8,15 +8,14 @@ from itertools import pairwise
 
 import pytest
 
-from handlers.calls import counting_calls
+from handlers.credentials import OAuthCredentials
 from handlers.errors import (
     CredentialsRejected,
     TokenThrottled,
     ZohoBadResponse,
-    ZohoRejected,
+    ZohoRefused,
     ZohoUnavailable,
 )
-from handlers.secrets import OAuthCredentials
 from handlers.zoho import ZohoClient, ZohoConfig
 from tests.conftest import CREDENTIALS
 
@@ -110,7 +109,7 @@ class TestTokens:
         zoho.get_lead(lead)
         emulator.faults.fail_next(2, status=401, code="INVALID_TOKEN", path=LEAD_READ)
 
-        with pytest.raises(ZohoRejected) as refused:
+        with pytest.raises(ZohoRefused) as refused:
             zoho.get_lead(lead)
 
         assert refused.value.code == "INVALID_TOKEN"
@@ -176,7 +175,7 @@ class TestRetries:
 
         result = zoho.convert_lead(lead, CONVERT_BODY)
 
-        assert result.deal_id is not None
+        assert result.records.deal_id is not None
         assert [entry.status for entry in emulator.requests("POST", CONVERT)] == [status] * 3 + [200]
         assert emulator.crm.conversions(lead) == 1
 
@@ -215,7 +214,7 @@ class TestRetries:
         assert all(gap < 0.1 + 0.1 for gap in gaps)
 
     def test_permanent_errors_are_not_retried(self, emulator, zoho, lead):
-        with pytest.raises(ZohoRejected) as refused:
+        with pytest.raises(ZohoRefused) as refused:
             zoho.convert_lead(lead, {"data": [{"Deals": {"Deal_Name": "D"}}]})
 
         assert refused.value.code == "MANDATORY_NOT_FOUND"
@@ -224,7 +223,7 @@ class TestRetries:
     def test_calls_are_counted_per_context(self, emulator, zoho, lead):
         emulator.faults.fail_next(1, status=500, path=LEAD_READ)
 
-        with counting_calls() as calls:
+        with zoho.counting_calls() as calls:
             zoho.get_lead(lead)
 
         assert calls.count == 2
@@ -238,7 +237,7 @@ class TestAnswers:
         )
         emulator.faults.malformed_next(1, body=body, status=200, path=CONVERT)
 
-        with pytest.raises(ZohoRejected) as refused:
+        with pytest.raises(ZohoRefused) as refused:
             zoho.convert_lead(lead, CONVERT_BODY)
 
         assert refused.value.code == "INVALID_DATA"
@@ -266,5 +265,5 @@ class TestAnswers:
         record = zoho.get_lead(lead)
 
         assert record["Converted__s"] is True
-        assert record["Converted_Deal"]["id"] == result.deal_id
+        assert record["Converted_Deal"]["id"] == result.records.deal_id
         assert len(emulator.requests("GET", LEAD_READ)) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.logs import trace_fields
+from handlers.report import trace_fields
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 

@@ -1,8 +1,9 @@
-"""One structured JSON line per request on stdout, in the shape Cloud Logging reads.
+"""Telling what happened: one structured JSON log line per request, and the JSON answer.
 
 Cloud Logging turns `severity`, `message` and the `logging.googleapis.com/*` keys of a JSON line
 into the log entry's own fields; every other key lands in `jsonPayload`, where log-based metrics
-and alerts can count outcomes. Secrets are scrubbed from the whole line before it is written.
+and alerts count outcomes. Both the line and the answer are scrubbed of every known secret
+(handlers.redaction) just before they leave the process.
 """
 
 from __future__ import annotations
@@ -14,11 +15,37 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import flask
+
+from handlers.outcome import Outcome
 from handlers.redaction import redact
 
 _TRACEPARENT = re.compile(r"00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})")
 _CLOUD_TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/([0-9]{1,20}))?(?:;o=([01]))?")
 _write_lock = threading.Lock()
+
+
+def respond(outcome: Outcome, log_fields: Mapping[str, Any] | None = None) -> flask.Response:
+    """Log the outcome's line (with `log_fields` added) and answer its JSON."""
+    write(outcome.severity, outcome.message(), {**outcome.log_fields(), **(log_fields or {})})
+    return json_response(outcome.response(), outcome.status)
+
+
+def json_response(body: Mapping[str, Any], status: int = 200) -> flask.Response:
+    response = flask.Response(
+        redact(json.dumps(body, default=str)), status=status, mimetype="application/json"
+    )
+    if status == 405:
+        response.headers["Allow"] = "POST"
+    return response
+
+
+def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
+    entry = {"severity": severity, "message": message, **fields}
+    line = redact(json.dumps(entry, default=str, ensure_ascii=False, separators=(",", ":")))
+    with _write_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def trace_fields(headers: Mapping[str, str], project_id: str | None) -> dict[str, Any]:
@@ -39,11 +66,3 @@ def trace_fields(headers: Mapping[str, str], project_id: str | None) -> dict[str
     if span:
         fields["logging.googleapis.com/spanId"] = span
     return fields
-
-
-def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
-    entry = {"severity": severity, "message": message, **fields}
-    line = redact(json.dumps(entry, default=str, ensure_ascii=False, separators=(",", ":")))
-    with _write_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()

@@ -2,7 +2,9 @@
 
 `<NAME>` wins when set; otherwise `<NAME>_SECRET` names a Secret Manager version. Values read
 from Secret Manager are kept for `SECRET_CACHE_SECONDS`, so a rotated secret takes effect
-without a redeploy, and a failed read is not remembered: the next request tries again.
+without a redeploy. When a value expires, one thread reads it again while the others keep using
+the old one; a read that fails for a passing reason keeps the old value until the next expiry, and
+a value never read yet is waited for only by the threads that need it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handlers import redaction
+from handlers.errors import Misconfigured, SecretUnavailable
 from handlers.secret_manager import VERSION_NAME, SecretManager
 from handlers.settings import (
     SECRET_SUFFIX,
@@ -20,7 +23,6 @@ from handlers.settings import (
     ZOHO_CLIENT_ID,
     ZOHO_CLIENT_SECRET,
     ZOHO_REFRESH_TOKEN,
-    MisconfiguredError,
     env_text,
 )
 
@@ -32,15 +34,23 @@ class OAuthCredentials:
     refresh_token: str
 
 
-class SecretReader:
+@dataclass
+class _Cached:
+    value: str | None = None
+    read_at: float = 0.0
+    refreshing: bool = False
+    first_read: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Credentials:
     def __init__(self, env: Mapping[str, str], manager: SecretManager, ttl_seconds: float):
         self._env = env
         self._manager = manager
         self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
+        self._cache: dict[str, _Cached] = {}
+        self._lock = threading.Lock()  # guards the cache entries, never held across a read
 
-    def oauth_credentials(self) -> OAuthCredentials:
+    def oauth(self) -> OAuthCredentials:
         client_id, client_secret, refresh_token = self.values(
             ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN
         )
@@ -51,14 +61,14 @@ class SecretReader:
         (raw,) = self.values(WEBHOOK_SECRET)
         secrets = tuple(part.strip() for part in raw.split(",") if part.strip())
         if not secrets:
-            raise MisconfiguredError(f"{WEBHOOK_SECRET} holds no secret (only commas or spaces)")
+            raise Misconfigured(f"{WEBHOOK_SECRET} holds no secret (only commas or spaces)")
         return secrets
 
     def values(self, *names: str) -> tuple[str, ...]:
         """The values of the named settings; one error naming every missing one."""
         missing = [name for name in names if not self._configured(name)]
         if missing:
-            raise MisconfiguredError(
+            raise Misconfigured(
                 "missing setting "
                 + ", ".join(missing)
                 + f": set it, or set {missing[0]}{SECRET_SUFFIX} to a Secret Manager version"
@@ -77,7 +87,7 @@ class SecretReader:
             return direct
         version = env_text(self._env, name + SECRET_SUFFIX) or ""
         if not VERSION_NAME.fullmatch(version):
-            raise MisconfiguredError(
+            raise Misconfigured(
                 f"{name}{SECRET_SUFFIX} must look like projects/PROJECT/secrets/NAME/versions/latest,"
                 f" not {version!r}"
             )
@@ -85,11 +95,38 @@ class SecretReader:
 
     def _cached(self, version: str) -> str:
         with self._lock:
-            hit = self._cache.get(version)
-            if hit is not None and time.monotonic() - hit[1] < self._ttl:
-                return hit[0]
-            value = self._manager.access(version).value.strip()
-            if not value:
-                raise MisconfiguredError(f"Secret Manager version {version} is empty")
-            self._cache[version] = (value, time.monotonic())
+            entry = self._cache.setdefault(version, _Cached())
+            stale = entry.value
+            if stale is not None:
+                if entry.refreshing or time.monotonic() - entry.read_at < self._ttl:
+                    return stale
+                entry.refreshing = True
+        if stale is not None:
+            return self._refresh(version, entry, stale)
+        with entry.first_read:  # only the threads that need this value wait, for one read
+            if entry.value is not None:
+                return entry.value
+            value = self._read(version)
+            with self._lock:
+                entry.value, entry.read_at = value, time.monotonic()
             return value
+
+    def _refresh(self, version: str, entry: _Cached, stale: str) -> str:
+        """Read an expired value again; Secret Manager being down keeps the old one for a while."""
+        try:
+            value = self._read(version)
+        except SecretUnavailable:
+            value = stale
+        except Misconfigured:
+            with self._lock:
+                entry.value, entry.refreshing = None, False  # disabled or deleted: stop using it
+            raise
+        with self._lock:
+            entry.value, entry.read_at, entry.refreshing = value, time.monotonic(), False
+        return value
+
+    def _read(self, version: str) -> str:
+        value = self._manager.access(version).value.strip()
+        if not value:
+            raise Misconfigured(f"Secret Manager version {version} is empty")
+        return value
