@@ -20,6 +20,7 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed terraform-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(PY) -m pytest
 
 lint: $(BIN)/.installed

@@ -23,7 +23,7 @@ from handlers.runtime import Runtime
 from handlers.settings import Settings
 from handlers.sweep import PlannedLead, SweepSummary
 from handlers.sweep_query import plan_queries
-from handlers.templates import Template
+from handlers.templates import JsonObject, Template
 from handlers.webhook import LEAD_ID
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
@@ -230,12 +230,12 @@ def describe_rule(rule: Rule) -> list[str]:
     if rule.deal is None:
         lines.append("deal: none (contact and account only)")
     else:
-        fields = {name: _shown(value) for name, value in rule.deal.fields.items()}
+        fields = {name: _shown(value) for name, value in rule.deal.fields}
         fields["Closing_Date"] = _shown(rule.deal.closing_date)
         lines.append("deal: " + ", ".join(f"{name}={value}" for name, value in fields.items()))
     lines.append(f"owner: {_owner(rule)}")
     if rule.carry_over_tags:
-        tags = (f"{module}: {_shown(names)}" for module, names in rule.carry_over_tags.items())
+        tags = (f"{module}: {_shown(names)}" for module, names in rule.carry_over_tags)
         lines.append("tags carried over: " + "; ".join(tags))
     if rule.move_attachments_to:
         lines.append(f"attachments move to {rule.move_attachments_to}")
@@ -260,8 +260,10 @@ def _shown(value: Any) -> str:
         return "".join(part if isinstance(part, str) else "{" + part.field + "}" for part in value.parts)
     if isinstance(value, RelativeDate):
         return f"+{value.days}d"
+    if isinstance(value, JsonObject):
+        return "{" + ", ".join(f"{key}: {_shown(item)}" for key, item in value.items) + "}"
     if isinstance(value, tuple):
-        return ", ".join(value)
+        return ", ".join(_shown(item) for item in value)
     return str(value)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.lead import Lead, field_value
-from handlers.rules import Condition, Rule, RuleSet
+from handlers.rules import Condition, Operator, Rule, RuleSet
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _equals(actual: Any, expected: Any) -> bool:
     actual_number, expected_number = _number(actual), _number(expected)
     if actual_number is not None and expected_number is not None:
         return actual_number == expected_number
-    return actual == expected
+    return bool(actual == expected)
 
 
 def _number(value: Any) -> float | None:
@@ -121,7 +121,7 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+_OPERATORS: dict[Operator, Callable[[Any, Any], bool]] = {
     "equals": _equals,
     "not": lambda actual, expected: not _equals(actual, expected),
     "in": lambda actual, expected: any(_equals(actual, item) for item in expected),

@@ -36,7 +36,7 @@ def build_convert_request(
     if owner is not None:
         item["assign_to"] = owner if legacy else {"id": owner}
     if rule.deal is not None:
-        deal = render_value(dict(rule.deal.fields), lead, missing)
+        deal = render_value(rule.deal.values, lead, missing)
         deal["Closing_Date"] = closing_date(rule, now).isoformat()
         item["Deals"] = deal
     tags = carried_tags(rule, lead)
@@ -90,7 +90,7 @@ def carried_tags(rule: Rule, lead: Lead) -> dict[str, list[str]]:
         return {}
     on_lead = tag_names(lead)
     carried: dict[str, list[str]] = {}
-    for module, selection in rule.carry_over_tags.items():
+    for module, selection in rule.carry_over_tags:
         names = list(on_lead) if selection == ALL_TAGS else [t for t in selection if t in on_lead]
         if names:
             carried[module] = names

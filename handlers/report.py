@@ -13,7 +13,7 @@ import re
 import sys
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import flask
 
@@ -48,7 +48,11 @@ def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
         sys.stdout.flush()
 
 
-def trace_fields(headers: Mapping[str, str], project_id: str | None) -> dict[str, Any]:
+class _Headers(Protocol):
+    def get(self, key: str, default: str) -> str: ...
+
+
+def trace_fields(headers: _Headers, project_id: str | None) -> dict[str, Any]:
     """Trace correlation from `traceparent`, else `X-Cloud-Trace-Context`; nothing without a project."""
     if not project_id:
         return {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,12 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from handlers.errors import RulesError
-from handlers.templates import Template, TemplateError
+from handlers.templates import JsonObject, Template, TemplateError
 
 MODULES = ("Contacts", "Accounts", "Deals")
 REQUIRED_DEAL_FIELDS = ("Deal_Name", "Stage", "Closing_Date")
-COMPARISONS = ("gt", "gte", "lt", "lte")
-OPERATORS = ("in", "not_in", "not", *COMPARISONS, "matches", "exists")
+Operator = Literal["equals", "in", "not_in", "not", "gt", "gte", "lt", "lte", "matches", "exists"]
+COMPARISONS: tuple[Operator, ...] = ("gt", "gte", "lt", "lte")
+OPERATORS: tuple[Operator, ...] = ("in", "not_in", "not", *COMPARISONS, "matches", "exists")
 INHERITABLE_KEYS = (
     "notify_lead_owner",
     "notify_new_entity_owner",
@@ -45,10 +45,10 @@ Scalar = str | int | float | bool
 
 @dataclass(frozen=True)
 class Condition:
-    """One test on a lead field: `operator` is "equals" or one of OPERATORS."""
+    """One test on a lead field: `field operator expected` (`equals` when the rule gives a value)."""
 
     field: str
-    operator: str
+    operator: Operator
     expected: Any
 
     def describe(self) -> str:
@@ -89,13 +89,17 @@ ClosingDate = RelativeDate | dt.date
 
 @dataclass(frozen=True)
 class Deal:
-    """The deal to create: `fields` are Deals API names mapped to templates or literal values."""
+    """The deal to create: `fields` pairs Deals API names with templates or literal values."""
 
-    fields: Mapping[str, Any]
+    fields: tuple[tuple[str, Any], ...]
     closing_date: ClosingDate
 
+    @property
+    def values(self) -> JsonObject:
+        return JsonObject(self.fields)
 
-ALL_TAGS = "all"
+
+ALL_TAGS: Literal["all"] = "all"
 TagSelection = tuple[str, ...] | Literal["all"]
 
 
@@ -106,7 +110,7 @@ class Rule:
     skip: bool = False
     deal: Deal | None = None
     assign_to: Owner = LeadOwner()
-    carry_over_tags: Mapping[str, TagSelection] | None = None
+    carry_over_tags: tuple[tuple[str, TagSelection], ...] = ()  # (module, tags) pairs
     move_attachments_to: str | None = None
     notify_lead_owner: bool = False
     notify_new_entity_owner: bool = False
@@ -140,7 +144,8 @@ class _StrictLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.S
                 mark = key_node.start_mark
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", mark)
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 # Dates stay text, so the loader (not PyYAML) judges them and names the rule and key when one is wrong.
@@ -295,10 +300,11 @@ class _Validator:
                 conditions.append(Condition(field, "equals", self.scalar(test, key)))
         return tuple(conditions)
 
-    def operator(self, field: str, operator: str, expected: Any) -> Condition:
-        key = f"when.{field}.{operator}"
-        if operator not in OPERATORS:
-            raise self.error(key, f"unknown operator{_did_you_mean(operator, OPERATORS)}")
+    def operator(self, field: str, given: str, expected: Any) -> Condition:
+        key = f"when.{field}.{given}"
+        operator = next((known for known in OPERATORS if known == given), None)
+        if operator is None:
+            raise self.error(key, f"unknown operator{_did_you_mean(given, OPERATORS)}")
         if operator in ("in", "not_in"):
             if not isinstance(expected, list) or not expected:
                 raise self.error(key, "must be a non-empty list of values")
@@ -338,7 +344,7 @@ class _Validator:
                 raise self.error(key, "must be a Deals field API name (letters, digits, underscores)")
             if field != "Closing_Date":
                 fields[field] = self.template_value(value, key)
-        return Deal(fields=fields, closing_date=self.closing_date(raw["Closing_Date"]))
+        return Deal(fields=tuple(fields.items()), closing_date=self.closing_date(raw["Closing_Date"]))
 
     def template_value(self, value: Any, key: str) -> Any:
         """Strings become templates ({Field} placeholders); containers are walked; scalars stay."""
@@ -348,9 +354,9 @@ class _Validator:
             except TemplateError as exc:
                 raise self.error(key, str(exc)) from None
         if isinstance(value, dict):
-            return {k: self.template_value(v, f"{key}.{k}") for k, v in value.items()}
+            return JsonObject(tuple((k, self.template_value(v, f"{key}.{k}")) for k, v in value.items()))
         if isinstance(value, list):
-            return [self.template_value(v, f"{key}[{i}]") for i, v in enumerate(value)]
+            return tuple(self.template_value(v, f"{key}[{i}]") for i, v in enumerate(value))
         if value is None or isinstance(value, (int, float, bool)):
             return value
         raise self.error(key, f"unsupported value {value!r}")
@@ -398,30 +404,30 @@ class _Validator:
             )
         return text
 
-    def tags(self, value: Any) -> Mapping[str, TagSelection] | None:
+    def tags(self, value: Any) -> tuple[tuple[str, TagSelection], ...]:
         if value is None:
-            return None
+            return ()
         if not isinstance(value, dict):
             raise self.error(
                 "carry_over_tags",
                 "must map Contacts/Accounts/Deals to a list of tag names or `all`",
             )
         self.known_keys(value, MODULES, "carry_over_tags")
-        selection: dict[str, TagSelection] = {}
+        selection: list[tuple[str, TagSelection]] = []
         for module, tags in value.items():
             key = f"carry_over_tags.{module}"
             if tags == ALL_TAGS:
-                selection[module] = ALL_TAGS
+                selection.append((str(module), ALL_TAGS))
             elif isinstance(tags, list) and all(isinstance(t, str) and t for t in tags):
-                selection[module] = tuple(tags)
+                selection.append((str(module), tuple(tags)))
             else:
                 raise self.error(key, f"must be a list of tag names or `all`, not {tags!r}")
-        return selection
+        return tuple(selection)
 
     def module(self, value: Any) -> str | None:
         if value is None:
             return None
-        return self.choice(value, "move_attachments_to", MODULES)
+        return str(self.choice(value, "move_attachments_to", MODULES))
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:

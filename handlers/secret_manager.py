@@ -120,7 +120,7 @@ class SecretManager:
         if self._endpoint:
             from google.auth.credentials import AnonymousCredentials
 
-            options["credentials"] = AnonymousCredentials()
+            options["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
             options["client_options"] = {"api_endpoint": self._endpoint}
         try:
             return secretmanager.SecretManagerServiceClient(**options)

@@ -25,6 +25,7 @@ from typing import Any
 
 from handlers import outcome
 from handlers.conversion import Converter, utc_now
+from handlers.coql import Node
 from handlers.errors import Failure, ZohoUnavailable
 from handlers.lead import Lead
 from handlers.outcome import Kind, Outcome
@@ -202,7 +203,7 @@ class _Run:
         self.summary.duration_ms = round((time.monotonic() - self.started) * 1000, 1)
         return self.summary
 
-    def pages(self, plan: QueryPlan, filter_: Any, window: Window) -> Iterator[list[Lead]]:
+    def pages(self, plan: QueryPlan, filter_: Node | None, window: Window) -> Iterator[list[dict[str, Any]]]:
         """The query's pages, read by key until the last page or the end of the time budget."""
         after: str | None = None
         size = self.zoho.version.coql_page_size
@@ -220,7 +221,7 @@ class _Run:
                 return
             after = str(max(ids))
 
-    def handle_page(self, plan: QueryPlan, records: list[Lead]) -> None:
+    def handle_page(self, plan: QueryPlan, records: list[dict[str, Any]]) -> None:
         candidates = []
         for record in records:
             lead_id = str(record.get("id", ""))
@@ -301,7 +302,7 @@ class _Run:
         params: dict[str, Any] = {"assign_to": owner}
         if "Deals" in item:
             params["Deals"] = item["Deals"]
-        modules = sorted(rule.carry_over_tags or {})
+        modules = sorted(module for module, _ in rule.carry_over_tags)
         if modules:
             params["carry_over_tags"] = [{"api_name": module} for module in modules]
         if rule.move_attachments_to:
@@ -456,4 +457,4 @@ def mass_convertible(rule: Rule) -> bool:
         return False
     if not reads_record_fields_only(rule):
         return False
-    return all(selection == ALL_TAGS for selection in (rule.carry_over_tags or {}).values())
+    return all(selection == ALL_TAGS for _, selection in rule.carry_over_tags)

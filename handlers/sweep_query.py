@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from handlers.coql import (
     MAX_CRITERIA,
@@ -33,7 +32,7 @@ from handlers.coql import (
     timestamp,
 )
 from handlers.rules import Condition, Rule, RuleSet
-from handlers.templates import Placeholder, Template
+from handlers.templates import placeholders_in
 
 WINDOW_CRITERIA = 3  # Modified_Time <, Modified_Time >=, id >
 RULES_BUDGET = MAX_CRITERIA - WINDOW_CRITERIA
@@ -122,21 +121,7 @@ def _bases(paths: Iterable[str]) -> list[str]:
 
 def placeholders(rule: Rule) -> list[str]:
     """Every `{Field}` path in the rule's deal."""
-    if rule.deal is None:
-        return []
-    found: list[str] = []
-    _collect(list(rule.deal.fields.values()), found)
-    return found
-
-
-def _collect(value: Any, found: list[str]) -> None:
-    if isinstance(value, Template):
-        found.extend(part.field for part in value.parts if isinstance(part, Placeholder))
-    elif isinstance(value, dict):
-        _collect(list(value.values()), found)
-    elif isinstance(value, list):
-        for item in value:
-            _collect(item, found)
+    return placeholders_in(rule.deal.values) if rule.deal is not None else []
 
 
 # --- rules filter -----------------------------------------------------------------------------

@@ -18,6 +18,13 @@ class TemplateError(ValueError):
 
 
 @dataclass(frozen=True)
+class JsonObject:
+    """A JSON object inside a rule value (a lookup such as {id: ...}), kept hashable as pairs."""
+
+    items: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class Placeholder:
     field: str
 
@@ -78,16 +85,28 @@ class Template:
 
 
 def render_value(value: Any, lead: Mapping[str, Any], missing: list[str]) -> Any:
-    """Fill every template inside a rule value (walking dicts and lists), collecting missing fields."""
+    """A rule value as JSON, every template filled from the lead; placeholders without a value
+    are added to `missing`. JSON objects and arrays are kept in rules as JsonObject and tuples."""
     if isinstance(value, Template):
         rendered, absent = value.render(lead)
         missing.extend(absent)
         return rendered
-    if isinstance(value, dict):
-        return {key: render_value(item, lead, missing) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, JsonObject):
+        return {key: render_value(item, lead, missing) for key, item in value.items}
+    if isinstance(value, tuple):
         return [render_value(item, lead, missing) for item in value]
     return value
+
+
+def placeholders_in(value: Any) -> list[str]:
+    """Every `{Field}` path inside a rule value."""
+    if isinstance(value, Template):
+        return [part.field for part in value.parts if isinstance(part, Placeholder)]
+    if isinstance(value, JsonObject):
+        return [path for _, item in value.items for path in placeholders_in(item)]
+    if isinstance(value, tuple):
+        return [path for item in value for path in placeholders_in(item)]
+    return []
 
 
 def _as_text(value: Any) -> str:

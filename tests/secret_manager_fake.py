@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.local_http import KeepAliveHandler, TrackingHTTPServer
+from tests.zoho_emulator.local_http import KeepAliveHandler, TrackingHTTPServer
 
 ENABLED = "ENABLED"
 DISABLED = "DISABLED"

@@ -75,7 +75,7 @@ def test_the_documented_example_loads_with_defaults_inherited_and_overridden():
     assert qualified.notify_new_entity_owner is True
     assert partner.deal is not None
     assert partner.deal.closing_date == RelativeDate(30)
-    assert partner.carry_over_tags == {"Contacts": ("VIP",), "Deals": "all"}
+    assert dict(partner.carry_over_tags) == {"Contacts": ("VIP",), "Deals": "all"}
     assert partner.move_attachments_to == "Deals"
     assert partner.assign_to == LeadOwner()
     assert tests.skip is True

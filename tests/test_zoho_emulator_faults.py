@@ -67,6 +67,14 @@ def test_fail_next_fails_only_the_matching_calls_then_recovers(emulator, zoho):
     assert emulator.crm.conversions(lead_id) == 1
 
 
+def test_fail_next_after_lets_that_many_matching_calls_through_first(emulator, zoho):
+    emulator.faults.fail_next(1, status=500, path=r"/users$", after=2)
+
+    statuses = [zoho.get("users").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 500, 200]
+
+
 def test_fail_next_can_target_a_method(emulator, zoho):
     emulator.faults.fail_next(1, status=500, method="POST")
 

@@ -15,7 +15,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
-from tests.local_http import KeepAliveHandler, TrackingHTTPServer
+from .local_http import KeepAliveHandler, TrackingHTTPServer
 
 from .protocol import Headers, Request, Response
 
