@@ -16,7 +16,6 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 from .local_http import KeepAliveHandler, TrackingHTTPServer
-
 from .protocol import Headers, Request, Response
 
 App = Callable[[Request], Response | None]  # None: reset the connection, answer nothing
