@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,16 +19,22 @@ from zohocrmsdk.src.com.zoho.api.logger import Logger
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api import conversion_option as options_api
 from zohocrmsdk.src.com.zoho.crm.api import convert_lead as convert_api
+from zohocrmsdk.src.com.zoho.crm.api import coql as coql_api
 from zohocrmsdk.src.com.zoho.crm.api import mass_convert as mass_api
 from zohocrmsdk.src.com.zoho.crm.api import notes as notes_api
+from zohocrmsdk.src.com.zoho.crm.api import related_records as related_api
 from zohocrmsdk.src.com.zoho.crm.api.dc import DataCenter
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.modules import MinifiedModule
-from zohocrmsdk.src.com.zoho.crm.api.record import Field, Record, RecordOperations
+from zohocrmsdk.src.com.zoho.crm.api.record import Field, GetRecordsParam, Record, RecordOperations
 from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zohocrmsdk.src.com.zoho.crm.api.users import MinifiedUser
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice
 
+from handlers.credentials import OAuthCredentials
+from handlers.rules import parse_rules
+from handlers.sweep_query import Window, plan_queries
+from handlers.zoho import ZohoClient, ZohoConfig
 from tests.zoho_emulator import Credentials, ZohoEmulator
 
 CREDENTIALS = Credentials(
@@ -279,3 +285,94 @@ def test_the_sdk_schedules_a_mass_convert_and_reads_its_status(emulator, sdk):
     assert {
         deal["Owner"]["id"] for deal in emulator.crm.deals.values() if deal["Deal_Name"] == "Mass deal"
     } == {seller}
+
+
+# --- the function's own requests, checked by the SDK -------------------------------------------
+
+SWEEP_RULES = """
+rules:
+  - {name: partners, when: {Lead_Status: Qualified, Lead_Source: Partner, Industry: Retail}}
+  - {name: events, when: {Lead_Status: Qualified, Lead_Source: {in: [Trade Show, Webinar]}}}
+  - {name: irish, when: {Lead_Status: Qualified, Country: Ireland}}
+"""
+
+
+def product_client(emulator: ZohoEmulator) -> ZohoClient:
+    credentials = OAuthCredentials(
+        CREDENTIALS.client_id, CREDENTIALS.client_secret, CREDENTIALS.refresh_token
+    )
+    return ZohoClient(ZohoConfig(accounts_url=emulator.url), credentials=lambda: credentials)
+
+
+def coql(query: str) -> object:
+    body = coql_api.BodyWrapper()
+    body.set_select_query(query)
+    return coql_api.CoqlOperations().get_records(body)
+
+
+def test_the_sdk_runs_the_sweeps_own_coql_and_parses_its_pages(emulator, sdk):
+    since = datetime(2001, 1, 1, tzinfo=UTC)  # a window of its own in the module's shared emulator
+    wanted = [
+        new_lead(
+            emulator, Lead_Source="Partner", Industry="Retail", Modified_Time=since + timedelta(hours=1)
+        ),
+        new_lead(emulator, Lead_Source="Webinar", Modified_Time=since + timedelta(hours=2)),
+        new_lead(emulator, Country="Ireland", Modified_Time=since + timedelta(hours=3)),
+    ]
+    new_lead(emulator, Lead_Source="Partner", Industry="Banking", Modified_Time=since + timedelta(hours=1))
+    plan = plan_queries(parse_rules(SWEEP_RULES))
+    window = Window(since, since + timedelta(days=1))
+    (rules_filter,) = plan.filters
+
+    first = coql(plan.page_query(rules_filter, window, None, 2))
+    (last_id,) = {record.get_id() for record in first.get_object().get_data()[-1:]}
+    second = coql(plan.page_query(rules_filter, window, str(last_id), 2))
+
+    assert (first.get_status_code(), second.get_status_code()) == (200, 200)
+    assert first.get_object().get_info().get_more_records() is True
+    pages = first.get_object().get_data() + second.get_object().get_data()
+    assert [str(record.get_id()) for record in pages] == wanted  # the Banking partner is not there
+    assert pages[0].get_key_value("Industry") == "Retail"
+
+
+def test_the_sdk_reads_zohos_refusal_of_a_flat_query(emulator, sdk):
+    response = coql("select id from Leads where Lead_Status = 'A' and Lead_Source = 'B' and Industry = 'C'")
+
+    assert response.get_status_code() == 400
+    error = response.get_object()
+    assert isinstance(error, coql_api.APIException)
+    assert error.get_code().get_value() == "SYNTAX_ERROR"
+
+
+def test_a_note_the_function_writes_is_read_back_by_the_sdk(emulator, sdk):
+    lead_id = new_lead(emulator)
+
+    product_client(emulator).add_note(lead_id, "Automatic conversion failed", "Rule: r\nZoho code: X\n")
+    parameters = ParameterMap()
+    parameters.add(related_api.GetRelatedRecordsParam.fields, "Note_Title,Note_Content")
+    response = related_api.RelatedRecordsOperations("Notes", "Leads").get_related_records(
+        int(lead_id), parameters, HeaderMap()
+    )
+
+    assert response.get_status_code() == 200
+    (note,) = response.get_object().get_data()
+    assert note.get_key_value("Note_Title") == "Automatic conversion failed"
+    assert note.get_key_value("Note_Content").startswith("Rule: r")
+
+
+def test_the_functions_get_records_request_matches_the_sdks(emulator, sdk):
+    lead_ids = [new_lead(emulator, Email=f"read{n}@acme.example") for n in range(3)]
+    emulator.crm.convert(lead_ids[1])
+
+    ours = product_client(emulator).get_leads(lead_ids, ["Converted__s", "Converted_Deal"])
+    parameters = ParameterMap()
+    parameters.add(GetRecordsParam.ids, ",".join(lead_ids))
+    parameters.add(GetRecordsParam.fields, "Converted__s,Converted_Deal")
+    parameters.add(GetRecordsParam.converted, "both")
+    theirs = RecordOperations("Leads").get_records(parameters, HeaderMap()).get_object().get_data()
+
+    assert [record["id"] for record in ours] == [str(record.get_id()) for record in theirs] == lead_ids
+    assert [record["Converted__s"] for record in ours] == [
+        record.get_key_value("Converted__s") for record in theirs
+    ]
+    assert [record["Converted__s"] for record in ours] == [False, True, False]

@@ -51,3 +51,13 @@ def test_modules_list_the_module_ids_mass_convert_refers_to(zoho):
 def test_fields_of_an_unknown_module_are_refused(zoho):
     assert zoho.get("settings/fields?module=Gadgets").status_code == 400
     assert zoho.get("settings/fields").json()["code"] == "REQUIRED_PARAM_MISSING"
+
+
+def test_related_lists_name_the_notes_of_a_module_and_need_the_module(zoho):
+    (notes,) = zoho.get("settings/related_lists", params={"module": "Leads"}).json()["related_lists"]
+    missing = zoho.get("settings/related_lists")
+    unknown = zoho.get("settings/related_lists", params={"module": "Nope"})
+
+    assert (notes["api_name"], notes["module"]["api_name"]) == ("Notes", "Notes")
+    assert (missing.status_code, missing.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "INVALID_MODULE")
