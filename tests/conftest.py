@@ -51,7 +51,7 @@ SETTINGS_READ_BY_THE_FUNCTION = (
 class Written:
     """Everything the function wrote during the session (responses, stdout) and every secret it had.
 
-    `tests/test_secret_leaks.py` runs last and asserts that no secret appears in what was written.
+    At the end of the session `pytest_sessionfinish` fails the run if any secret appears in it.
     """
 
     text: ClassVar[list[str]] = []
@@ -62,9 +62,23 @@ class Written:
     }
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The leak check reads what every other test wrote, so it runs after all of them."""
-    items.sort(key=lambda item: item.path.name == "test_secret_leaks.py")
+def leaked_secrets(texts: list[str], secrets: set[str]) -> int:
+    """How many of the secrets appear in any of the texts."""
+    written = "\n".join(texts)
+    return sum(1 for secret in secrets if secret in written)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite-wide leak check: no secret the function held appears in anything it wrote."""
+    leaked = leaked_secrets(Written.text, Written.secrets)
+    if leaked:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"LEAK CHECK FAILED: {leaked} secret(s) appear in a response or log line of this run",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)

@@ -339,6 +339,7 @@ class SecretManagerFake:
     def __init__(self) -> None:
         self.store = SecretStore()
         self.unavailable = False  # True: every request answers 503 UNAVAILABLE
+        self.latency = 0.0  # seconds every answer is held back
         self._api = SecretManagerApi(self.store)
         self._journal: list[FakeRequest] = []
         self._journal_lock = threading.Lock()
@@ -403,6 +404,10 @@ class SecretManagerFake:
         with self._journal_lock:
             return list(self._journal)
 
+    def clear_journal(self) -> None:
+        with self._journal_lock:
+            self._journal.clear()
+
     def requests(self, method: str | None = None, path: str | None = None) -> list[FakeRequest]:
         """Journal entries filtered by method and by a regex searched in the path."""
         return [
@@ -412,6 +417,8 @@ class SecretManagerFake:
         ]
 
     def _handle(self, call: _Call) -> tuple[int, dict[str, Any]]:
+        if self.latency:
+            time.sleep(self.latency)
         if self.unavailable:
             status, body = 503, ApiError(503, "UNAVAILABLE", "The service is currently unavailable.").body()
         else:

@@ -11,9 +11,13 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from handlers.credentials import Credentials
+from handlers.errors import Misconfigured
+from handlers.secret_manager import SecretManager
 from tests.conftest import ROOT, WEBHOOK_SECRET
 
 SECRETS = {
@@ -158,3 +162,48 @@ def test_secrets_from_the_environment_never_load_the_secret_manager_client(funct
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def cached_webhook_secret(secret_manager, value: str) -> Credentials:
+    """Credentials whose webhook secret (`value`) was read once and has just expired."""
+    secret_manager.set(WEBHOOK, value)
+    env = {"WEBHOOK_SECRET_SECRET": f"{WEBHOOK}/versions/latest"}
+    credentials = Credentials(env, SecretManager(secret_manager.url), ttl_seconds=0.2)
+    assert credentials.webhook_secrets() == (value,)
+    time.sleep(0.3)
+    return credentials
+
+
+def test_when_a_value_expires_one_thread_reads_it_while_the_others_keep_the_old_one(secret_manager):
+    credentials = cached_webhook_secret(secret_manager, "first-webhook-secret-value")
+    secret_manager.set(WEBHOOK, "second-webhook-secret-value")
+    secret_manager.latency = 1.0  # a slow Secret Manager
+    secret_manager.clear_journal()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = [answer for (answer,) in pool.map(lambda _: credentials.webhook_secrets(), range(10))]
+
+    assert sorted(answers) == ["first-webhook-secret-value"] * 9 + ["second-webhook-secret-value"]
+    assert len(secret_manager.requests("GET", r":access$")) == 1
+    assert credentials.webhook_secrets() == ("second-webhook-secret-value",)
+
+
+def test_secret_manager_down_at_expiry_keeps_the_old_value_until_it_answers_again(secret_manager):
+    credentials = cached_webhook_secret(secret_manager, "first-webhook-secret-value")
+    secret_manager.set(WEBHOOK, "second-webhook-secret-value")
+    secret_manager.unavailable = True
+
+    during = credentials.webhook_secrets()
+    secret_manager.unavailable = False
+    time.sleep(0.3)
+    after = credentials.webhook_secrets()
+
+    assert (during, after) == (("first-webhook-secret-value",), ("second-webhook-secret-value",))
+
+
+def test_a_value_disabled_at_expiry_stops_being_used(secret_manager):
+    credentials = cached_webhook_secret(secret_manager, "first-webhook-secret-value")
+    secret_manager.disable(f"{WEBHOOK}/versions/1")
+
+    with pytest.raises(Misconfigured, match="Secret Manager has no enabled"):
+        credentials.webhook_secrets()
