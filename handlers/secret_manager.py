@@ -1,7 +1,7 @@
 """Google Secret Manager, reached through google-cloud-secret-manager imported on first use.
 
-The client library costs about 200 ms to import, so instances whose secrets come from the
-environment never load it.
+The client library is slow to import (gRPC and protobuf), so instances whose secrets come from
+the environment never load it.
 """
 
 from __future__ import annotations

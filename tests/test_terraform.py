@@ -3,13 +3,13 @@
 The Terraform files are parsed with python-hcl2 and the code with `ast` (never imported). Every
 check is a function of paths that returns the problems it found, so the tests at the bottom can
 run it on a modified copy and prove that it catches a renamed entry point or an unreadable
-secret. The checks know the application contract of issue 5, not the values of a deployment.
+secret. The checks know the application's contract (entry points, settings, secrets, grants), not the
+values of a deployment.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shutil
 from collections.abc import Iterable, Iterator
@@ -22,11 +22,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TF_DIR = ROOT / "terraform"
-
-# Contract items that the code does not implement yet. While one is missing from the code its
-# problem is reported as an expected failure (xfail) instead of failing CI; as soon as the code
-# has it the entry here is stale and the check fails until it is removed. Keep this short.
-PENDING: dict[str, str] = {}  # e.g. {"entry_point:reconcile": "sweep not built yet (issue 4)"}
 
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 SECRET_REF = re.compile(r"google_secret_manager_secret\.(\w+)(?:\[\\?\"([\w-]+)\\?\"\]|\[(?:\d+|\*)\])?")
@@ -80,7 +75,7 @@ PROJECT_ROLES = {"roles/logging.logWriter", "roles/storage.objectViewer"}
 
 @dataclass(frozen=True)
 class Problem:
-    key: str  # stable identifier, e.g. "entry_point:zoho_webhook"; PENDING uses it
+    key: str  # stable identifier, e.g. "entry_point:zoho_webhook"
     message: str
 
     def __str__(self) -> str:
@@ -687,17 +682,8 @@ def check_declarations(tf_dir: Path) -> list[Problem]:
 # -------------------------------------------------------------------------------------------------
 
 
-def assert_clean(problems: list[Problem], prefixes: tuple[str, ...] = ()) -> None:
-    """Fail on real problems; fail on PENDING entries (of these prefixes) the code now
-    satisfies; xfail when only pending contract items are missing."""
-    real = [p for p in problems if p.key not in PENDING]
-    assert not real, "\n".join(map(str, real))
-    reported = {p.key for p in problems}
-    stale = [k for k in PENDING if k.startswith(prefixes) and k not in reported] if prefixes else []
-    assert not stale, f"remove from PENDING, the code has them now: {stale}"
-    pending = sorted(reported & set(PENDING))
-    if pending:
-        pytest.xfail("pending in the code: " + "; ".join(f"{k} ({PENDING[k]})" for k in pending))
+def assert_clean(problems: list[Problem]) -> None:
+    assert not problems, "\n".join(map(str, problems))
 
 
 def test_terraform_parses_and_declares_the_contract() -> None:
@@ -713,11 +699,11 @@ def test_terraform_parses_and_declares_the_contract() -> None:
 
 
 def test_entry_points_are_decorated_http_functions() -> None:
-    assert_clean(check_entry_points(TF_DIR, ROOT / "main.py"), ("entry_point:",))
+    assert_clean(check_entry_points(TF_DIR, ROOT / "main.py"))
 
 
 def test_env_vars_match_the_code() -> None:
-    assert_clean(check_env_vars(TF_DIR, ROOT), ("env",))
+    assert_clean(check_env_vars(TF_DIR, ROOT))
 
 
 def test_every_secret_env_var_is_readable_by_its_function() -> None:
@@ -959,4 +945,3 @@ def test_packing_the_whole_repository_is_caught(copy: Path) -> None:
 
 def test_problems_print_their_key() -> None:
     assert str(Problem("k", "m")) == "k: m"
-    assert json.dumps(sorted(PENDING))  # PENDING keys are plain strings
