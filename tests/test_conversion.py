@@ -33,6 +33,7 @@ def rules_file(tmp_path, monkeypatch, text: str) -> None:
     monkeypatch.setenv("RULES_FILE", str(path))
 
 
+LINK_RULES = "rules:\n  - name: link\n    when: {Lead_Status: Qualified}\n    existing_records: link\n"
 BAD_STAGE_RULES = (
     "rules:\n  - name: bad-stage\n    when: {Lead_Status: Qualified}\n"
     "    deal: {Deal_Name: x, Stage: Nope, Pipeline: Standard (Standard), Closing_Date: +1d}\n"
@@ -96,11 +97,7 @@ class TestExistingRecords:
 
     def test_link_converts_into_the_matching_contact(self, serve, monkeypatch, tmp_path, emulator, duplicate):
         lead, contact = duplicate
-        rules_file(
-            tmp_path,
-            monkeypatch,
-            "rules:\n  - name: link\n    when: {Lead_Status: Qualified}\n    existing_records: link\n",
-        )
+        rules_file(tmp_path, monkeypatch, LINK_RULES)
 
         answer = post(serve(), lead).get_json()
 
@@ -117,11 +114,7 @@ class TestExistingRecords:
         lead, _ = duplicate
         monkeypatch.setenv("ZOHO_API_VERSION", "v4")
         monkeypatch.setenv("FAILURE_NOTE", "false")
-        rules_file(
-            tmp_path,
-            monkeypatch,
-            "rules:\n  - name: link\n    when: {Lead_Status: Qualified}\n    existing_records: link\n",
-        )
+        rules_file(tmp_path, monkeypatch, LINK_RULES)
 
         answer = post(serve(), lead).get_json()
 

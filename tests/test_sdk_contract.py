@@ -36,6 +36,7 @@ from handlers.rules import parse_rules
 from handlers.sweep_query import Window, plan_queries
 from handlers.zoho import ZohoClient, ZohoConfig
 from tests.zoho_emulator import Credentials, ZohoEmulator
+from tests.zoho_emulator.testing import add_lead as new_lead
 
 CREDENTIALS = Credentials(
     client_id="1000.SDKCLIENTID", client_secret="sdk-secret", refresh_token="1000.sdk-refresh"
@@ -67,20 +68,6 @@ def sdk(emulator: ZohoEmulator, tmp_path_factory: pytest.TempPathFactory) -> Pat
         logger=Logger.get_instance(Logger.Levels.INFO, str(workdir / "sdk.log")),
     )
     return workdir
-
-
-def new_lead(emulator: ZohoEmulator, **fields: object) -> str:
-    return emulator.crm.add_lead(
-        **{
-            "First_Name": "Jane",
-            "Last_Name": "Doe",
-            "Company": "Acme",
-            "Email": "jane@acme.example",
-            "Lead_Status": "Qualified",
-            "Tag": ["VIP", "Hot"],
-            **fields,
-        }
-    )
 
 
 def deal_record(name: str = "Acme - Doe") -> Record:

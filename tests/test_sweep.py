@@ -85,6 +85,21 @@ def add_leads(emulator, count: int, source: str, *, status: str = "Qualified", o
     return leads
 
 
+def reconcile_by_hand(function_env, tmp_path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`python -m handlers.cli reconcile OPTIONS` with RULES, as an admin runs it."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(textwrap.dedent(RULES))
+    env = {**os.environ, **function_env, "RULES_FILE": str(rules), "RECONCILE_SINCE": DEPLOYED.isoformat()}
+    return subprocess.run(
+        [sys.executable, "-m", "handlers.cli", "reconcile", *options],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def converted(emulator, lead_ids) -> list[str]:
     return [lead for lead in lead_ids if emulator.crm.lead(lead)["Converted__s"]]
 
@@ -278,18 +293,8 @@ def test_the_cli_sweeps_by_hand_with_plain_progress_lines_off_a_terminal(
     emulator, function_env, users, tmp_path
 ):
     add_leads(emulator, 5, "Web")
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(textwrap.dedent(RULES))
-    env = {**os.environ, **function_env, "RULES_FILE": str(rules), "RECONCILE_SINCE": DEPLOYED.isoformat()}
 
-    done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", "reconcile"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = reconcile_by_hand(function_env, tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["converted"] == 5
@@ -504,19 +509,9 @@ def test_a_dry_run_lists_every_lead_it_would_convert_and_how(emulator, sweep):
 
 def test_the_cli_dry_run_prints_a_table_and_writes_every_lead_to_csv(emulator, function_env, users, tmp_path):
     partners = add_leads(emulator, 60, "Partner")
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(textwrap.dedent(RULES))
     plan_csv = tmp_path / "plan.csv"
-    env = {**os.environ, **function_env, "RULES_FILE": str(rules), "RECONCILE_SINCE": DEPLOYED.isoformat()}
 
-    done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", "reconcile", "--dry-run", "--csv", str(plan_csv)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = reconcile_by_hand(function_env, tmp_path, "--dry-run", "--csv", str(plan_csv))
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["plan_total"] == 60
