@@ -83,6 +83,16 @@ def test_the_documented_example_loads_with_defaults_inherited_and_overridden():
     assert [c.operator for c in partner.when] == ["equals", "in", "gte", "matches", "not_in"]
 
 
+def test_the_loaded_rules_are_frozen_and_hashable():
+    first = parse_rules(ISSUE_EXAMPLE, "rules.yaml")
+    again = parse_rules(ISSUE_EXAMPLE, "rules.yaml")
+
+    assert {hash(rule) for rule in first.rules} == {hash(rule) for rule in again.rules}
+    assert first == again
+    with pytest.raises(AttributeError):
+        first.rules[0].name = "renamed"  # type: ignore[misc]
+
+
 def test_the_bundled_rules_file_loads():
     assert load_rules(ROOT / "rules.yaml").rules
 

@@ -524,3 +524,19 @@ def test_the_cli_dry_run_prints_a_table_and_writes_every_lead_to_csv(emulator, f
     assert rows[0] == "lead_id,rule,how,job"
     assert sorted(row.split(",")[0] for row in rows[1:]) == sorted(partners)
     assert {row.split(",", 1)[1] for row in rows[1:]} == {"partners,mass,1", "partners,mass,2"}
+
+
+def test_a_bug_in_the_sweep_answers_json_with_one_error_line(serve, emulator, monkeypatch, users, log_lines):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the sweep")
+
+    monkeypatch.setattr("handlers.sweep.plan_queries", broken)  # fault injection, not a fake Zoho
+    monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
+
+    response = serve("reconcile").post("/", json={})
+
+    assert (response.status_code, response.mimetype) == (503, "application/json")
+    assert response.get_json()["reason"] == "internal error (RuntimeError)"
+    assert "Traceback" not in response.get_data(as_text=True)
+    (line,) = log_lines()
+    assert line["severity"] == "ERROR"

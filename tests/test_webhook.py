@@ -456,3 +456,21 @@ def test_no_credential_appears_in_responses_or_log_lines(client, emulator, web_l
     written = "\n".join(bodies) + "\n".join(map(str, log_lines()))
     for secret in (WEBHOOK_SECRET, CREDENTIALS.client_secret, CREDENTIALS.refresh_token, token):
         assert secret not in written
+
+
+def test_a_bug_answers_json_with_one_error_line_and_no_traceback(client, monkeypatch, web_lead, log_lines):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the engine")
+
+    monkeypatch.setattr("handlers.conversion.plan_lead", broken)  # fault injection, not a fake Zoho
+
+    response = post(client, {"lead_id": web_lead})
+
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    assert response.get_json()["outcome"] == "error"
+    assert response.get_json()["reason"] == "internal error (RuntimeError)"
+    assert "Traceback" not in response.get_data(as_text=True)
+    (line,) = log_lines()
+    assert line["severity"] == "ERROR"
+    assert "a bug in the engine" in line["warnings"][0]  # the traceback goes to the log only
