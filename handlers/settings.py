@@ -36,6 +36,8 @@ RECONCILE_GRACE_MINUTES = "RECONCILE_GRACE_MINUTES"
 RECONCILE_MAX_SECONDS = "RECONCILE_MAX_SECONDS"
 RECONCILE_CONCURRENCY = "RECONCILE_CONCURRENCY"
 RECONCILE_SINCE = "RECONCILE_SINCE"
+WEBHOOK_DEADLINE_SECONDS = "WEBHOOK_DEADLINE_SECONDS"
+THREADS = "THREADS"  # functions-framework's request threads; the HTTP pool is sized to them
 
 ACCOUNTS_SERVERS = {
     "us": "https://accounts.zoho.com",
@@ -72,6 +74,8 @@ class Settings:
     reconcile_max_seconds: float
     reconcile_concurrency: int
     reconcile_since: dt.datetime | None
+    webhook_deadline_seconds: float
+    request_threads: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -94,6 +98,8 @@ class Settings:
             reconcile_max_seconds=reader.seconds(RECONCILE_MAX_SECONDS, 480.0),
             reconcile_concurrency=int(reader.number(RECONCILE_CONCURRENCY, 4, minimum=1, maximum=10)),
             reconcile_since=reader.moment(RECONCILE_SINCE),
+            webhook_deadline_seconds=reader.seconds(WEBHOOK_DEADLINE_SECONDS, 50.0),
+            request_threads=int(reader.number(THREADS, 8, minimum=1, maximum=1000)),
         )
 
 

@@ -20,7 +20,10 @@ locals {
 
   # The sweep stops itself a minute before the platform timeout, and Scheduler waits a minute
   # longer than the platform before it counts the attempt as failed.
-  reconcile_max_seconds       = var.reconcile_timeout_seconds - 60
+  reconcile_max_seconds = var.reconcile_timeout_seconds - 60
+  # Every webhook answers within WEBHOOK_DEADLINE_SECONDS, 10 s inside the platform's timeout, so
+  # its log line and answer are written before the platform would kill the request.
+  webhook_deadline_seconds    = var.webhook_timeout_seconds - 10
   reconcile_since             = coalesce(var.reconcile_since, time_static.first_apply.rfc3339)
   reconcile_attempt_deadline  = "${var.reconcile_timeout_seconds + 60}s"
   iam_propagation_wait        = "60s"
@@ -55,8 +58,9 @@ locals {
   }
 
   env_webhook = {
-    WEBHOOK_SECRET_SECRET = "${google_secret_manager_secret.value["webhook_secret"].id}/versions/latest"
-    THREADS               = tostring(var.webhook_concurrency)
+    WEBHOOK_SECRET_SECRET    = "${google_secret_manager_secret.value["webhook_secret"].id}/versions/latest"
+    THREADS                  = tostring(var.webhook_concurrency)
+    WEBHOOK_DEADLINE_SECONDS = tostring(local.webhook_deadline_seconds)
   }
 
   env_reconcile = {
@@ -91,6 +95,7 @@ locals {
     "RECONCILE_MAX_SECONDS",
     "RECONCILE_CONCURRENCY",
     "RECONCILE_SINCE",
+    "WEBHOOK_DEADLINE_SECONDS",
     "ZOHO_ACCOUNTS_URL",
     "ZOHO_API_DOMAIN",
     "DRY_RUN",

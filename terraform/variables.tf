@@ -129,12 +129,12 @@ variable "webhook_memory" {
 
 variable "webhook_timeout_seconds" {
   type        = number
-  description = "Request timeout of the webhook function, in seconds."
+  description = "Request timeout of the webhook function, in seconds. The code answers within WEBHOOK_DEADLINE_SECONDS, set 10 s lower, whatever Zoho does."
   default     = 60
 
   validation {
-    condition     = var.webhook_timeout_seconds >= 10 && var.webhook_timeout_seconds <= 3600 && floor(var.webhook_timeout_seconds) == var.webhook_timeout_seconds
-    error_message = "webhook_timeout_seconds must be a whole number between 10 and 3600."
+    condition     = var.webhook_timeout_seconds >= 20 && var.webhook_timeout_seconds <= 3600 && floor(var.webhook_timeout_seconds) == var.webhook_timeout_seconds
+    error_message = "webhook_timeout_seconds must be a whole number between 20 and 3600 (WEBHOOK_DEADLINE_SECONDS is set 10 s lower)."
   }
 }
 
