@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from handlers import outcome
+from handlers import deadline, outcome
 from handlers.errors import Failure, ZohoError, ZohoRefused
 from handlers.lead import Lead, Records, converted_records
 from handlers.outcome import Kind, Outcome
@@ -60,11 +61,23 @@ class Converter:
         """
         with self.zoho.counting_calls() as calls:
             try:
-                with self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES]:
+                with self._turn(lead_id):
                     result = self._convert(lead_id, dry_run, record)
             except Failure as error:
                 result = outcome.from_error(error, lead_id)
         return result, calls.count
+
+    @contextmanager
+    def _turn(self, lead_id: str) -> Iterator[None]:
+        """This lead's turn in the instance, waited for no longer than the request's deadline."""
+        lock = self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES]
+        left = deadline.remaining()
+        if not lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
+            raise deadline.exceeded()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _convert(self, lead_id: str, dry_run: bool, record: Lead | None) -> Outcome:
         lead = record if record is not None else self.zoho.get_lead(lead_id)

@@ -76,6 +76,10 @@ class TokenThrottled(ZohoUnavailable):
     """Zoho's token endpoint answered "Access Denied": too many tokens were requested."""
 
 
+class DeadlineExceeded(ZohoUnavailable):
+    """The request's deadline (WEBHOOK_DEADLINE_SECONDS, RECONCILE_MAX_SECONDS) passed mid-call."""
+
+
 class ZohoBadResponse(ZohoError):
     """Zoho answered something this function cannot read (not JSON, or an unexpected shape)."""
 

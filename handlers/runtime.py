@@ -58,7 +58,7 @@ class Runtime:
         with self._lock:
             if self._converter is None:
                 from handlers.access_token import SecretManagerTokenStore
-                from handlers.zoho import ZohoClient, ZohoConfig  # imports urllib3: first use only
+                from handlers.zoho import ZohoClient, ZohoConfig  # imports requests: first use only
 
                 settings = self.settings()
                 store = None
@@ -73,6 +73,7 @@ class Runtime:
                         read_timeout=settings.read_timeout,
                         retry_seconds=settings.retry_seconds,
                         token_cooldown_seconds=settings.token_cooldown_seconds,
+                        pool_size=max(settings.request_threads, settings.reconcile_concurrency + 1),
                     ),
                     credentials=credentials.oauth,
                     token_store=store,

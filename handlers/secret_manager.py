@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handlers.errors import Misconfigured, SecretUnavailable
+from handlers import deadline
+from handlers.errors import Failure, Misconfigured, SecretUnavailable
 
 if TYPE_CHECKING:
     from google.api_core.exceptions import GoogleAPICallError
@@ -42,7 +43,9 @@ class SecretManager:
         """The value of a version (`.../versions/latest` for the newest enabled one)."""
         client = self.client()
         with _errors(version_name):
-            response = client.access_secret_version(name=version_name, retry=None, timeout=_TIMEOUT_SECONDS)
+            response = client.access_secret_version(
+                name=version_name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
+            )
         return SecretVersion(response.name, response.payload.data.decode("utf-8"))
 
     def add_version(self, secret_name: str, value: str) -> str:
@@ -53,7 +56,7 @@ class SecretManager:
                 parent=secret_name,
                 payload={"data": value.encode("utf-8")},
                 retry=None,
-                timeout=_TIMEOUT_SECONDS,
+                timeout=deadline.budget(_TIMEOUT_SECONDS),
             )
         return str(version.name)
 
@@ -70,21 +73,27 @@ class SecretManager:
         client = self.client()
         with _errors(secret_name):
             versions = client.list_secret_versions(
-                request={"parent": secret_name}, retry=None, timeout=_TIMEOUT_SECONDS
+                request={"parent": secret_name}, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
             )
             for version in versions:
                 if _version_number(version.name) >= _version_number(keep):
                     continue
                 if version.state == SecretVersion.State.ENABLED:
-                    client.disable_secret_version(name=version.name, retry=None, timeout=_TIMEOUT_SECONDS)
+                    client.disable_secret_version(
+                        name=version.name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
+                    )
                 elif version.state == SecretVersion.State.DISABLED:
-                    client.destroy_secret_version(name=version.name, retry=None, timeout=_TIMEOUT_SECONDS)
+                    client.destroy_secret_version(
+                        name=version.name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
+                    )
 
     def get_secret(self, secret_name: str) -> tuple[dict[str, str], str]:
         """The secret's annotations, and its etag for a conditional update."""
         client = self.client()
         with _errors(secret_name):
-            secret = client.get_secret(name=secret_name, retry=None, timeout=_TIMEOUT_SECONDS)
+            secret = client.get_secret(
+                name=secret_name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
+            )
         return dict(secret.annotations), str(secret.etag)
 
     def update_annotations(self, secret_name: str, annotations: Mapping[str, str], etag: str) -> bool:
@@ -98,7 +107,7 @@ class SecretManager:
                     secret={"name": secret_name, "annotations": dict(annotations), "etag": etag},
                     update_mask={"paths": ["annotations"]},
                     retry=None,
-                    timeout=_TIMEOUT_SECONDS,
+                    timeout=deadline.budget(_TIMEOUT_SECONDS),
                 )
             except GoogleAPICallError as error:
                 if _status(error) in _STALE_ETAG:
@@ -140,6 +149,8 @@ def _errors(name: str) -> Iterator[None]:
         yield
     except GoogleAPICallError as error:
         raise _translated(error, name) from None
+    except Failure:
+        raise  # the request's deadline passed (handlers.deadline), or a failure already named
     except Exception as error:
         raise SecretUnavailable(
             f"Secret Manager unavailable for {name} ({error.__class__.__name__})"

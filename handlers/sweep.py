@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from handlers import outcome
+from handlers import deadline, outcome
 from handlers.conversion import Converter, utc_now
 from handlers.coql import Node
 from handlers.errors import Failure, ZohoUnavailable
@@ -177,6 +177,10 @@ class _Run:
         self.progress = progress
         self.summary = SweepSummary(dry_run=options.dry_run)
         self.started = time.monotonic()
+        self.ends = self.started + options.max_seconds
+        # The longest one Zoho call may take (its retry window): a page read or a job submitted
+        # needs one, a lead converted singly two (Convert, then a read back or a note).
+        self.call_seconds = sweeper.zoho.config.retry_seconds
         self.seen: set[str] = set()
         self.taken = 0  # leads handed to a conversion (or to the plan) so far
         self.jobs_planned = 0
@@ -191,7 +195,7 @@ class _Run:
         before = self.sweeper.clock() - dt.timedelta(minutes=self.options.grace_minutes)
         window = Window(since, before)
         plan = plan_queries(self.sweeper.rules)
-        with self.zoho.counting_calls() as calls:
+        with self.zoho.counting_calls() as calls, deadline.within(self.options.max_seconds):
             try:
                 for filter_ in plan.filters:
                     for page in self.pages(plan, filter_, window):
@@ -208,7 +212,7 @@ class _Run:
         after: str | None = None
         size = self.zoho.version.coql_page_size
         while self.summary.stopped_by is None:
-            if self.over_budget():
+            if self.lacks_time(self.call_seconds):
                 self.summary.stop("time_budget", "the time budget ran out before every page was read")
                 return
             records, more = self.zoho.query(plan.page_query(filter_, window, after, size))
@@ -341,7 +345,7 @@ class _Run:
     def submit(self, batches: list[MassBatch]) -> dict[str, MassBatch]:
         jobs: dict[str, MassBatch] = {}
         for index, batch in enumerate(batches):
-            if self.over_budget():
+            if self.lacks_time(self.call_seconds):
                 self.summary.remaining += sum(len(rest.candidates) for rest in batches[index:])
                 self.summary.stop("time_budget", "the time budget ran out")
                 break
@@ -367,7 +371,7 @@ class _Run:
         """
         pending, finished = dict(jobs), []
         pause = _FIRST_POLL_SECONDS
-        while pending and not self.over_budget():
+        while pending and not self.lacks_time(pause + self.call_seconds):
             self.sweeper.sleep(pause)
             for job_id in list(pending):
                 try:
@@ -411,7 +415,7 @@ class _Run:
         converter = self.sweeper.converter
 
         def convert(candidate: Candidate) -> Outcome | None:
-            if self.over_budget():
+            if self.lacks_time(2 * self.call_seconds):
                 return None
             return context.copy().run(
                 converter.convert, candidate.lead_id, record=candidate.record_for_single
@@ -446,8 +450,9 @@ class _Run:
                 }
             )
 
-    def over_budget(self) -> bool:
-        return time.monotonic() - self.started >= self.options.max_seconds
+    def lacks_time(self, needed: float) -> bool:
+        """Whether work that may take `needed` seconds would end past RECONCILE_MAX_SECONDS."""
+        return self.ends - time.monotonic() < needed
 
 
 def mass_convertible(rule: Rule) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 import flask
 
-from handlers import outcome, report
+from handlers import deadline, outcome, report
 from handlers.errors import Misconfigured, Rejected
 from handlers.outcome import Outcome
 from handlers.runtime import Runtime
@@ -27,6 +27,7 @@ SECRET_HEADER = "X-Webhook-Secret"  # noqa: S105 - a header name
 LEAD_ID = re.compile(r"[0-9]{1,25}")
 LEAD_ID_KEYS = ("lead_id", "id")
 _MAX_FORM_FIELDS = 100
+DEFAULT_DEADLINE_SECONDS = 50.0
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,10 @@ class WebhookEvent:
 
 
 def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
+    """The answer, within WEBHOOK_DEADLINE_SECONDS whatever Zoho does."""
     started = time.perf_counter()
-    result, attempts = _outcome(request, runtime)
+    with deadline.within(_deadline_seconds(runtime)):
+        result, attempts = _outcome(request, runtime)
     return report.respond(
         result,
         {
@@ -180,6 +183,13 @@ def _dry_run(sources: list[dict[str, Any]]) -> bool:
         if flag:
             return True
     return False
+
+
+def _deadline_seconds(runtime: Runtime) -> float:
+    try:
+        return runtime.settings().webhook_deadline_seconds
+    except Misconfigured:
+        return DEFAULT_DEADLINE_SECONDS  # the misconfiguration itself is answered by _outcome
 
 
 def _project_id(runtime: Runtime) -> str | None:

@@ -1,20 +1,18 @@
-"""All HTTP to Zoho: the OAuth token endpoint and the CRM API, through one urllib3 connection pool.
+"""All HTTP to Zoho: the OAuth token endpoint and the CRM API, through handlers.http.
 
-urllib3 is the HTTP layer requests is built on, used directly: requests' own per-call machinery
-(cookie jars, hooks, settings merging) cost 455 µs of CPU per Zoho call against urllib3's 242 µs
-(interleaved A/B against the emulator), which decided the per-webhook overhead target of
-`make bench`. Importing this module imports urllib3 (about 18 ms), so the rest of the function
-imports it only where a Zoho client is built: the import is paid by the first request that needs
-Zoho, not by every cold start.
+Importing this module imports requests, so the rest of the function imports it only where a Zoho
+client is built: the import is paid by the first request that needs Zoho, not by every cold start.
 
 Transient failures (429, 5xx, connection errors, timeouts) are retried with exponential backoff
-and full jitter until a per-call deadline; a 401 INVALID_TOKEN refreshes the token once and
-retries once. Everything else becomes one of the exceptions in handlers.errors.
+and full jitter until a per-call deadline (ZOHO_RETRY_SECONDS), never past the request's own
+deadline (handlers.deadline); a 401 INVALID_TOKEN refreshes the token once and retries once.
+Everything else becomes one of the exceptions in handlers.errors.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,8 +21,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-import certifi
-import urllib3
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -33,14 +29,12 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from handlers import deadline
 from handlers.access_token import AccessToken, TokenCache, TokenStore, parse_token_response
 from handlers.api_version import ApiVersion
 from handlers.credentials import OAuthCredentials
-from handlers.errors import (
-    ZohoBadResponse,
-    ZohoRefused,
-    ZohoUnavailable,
-)
+from handlers.errors import ZohoBadResponse, ZohoRefused, ZohoUnavailable
+from handlers.http import Http, HttpAnswer, HttpFailure
 from handlers.lead import Records
 
 _TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path
@@ -90,6 +84,7 @@ class ZohoConfig:
     backoff_seconds: float = 0.1  # first backoff ceiling; doubles per attempt (full jitter)
     backoff_max_seconds: float = 4.0
     token_cooldown_seconds: float = 120.0
+    pool_size: int = 10  # connections kept alive: the request threads that may call at once
 
 
 @dataclass(frozen=True)
@@ -130,9 +125,12 @@ class MassConvertStatus:
 
 
 class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None):
+    """A failure worth retrying; `cause` names what happened (ReadTimeout, HTTP 503, ...)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, cause: str | None = None):
         super().__init__(reason)
         self.retry_after = retry_after
+        self.cause = cause or reason
 
 
 class ZohoClient:
@@ -141,12 +139,12 @@ class ZohoClient:
         config: ZohoConfig,
         credentials: Callable[[], OAuthCredentials],
         token_store: TokenStore | None = None,
-        pool: urllib3.PoolManager | None = None,
+        http: Http | None = None,
     ):
         self.config = config
         self.version = ApiVersion(config.api_version)
         self._credentials = credentials
-        self._pool = pool or _new_pool()
+        self._http = http or Http(config.pool_size)
         self._module_ids: dict[str, str] | None = None
         self.tokens = TokenCache(self._request_token, config.token_cooldown_seconds, token_store)
 
@@ -296,16 +294,18 @@ class ZohoClient:
     def _call(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
     ) -> Reply:
-        """One API call: retried while transient, within the deadline; a rejected token once."""
+        """One API call: retried while transient, within its window and the request's deadline;
+        a rejected token once."""
         started = time.monotonic()
+        window = deadline.budget(self.config.retry_seconds)
         retrying = Retrying(
-            stop=stop_before_delay(self.config.retry_seconds),
+            stop=stop_before_delay(window),
             wait=self._backoff,
             retry=retry_if_exception_type(_Transient),
             reraise=True,
         )
         try:
-            return retrying(self._authorised, method, path, params, json, started)
+            return retrying(self._authorised, method, path, params, json, started + window)
         except _Transient as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
             raise ZohoUnavailable(
@@ -314,13 +314,13 @@ class ZohoClient:
             ) from None
 
     def _authorised(
-        self, method: str, path: str, params: dict[str, str] | None, json: Any, started: float
+        self, method: str, path: str, params: dict[str, str] | None, json: Any, ends: float
     ) -> Reply:
         token = self.tokens.current()
-        reply = self._send(method, path, params, json, token, started)
+        reply = self._send(method, path, params, json, token, ends)
         if reply.status == 401 and _code(reply.body) == "INVALID_TOKEN":
             self.tokens.invalidate(token.value)
-            reply = self._send(method, path, params, json, self.tokens.current(), started)
+            reply = self._send(method, path, params, json, self.tokens.current(), ends)
         return reply
 
     def _send(
@@ -330,36 +330,49 @@ class ZohoClient:
         params: dict[str, str] | None,
         json: Any,
         token: AccessToken,
-        started: float,
+        ends: float,
     ) -> Reply:
         domain = self.config.api_domain or token.api_domain
         if not domain:
             raise ZohoBadResponse("the token response named no api_domain; set ZOHO_API_DOMAIN")
         url = f"{domain}/crm/{self.config.api_version}{path}"
-        remaining = self.config.retry_seconds - (time.monotonic() - started)
         _count_one()
+        answer = self._attempt(
+            method,
+            url,
+            f"{method} {path}",
+            ends,
+            params=params,
+            json=json,
+            headers={"Authorization": f"Zoho-oauthtoken {token.value}"},
+        )
+        if answer.status == 429 or answer.status >= 500:
+            raise _Transient(
+                f"{method} {path} answered HTTP {answer.status} {_code_from(answer)}".rstrip(),
+                _retry_after(answer),
+            )
+        return Reply(answer.status, _json(answer, f"{method} {path}"))
+
+    def _attempt(self, method: str, url: str, what: str, ends: float, **request: Any) -> HttpAnswer:
+        """One HTTP attempt within what is left of the call's window and the request's deadline."""
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise _Transient(f"{what} had no time left in its retry window")
+        budget = deadline.budget(left)
         try:
-            response = self._pool.request(
+            return self._http.send(
                 method,
                 url,
-                fields=params,
-                json=json,
-                headers={"Authorization": f"Zoho-oauthtoken {token.value}"},
-                timeout=urllib3.Timeout(
-                    connect=self.config.connect_timeout,
-                    read=min(self.config.read_timeout, max(remaining, 1.0)),
-                ),
+                budget=budget,
+                connect_timeout=self.config.connect_timeout,
+                read_timeout=self.config.read_timeout,
+                **request,
             )
-        except urllib3.exceptions.TimeoutError as exc:
-            raise _Transient(f"{method} {path} timed out ({exc.__class__.__name__})") from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise _Transient(f"{method} {path} connection failed ({exc.__class__.__name__})") from None
-        if response.status == 429 or response.status >= 500:
-            raise _Transient(
-                f"{method} {path} answered HTTP {response.status} {_code_from(response)}".rstrip(),
-                _retry_after(response),
-            )
-        return Reply(response.status, _json(response, f"{method} {path}"))
+        except HttpFailure as failure:
+            remaining = deadline.remaining()
+            if remaining is not None and remaining <= 0:
+                raise deadline.exceeded() from None
+            raise _Transient(f"{what} {failure}", cause=failure.kind) from None
 
     def _backoff(self, state: RetryCallState) -> float:
         jitter = wait_random_exponential(
@@ -374,48 +387,38 @@ class ZohoClient:
     def _request_token(self) -> AccessToken:
         """Exchange the refresh token for an access token: one attempt, never a retry loop."""
         credentials = self._credentials()
+        window = deadline.budget(self.config.connect_timeout + self.config.read_timeout)
         try:
-            response = self._pool.request(
+            answer = self._attempt(
                 "POST",
                 self.config.accounts_url + _TOKEN_PATH,
-                encode_multipart=False,
-                fields={
+                "the token request",
+                time.monotonic() + window,
+                form={
                     "grant_type": "refresh_token",
                     "client_id": credentials.client_id,
                     "client_secret": credentials.client_secret,
                     "refresh_token": credentials.refresh_token,
                 },
-                timeout=urllib3.Timeout(connect=self.config.connect_timeout, read=self.config.read_timeout),
             )
-        except urllib3.exceptions.HTTPError as exc:
-            raise ZohoUnavailable(
-                f"Zoho accounts server unreachable for a token ({exc.__class__.__name__})"
-            ) from None
+        except _Transient as failure:
+            raise ZohoUnavailable(f"Zoho accounts server unreachable for a token ({failure.cause})") from None
         try:
-            body = response.json()
+            body = json.loads(answer.body)
         except ValueError:
-            raise ZohoUnavailable(
-                f"Zoho token endpoint answered HTTP {response.status} without JSON"
-            ) from None
+            raise ZohoUnavailable(f"Zoho token endpoint answered HTTP {answer.status} without JSON") from None
         if not isinstance(body, dict):
             raise ZohoUnavailable("Zoho token endpoint answered an unexpected JSON shape")
-        return parse_token_response(body, response.status)
+        return parse_token_response(body, answer.status)
 
 
-def _new_pool() -> urllib3.PoolManager:
-    """Kept-alive connections shared by threads; no retries of its own (this module retries)."""
-    return urllib3.PoolManager(maxsize=16, retries=False, ca_certs=certifi.where())
-
-
-def _json(response: urllib3.BaseHTTPResponse, what: str) -> Any:
-    if not response.data:
+def _json(answer: HttpAnswer, what: str) -> Any:
+    if not answer.body:
         return None
     try:
-        return response.json()
+        return json.loads(answer.body)
     except ValueError:
-        raise ZohoBadResponse(
-            f"{what} answered HTTP {response.status} with a body that is not JSON"
-        ) from None
+        raise ZohoBadResponse(f"{what} answered HTTP {answer.status} with a body that is not JSON") from None
 
 
 def _error_candidates(body: Any) -> Iterator[dict[str, Any]]:
@@ -450,15 +453,15 @@ def _code(body: Any) -> str | None:
     return body.get("code") if isinstance(body, dict) else None
 
 
-def _code_from(response: urllib3.BaseHTTPResponse) -> str:
+def _code_from(answer: HttpAnswer) -> str:
     try:
-        return str(_code(response.json()) or "")
+        return str(_code(json.loads(answer.body)) or "")
     except ValueError:
         return ""
 
 
-def _retry_after(response: urllib3.BaseHTTPResponse) -> float | None:
-    value = response.headers.get("Retry-After", "")
+def _retry_after(answer: HttpAnswer) -> float | None:
+    value = answer.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
 
 

@@ -144,3 +144,14 @@ def test_token_calls_are_not_api_calls_for_faults_without_a_path(emulator):
     answer = requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
 
     assert "access_token" in answer.json()
+
+
+def test_trickle_next_outlasts_a_read_timeout_a_byte_at_a_time(emulator, zoho):
+    emulator.faults.trickle_next(1, 0.005, path=r"/users$")
+    url = f"{zoho.url}/crm/v8/users"
+
+    trickled = zoho.session.get(url, timeout=(1, 0.1))  # ~1 KB at 5 ms a byte: seconds, in reads of 5 ms
+    normal = zoho.session.get(url, timeout=(1, 0.1))
+
+    assert trickled.status_code == normal.status_code == 200
+    assert trickled.json() == normal.json()

@@ -73,7 +73,9 @@ class ZohoEmulator:
             stopping=self._stopping,
         )
         self._stopping.clear()
-        self._server = EmulatorHTTPServer((host, port), gateway, verbose=self.verbose)
+        self._server = EmulatorHTTPServer(
+            (host, port), gateway, verbose=self.verbose, stopping=self._stopping
+        )
         self._url = self._server.start("zoho-emulator")
         return self._url
 

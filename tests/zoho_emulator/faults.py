@@ -55,6 +55,11 @@ class _Hang(_Rule):
 
 
 @dataclass
+class _Trickle(_Rule):
+    seconds_per_byte: float = 0.0
+
+
+@dataclass
 class _Malformed(_Rule):
     body: bytes = b""
     status: int = 200
@@ -76,6 +81,7 @@ class FaultPlan:
     hang_seconds: float = 0.0
     hang_after_processing: bool = False
     replacement: Response | None = None  # answer this instead of processing the request
+    trickle_seconds: float = 0.0  # write the answer a byte at a time, this long apart
 
 
 def error_response(status: int, code: str) -> Response:
@@ -103,6 +109,7 @@ class Faults:
     _resets: list[_Rule] = field(default_factory=list)
     _hangs: list[_Hang] = field(default_factory=list)
     _malformed: list[_Malformed] = field(default_factory=list)
+    _trickles: list[_Trickle] = field(default_factory=list)
     _scheduled_converts: int = 0
 
     def fail_next(
@@ -148,6 +155,14 @@ class Faults:
         """Delay the next n matching answers; with after_processing the operation happens first."""
         with self._lock:
             self._hangs.append(_Hang(n, _compile(path), method, seconds, after_processing))
+
+    def trickle_next(
+        self, n: int, seconds_per_byte: float, path: str | None = None, method: str | None = None
+    ) -> None:
+        """The next n matching answers are written a byte at a time, `seconds_per_byte` apart:
+        each read gets a byte before any read timeout, so only a total deadline stops the client."""
+        with self._lock:
+            self._trickles.append(_Trickle(n, _compile(path), method, seconds_per_byte))
 
     def malformed_next(
         self,
@@ -195,6 +210,7 @@ class Faults:
             self._resets.clear()
             self._hangs.clear()
             self._malformed.clear()
+            self._trickles.clear()
             self._scheduled_converts = 0
 
     def plan(self, method: str, path: str) -> FaultPlan:
@@ -203,6 +219,7 @@ class Faults:
             if _take(self._resets, method, path):
                 return FaultPlan(reset=True)
             hang = _take(self._hangs, method, path)
+            trickle = _take(self._trickles, method, path)
             replacement = None
             failure = _take(self._failures, method, path)
             fraction = self._fraction
@@ -221,6 +238,7 @@ class Faults:
             hang_seconds=hang.seconds if hang else 0.0,
             hang_after_processing=bool(hang and hang.after_processing),
             replacement=replacement,
+            trickle_seconds=trickle.seconds_per_byte if trickle else 0.0,
         )
 
     @contextmanager

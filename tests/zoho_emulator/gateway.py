@@ -73,6 +73,7 @@ class Gateway:
             response = plan.replacement or self._route(request)
             if plan.hang_after_processing:
                 self._sleep(plan.hang_seconds)
+            response.trickle_seconds = plan.trickle_seconds
             return response
 
     def _route(self, request: Request) -> Response:

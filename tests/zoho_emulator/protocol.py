@@ -60,6 +60,7 @@ class Response:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    trickle_seconds: float = 0.0  # written a byte at a time, this long apart (a fault)
 
     @classmethod
     def json(cls, status: int, payload: Any) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import struct
 import sys
+import threading
 from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
@@ -23,9 +24,16 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 class EmulatorHTTPServer(TrackingHTTPServer):
-    def __init__(self, address: tuple[str, int], app: App, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: App,
+        verbose: bool = False,
+        stopping: threading.Event | None = None,
+    ) -> None:
         self.app = app
         self.verbose = verbose
+        self.stopping = stopping or threading.Event()  # set on stop: trickling answers end
         super().__init__(address, _Handler)
 
 
@@ -105,9 +113,18 @@ class _Handler(KeepAliveHandler):
             head.append("Connection: close")
         payload = "\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + response.body
         try:
-            self.connection.sendall(payload)
+            if response.trickle_seconds:
+                self._trickle(payload, response.trickle_seconds)
+            else:
+                self.connection.sendall(payload)
         except OSError:
             self.close_connection = True  # the client gave up (e.g. its read timeout passed)
+
+    def _trickle(self, payload: bytes, seconds_per_byte: float) -> None:
+        for index in range(len(payload)):
+            self.connection.sendall(payload[index : index + 1])
+            if self.server.stopping.wait(seconds_per_byte):
+                return
 
     def _reset(self) -> None:
         """Close with SO_LINGER 0, so the peer gets a TCP RST instead of an answer."""

@@ -1,0 +1,53 @@
+"""One deadline per request: the moment by which a webhook must answer, or a sweep must stop.
+
+A door opens a deadline with `within(seconds)`; every Zoho call and Secret Manager read made
+inside it takes its timeouts from what is left (`budget`), and handlers.http cuts a connection
+still open when the time is up. So no answer from Zoho, however slow or trickling, holds a
+request past its deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from handlers.errors import DeadlineExceeded
+
+_deadline: ContextVar[tuple[float, float] | None] = ContextVar("request_deadline", default=None)
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Everything inside must be done `seconds` from now (or sooner, if an outer deadline says so)."""
+    now = time.monotonic()
+    outer = _deadline.get()
+    ends = now + seconds
+    token = _deadline.set((ends, seconds) if outer is None or ends < outer[0] else outer)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def remaining() -> float | None:
+    """Seconds left; None outside any deadline."""
+    current = _deadline.get()
+    return None if current is None else current[0] - time.monotonic()
+
+
+def budget(limit: float) -> float:
+    """`limit`, or less when the deadline is nearer; DeadlineExceeded once it has passed."""
+    left = remaining()
+    if left is None:
+        return limit
+    if left <= 0:
+        raise exceeded()
+    return min(limit, left)
+
+
+def exceeded() -> DeadlineExceeded:
+    current = _deadline.get()
+    seconds = current[1] if current is not None else 0.0
+    return DeadlineExceeded(f"the deadline of {seconds:g} s passed before Zoho answered")
