@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from handlers import redaction, report
@@ -38,7 +38,7 @@ POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class AccessToken:
-    value: str
+    value: str = field(repr=False)
     expires_at: float  # seconds since the epoch, so instances can share it
     api_domain: str | None
 

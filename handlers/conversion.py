@@ -15,17 +15,19 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from handlers import deadline, outcome
-from handlers.errors import Failure, ZohoError, ZohoRefused
+from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable
 from handlers.lead import Lead, Records, converted_records
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest, with_existing_records
 from handlers.plan import plan_lead
+from handlers.redaction import redact
 from handlers.rules import Rule, RuleSet
 
 if TYPE_CHECKING:
     from handlers.zoho import ZohoClient
 
 NOTE_TITLE = "Automatic conversion failed"
+NOTE_MESSAGE_CHARS = 2000
 _LOCK_STRIPES = 256
 
 
@@ -153,20 +155,30 @@ class Converter:
         """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
 
         The sweep retries failed leads every run: a lead already carrying the note for the same
-        rule and code gets no second one. Returns a warning for the log line, if any.
+        rule and code gets no second one. Zoho's message is not trusted: it is scrubbed of every
+        known secret and cut to NOTE_MESSAGE_CHARS. A note whose answer was lost is looked for
+        before it is sent again. Returns a warning for the log line, if any.
         """
-        assert failed.lead_id is not None
+        lead_id = failed.lead_id
+        assert lead_id is not None
         signature = f"Rule: {failed.rule}\nZoho code: {failed.code}\n"
-        content = (
-            f"{signature}Zoho message: {failed.reason}\nTime: {self.clock().isoformat(timespec='seconds')}"
-        )
+        message = redact(str(failed.reason))[:NOTE_MESSAGE_CHARS]
+        now = self.clock().isoformat(timespec="seconds")
+        content = f"{signature}Zoho message: {message}\nTime: {now}"
         try:
-            if any(_is_failure_note(note, signature) for note in self.zoho.lead_notes(failed.lead_id)):
+            if self._has_note(lead_id, signature):
                 return "the lead already has the failure note for this rule and code"
-            self.zoho.add_note(failed.lead_id, NOTE_TITLE, content)
+            try:
+                self.zoho.add_note(lead_id, NOTE_TITLE, content)
+            except ZohoUnavailable:
+                if not self._has_note(lead_id, signature):  # the answer was lost, not the note
+                    self.zoho.add_note(lead_id, NOTE_TITLE, content)
         except ZohoError as error:
             return f"could not add the failure note: {error}"
         return None
+
+    def _has_note(self, lead_id: str, signature: str) -> bool:
+        return any(_is_failure_note(note, signature) for note in self.zoho.lead_notes(lead_id))
 
 
 def _is_failure_note(note: dict[str, Any], signature: str) -> bool:

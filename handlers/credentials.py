@@ -26,12 +26,14 @@ from handlers.settings import (
     env_text,
 )
 
+WEBHOOK_SECRET_MIN_LENGTH = 16
+
 
 @dataclass(frozen=True)
 class OAuthCredentials:
     client_id: str
-    client_secret: str
-    refresh_token: str
+    client_secret: str = field(repr=False)
+    refresh_token: str = field(repr=False)
 
 
 @dataclass
@@ -57,11 +59,23 @@ class Credentials:
         return OAuthCredentials(client_id, client_secret, refresh_token)
 
     def webhook_secrets(self) -> tuple[str, ...]:
-        """Every accepted webhook secret (comma-separated, so a new one can overlap the old)."""
+        """Every accepted webhook secret: one, or during a rotation two or more separated by commas
+        (so a secret cannot contain a comma). Each must be WEBHOOK_SECRET_MIN_LENGTH characters or
+        more, which also refuses a secret that a stray comma split in two."""
         (raw,) = self.values(WEBHOOK_SECRET)
-        secrets = tuple(part.strip() for part in raw.split(",") if part.strip())
-        if not secrets:
-            raise Misconfigured(f"{WEBHOOK_SECRET} holds no secret (only commas or spaces)")
+        secrets = tuple(part.strip() for part in raw.split(","))
+        if not all(secrets):
+            raise Misconfigured(
+                f"{WEBHOOK_SECRET} has an empty part: separate secrets with single commas", WEBHOOK_SECRET
+            )
+        short = [n for n, secret in enumerate(secrets, start=1) if len(secret) < WEBHOOK_SECRET_MIN_LENGTH]
+        if short:
+            raise Misconfigured(
+                f"{WEBHOOK_SECRET} must hold secrets of {WEBHOOK_SECRET_MIN_LENGTH} characters or more"
+                f" (secret {short[0]} of {len(secrets)} is shorter); commas separate secrets during a"
+                " rotation, so a secret cannot contain one",
+                WEBHOOK_SECRET,
+            )
         return secrets
 
     def values(self, *names: str) -> tuple[str, ...]:
@@ -72,7 +86,8 @@ class Credentials:
                 "missing setting "
                 + ", ".join(missing)
                 + f": set it, or set {missing[0]}{SECRET_SUFFIX} to a Secret Manager version"
-                " such as projects/PROJECT/secrets/NAME/versions/latest"
+                " such as projects/PROJECT/secrets/NAME/versions/latest",
+                missing[0],
             )
         values = tuple(self._value(name) for name in names)
         redaction.register(*values)
@@ -84,14 +99,20 @@ class Credentials:
     def _value(self, name: str) -> str:
         direct = env_text(self._env, name)
         if direct is not None:
-            return direct
-        version = env_text(self._env, name + SECRET_SUFFIX) or ""
+            return _unquoted(name, direct)
+        setting = name + SECRET_SUFFIX
+        version = env_text(self._env, setting) or ""
         if not VERSION_NAME.fullmatch(version):
+            # Never the value: a secret pasted here by mistake must not reach an answer or a log.
             raise Misconfigured(
-                f"{name}{SECRET_SUFFIX} must look like projects/PROJECT/secrets/NAME/versions/latest,"
-                f" not {version!r}"
+                f"{setting} must look like projects/PROJECT/secrets/NAME/versions/latest (a Secret Manager"
+                " version name); the value it holds does not, and is not shown",
+                setting,
             )
-        return self._cached(version)
+        try:
+            return _unquoted(setting, self._cached(version))
+        except Misconfigured as error:
+            raise Misconfigured(str(error), setting) from None
 
     def _cached(self, version: str) -> str:
         with self._lock:
@@ -130,3 +151,14 @@ class Credentials:
         if not value:
             raise Misconfigured(f"Secret Manager version {version} is empty")
         return value
+
+
+def _unquoted(setting: str, value: str) -> str:
+    """The value, refused when it is wrapped in quotes: a copied shell command stored them too."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        raise Misconfigured(
+            f"{setting} starts and ends with a quote: the quotes were stored with the value (a"
+            " command pasted with its quotes?); store the value without them",
+            setting,
+        )
+    return value

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
+from handlers.redaction import redact
+
 FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "error"]
 
 # Zoho codes that mean the token cannot do the job: a setup problem, not a problem of the lead.
@@ -42,9 +44,17 @@ class Rejected(Failure):
 
 
 class Misconfigured(Failure):
-    """A setting or secret is missing or invalid; the message names it and says how to fix it."""
+    """A setting or secret is missing or invalid; the message names it and says how to fix it.
+
+    `setting` names the environment variable at fault: all a caller who has not authenticated
+    is told (the details go to the log line).
+    """
 
     default_kind: ClassVar[FailureKind] = "misconfigured"
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 class RulesError(Misconfigured, ValueError):
@@ -57,7 +67,7 @@ class RulesError(Misconfigured, ValueError):
             where.append(f"rule {rule!r}")
         if key is not None:
             where.append(key)
-        super().__init__(f"{': '.join(where)}: {message}")
+        super().__init__(f"{': '.join(where)}: {message}", setting="RULES_FILE")
 
 
 class SecretUnavailable(Failure):
@@ -122,5 +132,6 @@ class ZohoRefused(ZohoError):
                 reason += f" (matches existing {module} record {duplicate.get('id')}"
                 return reason + (f" on {field})" if field else ")")
         if details:
-            reason += " " + json.dumps(details, separators=(",", ":"), sort_keys=True)[:300]
+            # Zoho's text is not trusted: secrets are scrubbed before the cut, so no part survives.
+            reason += " " + redact(json.dumps(details, separators=(",", ":"), sort_keys=True))[:300]
         return reason

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from handlers.errors import Failure, Rejected
+from handlers.errors import Failure, Misconfigured, Rejected
 from handlers.lead import Records
 
 
@@ -68,6 +68,7 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     http_status: int | None = None
+    public_reason: str | None = None  # what the answer says instead of `reason`, when set
 
     @property
     def status(self) -> int:
@@ -82,10 +83,13 @@ class Outcome:
 
     def response(self) -> dict[str, Any]:
         """The JSON answer: the core keys always, the others when they apply."""
-        return {
+        answer = {
             **self._core(),
             **_present(payload=self.payload, job_id=self.job_id, code=self.code, error=self.error),
         }
+        if self.public_reason is not None:
+            answer["reason"] = self.public_reason
+        return answer
 
     def log_fields(self) -> dict[str, Any]:
         """The log line's fields: `code` always (null when Zoho gave none), details when present."""
@@ -176,13 +180,19 @@ def from_error(
     rule: str | None = None,
     *,
     because: str | None = None,
+    for_stranger: bool = False,
 ) -> Outcome:
     """The one place where an exception becomes an outcome (`because` adds to its reason).
 
     A failure the function knows gives its own kind and reason; anything else is a bug, answered
-    as a generic `error` whose traceback goes to the log line only.
+    as a generic `error` whose traceback goes to the log line only. `for_stranger`: the caller has
+    not authenticated, so a misconfiguration is answered with the setting's name alone (the log
+    line keeps the whole reason).
     """
     if isinstance(error, Failure):
+        public = None
+        if for_stranger and isinstance(error, Misconfigured):
+            public = f"misconfigured: {error.setting or 'a setting of the function'}"
         return Outcome(
             Kind(error.kind),
             lead_id,
@@ -191,6 +201,7 @@ def from_error(
             code=getattr(error, "code", None),
             error=_error_name(error),
             http_status=error.http_status if isinstance(error, Rejected) else None,
+            public_reason=public,
         )
     trace = "".join(traceback.format_exception(error, limit=8))
     return Outcome(

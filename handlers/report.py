@@ -42,7 +42,9 @@ def json_response(body: Mapping[str, Any], status: int = 200) -> flask.Response:
 
 def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
     entry = {"severity": severity, "message": message, **fields}
-    line = redact(json.dumps(entry, default=str, ensure_ascii=False, separators=(",", ":")))
+    # ASCII-only JSON: U+2028, U+2029 and lone surrogates become \u escapes, so each entry stays one
+    # line of valid JSON for every reader (splitlines() splits on U+2028) and the write cannot fail.
+    line = redact(json.dumps(entry, default=str, separators=(",", ":")))
     with _write_lock:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()

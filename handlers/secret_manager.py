@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handlers import deadline
@@ -30,7 +30,7 @@ _STALE_ETAG = frozenset({"FAILED_PRECONDITION", "ABORTED"})  # Google documents 
 @dataclass(frozen=True)
 class SecretVersion:
     name: str
-    value: str
+    value: str = field(repr=False)
 
 
 class SecretManager:

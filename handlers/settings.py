@@ -140,20 +140,20 @@ class _Reader:
     def flag(self, name: str, default: bool) -> bool:
         value = parse_flag(self.text(name), default)
         if value is None:
-            raise Misconfigured(f"{name} must be true or false, not {self.text(name)!r}")
+            raise Misconfigured(f"{name} must be true or false, not {self.text(name)!r}", name)
         return value
 
     def seconds(self, name: str, default: float) -> float:
         seconds = self._float(name, default)
         if not 0 < seconds < 3600:
-            raise Misconfigured(f"{name} must be a number of seconds above 0, not {self.text(name)!r}")
+            raise Misconfigured(f"{name} must be a number of seconds above 0, not {self.text(name)!r}", name)
         return seconds
 
     def number(self, name: str, default: float, minimum: float, maximum: float = 10_000.0) -> float:
         number = self._float(name, default)
         if not minimum <= number <= maximum:
             raise Misconfigured(
-                f"{name} must be a number from {minimum:g} to {maximum:g}, not {self.text(name)!r}"
+                f"{name} must be a number from {minimum:g} to {maximum:g}, not {self.text(name)!r}", name
             )
         return number
 
@@ -175,20 +175,21 @@ class _Reader:
         if moment is None:
             raise Misconfigured(
                 f"{name} must be an ISO 8601 time with its offset, such as 2026-11-01T00:00:00Z,"
-                f" not {value!r}"
+                f" not {value!r}",
+                name,
             )
         return moment
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default
         if value not in allowed:
-            raise Misconfigured(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+            raise Misconfigured(f"{name} must be one of {', '.join(allowed)}, not {value!r}", name)
         return value
 
     def url(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and not value.startswith(("https://", "http://")):
-            raise Misconfigured(f"{name} must be a URL starting with https://, not {value!r}")
+            raise Misconfigured(f"{name} must be a URL starting with https://, not {value!r}", name)
         return value.rstrip("/") if value else None
 
     def accounts_url(self) -> str:
@@ -196,5 +197,5 @@ class _Reader:
         dc = (self.text(ZOHO_DC) or "us").lower()
         if dc not in ACCOUNTS_SERVERS:
             allowed = ", ".join(ACCOUNTS_SERVERS)
-            raise Misconfigured(f"{ZOHO_DC} must be one of {allowed}, not {dc!r}")
+            raise Misconfigured(f"{ZOHO_DC} must be one of {allowed}, not {dc!r}", ZOHO_DC)
         return self.url(ZOHO_ACCOUNTS_URL) or ACCOUNTS_SERVERS[dc]

@@ -53,21 +53,28 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
 
 def _outcome(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
     """The outcome and the Zoho API requests it took; any exception becomes an outcome here."""
+    authenticated = False
     try:
-        event = parse(request, runtime)
+        check_envelope(request)
+        authenticate(request.headers.get(SECRET_HEADER), runtime.credentials().webhook_secrets())
+        authenticated = True
+        event = parse(request)
         converter = runtime.converter()
         return converter.convert(event.lead_id, dry_run=event.dry_run or runtime.settings().dry_run)
     except Exception as error:  # a failure we know, or a bug: JSON and a log line either way
-        return outcome.from_error(error), 0
+        return outcome.from_error(error, for_stranger=not authenticated), 0
 
 
-def parse(request: flask.Request, runtime: Runtime) -> WebhookEvent:
-    """The checked event, or Rejected naming what is wrong; the secret is checked before the body."""
+def check_envelope(request: flask.Request) -> None:
+    """What is checked before the secret: the method and the announced size."""
     if request.method != "POST":
         raise Rejected("method_not_allowed", f"{request.method} is not allowed; send POST", 405)
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
-    authenticate(request.headers.get(SECRET_HEADER), runtime.credentials().webhook_secrets())
+
+
+def parse(request: flask.Request) -> WebhookEvent:
+    """The checked event of an authenticated request, or Rejected naming what is wrong."""
     body = request.stream.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
@@ -78,10 +85,14 @@ def parse(request: flask.Request, runtime: Runtime) -> WebhookEvent:
 
 
 def authenticate(presented: str | None, secrets: tuple[str, ...]) -> None:
-    """Constant-time comparison against every accepted secret (no early exit on a match)."""
+    """Constant-time comparison, as UTF-8 bytes, against every accepted secret (no early exit).
+
+    WSGI hands header values over decoded as Latin-1, so encoding them back as Latin-1 gives the
+    bytes Zoho sent: a secret with non-ASCII characters, sent as UTF-8, matches.
+    """
     if not presented:
         raise Rejected("unauthorized", f"missing {SECRET_HEADER} header", 401)
-    given = presented.encode("utf-8", "surrogateescape")
+    given = presented.encode("latin-1", "replace")
     matches = [hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets]
     if not any(matches):
         raise Rejected("unauthorized", f"wrong {SECRET_HEADER} header", 401)
@@ -152,16 +163,15 @@ def _single_values(parsed: dict[str, list[str]], where: str) -> dict[str, Any]:
 
 
 def _lead_id(sources: list[dict[str, Any]]) -> str:
-    """From the first source naming a lead (body, then query string); lead_id and id must agree."""
-    for source in sources:
-        given = [source[key] for key in LEAD_ID_KEYS if key in source]
-        if not given:
-            continue
-        ids = {_valid_lead_id(value) for value in given}
-        if len(ids) > 1:
-            raise Rejected("bad_request", "lead_id and id name different leads")
-        return ids.pop()
-    raise Rejected("bad_request", 'no lead id: send {"lead_id": "..."}, lead_id=... or ?lead_id=...')
+    """The lead the body and the query string name; they (and lead_id and id) must agree."""
+    ids = {_valid_lead_id(source[key]) for source in sources for key in LEAD_ID_KEYS if key in source}
+    if len(ids) > 1:
+        raise Rejected(
+            "bad_request", "the request names different leads (lead_id, id, body and query string)"
+        )
+    if not ids:
+        raise Rejected("bad_request", 'no lead id: send {"lead_id": "..."}, lead_id=... or ?lead_id=...')
+    return ids.pop()
 
 
 def _valid_lead_id(value: Any) -> str:

@@ -25,6 +25,7 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
+    stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
 )
@@ -222,7 +223,7 @@ class ZohoClient:
             note.update(Parent_Id=lead_id, se_module="Leads")
         else:
             note["Parent_Id"] = {"module": {"api_name": "Leads"}, "id": lead_id}
-        self._checked("POST", "/Notes", json={"data": [note]})
+        self._checked("POST", "/Notes", json={"data": [note]}, once=True)
 
     def query(self, select_query: str) -> tuple[list[dict[str, Any]], bool]:
         """One page of a COQL query: the records and whether more records follow."""
@@ -282,24 +283,37 @@ class ZohoClient:
     # --- HTTP -------------------------------------------------------------------------------
 
     def _checked(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        once: bool = False,
     ) -> Reply:
         """A call whose Zoho error, if any, is raised as ZohoRefused."""
-        reply = self._call(method, path, params=params, json=json)
+        reply = self._call(method, path, params=params, json=json, once=once)
         error = reply.error()
         if error is not None:
             raise error
         return reply
 
     def _call(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        once: bool = False,
     ) -> Reply:
         """One API call: retried while transient, within its window and the request's deadline;
-        a rejected token once."""
+        a rejected token once. `once`: no retry, for a call the caller must check first (a
+        note whose answer was lost may have been created)."""
         started = time.monotonic()
         window = deadline.budget(self.config.retry_seconds)
         retrying = Retrying(
-            stop=stop_before_delay(window),
+            stop=stop_after_attempt(1) if once else stop_before_delay(window),
             wait=self._backoff,
             retry=retry_if_exception_type(_Transient),
             reraise=True,

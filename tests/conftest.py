@@ -18,10 +18,10 @@ from tests.zoho_emulator import Credentials, ZohoEmulator
 ROOT = Path(__file__).resolve().parent.parent
 CREDENTIALS = Credentials(
     client_id="1000.TESTCLIENTID",
-    client_secret="test-client-secret",
-    refresh_token="1000.test-refresh-token",
+    client_secret="cs-5d1f0a9b7e3c42",
+    refresh_token="1000.rt-8c2e6a4f91d07b35",
 )
-WEBHOOK_SECRET = "test-webhook-secret-7f3a9c"
+WEBHOOK_SECRET = "wh-7f3a9c2e41b85d06e9c4"
 SETTINGS_READ_BY_THE_FUNCTION = (
     "ZOHO_DC",
     "ZOHO_API_DOMAIN",
@@ -51,7 +51,8 @@ SETTINGS_READ_BY_THE_FUNCTION = (
 
 
 class Written:
-    """Everything the function wrote during the session (responses, stdout) and every secret it had.
+    """Everything the function wrote during the session (responses, stdout, notes left in the
+    emulator) and every secret it had.
 
     At the end of the session `pytest_sessionfinish` fails the run if any secret appears in it.
     """
@@ -64,10 +65,19 @@ class Written:
     }
 
 
+LEAK_RUN = 12  # a run of this many characters of a secret counts as a leak (handlers.redaction.PARTIAL)
+
+
 def leaked_secrets(texts: list[str], secrets: set[str]) -> int:
-    """How many of the secrets appear in any of the texts."""
+    """How many of the secrets appear, whole or as a run of LEAK_RUN characters, in the texts."""
     written = "\n".join(texts)
-    return sum(1 for secret in secrets if secret in written)
+    return sum(1 for secret in secrets if any(run in written for run in _runs(secret)))
+
+
+def _runs(secret: str) -> list[str]:
+    if len(secret) <= LEAK_RUN:
+        return [secret]
+    return [secret[start : start + LEAK_RUN] for start in range(len(secret) - LEAK_RUN + 1)]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -94,6 +104,7 @@ def emulator() -> Iterator[ZohoEmulator]:
     with ZohoEmulator(credentials=CREDENTIALS) as emu:
         yield emu
         Written.secrets.update(issued_tokens(emu))
+        Written.text.extend(str(note.get("Note_Content")) for note in emu.crm.notes.values())
 
 
 def issued_tokens(emu: ZohoEmulator) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -249,3 +250,40 @@ def test_a_burst_against_zoho_limits_converts_every_lead_exactly_once(
     assert 429 in statuses
     assert 500 in statuses
     assert sum(line["attempts"] for line in log_lines()) > 600
+
+
+def test_zohos_error_text_is_scrubbed_of_secrets_before_it_reaches_the_note(client, emulator, log_lines):
+    warm_up = qualified_lead(emulator, 1)
+    post(client, warm_up)  # the function now holds an access token
+    (token,) = {entry.headers["Authorization"].split()[-1] for entry in emulator.requests(path=r"^/crm/")}
+    echo = {
+        "data": [
+            {
+                "code": "INVALID_DATA",
+                "details": {"api_name": "Deal_Name", "seen": "x" * 250 + token},  # cut at 300 characters
+                "message": f"invalid data for token {token}",
+                "status": "error",
+            }
+        ]
+    }
+    lead = qualified_lead(emulator, 2)
+    emulator.faults.malformed_next(1, body=json.dumps(echo).encode(), status=400, path=CONVERT)
+
+    answer = post(client, lead).get_json()
+
+    assert answer["outcome"] == "failed"
+    (note,) = [n for n in emulator.crm.notes.values() if n["Parent_Id"]["id"] == lead]
+    written = note["Note_Content"] + json.dumps(answer) + json.dumps(log_lines())
+    assert token[:12] not in written
+    assert all(token[start : start + 12] not in written for start in range(len(token) - 11))
+    assert "[redacted]" in note["Note_Content"]
+
+
+def test_a_note_whose_answer_was_lost_is_not_added_twice(serve, monkeypatch, tmp_path, emulator):
+    rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+    lead = qualified_lead(emulator)
+    emulator.faults.hang_next(1, 3.0, path=NOTES, method="POST", after_processing=True)  # read timeout 0.5 s
+
+    post(serve(), lead)
+
+    assert [n["Note_Title"] for n in emulator.crm.notes.values()] == ["Automatic conversion failed"]

@@ -7,6 +7,7 @@ read is never cached: the next request tries again.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -82,17 +83,17 @@ def test_a_rotated_webhook_secret_takes_effect_after_the_cache_ttl_without_a_new
     client = serve()
     assert post(client, lead, secret=WEBHOOK_SECRET).status_code == 200
 
-    secret_manager.set(WEBHOOK, f"rotated-secret, {WEBHOOK_SECRET}")  # overlap while Zoho is updated
+    secret_manager.set(WEBHOOK, f"rotated-0b9e4f17c2a6d8, {WEBHOOK_SECRET}")  # overlap while Zoho is updated
     time.sleep(0.6)
-    assert post(client, lead, secret="rotated-secret").status_code == 200
+    assert post(client, lead, secret="rotated-0b9e4f17c2a6d8").status_code == 200
     assert post(client, lead, secret=WEBHOOK_SECRET).status_code == 200
 
-    secret_manager.set(WEBHOOK, "rotated-secret")  # the old secret removed
+    secret_manager.set(WEBHOOK, "rotated-0b9e4f17c2a6d8")  # the old secret removed
     time.sleep(0.6)
     refused = post(client, lead, secret=WEBHOOK_SECRET)
     assert refused.status_code == 401
     assert refused.get_json()["error"] == "unauthorized"
-    assert post(client, lead, secret="rotated-secret").status_code == 200
+    assert post(client, lead, secret="rotated-0b9e4f17c2a6d8").status_code == 200
 
 
 def test_secret_manager_unavailable_is_an_error_and_the_next_request_tries_again(
@@ -140,7 +141,7 @@ def test_a_secret_that_cannot_be_read_is_misconfigured_naming_it(
 
 @pytest.mark.parametrize("setting", ["ZOHO_REFRESH_TOKEN_SECRET", "WEBHOOK_SECRET_SECRET"])
 def test_a_malformed_secret_setting_is_misconfigured_naming_the_variable(
-    setting, credentials_in_secret_manager, serve, emulator, secret_manager, monkeypatch, lead
+    setting, credentials_in_secret_manager, serve, emulator, secret_manager, monkeypatch, lead, log_lines
 ):
     monkeypatch.setenv(setting, "webhook-secret")  # a secret id, not a version name
 
@@ -149,8 +150,46 @@ def test_a_malformed_secret_setting_is_misconfigured_naming_the_variable(
     assert response.status_code == 500
     answer = response.get_json()
     assert answer["outcome"] == "misconfigured"
-    assert answer["reason"].startswith(f"{setting} must look like projects/PROJECT/secrets/NAME/versions/")
+    reason = log_lines()[-1]["reason"]
+    assert reason.startswith(f"{setting} must look like projects/PROJECT/secrets/NAME/versions/")
+    if setting == "WEBHOOK_SECRET_SECRET":  # no caller is authenticated yet: the setting's name alone
+        assert answer["reason"] == "misconfigured: WEBHOOK_SECRET_SECRET"
+    else:
+        assert answer["reason"] == reason
     assert emulator.token_requests == 0
+
+
+def test_a_secret_value_pasted_where_a_version_name_belongs_is_never_echoed(
+    credentials_in_secret_manager, serve, monkeypatch, lead, log_lines
+):
+    pasted = "Zk9pQ2x7vR4mT8wB1nS6"  # the secret itself, set in WEBHOOK_SECRET_SECRET by mistake
+    monkeypatch.setenv("WEBHOOK_SECRET_SECRET", pasted)
+
+    unauthenticated = post(serve(), lead, secret="anything-at-all-here")
+
+    assert unauthenticated.get_json() == {
+        **unauthenticated.get_json(),
+        "reason": "misconfigured: WEBHOOK_SECRET_SECRET",
+    }
+    written = unauthenticated.get_data(as_text=True) + json.dumps(log_lines())
+    assert pasted not in written
+    assert pasted[:12] not in written
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("WEBHOOK_SECRET", '"wh-quoted-0a1b2c3d4e5f"'), ("ZOHO_REFRESH_TOKEN", "'1000.rt-quoted-0a1b2c'")],
+)
+def test_a_credential_wrapped_in_quotes_is_refused_saying_so(
+    serve, monkeypatch, lead, log_lines, setting, value
+):
+    monkeypatch.setenv(setting, value)
+    secret = value.strip('"') if setting == "WEBHOOK_SECRET" else WEBHOOK_SECRET
+
+    response = post(serve(), lead, secret=secret)
+
+    assert response.status_code == 500
+    assert "starts and ends with a quote" in log_lines()[-1]["reason"]
 
 
 def test_secrets_from_the_environment_never_load_the_secret_manager_client(function_env):

@@ -10,3 +10,10 @@ def test_a_secret_in_any_written_text_is_found():
 
     assert leaked_secrets(["ok", '{"reason": "bad 1000.refresh-token-value"}'], secrets) == 1
     assert leaked_secrets(["nothing here"], secrets) == 0
+
+
+def test_a_run_of_twelve_characters_of_a_secret_is_a_leak():
+    secrets = {"1000.0123456789abcdef0123456789abcdef"}
+
+    assert leaked_secrets(["truncated: 1000.0123456789a"], secrets) == 1
+    assert leaked_secrets(["too short to matter: 1000.012345"], secrets) == 0

@@ -278,13 +278,45 @@ class TestAuthentication:
         assert response.status_code == 401
         assert emulator.journal == []
 
-    def test_any_of_several_comma_separated_secrets_is_accepted(self, serve, monkeypatch, web_lead):
-        monkeypatch.setenv("WEBHOOK_SECRET", "old-secret-123, new-secret-456")
+    def test_a_secret_with_non_ascii_characters_matches_as_utf8_bytes(self, serve, monkeypatch, web_lead):
+        secret = "clé-secrète-ünïcode-0a1b"
+        monkeypatch.setenv("WEBHOOK_SECRET", secret)
         client = serve()
 
-        assert post(client, {"lead_id": web_lead}, secret="old-secret-123").status_code == 200
-        assert post(client, {"lead_id": web_lead}, secret="new-secret-456").status_code == 200
-        assert post(client, {"lead_id": web_lead}, secret="old-secret-123, new-secret-456").status_code == 401
+        sent_as_utf8 = secret.encode("utf-8").decode("latin-1")  # what WSGI hands over
+        accepted = client.post("/", json={"lead_id": web_lead}, headers={"X-Webhook-Secret": sent_as_utf8})
+        almost = client.post(
+            "/", json={"lead_id": web_lead}, headers={"X-Webhook-Secret": sent_as_utf8[:-1] + "c"}
+        )
+
+        assert (accepted.status_code, almost.status_code) == (200, 401)
+
+    @pytest.mark.parametrize(
+        "setting", ["short-secret", "a-good-long-secret-0a1b2c, short", "a-good-long-secret-0a1b2c,"]
+    )
+    def test_webhook_secrets_under_16_characters_or_empty_parts_are_refused_naming_why(
+        self, serve, monkeypatch, emulator, web_lead, setting
+    ):
+        monkeypatch.setenv("WEBHOOK_SECRET", setting)
+
+        response = post(serve(), {"lead_id": web_lead}, secret="a-good-long-secret-0a1b2c")
+
+        assert response.status_code == 500
+        assert response.get_json()["outcome"] == "misconfigured"
+        assert emulator.journal == []
+
+    def test_any_of_several_comma_separated_secrets_is_accepted(self, serve, monkeypatch, web_lead):
+        monkeypatch.setenv("WEBHOOK_SECRET", "old-secret-0a1b2c3d4e, new-secret-5f6a7b8c9d")
+        client = serve()
+
+        assert post(client, {"lead_id": web_lead}, secret="old-secret-0a1b2c3d4e").status_code == 200
+        assert post(client, {"lead_id": web_lead}, secret="new-secret-5f6a7b8c9d").status_code == 200
+        assert (
+            post(
+                client, {"lead_id": web_lead}, secret="old-secret-0a1b2c3d4e, new-secret-5f6a7b8c9d"
+            ).status_code
+            == 401
+        )
 
 
 class TestInput:
@@ -368,8 +400,15 @@ class TestInput:
         assert response.get_json()["outcome"] == "converted"
         assert response.get_json()["lead_id"] == web_lead
 
-    def test_the_body_wins_over_the_query_string(self, client, web_lead):
+    def test_a_body_and_a_query_string_naming_different_leads_are_refused(self, client, emulator, web_lead):
         response = post(client, {"lead_id": web_lead}, query_string={"lead_id": "42"})
+
+        assert response.status_code == 400
+        assert "names different leads" in response.get_json()["reason"]
+        assert emulator.journal == []
+
+    def test_a_body_and_a_query_string_naming_the_same_lead_agree(self, client, web_lead):
+        response = post(client, {"lead_id": web_lead}, query_string={"lead_id": web_lead})
 
         assert response.get_json()["lead_id"] == web_lead
 
