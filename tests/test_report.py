@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from handlers.report import trace_fields
+from tests.conftest import WEBHOOK_SECRET, Written
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -27,3 +30,20 @@ def test_nothing_without_a_project_or_with_malformed_headers():
     assert trace_fields({"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}, None) == {}
     assert trace_fields({"traceparent": "00-zz-yy-01", "X-Cloud-Trace-Context": "nonsense"}, "p") == {}
     assert trace_fields({"traceparent": f"00-{'0' * 32}-00f067aa0ba902b7-01"}, "p") == {}
+
+
+def test_a_line_separator_or_a_lone_surrogate_in_a_lead_keeps_one_valid_json_line(client, emulator, capsys):
+    lead = emulator.crm.add_lead(
+        Last_Name="Odd", Company="Acme\u2028Corp\u2029\ud800", Lead_Status="Qualified", Lead_Source="Web"
+    )
+
+    response = client.post(
+        "/", json={"lead_id": lead, "dry_run": True}, headers={"X-Webhook-Secret": WEBHOOK_SECRET}
+    )
+
+    assert response.status_code == 200
+    out = capsys.readouterr().out
+    Written.text.append(out)
+    (line,) = out.splitlines()  # splitlines() also splits on U+2028 and U+2029
+    entry = json.loads(line)
+    assert entry["payload"]["data"][0]["Deals"]["Deal_Name"] == "Acme\u2028Corp\u2029\ud800"
