@@ -12,6 +12,7 @@ into the secret's annotations (`SecretManagerTokenStore.claim_refresh`).
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from handlers.errors import (
     Misconfigured,
     SecretUnavailable,
     TokenThrottled,
+    ZohoBadResponse,
     ZohoUnavailable,
 )
 from handlers.secret_manager import SecretManager
@@ -32,7 +34,10 @@ CLAIM_ANNOTATION = "refresh-claimed-until"  # epoch seconds until which one inst
 THROTTLE_ERROR = "Access Denied"
 REJECTED_CREDENTIALS = ("invalid_client", "invalid_code", "invalid_client_secret", "unauthorized_client")
 REFRESH_MARGIN_SECONDS = 300.0
-LEASE_SECONDS = 10.0  # how long another instance may take to refresh before this one does it itself
+LIFETIME_SECONDS = 3600.0  # a Zoho access token lives an hour (zoho-crm-api.md §5.3)
+# How long another instance may take to refresh before this one does it itself: longer than a
+# token request can take (connect and read timeouts, 13 s by default), so they never race.
+LEASE_SECONDS = 30.0
 POLL_SECONDS = 0.2
 
 
@@ -44,6 +49,25 @@ class AccessToken:
 
     def usable(self, now: float) -> bool:
         return now < self.expires_at - REFRESH_MARGIN_SECONDS
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """What a token must be to be used, whether it comes from Zoho or from the shared cache.
+
+    `api_domains`: the hosts the function may send the token to (the configured data centre's
+    Zoho API hosts); empty when ZOHO_API_DOMAIN overrides the token's own domain. A forged cache
+    entry pointing elsewhere, over http://, or expiring years ahead is never used.
+    """
+
+    api_domains: frozenset[str] = frozenset()
+
+    def problem(self, token: AccessToken, now: float) -> str | None:
+        if token.expires_at > now + LIFETIME_SECONDS + 60:
+            return "an expiry later than a Zoho token's one-hour lifetime"
+        if self.api_domains and (token.api_domain or "").rstrip("/").lower() not in self.api_domains:
+            return f"the API domain {token.api_domain!r}, not a Zoho API host of the configured ZOHO_DC"
+        return None
 
 
 class TokenStore(Protocol):
@@ -66,8 +90,10 @@ class TokenCache:
         store: TokenStore | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        policy: TokenPolicy = TokenPolicy(),
     ):
         self._fetch = fetch
+        self._policy = policy
         self._cooldown = cooldown_seconds
         self._store = store
         self._clock = clock
@@ -106,6 +132,10 @@ class TokenCache:
         token = self._store.load()
         if token is None or token.value == self._rejected or not token.usable(now):
             return None
+        problem = self._policy.problem(token, now)
+        if problem is not None:
+            _warn(f"ignored the shared access token: it has {problem}; refreshing instead")
+            return None
         return token
 
     def _shared_after_claim(self) -> AccessToken | None:
@@ -133,6 +163,12 @@ class TokenCache:
         except TokenThrottled:
             self._quiet_until = self._clock() + self._cooldown
             raise
+        problem = self._policy.problem(token, self._clock())
+        if problem is not None:
+            raise ZohoBadResponse(
+                f"the token endpoint answered a token with {problem}: check ZOHO_DC and"
+                " ZOHO_ACCOUNTS_URL, or set ZOHO_API_DOMAIN"
+            )
         self.refreshes += 1
         if self._store is not None:
             self._store.save(token)
@@ -183,7 +219,7 @@ class SecretManagerTokenStore:
         try:
             annotations, etag = self._manager.get_secret(self._secret)
             now = time.time()
-            if _claimed_until(annotations) > now:
+            if _claimed_until(annotations, now) > now:
                 return False
             claim = {**annotations, CLAIM_ANNOTATION: f"{now + seconds:.3f}"}
             return self._manager.update_annotations(self._secret, claim, etag)
@@ -192,12 +228,14 @@ class SecretManagerTokenStore:
             return True
 
 
-def _claimed_until(annotations: dict[str, str]) -> float:
-    """The claim's end; an unreadable value counts as no claim, so it cannot block refreshes."""
+def _claimed_until(annotations: dict[str, str], now: float) -> float:
+    """The claim's end; an unreadable value, or one further away than a lease (`inf`, a forged
+    year), counts as no claim, so it cannot block refreshes."""
     try:
-        return float(annotations.get(CLAIM_ANNOTATION, "0"))
+        until = float(annotations.get(CLAIM_ANNOTATION, "0"))
     except ValueError:
         return 0.0
+    return until if math.isfinite(until) and until <= now + LEASE_SECONDS else 0.0
 
 
 def _warn(message: str) -> None:
@@ -229,8 +267,8 @@ def _expires_in(body: dict[str, Any]) -> float:
     for key in ("expires_in_sec", "expires_in"):
         value = body.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return float(value)
-    return 3600.0
+            return min(float(value), LIFETIME_SECONDS)
+    return LIFETIME_SECONDS
 
 
 def _domain(value: Any) -> str | None:

@@ -74,6 +74,7 @@ class Runtime:
                         retry_seconds=settings.retry_seconds,
                         token_cooldown_seconds=settings.token_cooldown_seconds,
                         pool_size=max(settings.request_threads, settings.reconcile_concurrency + 1),
+                        trusted_api_domains=settings.trusted_api_domains,
                     ),
                     credentials=credentials.oauth,
                     token_store=store,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -49,6 +50,16 @@ ACCOUNTS_SERVERS = {
     "sa": "https://accounts.zoho.sa",
     "cn": "https://accounts.zoho.com.cn",
 }
+API_DOMAINS = {  # the production API host of each data centre (zoho-crm-api.md §5.1)
+    "us": "https://www.zohoapis.com",
+    "eu": "https://www.zohoapis.eu",
+    "in": "https://www.zohoapis.in",
+    "au": "https://www.zohoapis.com.au",
+    "jp": "https://www.zohoapis.jp",
+    "ca": "https://www.zohoapis.ca",
+    "sa": "https://www.zohoapis.sa",
+    "cn": "https://www.zohoapis.com.cn",
+}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -59,6 +70,7 @@ class Settings:
 
     accounts_url: str
     api_domain: str | None
+    trusted_api_domains: frozenset[str]  # where a token's api_domain may point
     api_version: str
     dry_run: bool
     project_id: str | None
@@ -83,6 +95,7 @@ class Settings:
         return cls(
             accounts_url=reader.accounts_url(),
             api_domain=reader.url(ZOHO_API_DOMAIN),
+            trusted_api_domains=reader.trusted_api_domains(),
             api_version=reader.choice(ZOHO_API_VERSION, API_VERSIONS, "v8"),
             dry_run=reader.flag(DRY_RUN, False),
             project_id=reader.text(GOOGLE_CLOUD_PROJECT),
@@ -192,10 +205,26 @@ class _Reader:
             raise Misconfigured(f"{name} must be a URL starting with https://, not {value!r}", name)
         return value.rstrip("/") if value else None
 
-    def accounts_url(self) -> str:
-        """ZOHO_ACCOUNTS_URL when given, else the accounts server of ZOHO_DC (checked either way)."""
+    def trusted_api_domains(self) -> frozenset[str]:
+        """The data centre's Zoho API hosts (production, sandbox, developer) over https; and the
+        origin of ZOHO_ACCOUNTS_URL when it is set (a local emulator names itself)."""
+        host = API_DOMAINS[self.dc()]
+        base = host.removeprefix("https://www.")
+        domains = {host, f"https://sandbox.{base}", f"https://developer.{base}"}
+        override = self.url(ZOHO_ACCOUNTS_URL)
+        if override:
+            parts = urllib.parse.urlsplit(override)
+            domains.add(f"{parts.scheme}://{parts.netloc}".lower())
+        return frozenset(domains)
+
+    def dc(self) -> str:
         dc = (self.text(ZOHO_DC) or "us").lower()
         if dc not in ACCOUNTS_SERVERS:
             allowed = ", ".join(ACCOUNTS_SERVERS)
             raise Misconfigured(f"{ZOHO_DC} must be one of {allowed}, not {dc!r}", ZOHO_DC)
+        return dc
+
+    def accounts_url(self) -> str:
+        """ZOHO_ACCOUNTS_URL when given, else the accounts server of ZOHO_DC (checked either way)."""
+        dc = self.dc()
         return self.url(ZOHO_ACCOUNTS_URL) or ACCOUNTS_SERVERS[dc]

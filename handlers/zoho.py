@@ -15,6 +15,7 @@ import contextlib
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,7 +32,7 @@ from tenacity import (
 )
 
 from handlers import deadline
-from handlers.access_token import AccessToken, TokenCache, TokenStore, parse_token_response
+from handlers.access_token import AccessToken, TokenCache, TokenPolicy, TokenStore, parse_token_response
 from handlers.api_version import ApiVersion
 from handlers.credentials import OAuthCredentials
 from handlers.errors import ZohoBadResponse, ZohoRefused, ZohoUnavailable
@@ -86,6 +87,8 @@ class ZohoConfig:
     backoff_max_seconds: float = 4.0
     token_cooldown_seconds: float = 120.0
     pool_size: int = 10  # connections kept alive: the request threads that may call at once
+    # Where a token's api_domain may point; empty: the origin of accounts_url (a local emulator).
+    trusted_api_domains: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,11 @@ class ZohoClient:
         self._credentials = credentials
         self._http = http or Http(config.pool_size)
         self._module_ids: dict[str, str] | None = None
-        self.tokens = TokenCache(self._request_token, config.token_cooldown_seconds, token_store)
+        trusted = config.trusted_api_domains or frozenset({_origin(config.accounts_url)})
+        policy = TokenPolicy(frozenset() if config.api_domain else trusted)
+        self.tokens = TokenCache(
+            self._request_token, config.token_cooldown_seconds, token_store, policy=policy
+        )
 
     @property
     def legacy(self) -> bool:
@@ -424,6 +431,11 @@ class ZohoClient:
         if not isinstance(body, dict):
             raise ZohoUnavailable("Zoho token endpoint answered an unexpected JSON shape")
         return parse_token_response(body, answer.status)
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _json(answer: HttpAnswer, what: str) -> Any:

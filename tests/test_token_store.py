@@ -14,6 +14,7 @@ import pytest
 from handlers.access_token import CLAIM_ANNOTATION, AccessToken, SecretManagerTokenStore
 from handlers.secret_manager import SecretManager
 from tests.conftest import CREDENTIALS, ROOT, SETTINGS_READ_BY_THE_FUNCTION, WEBHOOK_SECRET
+from tests.zoho_emulator import ZohoEmulator
 
 SECRET = "projects/p/secrets/zoho-access-token"
 
@@ -228,3 +229,64 @@ def json_documents(text: str) -> list[object]:
         document, position = decoder.raw_decode(text, position)
         documents.append(document)
     return documents
+
+
+# --- a shared cache that could have been forged --------------------------------------------------
+
+
+@pytest.mark.parametrize("claim", ["inf", "nan", "32503680000", "not a time"])  # 32503680000: year 3000
+def test_a_claim_beyond_one_lease_cannot_block_refreshes(secret_manager, claim):
+    secret_manager.create(SECRET, annotations={CLAIM_ANNOTATION: claim})
+
+    assert SecretManagerTokenStore(SecretManager(secret_manager.url), SECRET).claim_refresh(30) is True
+
+
+@pytest.fixture
+def forger():
+    """Another host that would answer Convert with records it invented."""
+    with ZohoEmulator(credentials=CREDENTIALS) as other:
+        yield other
+
+
+@pytest.mark.parametrize("forgery", ["other host", "plain http elsewhere", "expires in 2100"])
+def test_a_forged_shared_token_is_ignored_and_replaced(
+    forgery, function_env, serve, emulator, forger, secret_manager, monkeypatch, log_lines
+):
+    secret_manager.create(SECRET)
+    domain, expires = {
+        "other host": (forger.url, time.time() + 3000),
+        "plain http elsewhere": ("http://zohoapis.example", time.time() + 3000),
+        "expires in 2100": (emulator.url, 4102444800.0),
+    }[forgery]
+    record = {"access_token": "1000.forged-token-value-0a1b2c3d", "expires_at": expires, "api_domain": domain}
+    secret_manager.set(SECRET, json.dumps(record))
+    monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", SECRET)
+    monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
+    lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
+
+    response = serve().post("/", json={"lead_id": lead}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
+
+    assert response.get_json()["outcome"] == "converted"
+    assert emulator.crm.conversions(lead) == 1
+    assert forger.journal == []
+    assert emulator.token_requests == 1
+    used = {entry.headers["Authorization"] for entry in emulator.requests(path=r"^/crm/")}
+    assert "Zoho-oauthtoken 1000.forged-token-value-0a1b2c3d" not in used
+    assert json.loads(secret_manager.versions(SECRET)[-1].value)["access_token"] != record["access_token"]
+    assert any("ignored the shared access token" in line["message"] for line in log_lines())
+
+
+def test_a_token_response_naming_a_foreign_api_domain_is_not_used(function_env, serve, emulator, monkeypatch):
+    monkeypatch.setenv(
+        "ZOHO_DC", "eu"
+    )  # the emulator names itself, which is fine only as the accounts server
+    lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
+    monkeypatch.setenv("ZOHO_ACCOUNTS_URL", emulator.url.replace("127.0.0.1", "localhost"))
+
+    answer = (
+        serve().post("/", json={"lead_id": lead}, headers={"X-Webhook-Secret": WEBHOOK_SECRET}).get_json()
+    )
+
+    assert answer["outcome"] == "error"
+    assert "not a Zoho API host of the configured ZOHO_DC" in answer["reason"]
+    assert emulator.requests(path=r"^/crm/") == []
