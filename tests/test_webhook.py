@@ -513,3 +513,27 @@ def test_a_bug_answers_json_with_one_error_line_and_no_traceback(client, monkeyp
     (line,) = log_lines()
     assert line["severity"] == "ERROR"
     assert "a bug in the engine" in line["warnings"][0]  # the traceback goes to the log only
+
+
+def test_a_lead_read_without_a_field_the_rules_read_is_misconfigured_not_skipped(
+    client, emulator, web_lead, log_lines
+):
+    emulator.faults.hidden_fields = {"Lead_Status"}  # field-level security hides it from the token's user
+
+    response = post(client, {"lead_id": web_lead})
+
+    answer = response.get_json()
+    assert (response.status_code, answer["outcome"]) == (500, "misconfigured")
+    assert "has no Lead_Status field" in answer["reason"]
+    assert "field-level security" in answer["reason"]
+    (line,) = log_lines()
+    assert line["severity"] == "ERROR"
+    assert emulator.requests("POST", r"/actions/convert$") == []
+
+
+def test_a_lead_whose_rule_field_is_empty_is_still_skipped(client, emulator, users):
+    lead = emulator.crm.add_lead(Last_Name="Blank", Company="Blank Inc")  # Lead_Status empty, not hidden
+
+    answer = post(client, {"lead_id": lead}).get_json()
+
+    assert answer["outcome"] == "skipped"

@@ -129,3 +129,13 @@ def test_get_records_needs_fields_from_v3_on_and_limits_ids(emulator, zoho):
     assert (missing.status_code, missing.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
     assert legacy.json()["data"][0]["Last_Name"] == "Doe"
     assert (over.status_code, over.json()["code"]) == (400, "LIMIT_EXCEEDED")
+
+
+def test_a_read_shows_every_layout_field_null_when_empty_but_not_the_hidden_ones(emulator, zoho):
+    lead_id = add_lead(emulator)
+    emulator.faults.hidden_fields = {"Lead_Status"}
+
+    (lead,) = zoho.get(f"Leads/{lead_id}").json()["data"]
+
+    assert lead["Industry"] is None  # empty, present: what Zoho answers
+    assert "Lead_Status" not in lead  # field-level security: absent

@@ -102,6 +102,8 @@ class Faults:
     # COQL's LIMIT/OFFSET ceiling (zoho-crm-api.md §10 ceiling); None is the documented value of
     # the called version. A small value lets a test reach the ceiling without 100,000 leads.
     coql_offset_ceiling: int | None = None
+    # Lead fields the token's user may not see (field-level security): left out of record reads.
+    hidden_fields: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: int = 0
     _failures: list[_Failure] = field(default_factory=list)
@@ -205,6 +207,7 @@ class Faults:
             self.mass_convert_seconds = 0.2
             self.mass_convert_fail_ids = set()
             self.coql_offset_ceiling = None
+            self.hidden_fields = set()
             self._failures.clear()
             self._fraction = None
             self._resets.clear()

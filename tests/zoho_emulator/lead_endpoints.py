@@ -8,7 +8,7 @@ from .conversion import checked_id, is_record_id, parse_convert_body
 from .crm import Conversion, CrmStore, Match
 from .faults import Faults
 from .ids import MODULE_IDS
-from .metadata import stable_id
+from .metadata import module_fields, stable_id
 from .protocol import (
     ApiError,
     FieldError,
@@ -53,7 +53,7 @@ class LeadEndpoints:
         if lead is None:
             return Response.no_content()
         wanted = _fields(call)
-        return Response.json(200, {"data": [_only(lead, wanted)]})
+        return Response.json(200, {"data": [_only(self._as_read(lead), wanted)]})
 
     def list_leads(self, call: Call) -> Response:
         """Get Records: `fields` is mandatory from v3 on; `ids` picks up to 100 leads."""
@@ -75,7 +75,18 @@ class LeadEndpoints:
         if not leads:
             return Response.no_content()
         info = {"per_page": per_page, "count": len(leads), "page": page, "more_records": more}
-        return Response.json(200, {"data": [_only(lead, wanted) for lead in leads], "info": info})
+        return Response.json(
+            200, {"data": [_only(self._as_read(lead), wanted) for lead in leads], "info": info}
+        )
+
+    def _as_read(self, lead: dict[str, Any]) -> dict[str, Any]:
+        """A lead as a record read shows it: every field of the layout, null when empty, except
+        the fields field-level security hides from the token's user (`faults.hidden_fields`)."""
+        layout = dict.fromkeys(field.api_name for field in module_fields("Leads", self._crm.pipelines))
+        record = {**layout, **lead}
+        for hidden in self._faults.hidden_fields:
+            record.pop(hidden, None)
+        return record
 
     def convert(self, call: Call) -> Response:
         lead_id = _record_id(call)
