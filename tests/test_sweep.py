@@ -269,6 +269,10 @@ def test_a_dry_run_changes_nothing(emulator, sweep):
         ({"since": "yesterday"}, "since must be an ISO 8601 time"),
         ({"dry_run": "perhaps"}, "dry_run must be true or false"),
         ({"dryrun": True}, "unknown option 'dryrun'"),
+        ({"limit": 2.5}, "limit must be a whole number"),
+        ({"limit": 10**12}, "limit must be a whole number"),
+        ({"since": "99999-01-01T00:00:00Z"}, "since must be an ISO 8601 time"),
+        ({"since": 20261101}, "since must be an ISO 8601 time"),
     ],
 )
 def test_bad_options_are_refused_naming_them(serve, emulator, body, reason):
@@ -541,3 +545,29 @@ def test_a_bug_in_the_sweep_answers_json_with_one_error_line(serve, emulator, mo
     assert "Traceback" not in response.get_data(as_text=True)
     (line,) = log_lines()
     assert line["severity"] == "ERROR"
+
+
+def test_a_limit_of_1e400_is_a_json_400_not_a_crash(serve, emulator):
+    response = serve("reconcile").post("/", data=b'{"limit": 1e400}', content_type="application/json")
+
+    assert (response.status_code, response.mimetype) == (400, "application/json")
+    assert "limit must be a whole number" in response.get_json()["reason"]
+
+
+def test_an_option_given_twice_differently_is_refused(serve, emulator):
+    response = serve("reconcile").post("/?limit=5", json={"limit": 6})
+
+    assert response.status_code == 400
+    assert "limit is given differently" in response.get_json()["reason"]
+
+
+def test_a_status_poll_that_keeps_failing_is_tried_again_in_the_next_round(emulator, sweep, monkeypatch):
+    monkeypatch.setenv("ZOHO_RETRY_SECONDS", "0.05")  # so the poll gives up (ZohoUnavailable) at once
+    partners = add_leads(emulator, 4, "Partner")
+    emulator.faults.fail_next(3, status=503, path=MASS_CONVERT, method="GET")
+
+    summary = sweep()
+
+    assert (summary["complete"], summary["converted"]) == (True, 4)
+    assert converted(emulator, partners) == partners
+    assert [entry.status for entry in emulator.requests("GET", MASS_CONVERT)][:3] == [503, 503, 503]
