@@ -1,14 +1,19 @@
 """Cloud Function entry points: a thin door into handlers/."""
 
+import sys
 from pathlib import Path
 
 import flask
 import functions_framework
 
 from handlers import webhook
+from handlers.errors import RulesError
 from handlers.runtime import Runtime
 
-RUNTIME = Runtime.start(default_rules=Path(__file__).with_name("rules.yaml"))
+try:
+    RUNTIME = Runtime.start(default_rules=Path(__file__).with_name("rules.yaml"))
+except RulesError as error:  # one line naming file, rule and key; the instance does not start
+    sys.exit(f"refusing to start: {error}")
 
 
 @functions_framework.http

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from handlers import outcome
+from handlers import outcome, rules_check
 from handlers.api_version import ApiVersion
 from handlers.errors import Rejected, RulesError
 from handlers.plan import plan_lead
@@ -33,7 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.command(args))
-    except (RulesError, Rejected) as error:
+    except RulesError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Rejected as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # one line naming what happened, never a traceback
@@ -46,8 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m handlers.cli", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check-rules", help="validate a rules file and print it as understood")
+    check = commands.add_parser(
+        "check-rules",
+        help="validate a rules file and print it as understood (errors exit 1; warnings 0, 1 with --strict)",
+    )
     check.add_argument("file", nargs="?", type=Path, help="rules file (default: RULES_FILE or rules.yaml)")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.set_defaults(command=check_rules)
 
     explain_ = commands.add_parser("explain", help="show which rule a lead matches, why, and the payload")
@@ -85,7 +92,14 @@ def check_rules(args: argparse.Namespace) -> int:
     print(f"\nWith ZOHO_API_VERSION {version.name}:")
     for line in describe_version_use(rules, version):
         print(f"   {line}")
-    return 0
+    findings = rules_check.check(rules)
+    if findings:
+        print()
+    for finding in findings:
+        print(finding)
+    warnings = sum(1 for finding in findings if finding.level == "warning")
+    print(f"\n{len(rules.rules)} rules, {warnings} warning{'s' if warnings != 1 else ''}")
+    return 1 if args.strict and warnings else 0
 
 
 def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
@@ -106,7 +120,6 @@ def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
     lines.append(
         f"the sweep reads qualifying leads with {queries} per run, {version.coql_page_size} leads per page"
     )
-    lines.extend(f"note: {note}" for note in plan.notes)
     return lines
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,6 +324,12 @@ class _Validator:
         if operator in COMPARISONS:
             if isinstance(expected, bool) or not isinstance(expected, (int, float, str)):
                 raise self.error(key, f"must be a number or a date to compare with, not {expected!r}")
+            if isinstance(expected, str) and not _number_or_date(expected):
+                raise self.error(
+                    key,
+                    f"{expected!r} is neither a number nor an ISO date (write 1000000, not 1M or"
+                    " 1,000,000; a date as 2026-01-31 or 2026-01-31T09:00:00+00:00); it would never match",
+                )
             return Condition(field, operator, expected)
         return Condition(field, operator, self.scalar(expected, key))
 
@@ -428,6 +435,18 @@ class _Validator:
         if value is None:
             return None
         return str(self.choice(value, "move_attachments_to", MODULES))
+
+
+def _number_or_date(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        pass
+    try:
+        dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:

@@ -56,7 +56,7 @@ def test_check_rules_says_how_the_sweep_will_query(cli, tmp_path):
     assert done.returncode == 0
     assert "With ZOHO_API_VERSION v8:" in done.stdout
     assert "the sweep reads qualifying leads with 3 COQL queries per run, 2000 leads per page" in done.stdout
-    assert "note: Lead_Source in (60 values) is split over 3 queries" in done.stdout
+    assert f"note: {rules}: the sweep: Lead_Source in (60 values) is split over 3 queries" in done.stdout
 
 
 def test_check_rules_warns_of_what_the_configured_version_lacks(cli, tmp_path):
@@ -80,11 +80,38 @@ def test_check_rules_names_the_problem_and_fails(cli, tmp_path):
 
     done = cli("check-rules", str(broken))
 
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert (
         done.stderr == f"error: {broken}: rule 'r': when.A.greater: unknown operator (did you mean 'gte'?)\n"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_check_rules_warnings_exit_0_and_fail_with_strict(cli, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules: [{name: rich, when: {Annual_Revenue: {gte: 1000000}}}]")
+
+    relaxed = cli("check-rules", str(rules))
+    strict = cli("check-rules", "--strict", str(rules))
+
+    assert (relaxed.returncode, strict.returncode) == (0, 1)
+    assert f"warning: {rules}: rule 'rich': when: no condition on Lead_Status" in relaxed.stdout
+    assert relaxed.stdout.rstrip().endswith("1 rules, 1 warning")
+
+
+def test_the_function_refuses_to_start_on_a_broken_rules_file_with_one_line(function_env, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules:\n  - name: r\n    when: {A: {greater: 1}}\n")
+    env = {**os.environ, **function_env, "RULES_FILE": str(broken)}
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import main"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"refusing to start: {broken}: rule 'r': when.A.greater: unknown operator (did you mean 'gte'?)\n"
+    )
 
 
 def test_explain_shows_each_rule_the_match_and_the_payload(cli, emulator, lead):

@@ -1,0 +1,112 @@
+"""What a valid rules file does that its author probably did not mean: warnings and notes.
+
+The loader (handlers.rules) refuses what cannot work; these findings are about what works but
+surprises: a rule no lead can reach, a skip rule that comes too late, a converting rule that
+ignores the lead's status, conditions the sweep has to match locally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from handlers.rules import Condition, Rule, RuleSet
+from handlers.sweep_query import plan_queries
+
+STATUS_FIELD = "Lead_Status"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Literal["warning", "note"]
+    source: str
+    rule: str | None
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.rule is not None:
+            where.append(f"rule {self.rule!r}")
+        if self.key is not None:
+            where.append(self.key)
+        return f"{self.level}: {': '.join(where)}: {self.message}"
+
+
+def check(rules: RuleSet) -> list[Finding]:
+    return [*_reachability(rules), *_status_conditions(rules), *_sweep_notes(rules)]
+
+
+def _reachability(rules: RuleSet) -> list[Finding]:
+    findings = []
+    for index, later in enumerate(rules.rules):
+        for earlier in rules.rules[:index]:
+            if set(earlier.when) <= set(later.when):
+                findings.append(
+                    Finding(
+                        "warning",
+                        rules.source,
+                        later.name,
+                        "when",
+                        f"unreachable: rule {earlier.name!r} comes first and matches every lead this"
+                        " one matches",
+                    )
+                )
+                break
+            if later.skip and not earlier.skip and not _exclusive(earlier, later):
+                findings.append(
+                    Finding(
+                        "warning",
+                        rules.source,
+                        later.name,
+                        "skip",
+                        f"rule {earlier.name!r} comes first and converts the leads that match both"
+                        " (this skip rule never sees them): put the skip rule before it",
+                    )
+                )
+                break
+    return findings
+
+
+def _exclusive(first: Rule, second: Rule) -> bool:
+    """Whether no lead can match both: an equality or `in` on the same field with no value in common."""
+    for a in first.when:
+        for b in second.when:
+            values_a, values_b = _values(a), _values(b)
+            if (
+                a.field == b.field
+                and values_a is not None
+                and values_b is not None
+                and not values_a & values_b
+            ):
+                return True
+    return False
+
+
+def _values(condition: Condition) -> set[object] | None:
+    if condition.operator == "equals":
+        return {condition.expected}
+    if condition.operator == "in":
+        return set(condition.expected)
+    return None
+
+
+def _status_conditions(rules: RuleSet) -> list[Finding]:
+    return [
+        Finding(
+            "warning",
+            rules.source,
+            rule.name,
+            "when",
+            f"no condition on {STATUS_FIELD}: the sweep converts every lead this rule matches,"
+            " whatever its status",
+        )
+        for rule in rules.rules
+        if not rule.skip and all(c.field.split(".")[0] != STATUS_FIELD for c in rule.when)
+    ]
+
+
+def _sweep_notes(rules: RuleSet) -> list[Finding]:
+    return [
+        Finding("note", rules.source, None, None, f"the sweep: {note}") for note in plan_queries(rules).notes
+    ]

@@ -1,0 +1,96 @@
+"""What a valid rules file does that its author probably did not mean (handlers/rules_check.py)."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from handlers.errors import RulesError
+from handlers.rules import parse_rules
+from handlers.rules_check import check
+from tests.conftest import ROOT
+from tests.test_rules import ISSUE_EXAMPLE
+
+
+def findings(text: str) -> list[str]:
+    return [str(finding) for finding in check(parse_rules(textwrap.dedent(text), "rules.yaml"))]
+
+
+def warnings(text: str) -> list[str]:
+    return [line for line in findings(text) if line.startswith("warning:")]
+
+
+def readme_example() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return re.search(r"```yaml\n(defaults:.*?)```", readme, re.S)[1]
+
+
+def test_the_readme_example_and_the_bundled_rules_have_no_warning():
+    assert warnings(readme_example()) == []
+    assert warnings((ROOT / "rules.yaml").read_text()) == []
+
+
+def test_a_skip_rule_after_a_catch_all_is_named_with_the_rule_that_shadows_it():
+    assert warnings(ISSUE_EXAMPLE) == [
+        "warning: rules.yaml: rule 'never-convert-tests': skip: rule 'partner-enterprise' comes first"
+        " and converts the leads that match both (this skip rule never sees them): put the skip rule"
+        " before it"
+    ]
+
+
+def test_a_rule_whose_conditions_an_earlier_rule_contains_is_unreachable():
+    assert warnings(
+        """
+        rules:
+          - {name: broad, when: {Lead_Status: Qualified}}
+          - {name: narrow, when: {Lead_Status: Qualified, Lead_Source: Web}}
+        """
+    ) == [
+        "warning: rules.yaml: rule 'narrow': when: unreachable: rule 'broad' comes first and matches"
+        " every lead this one matches"
+    ]
+
+
+def test_rules_that_cannot_match_the_same_lead_do_not_shadow_each_other():
+    assert (
+        warnings(
+            """
+        rules:
+          - {name: qualified, when: {Lead_Status: Qualified}}
+          - {name: junk, when: {Lead_Status: Junk, Email: {exists: false}}, skip: true}
+        """
+        )
+        == []
+    )
+
+
+def test_a_converting_rule_without_a_status_condition_is_a_warning():
+    assert warnings("rules: [{name: rich, when: {Annual_Revenue: {gte: 1000000}}}]") == [
+        "warning: rules.yaml: rule 'rich': when: no condition on Lead_Status: the sweep converts every"
+        " lead this rule matches, whatever its status"
+    ]
+
+
+def test_conditions_the_sweep_matches_locally_are_a_note():
+    text = 'rules: [{name: r, when: {Lead_Status: Qualified, Company: "O\'Hara"}}]'
+
+    assert findings(text) == [
+        "note: rules.yaml: the sweep: rule 'r': Company has a value with a quote or backslash:"
+        " matched locally"
+    ]
+
+
+@pytest.mark.parametrize("threshold", ["1M", "'1,000,000'", "soon", "'2026-13-01'"])
+def test_a_threshold_that_is_neither_a_number_nor_a_date_is_an_error(threshold):
+    with pytest.raises(RulesError) as caught:
+        parse_rules(f"rules: [{{name: big, when: {{Annual_Revenue: {{gte: {threshold}}}}}}}]", "rules.yaml")
+
+    assert str(caught.value).startswith("rules.yaml: rule 'big': when.Annual_Revenue.gte: ")
+    assert "neither a number nor an ISO date" in str(caught.value)
+
+
+@pytest.mark.parametrize("threshold", ["1000000", "'1000000'", "2026-01-31", "'2026-01-31T09:00:00+00:00'"])
+def test_numbers_and_iso_dates_are_thresholds(threshold):
+    parse_rules(f"rules: [{{name: ok, when: {{Created_Time: {{gte: {threshold}}}}}}}]", "rules.yaml")
