@@ -51,6 +51,9 @@ def sweep_with(serve, monkeypatch, tmp_path, users):
     """Run the `reconcile` entry point with the given rules; the answer must be a 200 summary."""
     monkeypatch.setenv("RECONCILE_MAX_SECONDS", "60")
     monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
+    monkeypatch.setenv(
+        "ZOHO_READ_TIMEOUT_SECONDS", "10"
+    )  # a loaded machine must not turn a convert into a retry
 
     def run(rules: str, **options):
         path = tmp_path / "rules.yaml"

@@ -22,13 +22,11 @@ def test_latency_delays_api_calls_but_not_token_calls(emulator, zoho):
     started = time.perf_counter()
     api = zoho.get("users")
     api_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
-    token_seconds = time.perf_counter() - started
+    token = requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
 
     assert api_seconds >= 0.2
     assert float(api.headers["X-Emulator-Time-Ms"]) >= 200
-    assert token_seconds < 0.2
+    assert float(token.headers["X-Emulator-Time-Ms"]) < 200  # measured by the emulator, not the client
 
 
 def test_calls_beyond_the_concurrency_limit_are_refused_at_once(emulator, zoho):
@@ -39,9 +37,8 @@ def test_calls_beyond_the_concurrency_limit_are_refused_at_once(emulator, zoho):
 
     def call(client: Zoho) -> tuple[int, float, dict[str, Any]]:
         start.wait()
-        began = time.perf_counter()
         answer = client.get("users")
-        return answer.status_code, time.perf_counter() - began, answer.json()
+        return answer.status_code, float(answer.headers["X-Emulator-Time-Ms"]) / 1000, answer.json()
 
     with ThreadPoolExecutor(5) as pool:
         results = list(pool.map(call, clients))
