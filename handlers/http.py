@@ -3,14 +3,17 @@
 `requests` timeouts bound each socket operation, not the whole answer: a server that trickles a
 byte a second never times out. So every call also gets a total budget (what is left of the retry
 window and of the request's deadline); a watchdog shuts the connection down when the budget is
-spent, and the call fails at once. The callers (handlers.zoho) retry with backoff.
+spent (one watchdog thread serves every call), and the call fails at once. The callers
+(handlers.zoho) retry with backoff.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,9 +62,7 @@ class Http:
         """One attempt, done within `budget` seconds whatever the server does."""
         slot = _Slot()
         _current.slot = slot
-        watchdog = threading.Timer(budget, slot.cut)
-        watchdog.daemon = True
-        watchdog.start()
+        _WATCHDOG.watch(slot, budget)
         try:
             response = self._session.request(
                 method,
@@ -83,7 +84,7 @@ class Http:
                 reason = f"connection failed ({kind})"
             raise HttpFailure(reason, kind, cut=slot.was_cut) from None
         finally:
-            watchdog.cancel()
+            slot.done = True
             _current.slot = None
         return HttpAnswer(response.status_code, response.headers, response.content)
 
@@ -94,6 +95,7 @@ class _Slot:
     def __init__(self) -> None:
         self.connection: urllib3.connection.HTTPConnection | None = None
         self.was_cut = False
+        self.done = False
         self._lock = threading.Lock()
 
     def use(self, connection: urllib3.connection.HTTPConnection) -> None:
@@ -104,9 +106,52 @@ class _Slot:
 
     def cut(self) -> None:
         with self._lock:
+            if self.done:
+                return
             self.was_cut = True
             if self.connection is not None:
                 _shut(self.connection)
+
+
+class _Watchdog:
+    """One thread for every call of the instance: it cuts each call whose budget is spent.
+
+    (A timer thread per call would cost more than the rest of the call's overhead together.)
+    """
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Slot]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._count = 0
+
+    def watch(self, slot: _Slot, seconds: float) -> None:
+        with self._wake:
+            self._count += 1
+            heapq.heappush(self._due, (time.monotonic() + seconds, self._count, slot))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-watchdog", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._due and self._due[0][2].done:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                due, _, slot = self._due[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                heapq.heappop(self._due)
+            slot.cut()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(connection: urllib3.connection.HTTPConnection) -> None:
