@@ -34,7 +34,7 @@ from bench.common import (
 
 REQUESTS = 2000
 WARMUP = 100
-P50_MS, P99_MS = 2.0, 10.0
+P50_MS, P99_MS = 3.0, 10.0  # p50 3 ms with HTTP through requests (the design names it; see README)
 CALLS_PER_CONVERSION = 2
 
 TRIVIAL = """
