@@ -1,6 +1,8 @@
 # All grants of this deployment, in one place for review. Nothing is granted project-wide except
-# log writing (which only exists at project level) and one read grant narrowed by a condition;
-# the custom role below is defined in the project but granted on one secret only.
+# the build account's log writing (which only exists at project level) and one read grant
+# narrowed by a condition; the custom role below is defined in the project but granted on one
+# secret only. The functions' own accounts hold no project-level role at all: their logs are
+# the JSON lines they print to stdout, which the platform collects without any grant.
 
 # ---------------------------------------------------------------------------------------------
 # Service accounts: one per function (so the sweep cannot read the webhook secret), one for
@@ -46,22 +48,6 @@ resource "google_service_account" "scheduler" {
 # ---------------------------------------------------------------------------------------------
 # Runtime accounts
 # ---------------------------------------------------------------------------------------------
-
-# Structured logs go to stdout and are collected by the platform; logWriter additionally lets
-# the code write through the Logging API. Append-only, and it only exists at project level.
-resource "google_project_iam_member" "webhook_log_writer" {
-  project = var.project_id
-  role    = "roles/logging.logWriter"
-  member  = google_service_account.webhook.member
-}
-
-resource "google_project_iam_member" "reconcile_log_writer" {
-  count = var.enable_reconcile ? 1 : 0
-
-  project = var.project_id
-  role    = "roles/logging.logWriter"
-  member  = google_service_account.reconcile[0].member
-}
 
 # Read access to each value secret, per secret (never a project-wide secretAccessor).
 resource "google_secret_manager_secret_iam_member" "webhook_secret_access" {
@@ -142,6 +128,12 @@ resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_writer
 # in the project; this account can do exactly what a function build needs.
 # ---------------------------------------------------------------------------------------------
 
+# Build logs. With a custom build account (build_config.service_account) Cloud Build writes the
+# build's log to Cloud Logging as this account, so Google documents logWriter as part of the
+# minimum for such an account, with artifactregistry.writer and read access to the source
+# (Cloud Functions "build-custom-sa", Cloud Run "build-service-account"). The build log is what
+# a failed deploy is debugged from. The only logWriter grant in the configuration: the runtime
+# accounts have none (see the top of this file).
 resource "google_project_iam_member" "build_log_writer" {
   project = var.project_id
   role    = "roles/logging.logWriter"

@@ -142,8 +142,14 @@ locals {
 
   monitored_services = concat([local.webhook_name], var.enable_reconcile ? [local.reconcile_name] : [])
 
-  notification_channels = [
-    for c in var.notification_channels :
-    startswith(c, "projects/") ? c : "projects/${var.project_id}/notificationChannels/${c}"
-  ]
+  # Every alert policy notifies these: the channels given by name or ID, and one email channel
+  # per address in alert_emails (monitoring.tf). outputs.alert_warning speaks up when both are empty.
+  notification_channels = concat(
+    [
+      for c in var.notification_channels :
+      startswith(c, "projects/") ? c : "projects/${var.project_id}/notificationChannels/${c}"
+    ],
+    [for c in google_monitoring_notification_channel.email : c.name],
+  )
+  alerts_notify_nobody = length(var.notification_channels) + length(var.alert_emails) == 0
 }

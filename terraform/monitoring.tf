@@ -1,5 +1,21 @@
 # Outcome counter from the one structured JSON line each request writes, and alerts on
-# failures, on 5xx responses and on failed scheduler runs.
+# failures, on 5xx responses, on failed scheduler runs and on bursts of rejected webhook
+# requests. Every policy notifies local.notification_channels (notification_channels plus one
+# email channel per alert_emails address).
+
+resource "google_monitoring_notification_channel" "email" {
+  for_each = toset(var.alert_emails)
+
+  display_name = "${var.name_prefix} alerts: ${each.value}"
+  type         = "email"
+  description  = "Receives the alerts of the ${var.name_prefix} lead converter (Terraform variable alert_emails)"
+
+  labels = {
+    email_address = each.value
+  }
+
+  depends_on = [google_project_service.apis]
+}
 
 resource "google_logging_metric" "outcomes" {
   name        = "${var.name_prefix}-outcomes"
@@ -129,6 +145,60 @@ resource "google_monitoring_alert_policy" "failures" {
       Logs: resource.type="cloud_run_revision" AND resource.labels.service_name=("${join("\" OR \"", local.monitored_services)}") AND severity>=WARNING.
       Each line carries lead_id, rule, code and attempts. `misconfigured` means a secret is
       missing or unreadable, or the rules file is invalid: fix it and the next sweep retries.
+    EOT
+  }
+
+  depends_on = [time_sleep.outcomes_metric_propagation]
+}
+
+# The webhook is public and authenticated by a shared secret only, so a run of rejected requests
+# (outcome "rejected": wrong or missing X-Webhook-Secret, wrong method, bad body) is the trace
+# of someone guessing the secret or probing the URL, or of Zoho sending a rotated-away secret.
+resource "google_monitoring_alert_policy" "rejected_requests" {
+  display_name          = "${var.name_prefix}: burst of rejected webhook requests"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "More than ${var.rejected_requests_alert_threshold} rejected webhook requests in 5 min"
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.outcomes.name}\" AND resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${local.webhook_name}\" AND metric.labels.outcome=\"rejected\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.rejected_requests_alert_threshold
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.labels.service_name"]
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    subject   = "${var.name_prefix}: burst of rejected webhook requests"
+    content   = <<-EOT
+      ${local.webhook_name} rejected more than ${var.rejected_requests_alert_threshold} requests in 5 minutes.
+      Each log line says why (reason) and carries the request's trace; the request log next to it
+      has the caller's IP address and user agent:
+      resource.type="cloud_run_revision" AND resource.labels.service_name="${local.webhook_name}" AND jsonPayload.outcome="rejected".
+      Many 401s from addresses that are not Zoho's: someone is guessing the webhook secret. The
+      generated secret has 32 random bytes and is compared in constant time, so guessing is
+      hopeless; if it may have leaked, rotate it (README, "Add the secret values"). 401s for
+      every lead right after a rotation: Zoho still sends the old secret; update the header in
+      the Zoho webhook. Mostly 405s (GET) from scanners: noise; raise
+      rejected_requests_alert_threshold.
     EOT
   }
 

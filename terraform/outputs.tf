@@ -64,3 +64,8 @@ output "service_accounts" {
     scheduler = one(google_service_account.scheduler[*].email)
   }
 }
+
+output "alert_warning" {
+  description = "A warning when the alerts notify nobody (notification_channels and alert_emails both empty); null, and so not shown, otherwise."
+  value       = local.alerts_notify_nobody ? "WARNING: the alert policies notify nobody. notification_channels and alert_emails are both empty, so failed conversions, 5xx answers, a stopped sweep and bursts of rejected webhook requests open incidents in the Cloud Monitoring console only. Set alert_emails = [\"you@example.com\"] (or notification_channels) and apply again." : null
+}

@@ -1,12 +1,23 @@
 # Terraform creates the secrets, never their versions: values are added out of band with the
 # commands in outputs.secret_value_commands, so no secret value lands in the state or the repo.
 # Access is granted per secret and per service account in iam.tf.
+#
+# Deleting a secret deletes every version of it at once (no soft delete): the refresh token
+# would have to be minted again in the Zoho console and the webhook secret re-entered in Zoho.
+# So the credential secrets carry deletion_protection (google provider 6.43+, inside the
+# ">= 7.0" range of versions.tf): an apply or destroy that would delete one - `terraform
+# destroy`, or the replacement a change of secret_replica_locations forces - fails until
+# force_destroy_secrets is set true and applied. The token cache is left unprotected on
+# purpose: it holds a one-hour access token the functions recreate, and turning
+# shared_token_cache off must remove it.
 
 resource "google_secret_manager_secret" "value" {
   for_each = local.value_secrets
 
   secret_id = "${var.name_prefix}-${replace(each.key, "_", "-")}"
   labels    = { purpose = replace(each.key, "_", "-") }
+
+  deletion_protection = !var.force_destroy_secrets
 
   annotations = {
     description = each.value
@@ -61,6 +72,26 @@ resource "google_secret_manager_secret" "token_cache" {
         }
       }
     }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# Data Access audit logs (DATA_READ) for Secret Manager: one entry per AccessSecretVersion call,
+# naming the caller, so a credential read by anyone other than the functions' accounts shows up.
+# Admin Activity logs (AddSecretVersion, SetIamPolicy, DeleteSecret, ...) are always on; ADMIN_READ
+# (GetSecret, ListSecretVersions) is left off: it would mostly log the functions' own token-cache
+# upkeep. Audit config exists per service, not per secret, so this covers every secret of the
+# project; and the resource is authoritative for that service's audit config in this project
+# (hence var.secret_access_audit_logs, for projects that manage audit config centrally).
+resource "google_project_iam_audit_config" "secret_manager" {
+  count = var.secret_access_audit_logs ? 1 : 0
+
+  project = var.project_id
+  service = "secretmanager.googleapis.com"
+
+  audit_log_config {
+    log_type = "DATA_READ"
   }
 
   depends_on = [google_project_service.apis]

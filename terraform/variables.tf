@@ -295,6 +295,12 @@ variable "secret_replica_locations" {
   }
 }
 
+variable "secret_access_audit_logs" {
+  type        = bool
+  description = "Turn on Secret Manager Data Access audit logs (DATA_READ: every read of a secret value, with the caller's identity) in this project, so a read of the Zoho credentials by anyone but the functions is on record. Audit config is per service, so this covers every secret in the project, and the google_project_iam_audit_config resource owns the project's audit config for secretmanager.googleapis.com: set false where audit logging is managed centrally (organisation or folder policy, another Terraform configuration), or the two will overwrite each other. The entries count as Cloud Logging ingestion; the volume is small, since the functions keep what they read for SECRET_CACHE_SECONDS (5 minutes)."
+  default     = true
+}
+
 variable "access_log_retention_days" {
   type        = number
   description = "Days the Cloud Storage access logs of the source bucket (and of the log buckets) are kept."
@@ -312,13 +318,41 @@ variable "force_destroy_buckets" {
   default     = false
 }
 
+variable "force_destroy_secrets" {
+  type        = bool
+  description = "Allow Terraform to delete the four credential secrets (Zoho client ID, client secret, refresh token, webhook secret), which deletes their values for good. false (default) sets deletion_protection on them, so `terraform destroy`, or a change of secret_replica_locations (which replaces them), fails instead. Set true and apply only right before a deliberate teardown or replacement."
+  default     = false
+}
+
 variable "notification_channels" {
   type        = list(string)
-  description = "Cloud Monitoring notification channels for the alert policies, as full names (projects/P/notificationChannels/123) or bare channel IDs (123). Empty: the policies still open incidents, visible in the console, but notify nobody."
+  description = "Existing Cloud Monitoring notification channels (Slack, PagerDuty, SMS, ...) for the alert policies, as full names (projects/P/notificationChannels/123) or bare channel IDs (123). Used together with alert_emails. With both empty the policies still open incidents, visible in the console, but notify nobody (the output alert_warning says so)."
   default     = []
 
   validation {
     condition     = alltrue([for c in var.notification_channels : can(regex("^(projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/)?[0-9]+$", c))])
     error_message = "Each notification channel must be a channel ID (digits) or a name projects/<project>/notificationChannels/<id>."
+  }
+}
+
+variable "alert_emails" {
+  type        = list(string)
+  description = "Email addresses that receive the alerts: one email notification channel is created per address and added to every alert policy, together with notification_channels. With both empty the alerts notify nobody (the output alert_warning says so)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s,;<>]+@[^@\\s,;<>]+\\.[^@\\s,;<>.]+$", e))])
+    error_message = "Each entry of alert_emails must be one email address such as \"ops@example.com\" (no display names, no comma-separated lists)."
+  }
+}
+
+variable "rejected_requests_alert_threshold" {
+  type        = number
+  description = "Alert when the webhook rejects more than this many requests (wrong or missing X-Webhook-Secret, wrong method, oversized or malformed body) within 5 minutes: someone is probing the public URL or guessing the secret, or Zoho still sends a secret that was rotated away. A correctly configured Zoho causes none; the default leaves room for stray scanners."
+  default     = 20
+
+  validation {
+    condition     = var.rejected_requests_alert_threshold >= 1 && floor(var.rejected_requests_alert_threshold) == var.rejected_requests_alert_threshold
+    error_message = "rejected_requests_alert_threshold must be a whole number of at least 1."
   }
 }

