@@ -3,8 +3,8 @@
 results.json is a list with one object per figure, in the issue's order:
 {"name", "value", "unit", "target", "met"} plus "figure" (1-6), "checks" (every condition of the
 target, each with its own value/target/met; `met` is true when all hold) and "context" (baselines,
-ratios, percentiles, counts). Options: `--only cold_start,overhead,burst,sweep` runs a subset and
-does not write results.json.
+ratios, percentiles, counts). Options: `--only cold_start,overhead,burst,sweep,sweep_scale` (any
+subset) runs those parts and does not write results.json.
 """
 
 from __future__ import annotations
@@ -122,10 +122,14 @@ def _highlights(figure: Figure) -> list[str]:
         ]
     if figure.figure == 6:
         return [
-            f"{run['leads']:,} leads: {run['wall_s']} s, {run['pages']} pages, {run['api_calls']} calls,"
-            f" {run['mass_convert_jobs']} Mass Convert jobs, {run['credits']} credits (floor"
-            f" {run['credits_floor']})"
-            for run in c["runs"]
+            *(
+                f"{run['leads']:,} leads: {run['wall_s']} s, {run['pages']} pages, {run['api_calls']} calls,"
+                f" {run['mass_convert_jobs']} Mass Convert jobs, {run['credits']} credits (floor"
+                f" {run['credits_floor']}); CPU {run['cpu_ms_per_lead']} ms per lead (sweep"
+                f" {run['sweep_cpu_s']} s, emulator {run['emulator_cpu_s']} s)"
+                for run in c["runs"]
+            ),
+            f"CPU per lead 120,000 / 10,000: {c['cpu_per_lead_ratio']} x",
         ]
     if figure.figure == 5:
         return [

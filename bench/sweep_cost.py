@@ -115,6 +115,9 @@ def run(workspace: Workspace) -> Figure:
             env = workspace.function_env(
                 emulator.url,
                 RULES_FILE=str(rules),
+                # The sweep converts only leads modified since RECONCILE_SINCE (Terraform: the
+                # first apply); the leads were modified an hour ago.
+                RECONCILE_SINCE=(dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(),
                 RECONCILE_CONCURRENCY=str(concurrency),
                 RECONCILE_MAX_SECONDS=str(int(terraform["reconcile_timeout_seconds"]) - 60),
             )

@@ -36,6 +36,27 @@ def test_control_endpoints_set_up_state_and_report_it(emulator, zoho):
     ]
 
 
+def test_control_endpoint_adds_leads_in_bulk(emulator):
+    control = f"{emulator.url}/__emulator/leads"
+    leads = [{"Last_Name": f"Bulk {n}", "Company": f"Bulk Co {n}", "Tag": ["Imported"]} for n in range(3)]
+
+    created = requests.post(control, json=leads, timeout=5)
+    ids = created.json()["ids"]
+    refused = requests.post(control, json=[{"Last_Name": "Fine"}, {"Company": "No last name"}], timeout=5)
+    not_objects = requests.post(control, json=[{"Last_Name": "Never"}, "Roe"], timeout=5)
+
+    assert created.status_code == 201
+    assert [emulator.crm.lead(lead_id)["Last_Name"] for lead_id in ids] == ["Bulk 0", "Bulk 1", "Bulk 2"]
+    assert [int(lead_id) for lead_id in ids] == sorted(int(lead_id) for lead_id in ids)
+    assert emulator.crm.lead(ids[0])["Tag"][0]["name"] == "Imported"
+    assert refused.status_code == 400
+    assert refused.json()["error"].startswith("leads[1]: ")
+    assert [emulator.crm.lead(lead_id)["Last_Name"] for lead_id in refused.json()["ids"]] == ["Fine"]
+    assert not_objects.status_code == 400
+    assert not_objects.json()["error"] == "leads[1]: expected a JSON object"
+    assert emulator.crm.counts()["leads"] == 4
+
+
 def test_control_endpoint_sets_faults(emulator, zoho):
     control = f"{emulator.url}/__emulator/faults"
 

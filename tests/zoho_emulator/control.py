@@ -45,6 +45,9 @@ class ControlEndpoints:
         emulator = self._emulator
         match route:
             case ("POST", "leads"):
+                body = request.json()
+                if isinstance(body, list):
+                    return self._add_leads(body)
                 fields = _json_object(request)
                 return Response.json(201, {"id": emulator.crm.add_lead(**fields)})
             case ("GET", path) if lead := re.fullmatch(r"leads/(\d+)", path):
@@ -64,6 +67,26 @@ class ControlEndpoints:
                 emulator.reset()
                 return Response.json(200, {"ok": True})
         return Response.json(404, {"error": f"no control endpoint {route[0]} {request.path}"})
+
+    def _add_leads(self, leads: list[Any]) -> Response:
+        """A JSON array of leads: ids in the order given.
+
+        The store has no bulk add, so this is a loop of `add_lead` (each takes the store's lock
+        once). Every element is checked to be an object before any lead is created; a lead the
+        store refuses stops the loop, and the answer (400) names its index and lists the ids of
+        the leads created before it.
+        """
+        for index, fields in enumerate(leads):
+            if not isinstance(fields, dict):
+                raise ValueError(f"leads[{index}]: expected a JSON object")
+        add_lead = self._emulator.crm.add_lead
+        ids: list[str] = []
+        for index, fields in enumerate(leads):
+            try:
+                ids.append(add_lead(**fields))
+            except (TypeError, ValueError) as problem:
+                return Response.json(400, {"error": f"leads[{index}]: {problem}", "ids": ids})
+        return Response.json(201, {"ids": ids})
 
     def _set_faults(self, settings: dict[str, Any]) -> None:
         faults = self._emulator.faults
