@@ -132,7 +132,8 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="http-watchdog", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            if self._due[0][2] is slot:  # only a new earliest budget changes when to wake
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:

@@ -85,3 +85,20 @@ def test_control_reset_returns_to_the_seeded_state(demo):
 
 def test_unknown_control_endpoints_are_not_found(emulator):
     assert requests.get(f"{emulator.url}/__emulator/nothing", timeout=5).status_code == 404
+
+
+def test_control_endpoint_sets_hidden_fields_and_trickles(emulator, zoho):
+    lead_id = emulator.crm.add_lead(Last_Name="Hidden", Lead_Status="Qualified")
+    requests.post(
+        f"{emulator.url}/__emulator/faults",
+        json={
+            "hidden_fields": ["Lead_Status"],
+            "trickle_next": {"n": 1, "seconds_per_byte": 0.0, "path": "x"},
+        },
+        timeout=5,
+    ).raise_for_status()
+
+    (lead,) = zoho.get(f"Leads/{lead_id}").json()["data"]
+
+    assert "Lead_Status" not in lead
+    assert emulator.faults.hidden_fields == {"Lead_Status"}

@@ -27,6 +27,7 @@ SCRIPTED = (
     "hang_next",
     "malformed_next",
     "schedule_next_convert",
+    "trickle_next",
 )
 
 
@@ -90,7 +91,14 @@ class ControlEndpoints:
 
     def _set_faults(self, settings: dict[str, Any]) -> None:
         faults = self._emulator.faults
-        unknown = set(settings) - {*SETTINGS, *SCRIPTED, "mass_convert_fail_ids", "revoke_tokens", "clear"}
+        unknown = set(settings) - {
+            *SETTINGS,
+            *SCRIPTED,
+            "mass_convert_fail_ids",
+            "hidden_fields",
+            "revoke_tokens",
+            "clear",
+        }
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         if settings.get("clear"):
@@ -100,6 +108,8 @@ class ControlEndpoints:
                 setattr(faults, name, settings[name])
         if "mass_convert_fail_ids" in settings:
             faults.mass_convert_fail_ids = set(settings["mass_convert_fail_ids"])
+        if "hidden_fields" in settings:
+            faults.hidden_fields = set(settings["hidden_fields"])
         for name in SCRIPTED:
             if name in settings:
                 arguments = dict(settings[name])
