@@ -8,6 +8,7 @@ capability Zoho may lack.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 API_VERSIONS = ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8")
 _NUMBERS = {"v2": 2.0, "v2.1": 2.1, "v3": 3.0, "v4": 4.0, "v5": 5.0, "v6": 6.0, "v7": 7.0, "v8": 8.0}
@@ -45,7 +46,7 @@ class ApiVersion:
         """COQL's largest LIMIT: 2,000 on v7 and v8, 200 documented for v2 and assumed in between."""
         return 2000 if self.number >= 7 else 200
 
-    def needs(self, capability: str) -> str:
+    def needs(self, capability: Literal["mass_convert", "conversion_options"]) -> str:
         """The sentence explaining that this version lacks a capability (for errors and check-rules)."""
         first = {"mass_convert": "v4", "conversion_options": "v5"}[capability]
         return f"needs Zoho API {first} or later (ZOHO_API_VERSION is {self.name})"

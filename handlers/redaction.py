@@ -24,6 +24,8 @@ _chunks: dict[str, tuple[tuple[str, int], ...]] = {}  # aligned chunk -> (secret
 
 def register(*values: str | None) -> None:
     global _secrets, _chunks
+    if all(value in _secrets for value in values if value):
+        return  # the common case: credentials registered again on every request
     fresh = {spelling for value in values if value for spelling in _spellings(value)}
     if fresh <= _secrets:
         return

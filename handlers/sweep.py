@@ -27,7 +27,7 @@ from handlers import deadline, outcome
 from handlers.conversion import Converter, utc_now
 from handlers.coql import Node
 from handlers.errors import Failure, ZohoUnavailable
-from handlers.lead import Lead
+from handlers.lead import Lead, is_converted
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest
 from handlers.plan import plan_lead
@@ -401,7 +401,7 @@ class _Run:
         left = []
         for candidate in batch.candidates:
             record = records.get(candidate.lead_id)
-            if record is not None and (record.get("Converted__s") is True or record.get("Converted_Deal")):
+            if record is not None and is_converted(record):
                 self.summary.converted += 1
             else:
                 left.append(candidate)
