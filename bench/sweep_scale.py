@@ -37,7 +37,7 @@ from bench.common import (
     quiet_stdout,
     terraform_defaults,
 )
-from bench.sweep_cost import CONVERT_CREDITS, MASS_CONVERT_CREDITS, credits
+from bench.sweep_cost import CONVERT_CREDITS, MASS_CONVERT_CREDITS, RULES, USERS, credits
 
 SIZES = (10_000, 120_000)
 SINGLE_EVERY = 10  # one lead in ten needs single Convert
@@ -45,21 +45,6 @@ PAGE = 2000
 CALLS_PER_ELIGIBLE_TARGET = 0.07
 LINEARITY_TARGET = 1.2
 CREDITS_OVER_FLOOR_TARGET = 1.05
-USERS = ("4876876000000002001", "4876876000000002002", "4876876000000002003")  # the demo seed's users
-
-RULES = """
-rules:
-  - name: partner-deal           # Mass Convert: one deal template, one owner, tags as whole modules
-    when: {Lead_Status: Qualified, Lead_Source: Scale Partner}
-    deal: {Deal_Name: Partner deal, Stage: Qualification, Pipeline: Standard (Standard), Closing_Date: +30d}
-    assign_to: "4876876000000002002"
-    carry_over_tags: {Contacts: all, Deals: all}
-  - name: event-contact          # Mass Convert: no deal; grouped by each lead's owner
-    when: {Lead_Status: Qualified, Lead_Source: Scale Event}
-  - name: web-named-deal         # single Convert only: the deal is named after the lead's company
-    when: {Lead_Status: Qualified, Lead_Source: Scale Web}
-    deal: {Deal_Name: "{Company}", Stage: Qualification, Pipeline: Standard (Standard), Closing_Date: +14d}
-"""
 
 
 def leads(count: int) -> tuple[list[dict[str, Any]], list[bool]]:
@@ -68,7 +53,7 @@ def leads(count: int) -> tuple[list[dict[str, Any]], list[bool]]:
     created, eligible = [], []
     for n in range(count):
         single = n % SINGLE_EVERY == 0
-        source = "Scale Web" if single else ("Scale Partner" if n % 2 else "Scale Event")
+        source = "Bench Web" if single else ("Bench Partner" if n % 2 else "Bench Webinar")
         created.append(
             {
                 "Last_Name": f"Scale {n}",
