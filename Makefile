@@ -9,9 +9,12 @@ CHECKOV_VENV ?= .venv-checkov
 
 .PHONY: demo test lint bench terraform-check clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# The project itself is installed editable (its dependencies are the pins above), for the
+# `zoho-lead-converter` command: the code it runs is the working tree's, and so is its rules.yaml.
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml handlers/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 demo: $(BIN)/.installed

@@ -1,6 +1,7 @@
-"""Running the function by hand: `python -m handlers.cli check-rules | explain | convert | reconcile`.
+"""Running the function by hand: `zoho-lead-converter check-rules | explain | convert | reconcile`.
 
 It uses the same settings (environment variables), rules file and engine as the deployed function.
+`python -m handlers.cli` is the same command without the installed script.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from handlers import outcome, rules_check
+from handlers import __version__, outcome, rules_check
 from handlers.api_version import ApiVersion
 from handlers.errors import Rejected, RulesError
 from handlers.plan import plan_lead
@@ -27,9 +29,27 @@ from handlers.templates import JsonObject, Template
 from handlers.webhook import LEAD_ID
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
+PROG = "zoho-lead-converter"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command's exit status. Output into a pipe its reader closed early (`| head -1`) ends
+    the command quietly with status 141, as SIGPIPE would, instead of a traceback. SIGPIPE itself
+    stays ignored, as Python sets it: a Zoho connection that breaks must be an error, not a kill.
+    """
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # inside the try: buffered output meets a closed pipe here
+    except BrokenPipeError:
+        # Whatever is still buffered goes nowhere, so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.command(args))
@@ -39,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Rejected as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
     except Exception as error:  # one line naming what happened, never a traceback
         failed = outcome.from_error(error, getattr(args, "lead_id", None))
         print(f"{failed.kind.value}: {failed.reason}", file=sys.stderr)
@@ -46,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m handlers.cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     check = commands.add_parser(

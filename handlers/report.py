@@ -2,8 +2,9 @@
 
 Cloud Logging turns `severity`, `message` and the `logging.googleapis.com/*` keys of a JSON line
 into the log entry's own fields; every other key lands in `jsonPayload`, where log-based metrics
-and alerts count outcomes. Both the line and the answer are scrubbed of every known secret
-(handlers.redaction) just before they leave the process.
+and alerts count outcomes, and where `version` tells which release wrote the line. Both the line
+and the answer are scrubbed of every known secret (handlers.redaction) just before they leave the
+process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 import flask
 
+from handlers import __version__
 from handlers.outcome import Outcome
 from handlers.redaction import redact
 
@@ -41,7 +43,7 @@ def json_response(body: Mapping[str, Any], status: int = 200) -> flask.Response:
 
 
 def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
-    entry = {"severity": severity, "message": message, **fields}
+    entry = {"severity": severity, "message": message, "version": __version__, **fields}
     # ASCII-only JSON: U+2028, U+2029 and lone surrogates become \u escapes, so each entry stays one
     # line of valid JSON for every reader (splitlines() splits on U+2028) and the write cannot fail.
     line = redact(json.dumps(entry, default=str, separators=(",", ":")))

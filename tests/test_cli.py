@@ -1,15 +1,23 @@
-"""Running the function by hand: `python -m handlers.cli`, as a user would, against the emulator."""
+"""Running the function by hand: `zoho-lead-converter` (or `python -m handlers.cli`), as a user
+would, against the emulator."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+
+SCRIPT = Path(sys.executable).with_name("zoho-lead-converter")  # what `make` installs into .venv/bin
+FORMS = {"console script": [str(SCRIPT)], "module": [sys.executable, "-m", "handlers.cli"]}
 
 
 @pytest.fixture
@@ -158,3 +166,70 @@ def test_a_lead_id_that_is_not_digits_is_refused(cli):
 
     assert done.returncode == 2
     assert "a lead id is 1 to 25 ASCII digits" in done.stderr
+
+
+def installed_version() -> str:
+    return metadata.version("zoho-lead-converter")
+
+
+def test_the_version_is_the_installed_release_and_the_changelogs_latest():
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    latest = re.search(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, re.MULTILINE)
+
+    for form in FORMS.values():
+        done = subprocess.run([*form, "--version"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stdout, done.stderr) == (
+            0,
+            f"zoho-lead-converter {installed_version()}\n",
+            "",
+        )
+    assert latest is not None
+    assert latest[1] == installed_version()
+
+
+def test_the_console_script_is_installed_and_runs_the_same_command(cli):
+    assert SCRIPT.is_file(), f"{SCRIPT} is missing: `make` installs the project (pip install --editable .)"
+
+    script = subprocess.run(
+        [str(SCRIPT), "check-rules", "rules.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    module = cli("check-rules", "rules.yaml")
+    usage = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60)
+
+    assert (script.returncode, script.stdout) == (0, module.stdout)
+    assert usage.stdout.startswith("usage: zoho-lead-converter [-h] [--version] COMMAND ...")
+
+
+def test_an_uninstalled_copy_knows_its_version_from_its_source(tmp_path):
+    """The deployed function is a zip of the source, never installed: no package metadata to read."""
+    shutil.copytree(ROOT / "handlers", tmp_path / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
+    init = tmp_path / "handlers" / "__init__.py"
+    init.write_text(init.read_text().replace(f'"{installed_version()}"', '"9.8.7"'))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "handlers.cli", "--version"], cwd=tmp_path, capture_output=True, text=True
+    )
+
+    assert done.stdout == "zoho-lead-converter 9.8.7\n"
+
+
+@pytest.mark.parametrize("form", FORMS.values(), ids=FORMS.keys())
+def test_output_into_a_pipe_closed_early_stops_quietly(form, function_env, tmp_path):
+    """`| head -1` closes the pipe after one line; the rest of the output has nowhere to go."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(  # output far beyond a pipe's buffer, so the writer meets the closed pipe
+        "rules:\n" + "".join(f"  - {{name: r{n}, when: {{Lead_Status: Qualified}}}}\n" for n in range(2000))
+    )
+    command = " ".join([*form, "check-rules", str(rules)])
+
+    done = subprocess.run(
+        ["bash", "-c", f'{command} | head -1; echo "exit ${{PIPESTATUS[0]}}" >&2'],
+        cwd=ROOT,
+        env={**os.environ, **function_env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.stdout == f"{rules}: 2000 rules, valid\n"
+    assert done.stderr == "exit 141\n"  # no traceback, no "Exception ignored", SIGPIPE's status

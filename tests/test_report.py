@@ -1,13 +1,24 @@
-"""The log line's trace correlation, from either header Cloud Run forwards."""
+"""The log line: the release that wrote it, and trace correlation from either header Cloud Run forwards."""
 
 from __future__ import annotations
 
 import json
+from importlib import metadata
 
 from handlers.report import trace_fields
 from tests.conftest import WEBHOOK_SECRET, Written
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_every_log_line_names_the_release_that_wrote_it(client, emulator, log_lines):
+    client.post("/", json={"lead_id": "4876876000000999999"}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
+    client.post("/", json={"lead_id": "4876876000000999999"}, headers={"X-Webhook-Secret": "wrong" * 4})
+
+    lines = log_lines()
+
+    assert [line["outcome"] for line in lines] == ["not_found", "rejected"]
+    assert {line["version"] for line in lines} == {metadata.version("zoho-lead-converter")}
 
 
 def test_traceparent_gives_trace_span_and_sampling():
