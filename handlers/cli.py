@@ -29,6 +29,7 @@ from handlers.templates import JsonObject, Template
 from handlers.webhook import LEAD_ID
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
+DEFAULT_NAME_PREFIX = "zoho-lead"  # Terraform's default name_prefix
 PROG = "zoho-lead-converter"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 
@@ -70,6 +71,18 @@ def _run(argv: Sequence[str] | None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--project",
+        metavar="PROJECT_ID",
+        help="use the credentials deployed by Terraform in this Google Cloud project (Secret Manager,"
+        " with your gcloud application-default login) instead of local ZOHO_* variables",
+    )
+    parser.add_argument(
+        "--name-prefix",
+        default=DEFAULT_NAME_PREFIX,
+        metavar="PREFIX",
+        help=f"with --project: Terraform's name_prefix (default {DEFAULT_NAME_PREFIX})",
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     check = commands.add_parser(
@@ -78,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", nargs="?", type=Path, help="rules file (default: RULES_FILE or rules.yaml)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument(
+        "--org",
+        action="store_true",
+        help="also hold the rules against the live org's metadata (fields, picklists, pipelines, users,"
+        " tags, scopes) with the configured credentials; any problem exits 1",
+    )
+    check.add_argument("--json", action="store_true", help="with --org: print the result as JSON")
     check.set_defaults(command=check_rules)
 
     explain_ = commands.add_parser("explain", help="show which rule a lead matches, why, and the payload")
@@ -105,7 +125,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def check_rules(args: argparse.Namespace) -> int:
-    rules = load_rules(args.file) if args.file else _runtime().rules
+    if args.org:
+        return check_rules_against_org(args)
+    rules = load_rules(args.file) if args.file else _runtime(args).rules
     print(f"{rules.source}: {len(rules.rules)} rules, valid")
     for number, rule in enumerate(rules.rules, start=1):
         print(f"\n{number}. {rule.name}")
@@ -123,6 +145,45 @@ def check_rules(args: argparse.Namespace) -> int:
     warnings = sum(1 for finding in findings if finding.level == "warning")
     print(f"\n{len(rules.rules)} rules, {warnings} warning{'s' if warnings != 1 else ''}")
     return 1 if args.strict and warnings else 0
+
+
+def check_rules_against_org(args: argparse.Namespace) -> int:
+    """One line per problem and a summary line (or JSON); exit 1 when there is any problem."""
+    runtime = _runtime(args)
+    rules = load_rules(args.file) if args.file else runtime.rules
+    from handlers.preflight import OrgCheck
+
+    settings = runtime.settings()
+    report = OrgCheck(rules, runtime.converter().zoho, settings.trusted_api_domains).report()
+    problems = list(report.problems)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "source": rules.source,
+                    "api_domain": report.api_domain,
+                    "problems": [problem.as_dict() for problem in problems],
+                    "calls": report.calls,
+                    "credits": report.credits,
+                },
+                indent=2,
+            )
+        )
+    else:
+        for problem in problems:
+            print(problem)
+        affected = len({problem.rule for problem in problems if problem.rule is not None})
+        verdict = (
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+            f" ({affected} rule{'s' if affected != 1 else ''} affected)"
+            if problems
+            else "no problem"
+        )
+        print(
+            f"{rules.source}: {len(rules.rules)} rules against the org at {report.api_domain}: {verdict};"
+            f" {report.calls} API calls, {report.credits} API credits"
+        )
+    return 1 if problems else 0
 
 
 def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
@@ -147,7 +208,7 @@ def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
 
 
 def explain(args: argparse.Namespace) -> int:
-    runtime = _runtime()
+    runtime = _runtime(args)
     converter = runtime.converter()
     lead = converter.zoho.get_lead(args.lead_id)
     if lead is None:
@@ -177,7 +238,7 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-    runtime = _runtime()
+    runtime = _runtime(args)
     result, calls = runtime.converter().convert(
         args.lead_id, dry_run=args.dry_run or runtime.settings().dry_run
     )
@@ -187,7 +248,7 @@ def convert(args: argparse.Namespace) -> int:
 
 def reconcile(args: argparse.Namespace) -> int:
     """The summary as JSON on stdout; progress and a dry run's plan as text on stderr."""
-    runtime = _runtime()
+    runtime = _runtime(args)
     options = sweep_options(runtime.settings(), dry_run=args.dry_run, limit=args.limit, since=args.since)
     progress = ProgressBar(sys.stderr)
     summary = sweep(runtime, options, progress.update)
@@ -303,8 +364,26 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _runtime() -> Runtime:
-    return Runtime.start(DEFAULT_RULES)
+def _runtime(args: argparse.Namespace) -> Runtime:
+    """The function's runtime, its access token kept between runs (handlers.token_file)."""
+    from handlers.token_file import default_directory
+
+    env = dict(os.environ)
+    if args.project:
+        env.update(deployed_secrets(args.project, args.name_prefix))
+    return Runtime.start(DEFAULT_RULES, env, token_directory=default_directory(env))
+
+
+def deployed_secrets(project: str, prefix: str) -> dict[str, str]:
+    """The Secret Manager names Terraform gives the credentials and the shared token cache."""
+    secrets = f"projects/{project}/secrets/{prefix}"
+    return {
+        "GOOGLE_CLOUD_PROJECT": project,
+        "ZOHO_CLIENT_ID_SECRET": f"{secrets}-zoho-client-id/versions/latest",
+        "ZOHO_CLIENT_SECRET_SECRET": f"{secrets}-zoho-client-secret/versions/latest",
+        "ZOHO_REFRESH_TOKEN_SECRET": f"{secrets}-zoho-refresh-token/versions/latest",
+        "ZOHO_ACCESS_TOKEN_SECRET": f"{secrets}-zoho-access-token",
+    }
 
 
 def _lead_id(text: str) -> str:

@@ -24,10 +24,13 @@ from handlers.redaction import redact
 from handlers.rules import Rule, RuleSet
 
 if TYPE_CHECKING:
+    from handlers.preflight import OrgCheck
     from handlers.zoho import ZohoClient
 
 NOTE_TITLE = "Automatic conversion failed"
 NOTE_MESSAGE_CHARS = 2000
+# Refusals that the rule's configuration probably caused: their note carries the rule's preflight.
+CONFIGURATION_CODES = ("MAPPING_MISMATCH", "MANDATORY_NOT_FOUND", "INVALID_DATA")
 _LOCK_STRIPES = 256
 
 
@@ -43,11 +46,13 @@ class Converter:
         *,
         failure_note: bool = True,
         clock: Callable[[], dt.datetime] = utc_now,
+        org_check: OrgCheck | None = None,
     ):
         self.rules = rules
         self.zoho = zoho
         self.failure_note = failure_note
         self.clock = clock
+        self.org_check = org_check
         # Deliveries of the same lead in one instance take turns, so only the first one calls
         # Convert and the others find the lead converted. Across instances Zoho's own
         # ID_ALREADY_CONVERTED settles it.
@@ -146,12 +151,27 @@ class Converter:
     def _failed(self, lead_id: str, rule: Rule, refusal: ZohoRefused, because: str | None = None) -> Outcome:
         failed = outcome.from_error(refusal, lead_id, rule.name, because=because)
         if failed.kind is Kind.FAILED and self.failure_note:
-            note_warning = self._write_note(failed)
+            note_warning = self._write_note(failed, self._preflight(rule, refusal))
             if note_warning:
                 return failed.with_warning(note_warning)
         return failed
 
-    def _write_note(self, failed: Outcome) -> str | None:
+    def _preflight(self, rule: Rule, refusal: ZohoRefused) -> str:
+        """What the org check says about the rule, when the refusal looks like its configuration."""
+        if self.org_check is None or not _about_configuration(rule, refusal):
+            return ""
+        try:
+            problems = self.org_check.report().for_rule(rule.name)
+        except ZohoError as error:
+            return f"\nPreflight of the rule against the org could not run: {error.reason}"
+        if not problems:
+            return "\nPreflight of the rule against the org: no problem found."
+        lines = "".join(
+            f"\n- {problem.key + ': ' if problem.key else ''}{problem.message}" for problem in problems
+        )
+        return f"\nPreflight of the rule against the org (fix these in the rules file or in Zoho):{lines}"
+
+    def _write_note(self, failed: Outcome, preflight: str = "") -> str | None:
         """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
 
         The sweep retries failed leads every run: a lead already carrying the note for the same
@@ -164,7 +184,7 @@ class Converter:
         signature = f"Rule: {failed.rule}\nZoho code: {failed.code}\n"
         message = redact(str(failed.reason))[:NOTE_MESSAGE_CHARS]
         now = self.clock().isoformat(timespec="seconds")
-        content = f"{signature}Zoho message: {message}\nTime: {now}"
+        content = f"{signature}Zoho message: {message}\nTime: {now}{redact(preflight)}"
         try:
             if self._has_note(lead_id, signature):
                 return "the lead already has the failure note for this rule and code"
@@ -179,6 +199,17 @@ class Converter:
 
     def _has_note(self, lead_id: str, signature: str) -> bool:
         return any(_is_failure_note(note, signature) for note in self.zoho.lead_notes(lead_id))
+
+
+def _about_configuration(rule: Rule, refusal: ZohoRefused) -> bool:
+    """MAPPING_MISMATCH, a missing mandatory field, or INVALID_DATA on a field the rule sets."""
+    if refusal.code not in CONFIGURATION_CODES:
+        return False
+    if refusal.code != "INVALID_DATA":
+        return True
+    field = refusal.details.get("api_name") if isinstance(refusal.details, dict) else None
+    set_by_rule = {name for name, _ in rule.deal.fields} if rule.deal else set()
+    return field in set_by_rule | {"Closing_Date", "Owner"}
 
 
 def _is_failure_note(note: dict[str, Any], signature: str) -> bool:

@@ -16,7 +16,8 @@ from typing import Any
 import flask
 
 from handlers import outcome, report
-from handlers.errors import Rejected
+from handlers.conversion import Converter
+from handlers.errors import Rejected, ZohoError
 from handlers.runtime import Runtime
 from handlers.settings import Settings, parse_flag
 from handlers.sweep import Progress, Sweeper, SweepOptions, SweepSummary
@@ -47,7 +48,22 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
 
 
 def sweep(runtime: Runtime, options: SweepOptions, progress: Progress | None = None) -> SweepSummary:
-    return Sweeper(runtime.converter()).run(options, progress)
+    """The sweep, with the rules held against the org first (cached for an hour per instance)."""
+    converter = runtime.converter()
+    problems = rules_problems(converter) if options.since is not None else []  # no window: no run
+    summary = Sweeper(converter).run(options, progress)
+    summary.rules_problems = problems
+    return summary
+
+
+def rules_problems(converter: Converter) -> list[str]:
+    if converter.org_check is None:
+        return []
+    try:
+        report = converter.org_check.report()
+    except ZohoError as error:
+        return [f"the rules could not be checked against the org: {error.reason}"]
+    return [str(problem) for problem in report.problems]
 
 
 def sweep_options(

@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handlers.conversion import Converter
 from handlers.credentials import Credentials
@@ -19,11 +20,19 @@ from handlers.rules import RuleSet, load_rules
 from handlers.secret_manager import SecretManager
 from handlers.settings import RULES_FILE, Settings, env_text
 
+if TYPE_CHECKING:
+    from handlers.access_token import TokenStore
+
 
 class Runtime:
-    def __init__(self, rules: RuleSet, env: Mapping[str, str] = os.environ):
+    def __init__(
+        self, rules: RuleSet, env: Mapping[str, str] = os.environ, token_directory: Path | None = None
+    ):
+        """`token_directory`: keep the access token in a file there (the command line's cache)
+        when no shared Secret Manager cache is configured."""
         self.rules = rules
         self._env = env
+        self._token_directory = token_directory
         self._lock = threading.Lock()
         self._settings: Settings | None = None
         self._credentials: Credentials | None = None
@@ -31,11 +40,13 @@ class Runtime:
         self._converter: Converter | None = None
 
     @classmethod
-    def start(cls, default_rules: Path, env: Mapping[str, str] = os.environ) -> Runtime:
+    def start(
+        cls, default_rules: Path, env: Mapping[str, str] = os.environ, token_directory: Path | None = None
+    ) -> Runtime:
         """Load the rules file named by RULES_FILE (relative to the source folder) or the default."""
         configured = env_text(env, RULES_FILE)
         path = default_rules.parent / configured if configured else default_rules
-        return cls(load_rules(path), env)
+        return cls(load_rules(path), env, token_directory)
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -57,13 +68,11 @@ class Runtime:
         credentials = self.credentials()
         with self._lock:
             if self._converter is None:
-                from handlers.access_token import SecretManagerTokenStore
+                from handlers.preflight import OrgCheck
                 from handlers.zoho import ZohoClient, ZohoConfig  # imports requests: first use only
 
                 settings = self.settings()
-                store = None
-                if settings.access_token_secret:
-                    store = SecretManagerTokenStore(self._secret_manager(), settings.access_token_secret)
+                store = self._token_store(settings, credentials)
                 client = ZohoClient(
                     ZohoConfig(
                         accounts_url=settings.accounts_url,
@@ -79,8 +88,26 @@ class Runtime:
                     credentials=credentials.oauth,
                     token_store=store,
                 )
-                self._converter = Converter(self.rules, client, failure_note=settings.failure_note)
+                self._converter = Converter(
+                    self.rules,
+                    client,
+                    failure_note=settings.failure_note,
+                    org_check=OrgCheck(self.rules, client, settings.trusted_api_domains),
+                )
             return self._converter
+
+    def _token_store(self, settings: Settings, credentials: Credentials) -> TokenStore | None:
+        from handlers.access_token import SecretManagerTokenStore
+
+        if settings.access_token_secret:
+            return SecretManagerTokenStore(self._secret_manager(), settings.access_token_secret)
+        if self._token_directory is not None:
+            from handlers.token_file import FileTokenStore
+
+            return FileTokenStore(
+                self._token_directory, lambda: (credentials.oauth().client_id, settings.accounts_url)
+            )
+        return None
 
     def _secret_manager(self) -> SecretManager:
         """One Secret Manager client per instance (callers hold the lock)."""

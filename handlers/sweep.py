@@ -85,6 +85,8 @@ class SweepSummary:
     stopped_by: str | None = None  # "error", "time_budget" or "no_window" when the run ended early
     stopped: str | None = None  # what ended it, in words
     plan: list[PlannedLead] = field(default_factory=list)  # dry runs: every lead and how
+    # The rules held against the org (handlers.preflight, at most hourly): what will fail leads.
+    rules_problems: list[str] = field(default_factory=list)
 
     def as_dict(self, plan_limit: int = PLAN_LIMIT) -> dict[str, Any]:
         summary = {key: value for key, value in asdict(self).items() if key != "plan"}
@@ -105,7 +107,7 @@ class SweepSummary:
 
     @property
     def severity(self) -> str:
-        if self.failed or self.stopped_by == "error":
+        if self.failed or self.stopped_by == "error" or self.rules_problems:
             return "ERROR"
         return "WARNING" if self.stopped_by else "INFO"
 
@@ -118,6 +120,9 @@ class SweepSummary:
             text += f", {self.remaining} left for the next run"
         if self.stopped:
             text += f"; stopped: {self.stopped}"
+        if self.rules_problems:
+            count, first = len(self.rules_problems), self.rules_problems[0]
+            text += f"; {count} rules problem{'s' if count != 1 else ''} against the org: {first}"
         return text
 
 

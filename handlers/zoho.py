@@ -287,6 +287,26 @@ class ZohoClient:
             failed=_count(item.get("Failed_Count")),
         )
 
+    def read_metadata(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """A metadata GET (`/settings/...`, `/users`): its JSON object; None when Zoho answers 204
+        (nothing there: no pipeline in a layout, no tag in a module)."""
+        reply = self._checked("GET", path, params=params)
+        if reply.status == 204:
+            return None
+        if not isinstance(reply.body, dict):
+            raise ZohoBadResponse(f"GET {path} answered HTTP {reply.status} without a JSON object")
+        return reply.body
+
+    def probe(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
+    ) -> ZohoRefused | None:
+        """A call made only to learn whether Zoho lets this token make it: Zoho's refusal, if any."""
+        return self._call(method, path, params=params, json=json).error()
+
+    def api_domain(self) -> str | None:
+        """Where the calls go: ZOHO_API_DOMAIN, or the current token's api_domain."""
+        return self.config.api_domain or self.tokens.current().api_domain
+
     # --- HTTP -------------------------------------------------------------------------------
 
     def _checked(

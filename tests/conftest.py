@@ -113,8 +113,13 @@ def issued_tokens(emu: ZohoEmulator) -> set[str]:
 
 
 @pytest.fixture
-def function_env(emulator: ZohoEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The function's environment pointed at the emulator; tests change it with monkeypatch."""
+def function_env(
+    emulator: ZohoEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The function's environment pointed at the emulator; tests change it with monkeypatch.
+
+    XDG_CACHE_HOME is a fresh folder, so the command line's token file (handlers/token_file.py)
+    never outlives a test."""
     for name in SETTINGS_READ_BY_THE_FUNCTION:
         monkeypatch.delenv(name, raising=False)
     env = {
@@ -125,6 +130,7 @@ def function_env(emulator: ZohoEmulator, monkeypatch: pytest.MonkeyPatch) -> dic
         "ZOHO_ACCOUNTS_URL": emulator.url,
         "ZOHO_RETRY_SECONDS": "3",
         "ZOHO_READ_TIMEOUT_SECONDS": "0.5",
+        "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache")),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -1,0 +1,366 @@
+"""The org's metadata that the preflight holds the rules against, read in a few calls.
+
+Fields of Leads and Deals (types, picklists, writability), the Leads layouts' conversion mapping
+and the Deals layouts it converts into (required fields), each such layout's pipelines and their
+stages, the users, the Leads tags (zoho-crm-api.md §13.1-§13.5), and whether the token may make
+every call the product makes (§13.7: a refused scope answers 401 OAUTH_SCOPE_MISMATCH; there is
+no introspection endpoint, so each call is probed once). A read the token may not make is
+recorded as a missing scope and that part of the check is skipped, never guessed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from handlers.errors import ZohoBadResponse, ZohoRefused
+
+if TYPE_CHECKING:
+    from handlers.zoho import ZohoClient
+
+SCOPE_REFUSED = "OAUTH_SCOPE_MISMATCH"
+# A lead id no org has: the probes of Convert, Notes and Mass Convert name it, so Zoho answers
+# with the scope refusal or with "no such record", and nothing can change.
+ABSENT_ID = "1"
+USERS_PER_PAGE = 200  # the maximum (§13.4)
+NUMERIC_TYPES = frozenset({"integer", "bigint", "double", "currency", "percent", "decimal"})
+DATE_TYPES = frozenset({"date", "datetime"})
+COMPUTED_TYPES = frozenset({"formula", "rollup_summary", "autonumber"})
+# Credits per call (zoho-crm-api.md §13.8): 1 is the documented default; Convert Lead costs 5.
+CONVERT_CREDITS = 5
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A picklist option: what the UI shows and what the API stores (they can differ, §13.1)."""
+
+    display: str
+    actual: str
+    used: bool = True
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    api_name: str
+    data_type: str
+    choices: tuple[Choice, ...] = ()
+    writable: bool = True  # may be set through the API on create (§13.10)
+    return_type: str | None = None  # of a formula or rollup summary
+
+    @property
+    def is_picklist(self) -> bool:
+        return self.data_type in ("picklist", "multiselectpicklist")
+
+    @property
+    def is_numeric(self) -> bool:
+        return self._value_type in NUMERIC_TYPES
+
+    @property
+    def is_date(self) -> bool:
+        return self._value_type in DATE_TYPES
+
+    @property
+    def _value_type(self) -> str:
+        if self.data_type in ("formula", "rollup_summary") and self.return_type:
+            return self.return_type
+        return self.data_type
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    display: str
+    actual: str
+    stages: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class DealLayout:
+    """A Deals layout leads convert into: its required fields and its pipelines (None: none)."""
+
+    id: str
+    name: str
+    required: frozenset[str]
+    pipelines: tuple[Pipeline, ...] | None
+
+
+@dataclass(frozen=True)
+class OrgUser:
+    id: str
+    name: str
+    status: str
+    confirmed: bool
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active" and self.confirmed
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One call the function makes, sent once to see whether the token's scopes allow it."""
+
+    scope: str
+    needed_for: str
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
+    credits: int = 1
+
+
+PROBES = (
+    Probe("ZohoCRM.modules.leads.READ", "reading the lead", "GET", f"/Leads/{ABSENT_ID}"),
+    Probe(
+        "ZohoCRM.modules.leads.CREATE",
+        "Convert Lead",
+        "POST",
+        f"/Leads/{ABSENT_ID}/actions/convert",
+        body={"data": [{"overwrite": False}]},
+        credits=CONVERT_CREDITS,
+    ),
+    Probe("ZohoCRM.modules.notes.CREATE", "the failure note", "POST", "/Notes", body={"data": []}),
+    Probe(
+        "ZohoCRM.coql.READ",
+        "the sweep's COQL query",
+        "POST",
+        "/coql",
+        body={"select_query": "select id from Leads where id = '1' limit 1"},  # ABSENT_ID
+    ),
+    Probe(
+        "ZohoCRM.mass_convert.leads.READ",
+        "the sweep's Mass Convert status",
+        "GET",
+        "/Leads/actions/mass_convert",
+        params={"job_id": ABSENT_ID},
+    ),
+)
+
+
+@dataclass(frozen=True)
+class MissingScope:
+    scope: str
+    needed_for: str
+
+
+@dataclass
+class OrgMetadata:
+    """What was read; a part is None when the token may not read it (see `missing_scopes`)."""
+
+    lead_fields: dict[str, FieldInfo] | None = None
+    deal_fields: dict[str, FieldInfo] | None = None
+    deal_layouts: tuple[DealLayout, ...] | None = None
+    # Deals fields that a Leads field's conversion mapping fills (Lead field -> Deals field).
+    mapped_deal_fields: frozenset[str] = frozenset()
+    users: dict[str, OrgUser] | None = None
+    lead_tags: tuple[str, ...] | None = None
+    missing_scopes: list[MissingScope] = field(default_factory=list)
+    api_domain: str | None = None
+    calls: int = 0
+    credits: int = 0
+
+
+def read_org(zoho: ZohoClient) -> OrgMetadata:
+    """Read the metadata and probe the scopes; a Zoho failure other than a scope refusal raises."""
+    org = OrgMetadata()
+    with zoho.counting_calls() as calls:
+        reader = _Reader(zoho, org)
+        org.lead_fields = reader.fields("Leads")
+        org.deal_fields = reader.fields("Deals")
+        org.mapped_deal_fields = reader.mapped_deal_fields
+        org.deal_layouts = reader.deal_layouts()
+        org.users = reader.users()
+        org.lead_tags = reader.lead_tags()
+        reader.probe_product_calls()
+        org.api_domain = zoho.api_domain()
+    org.calls = calls.count
+    org.credits = calls.count + reader.extra_credits
+    return org
+
+
+class _Reader:
+    def __init__(self, zoho: ZohoClient, org: OrgMetadata):
+        self.zoho = zoho
+        self.org = org
+        self.mapped_deal_fields: frozenset[str] = frozenset()
+        self.extra_credits = 0
+
+    def fields(self, module: str) -> dict[str, FieldInfo] | None:
+        body = self._read(
+            "/settings/fields", {"module": module, "type": "all"}, "ZohoCRM.settings.fields.READ"
+        )
+        if body is None:
+            return None
+        fields = {}
+        mapped = set(self.mapped_deal_fields)
+        for item in _objects(body, "fields", f"{module} fields"):
+            info = _field(item)
+            fields[info.api_name] = info
+            mapping = item.get("convert_mapping")
+            if module == "Leads" and isinstance(mapping, dict) and isinstance(mapping.get("Deals"), str):
+                mapped.add(mapping["Deals"])
+        self.mapped_deal_fields = frozenset(mapped)
+        return fields
+
+    def deal_layouts(self) -> tuple[DealLayout, ...] | None:
+        """The Deals layouts named by the active Leads layouts' conversion mapping (§13.2)."""
+        leads = self._read("/settings/layouts", {"module": "Leads"}, "ZohoCRM.settings.layouts.READ")
+        deals = self._read("/settings/layouts", {"module": "Deals"}, "ZohoCRM.settings.layouts.READ")
+        if leads is None or deals is None:
+            return None
+        targets: dict[str, set[str]] = {}
+        for layout in _objects(leads, "layouts", "Leads layouts"):
+            mapping = (layout.get("convert_mapping") or {}).get("Deals")
+            if layout.get("status", "active") == "active" and isinstance(mapping, dict) and mapping.get("id"):
+                required = targets.setdefault(str(mapping["id"]), set())
+                required.update(
+                    str(item["api_name"])
+                    for item in mapping.get("fields") or []
+                    if isinstance(item, dict) and item.get("required") and item.get("api_name")
+                )
+        layouts = []
+        for layout in _objects(deals, "layouts", "Deals layouts"):
+            layout_id = str(layout.get("id"))
+            active = layout.get("status", "active") == "active"
+            if layout_id in targets or (not targets and active):
+                required = targets.get(layout_id, set()) | _layout_required(layout)
+                layouts.append(
+                    DealLayout(
+                        layout_id,
+                        str(layout.get("name") or layout_id),
+                        frozenset(required),
+                        self.pipelines(layout_id),
+                    )
+                )
+        return tuple(layouts)
+
+    def pipelines(self, layout_id: str) -> tuple[Pipeline, ...] | None:
+        with self._scope("ZohoCRM.settings.pipeline.READ", "the Stage and Pipeline check"):
+            body = self.zoho.read_metadata("/settings/pipeline", {"layout_id": layout_id})
+            if body is None:
+                return None  # 204: no pipeline in this layout (§13.3)
+            return tuple(
+                Pipeline(
+                    str(item.get("display_value")),
+                    str(item.get("actual_value") or item.get("display_value")),
+                    tuple(_choice(stage) for stage in item.get("maps") or [] if isinstance(stage, dict)),
+                )
+                for item in _objects(body, "pipeline", "the pipelines")
+            )
+        return None
+
+    def users(self) -> dict[str, OrgUser] | None:
+        users: dict[str, OrgUser] = {}
+        page = 1
+        with self._scope("ZohoCRM.users.READ", "the user check"):
+            while True:
+                params = {"type": "AllUsers", "page": str(page), "per_page": str(USERS_PER_PAGE)}
+                body = self.zoho.read_metadata("/users", params)
+                if body is None:
+                    return users
+                for item in _objects(body, "users", "the users"):
+                    user = OrgUser(
+                        str(item.get("id")),
+                        str(item.get("full_name") or item.get("email") or item.get("id")),
+                        str(item.get("status") or "").lower(),
+                        item.get("confirm") is not False,
+                    )
+                    users[user.id] = user
+                info = body.get("info")
+                if not (isinstance(info, dict) and info.get("more_records")):
+                    return users
+                page += 1
+        return None
+
+    def lead_tags(self) -> tuple[str, ...] | None:
+        with self._scope("ZohoCRM.settings.tags.READ", "the tag check"):
+            body = self.zoho.read_metadata("/settings/tags", {"module": "Leads"})
+            if body is None:
+                return ()  # 204: the org has no Leads tag
+            tags = _objects(body, "tags", "the Leads tags")
+            return tuple(str(tag["name"]) for tag in tags if tag.get("name"))
+        return None
+
+    def probe_product_calls(self) -> None:
+        """Each call the function makes, once, naming nothing that exists (§13.7, option a)."""
+        probes = list(PROBES)
+        if not self.zoho.version.mass_convert:
+            probes = [probe for probe in probes if "mass_convert" not in probe.path]
+        for probe in probes:
+            refusal = self.zoho.probe(probe.method, probe.path, params=probe.params, json=probe.body)
+            self.extra_credits += probe.credits - 1
+            if refusal is not None and refusal.code == SCOPE_REFUSED:
+                self.org.missing_scopes.append(MissingScope(probe.scope, probe.needed_for))
+
+    def _read(self, path: str, params: dict[str, str], scope: str) -> dict[str, Any] | None:
+        """A metadata read that answers a JSON object; None when the token lacks `scope` (recorded)."""
+        with self._scope(scope, f"GET {path}?module={params.get('module')}"):
+            body = self.zoho.read_metadata(path, params)
+            if body is None:
+                raise ZohoBadResponse(f"GET {path}?module={params.get('module')} answered no content")
+            return body
+        return None
+
+    @contextlib.contextmanager
+    def _scope(self, scope: str, needed_for: str) -> Iterator[None]:
+        try:
+            yield
+        except ZohoRefused as refusal:
+            if refusal.code != SCOPE_REFUSED:
+                raise
+            if not self._missing(scope):
+                self.org.missing_scopes.append(MissingScope(scope, needed_for))
+
+    def _missing(self, scope: str) -> bool:
+        return any(missing.scope == scope for missing in self.org.missing_scopes)
+
+
+def _field(item: dict[str, Any]) -> FieldInfo:
+    api_name = item.get("api_name")
+    if not isinstance(api_name, str):
+        raise ZohoBadResponse("the fields metadata named a field without api_name")
+    data_type = str(item.get("data_type") or "")
+    operations = item.get("operation_type")
+    creatable = operations.get("api_create", True) if isinstance(operations, dict) else True
+    writable = (
+        creatable is not False
+        and not item.get("read_only")
+        and not item.get("field_read_only")
+        and data_type not in COMPUTED_TYPES
+    )
+    computed = item.get("formula") or item.get("rollup_summary") or {}
+    return_type = computed.get("return_type") if isinstance(computed, dict) else None
+    return FieldInfo(
+        api_name,
+        data_type,
+        tuple(_choice(value) for value in item.get("pick_list_values") or [] if isinstance(value, dict)),
+        writable,
+        str(return_type) if return_type else None,
+    )
+
+
+def _choice(item: dict[str, Any]) -> Choice:
+    display = str(item.get("display_value") or item.get("actual_value") or "")
+    return Choice(display, str(item.get("actual_value") or display), item.get("type", "used") != "unused")
+
+
+def _layout_required(layout: dict[str, Any]) -> set[str]:
+    """Fields the layout requires that have no default value (§13.2 `required`, `default_value`)."""
+    return {
+        str(item["api_name"])
+        for section in layout.get("sections") or []
+        if isinstance(section, dict)
+        for item in section.get("fields") or []
+        if isinstance(item, dict)
+        and item.get("required")
+        and item.get("api_name")
+        and item.get("default_value") in (None, "")
+    }
+
+
+def _objects(body: dict[str, Any], key: str, what: str) -> list[dict[str, Any]]:
+    items = body.get(key)
+    if not isinstance(items, list):
+        raise ZohoBadResponse(f"{what} answered without {key}[]")
+    return [item for item in items if isinstance(item, dict)]

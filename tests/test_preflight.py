@@ -1,0 +1,279 @@
+"""The rules held against an org's metadata (handlers/preflight.py): one problem per rule and key.
+
+These specify the checks on a small org built in the test; tests/test_cli.py runs them against the
+emulator's demo org through Zoho's metadata API.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.org_metadata import Choice, DealLayout, FieldInfo, MissingScope, OrgMetadata, OrgUser, Pipeline
+from handlers.preflight import check_against_org
+from handlers.rules import parse_rules
+
+STANDARD = Pipeline(
+    "Standard (Standard)",
+    "Standard (Standard)",
+    (
+        Choice("Qualification", "Qualification"),
+        Choice("Identify Decision Makers", "Id. Decision Makers"),
+        Choice("Closed Won", "Closed Won"),
+    ),
+)
+
+
+def picklist(name: str, *values: str | Choice) -> FieldInfo:
+    choices = tuple(value if isinstance(value, Choice) else Choice(value, value) for value in values)
+    return FieldInfo(name, "picklist", choices)
+
+
+def org(**changes: object) -> OrgMetadata:
+    base = OrgMetadata(
+        lead_fields={
+            "Lead_Status": picklist(
+                "Lead_Status", "Qualified", "Contacted", Choice("Old", "Old", used=False)
+            ),
+            "Lead_Source": picklist("Lead_Source", "Partner", "Web", Choice("Trade Show", "Trade_Show")),
+            "Annual_Revenue": FieldInfo("Annual_Revenue", "currency"),
+            "Company": FieldInfo("Company", "text"),
+            "Email": FieldInfo("Email", "email"),
+            "Last_Name": FieldInfo("Last_Name", "text"),
+            "Created_Time": FieldInfo("Created_Time", "datetime", writable=False),
+            "Owner": FieldInfo("Owner", "ownerlookup"),
+        },
+        deal_fields={
+            "Deal_Name": FieldInfo("Deal_Name", "text"),
+            "Stage": picklist("Stage", "Qualification", "Closed Won"),
+            "Pipeline": picklist("Pipeline", "Standard (Standard)"),
+            "Closing_Date": FieldInfo("Closing_Date", "date"),
+            "Amount": FieldInfo("Amount", "currency"),
+            "Lead_Source": picklist("Lead_Source", "Partner", "Web"),
+            "Probability": FieldInfo("Probability", "integer", writable=False),
+            "Region": FieldInfo("Region", "text"),
+        },
+        deal_layouts=(
+            DealLayout(
+                "1", "Standard", frozenset({"Deal_Name", "Stage", "Closing_Date", "Pipeline"}), (STANDARD,)
+            ),
+        ),
+        users={
+            "11": OrgUser("11", "Ava Admin", "active", True),
+            "12": OrgUser("12", "Old Timer", "inactive", True),
+            "13": OrgUser("13", "New Hire", "active", False),
+        },
+        lead_tags=("VIP", "Partner"),
+        api_domain="https://www.zohoapis.com",
+    )
+    for name, value in changes.items():
+        setattr(base, name, value)
+    return base
+
+
+def problems(rules_yaml: str, metadata: OrgMetadata | None = None) -> list[str]:
+    return [
+        str(problem)
+        for problem in check_against_org(parse_rules(rules_yaml, "rules.yaml"), metadata or org())
+    ]
+
+
+DEAL = (
+    "deal: {Deal_Name: '{Company}', Stage: Qualification, Pipeline: Standard (Standard), Closing_Date: +14d}"
+)
+
+
+def test_a_rules_file_that_fits_the_org_has_no_problem():
+    assert problems(f"rules: [{{name: ok, when: {{Lead_Status: Qualified}}, {DEAL}, assign_to: '11'}}]") == []
+
+
+def test_a_condition_on_a_field_leads_lack_names_the_closest_api_name():
+    assert problems(f"rules: [{{name: r, when: {{Lead_Stauts: Qualified}}, {DEAL}}}]") == [
+        "rules.yaml: rule 'r': when.Lead_Stauts: Leads has no field 'Lead_Stauts'"
+        " (did you mean 'Lead_Status'?)"
+    ]
+
+
+def test_a_lookup_path_is_checked_by_its_field():
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified, Owner.id: '11'}}, {DEAL}}}]") == []
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified, Ownr.id: '11'}}, {DEAL}}}]") == [
+        "rules.yaml: rule 'r': when.Ownr.id: Leads has no field 'Ownr' (did you mean 'Owner'?)"
+    ]
+
+
+def test_a_picklist_value_the_field_lacks_is_named_with_the_options():
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualifed}}, {DEAL}}}]") == [
+        "rules.yaml: rule 'r': when.Lead_Status: 'Qualifed' is not an option of Lead_Status"
+        " (did you mean 'Qualified'?) (its options: Qualified, Contacted, Old)"
+    ]
+
+
+def test_a_display_value_is_refused_with_the_actual_value_to_write():
+    found = problems(
+        f"rules: [{{name: r, when: {{Lead_Status: Qualified, Lead_Source: {{in: [Trade Show]}}}}, {DEAL}}}]"
+    )
+
+    assert found == [
+        "rules.yaml: rule 'r': when.Lead_Source: 'Trade Show' is the display value of Lead_Source's"
+        " option 'Trade_Show': write the actual value 'Trade_Show'"
+    ]
+
+
+def test_an_unused_picklist_option_is_a_problem():
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Old}}, {DEAL}}}]") == [
+        "rules.yaml: rule 'r': when.Lead_Status: 'Old' is an unused option of Lead_Status"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("Company: {gte: 1000}", "compares with a number, but Company is a text field"),
+        (
+            "Annual_Revenue: {gte: '2026-01-01'}",
+            "compares with a date, but Annual_Revenue is a currency field",
+        ),
+    ],
+)
+def test_comparisons_need_a_field_of_their_kind(condition, message):
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified, {condition}}}, {DEAL}}}]") == [
+        f"rules.yaml: rule 'r': when.{condition.split(':')[0]}: {message}"
+    ]
+
+
+def test_numbers_and_dates_compare_with_numeric_and_date_fields():
+    when = "Lead_Status: Qualified, Annual_Revenue: {gte: 1000000}, Created_Time: {gte: '2026-01-01'}"
+    assert problems(f"rules: [{{name: r, when: {{{when}}}, {DEAL}}}]") == []
+
+
+def test_deal_fields_must_exist_on_deals_and_be_writable():
+    deal = DEAL[:-1] + ", Amout: 5, Probability: 10}"
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {deal}}}]") == [
+        "rules.yaml: rule 'r': deal.Amout: Deals has no field 'Amout' (did you mean 'Amount'?)",
+        "rules.yaml: rule 'r': deal.Probability: the Deals field Probability cannot be set through the API"
+        " (read-only or computed)",
+    ]
+
+
+def test_a_placeholder_names_a_leads_field():
+    deal = DEAL.replace("'{Company}'", "'{Compny} deal'")
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {deal}}}]") == [
+        "rules.yaml: rule 'r': deal.Deal_Name: the placeholder {Compny}: Leads has no field 'Compny'"
+        " (did you mean 'Company'?)"
+    ]
+
+
+def test_a_deal_picklist_value_is_checked():
+    deal = DEAL[:-1] + ", Lead_Source: Partnr}"
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {deal}}}]") == [
+        "rules.yaml: rule 'r': deal.Lead_Source: 'Partnr' is not an option of Lead_Source"
+        " (did you mean 'Partner'?) (its options: Partner, Web)"
+    ]
+
+
+def test_a_stage_outside_the_pipeline_lists_the_pipeline_stages():
+    deal = DEAL.replace("Stage: Qualification", "Stage: Partner Qualification")
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {deal}}}]") == [
+        "rules.yaml: rule 'r': deal.Stage: 'Partner Qualification' is not a stage of pipeline"
+        " 'Standard (Standard)' (its stages: Qualification,"
+        " Id. Decision Makers (shown as Identify Decision Makers), Closed Won)"
+    ]
+
+
+def test_a_stage_given_by_its_display_value_names_the_actual_value():
+    deal = DEAL.replace("Stage: Qualification", "Stage: Identify Decision Makers")
+    (problem,) = problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {deal}}}]")
+    assert "(write its actual value 'Id. Decision Makers')" in problem
+
+
+def test_an_unknown_pipeline_and_a_missing_one_when_the_org_uses_pipelines():
+    unknown = DEAL.replace("Pipeline: Standard (Standard)", "Pipeline: Standard")
+    missing = DEAL.replace(", Pipeline: Standard (Standard)", "")
+
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {unknown}}}]") == [
+        "rules.yaml: rule 'r': deal.Pipeline: 'Standard' is not a pipeline of the Deals layout 'Standard'"
+        " (did you mean 'Standard (Standard)'?) (its pipelines: Standard (Standard))"
+    ]
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {missing}}}]") == [
+        "rules.yaml: rule 'r': deal.Pipeline: required: the org uses pipelines"
+        " (Deals layout 'Standard': Standard (Standard))"
+    ]
+
+
+def test_a_required_deals_field_is_set_by_the_rule_or_by_the_conversion_mapping():
+    layout = DealLayout("1", "Standard", frozenset({"Deal_Name", "Region"}), (STANDARD,))
+    rules = f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {DEAL}}}]"
+
+    assert problems(rules, org(deal_layouts=(layout,))) == [
+        "rules.yaml: rule 'r': deal: the Deals layout 'Standard' requires Region, which this rule does not"
+        " set (add deal.Region, or map a Leads field to it in Zoho's conversion mapping)"
+    ]
+    assert problems(rules, org(deal_layouts=(layout,), mapped_deal_fields=frozenset({"Region"}))) == []
+
+
+def test_without_pipelines_the_stage_is_checked_against_the_stage_picklist():
+    layout = DealLayout("1", "Standard", frozenset(), None)
+    deal = DEAL.replace("Stage: Qualification", "Stage: Won")
+    assert problems(
+        f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {deal}}}]", org(deal_layouts=(layout,))
+    ) == [
+        "rules.yaml: rule 'r': deal.Stage: 'Won' is not an option of Stage"
+        " (its options: Qualification, Closed Won)"
+    ]
+
+
+def test_owners_must_be_active_confirmed_users():
+    rules = f"""
+rules:
+  - {{name: one, when: {{Lead_Status: Qualified}}, {DEAL}, assign_to: '99'}}
+  - {{name: two, when: {{Lead_Status: Contacted}}, {DEAL}, assign_to: {{distribute: ['11', '12', '13']}}}}
+"""
+    assert problems(rules) == [
+        "rules.yaml: rule 'one': assign_to: 99 is not a user of the org",
+        "rules.yaml: rule 'two': assign_to.distribute: 12 (Old Timer) is not an active user"
+        " (status 'inactive')",
+        "rules.yaml: rule 'two': assign_to.distribute: 13 (New Hire) has not accepted the invitation"
+        " to the org",
+    ]
+
+
+def test_carried_over_tags_must_exist_for_leads():
+    tags = "carry_over_tags: {Contacts: [vip, Parnter], Deals: all}"
+    rules = f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {DEAL}, {tags}}}]"
+    assert problems(rules) == [
+        "rules.yaml: rule 'r': carry_over_tags.Contacts: no Leads tag named 'vip' in the org"
+        " (the org has 'VIP')",
+        "rules.yaml: rule 'r': carry_over_tags.Contacts: no Leads tag named 'Parnter' in the org"
+        " (did you mean 'Partner'?)",
+    ]
+
+
+def test_a_missing_scope_is_named_once_for_the_whole_file():
+    metadata = org(missing_scopes=[MissingScope("ZohoCRM.coql.READ", "the sweep's COQL query")])
+    assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {DEAL}}}]", metadata) == [
+        "rules.yaml: the token lacks the scope ZohoCRM.coql.READ (the sweep's COQL query needs it): add it to"
+        " the self-client's scopes and mint a new refresh token"
+    ]
+
+
+def test_a_part_that_could_not_be_read_is_not_guessed():
+    metadata = org(users=None, lead_tags=None, deal_fields=None)
+    extra = "assign_to: '99', carry_over_tags: {Contacts: [Nope]}"
+    rules = f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {DEAL}, {extra}}}]"
+    assert problems(rules, metadata) == []
+
+
+def test_an_api_domain_outside_the_data_centre_is_a_problem():
+    rules = parse_rules(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {DEAL}}}]", "rules.yaml")
+    found = check_against_org(
+        rules, org(api_domain="https://www.zohoapis.eu"), frozenset({"https://www.zohoapis.com"})
+    )
+    assert [str(problem) for problem in found] == [
+        "rules.yaml: the API domain https://www.zohoapis.eu is not a Zoho API host of the configured ZOHO_DC"
+    ]
+
+
+def test_skip_rules_have_their_conditions_checked_only():
+    rules = "rules: [{name: tests, when: {Emial: {matches: 'x'}}, skip: true}]"
+    assert problems(rules) == [
+        "rules.yaml: rule 'tests': when.Emial: Leads has no field 'Emial' (did you mean 'Email'?)"
+    ]
