@@ -88,3 +88,26 @@ def test_a_corrupt_file_is_ignored_with_a_warning(emulator, cache_home, lead, ca
 
     assert "ignored the cached access token" in capsys.readouterr().err
     assert emulator.token_requests == 2
+
+
+def test_with_project_the_cli_reads_the_deployed_credentials_and_shares_their_token(
+    emulator, cache_home, lead, secret_manager, monkeypatch
+):
+    deployed = "projects/acme-crm/secrets/zoho-lead"
+    for name, value in (
+        ("zoho-client-id", CREDENTIALS.client_id),
+        ("zoho-client-secret", CREDENTIALS.client_secret),
+        ("zoho-refresh-token", CREDENTIALS.refresh_token),
+    ):
+        secret_manager.set(f"{deployed}-{name}", value)
+    secret_manager.create(f"{deployed}-zoho-access-token")
+    for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
+
+    for _ in range(20):
+        assert main(["--project", "acme-crm", "explain", lead]) == 0
+
+    assert emulator.token_requests == 1
+    assert len(secret_manager.versions(f"{deployed}-zoho-access-token")) >= 1
+    assert not list(cache_home.glob("token-*.json"))  # the shared cache, not a local file
