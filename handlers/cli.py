@@ -154,7 +154,8 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
     from handlers.preflight import OrgCheck
 
     settings = runtime.settings()
-    report = OrgCheck(rules, runtime.converter().zoho, settings.trusted_api_domains).report()
+    zoho = runtime.converter().zoho
+    report = OrgCheck(rules, zoho, settings.trusted_api_domains, probe_writes=True).report()
     problems = list(report.problems)
     if args.json:
         print(

@@ -109,6 +109,11 @@ class Probe:
     body: dict[str, Any] | None = None
     credits: int = 1
 
+    @property
+    def writes(self) -> bool:
+        """A create call (refused for the absent id, but a create all the same)."""
+        return self.scope.endswith(".CREATE")
+
 
 PROBES = (
     Probe("ZohoCRM.modules.leads.READ", "reading the lead", "GET", f"/Leads/{ABSENT_ID}"),
@@ -161,8 +166,12 @@ class OrgMetadata:
     credits: int = 0
 
 
-def read_org(zoho: ZohoClient) -> OrgMetadata:
-    """Read the metadata and probe the scopes; a Zoho failure other than a scope refusal raises."""
+def read_org(zoho: ZohoClient, *, probe_writes: bool = True) -> OrgMetadata:
+    """Read the metadata and probe the scopes; a Zoho failure other than a scope refusal raises.
+
+    `probe_writes=False` leaves out the create probes (Convert, Notes), for the unattended checks
+    (the sweep, dry runs included): they send no create call at all, and a missing create scope
+    shows in the first conversion's outcome instead."""
     org = OrgMetadata()
     with zoho.counting_calls() as calls:
         reader = _Reader(zoho, org)
@@ -172,7 +181,7 @@ def read_org(zoho: ZohoClient) -> OrgMetadata:
         org.deal_layouts = reader.deal_layouts()
         org.users = reader.users()
         org.lead_tags = reader.lead_tags()
-        reader.probe_product_calls()
+        reader.probe_product_calls(probe_writes)
         org.api_domain = zoho.api_domain()
     org.calls = calls.count
     org.credits = calls.count + reader.extra_credits
@@ -282,12 +291,13 @@ class _Reader:
             return tuple(str(tag["name"]) for tag in tags if tag.get("name"))
         return None
 
-    def probe_product_calls(self) -> None:
+    def probe_product_calls(self, writes: bool) -> None:
         """Each call the function makes, once, naming nothing that exists (§13.7, option a)."""
-        probes = list(PROBES)
-        if not self.zoho.version.mass_convert:
-            probes = [probe for probe in probes if "mass_convert" not in probe.path]
-        for probe in probes:
+        for probe in PROBES:
+            if (probe.writes and not writes) or (
+                "mass_convert" in probe.path and not self.zoho.version.mass_convert
+            ):
+                continue
             refusal = self.zoho.probe(probe.method, probe.path, params=probe.params, json=probe.body)
             self.extra_credits += probe.credits - 1
             if refusal is not None and refusal.code == SCOPE_REFUSED:

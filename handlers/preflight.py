@@ -345,12 +345,14 @@ class OrgCheck:
         trusted_api_domains: frozenset[str] = frozenset(),
         max_age: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        probe_writes: bool = False,
     ):
         self._rules = rules
         self._zoho = zoho
         self._trusted = trusted_api_domains
         self._max_age = max_age
         self._clock = clock
+        self._probe_writes = probe_writes
         self._lock = threading.Lock()
         self._report: tuple[float, OrgReport] | None = None
 
@@ -360,7 +362,7 @@ class OrgCheck:
             now = self._clock()
             if self._report is not None and now - self._report[0] < self._max_age:
                 return self._report[1]
-            org = read_org(self._zoho)
+            org = read_org(self._zoho, probe_writes=self._probe_writes)
             report = OrgReport(
                 tuple(check_against_org(self._rules, org, self._trusted)),
                 org.calls,
