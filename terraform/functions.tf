@@ -40,7 +40,7 @@ resource "google_cloudfunctions2_function" "webhook" {
   }
 
   depends_on = [
-    google_project_service.apis,
+    time_sleep.apis_ready,
     time_sleep.build_iam_propagation,
     google_secret_manager_secret_iam_member.webhook_secret_access,
     google_secret_manager_secret_iam_member.webhook_token_cache_access,
@@ -89,7 +89,7 @@ resource "google_cloudfunctions2_function" "reconcile" {
   }
 
   depends_on = [
-    google_project_service.apis,
+    time_sleep.apis_ready,
     time_sleep.build_iam_propagation,
     google_secret_manager_secret_iam_member.reconcile_secret_access,
     google_secret_manager_secret_iam_member.reconcile_token_cache_access,

@@ -14,7 +14,7 @@ resource "google_service_account" "webhook" {
   display_name = "Runtime of ${local.webhook_name}"
   description  = "Zoho webhook function: reads the Zoho credentials and the webhook secret, maintains the token cache"
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_service_account" "reconcile" {
@@ -24,7 +24,7 @@ resource "google_service_account" "reconcile" {
   display_name = "Runtime of ${local.reconcile_name}"
   description  = "Reconcile sweep: reads the Zoho credentials, maintains the token cache"
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_service_account" "build" {
@@ -32,7 +32,7 @@ resource "google_service_account" "build" {
   display_name = "Cloud Build for ${var.name_prefix} functions"
   description  = "Builds the function images: reads the source archive, pushes to one Artifact Registry repository, writes build logs"
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_service_account" "scheduler" {
@@ -42,7 +42,7 @@ resource "google_service_account" "scheduler" {
   display_name = "Cloud Scheduler caller of ${local.reconcile_name}"
   description  = "Identity in the OIDC token Cloud Scheduler sends to the reconcile function; may invoke that service only"
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ resource "google_project_iam_custom_role" "token_cache_writer" {
     "secretmanager.versions.list",
   ]
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_secret_manager_secret_iam_member" "webhook_token_cache_access" {
@@ -158,7 +158,10 @@ resource "google_storage_bucket_iam_member" "build_source_reader" {
 # ...and the copy of it the build actually fetches: Cloud Functions copies the archive into its
 # own bucket gcf-v2-sources-<project number>-<region> before building. That bucket is created
 # by the service on first deploy, so a bucket-level grant is impossible; the project-level
-# grant is restricted by condition to that bucket and its objects.
+# grant is restricted by condition to exactly that bucket and its objects. A bare prefix
+# (startsWith ".../gcf-v2-sources-N-europe-west1") would also match the buckets of other
+# regions (europe-west10, europe-west12): hence equality for the bucket and the bucket's own
+# "/objects/" prefix for what is in it.
 resource "google_project_iam_member" "build_gcf_sources_reader" {
   project = var.project_id
   role    = "roles/storage.objectViewer"
@@ -167,7 +170,7 @@ resource "google_project_iam_member" "build_gcf_sources_reader" {
   condition {
     title       = "gcf-v2-sources-only"
     description = "Only the bucket Cloud Functions copies function sources into"
-    expression  = "resource.name.startsWith(\"projects/_/buckets/gcf-v2-sources-${data.google_project.this.number}-${var.region}\")"
+    expression  = "resource.name == \"${local.gcf_sources_bucket}\" || resource.name.startsWith(\"${local.gcf_sources_bucket}/objects/\")"
   }
 }
 

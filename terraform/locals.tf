@@ -28,8 +28,12 @@ locals {
   reconcile_attempt_deadline  = "${var.reconcile_timeout_seconds + 60}s"
   iam_propagation_wait        = "60s"
   log_metric_propagation_wait = "120s"
+  api_propagation_wait        = "60s"
 
-  # Secrets whose VALUES the operator adds with gcloud (outputs.secret_value_commands).
+  # IAM resource name of the bucket Cloud Functions copies sources into (iam.tf).
+  gcf_sources_bucket = "projects/_/buckets/gcf-v2-sources-${data.google_project.this.number}-${var.region}"
+
+  # Secrets whose VALUES the operator adds with gcloud (the add_*_command outputs).
   # Terraform creates the secrets, never versions, so no value reaches the state or the repo.
   value_secrets = {
     zoho_client_id     = "Zoho OAuth client ID of the self-client"
@@ -38,6 +42,18 @@ locals {
     webhook_secret     = "Shared secret Zoho sends in the X-Webhook-Secret header"
   }
 
+  # The commands of the add_*_command / show_webhook_secret_command outputs (outputs.tf).
+  secret_value_commands = merge(
+    {
+      for k in ["zoho_client_id", "zoho_client_secret", "zoho_refresh_token"] :
+      k => "printf 'Paste the ${replace(k, "_", " ")} and press Enter: ' && IFS= read -rs V && echo && printf '%s' \"$V\" | gcloud secrets versions add ${google_secret_manager_secret.value[k].secret_id} --data-file=- --project=${var.project_id}; unset V"
+    },
+    {
+      webhook_secret        = "python3 -c 'import secrets,sys; sys.stdout.write(secrets.token_urlsafe(32))' | gcloud secrets versions add ${google_secret_manager_secret.value["webhook_secret"].secret_id} --data-file=- --project=${var.project_id}"
+      webhook_secret_reveal = "gcloud secrets versions access latest --secret=${google_secret_manager_secret.value["webhook_secret"].secret_id} --project=${var.project_id}"
+    },
+  )
+
   # Least privilege: each function's service account can read exactly these value secrets.
   webhook_secret_keys   = ["zoho_client_id", "zoho_client_secret", "zoho_refresh_token", "webhook_secret"]
   reconcile_secret_keys = ["zoho_client_id", "zoho_client_secret", "zoho_refresh_token"]
@@ -45,11 +61,20 @@ locals {
   # -------------------------------------------------------------------------------------------
   # Environment of the functions. Secrets are passed as Secret Manager resource NAMES; the code
   # reads them through the Secret Manager API, so a rotated value is picked up without redeploy.
+  # The names are built from values known at plan time (project and secret_id), never from a
+  # secret's `id`: that is unknown until the secret exists, and on a first apply an unknown
+  # environment variable makes the google provider fail with "Provider produced inconsistent
+  # final plan" (hashicorp/terraform-provider-google#22497). terraform/tests/plan.tftest.hcl
+  # proves every variable is known in the plan.
   # -------------------------------------------------------------------------------------------
+  secret_names = {
+    for k, s in google_secret_manager_secret.value : k => "projects/${var.project_id}/secrets/${s.secret_id}"
+  }
+
   env_common = {
-    ZOHO_CLIENT_ID_SECRET     = "${google_secret_manager_secret.value["zoho_client_id"].id}/versions/latest"
-    ZOHO_CLIENT_SECRET_SECRET = "${google_secret_manager_secret.value["zoho_client_secret"].id}/versions/latest"
-    ZOHO_REFRESH_TOKEN_SECRET = "${google_secret_manager_secret.value["zoho_refresh_token"].id}/versions/latest"
+    ZOHO_CLIENT_ID_SECRET     = "projects/${var.project_id}/secrets/${google_secret_manager_secret.value["zoho_client_id"].secret_id}/versions/latest"
+    ZOHO_CLIENT_SECRET_SECRET = "projects/${var.project_id}/secrets/${google_secret_manager_secret.value["zoho_client_secret"].secret_id}/versions/latest"
+    ZOHO_REFRESH_TOKEN_SECRET = "projects/${var.project_id}/secrets/${google_secret_manager_secret.value["zoho_refresh_token"].secret_id}/versions/latest"
     ZOHO_DC                   = var.zoho_dc
     ZOHO_API_VERSION          = var.zoho_api_version
     RULES_FILE                = local.rules_archive_name
@@ -58,7 +83,7 @@ locals {
   }
 
   env_webhook = {
-    WEBHOOK_SECRET_SECRET    = "${google_secret_manager_secret.value["webhook_secret"].id}/versions/latest"
+    WEBHOOK_SECRET_SECRET    = "projects/${var.project_id}/secrets/${google_secret_manager_secret.value["webhook_secret"].secret_id}/versions/latest"
     THREADS                  = tostring(var.webhook_concurrency)
     WEBHOOK_DEADLINE_SECONDS = tostring(local.webhook_deadline_seconds)
   }
@@ -74,7 +99,7 @@ locals {
   # The secret itself, not a version: the code reads versions/latest, adds a version per new
   # token and disables the previous ones. Merged only when shared_token_cache is on.
   env_token_cache = {
-    ZOHO_ACCESS_TOKEN_SECRET = one(google_secret_manager_secret.token_cache[*].id)
+    ZOHO_ACCESS_TOKEN_SECRET = one([for s in google_secret_manager_secret.token_cache : "projects/${var.project_id}/secrets/${s.secret_id}"])
   }
 
   # Every environment variable the application code (main.py, handlers/) reads. The list is
@@ -109,6 +134,7 @@ locals {
     "ZOHO_REFRESH_TOKEN",
     "WEBHOOK_SECRET",
     "SECRET_MANAGER_ENDPOINT",
+    "XDG_CACHE_HOME",
   ]
 
   # Read by the code but deliberately NOT set: the code's defaults are the intended values
@@ -127,13 +153,15 @@ locals {
 
   # Read by the code for local runs and tests only, and never to be set in the deployment: the
   # first four carry secret VALUES (they would land in the state and in the function's
-  # configuration), SECRET_MANAGER_ENDPOINT points the client at a fake server.
+  # configuration), SECRET_MANAGER_ENDPOINT points the client at a fake server, XDG_CACHE_HOME
+  # places the command line's access-token file (handlers/token_file.py).
   app_env_vars_local_only = [
     "ZOHO_CLIENT_ID",
     "ZOHO_CLIENT_SECRET",
     "ZOHO_REFRESH_TOKEN",
     "WEBHOOK_SECRET",
     "SECRET_MANAGER_ENDPOINT",
+    "XDG_CACHE_HOME",
   ]
 
   # Set by Terraform for the platform, not read by the application code: functions-framework

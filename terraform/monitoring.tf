@@ -14,7 +14,7 @@ resource "google_monitoring_notification_channel" "email" {
     email_address = each.value
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_logging_metric" "outcomes" {
@@ -50,7 +50,7 @@ resource "google_logging_metric" "outcomes" {
     severity = "EXTRACT(severity)"
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # A new log-based metric takes a while to become visible to Cloud Monitoring; creating the
@@ -241,5 +241,5 @@ resource "google_monitoring_alert_policy" "reconcile_job" {
     EOT
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }

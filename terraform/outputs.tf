@@ -24,30 +24,46 @@ output "zoho_webhook_body" {
 }
 
 output "secret_names" {
-  description = "Secret Manager resource names, by the environment variable that carries them. The four *value* secrets need a value from you (secret_value_commands); the access-token cache is written by the functions."
+  description = "Secret Manager resource names, by the environment variable that carries them. The four *value* secrets need a value from you (the add_*_command outputs); the access-token cache is written by the functions."
   value = merge(
     {
-      ZOHO_CLIENT_ID_SECRET     = google_secret_manager_secret.value["zoho_client_id"].id
-      ZOHO_CLIENT_SECRET_SECRET = google_secret_manager_secret.value["zoho_client_secret"].id
-      ZOHO_REFRESH_TOKEN_SECRET = google_secret_manager_secret.value["zoho_refresh_token"].id
-      WEBHOOK_SECRET_SECRET     = google_secret_manager_secret.value["webhook_secret"].id
+      ZOHO_CLIENT_ID_SECRET     = local.secret_names["zoho_client_id"]
+      ZOHO_CLIENT_SECRET_SECRET = local.secret_names["zoho_client_secret"]
+      ZOHO_REFRESH_TOKEN_SECRET = local.secret_names["zoho_refresh_token"]
+      WEBHOOK_SECRET_SECRET     = local.secret_names["webhook_secret"]
     },
-    { for s in google_secret_manager_secret.token_cache : "ZOHO_ACCESS_TOKEN_SECRET" => s.id },
+    { for s in google_secret_manager_secret.token_cache : "ZOHO_ACCESS_TOKEN_SECRET" => "projects/${var.project_id}/secrets/${s.secret_id}" },
   )
 }
 
-output "secret_value_commands" {
-  description = "Commands that add the secret values. Each reads the value at a hidden prompt (nothing in shell history or on screen) and pipes it to gcloud; the webhook secret is generated instead, then shown once with the access command so you can paste it into Zoho."
-  value = merge(
-    {
-      for k in ["zoho_client_id", "zoho_client_secret", "zoho_refresh_token"] :
-      k => "printf 'Paste the ${replace(k, "_", " ")} and press Enter: ' && IFS= read -rs V && echo && printf '%s' \"$V\" | gcloud secrets versions add ${google_secret_manager_secret.value[k].secret_id} --data-file=- --project=${var.project_id}; unset V"
-    },
-    {
-      webhook_secret        = "python3 -c 'import secrets,sys; sys.stdout.write(secrets.token_urlsafe(32))' | gcloud secrets versions add ${google_secret_manager_secret.value["webhook_secret"].secret_id} --data-file=- --project=${var.project_id}"
-      webhook_secret_reveal = "gcloud secrets versions access latest --secret=${google_secret_manager_secret.value["webhook_secret"].secret_id} --project=${var.project_id}"
-    },
-  )
+# One command per output, printed with `terraform output -raw NAME` (plain `terraform output`
+# shows strings in HCL syntax, quotes escaped, which a shell would store in the secret). Each
+# Zoho command reads the value at a hidden prompt (nothing in shell history or on screen) and
+# pipes it to gcloud byte for byte; run one at a time: eval "$(terraform output -raw NAME)".
+# tests/test_terraform_commands.py runs them in bash against a recording gcloud.
+output "add_zoho_client_id_command" {
+  description = "Adds the Zoho client ID: run eval \"$(terraform output -raw add_zoho_client_id_command)\" and paste the value at the prompt."
+  value       = local.secret_value_commands["zoho_client_id"]
+}
+
+output "add_zoho_client_secret_command" {
+  description = "Adds the Zoho client secret: run eval \"$(terraform output -raw add_zoho_client_secret_command)\" and paste the value at the prompt."
+  value       = local.secret_value_commands["zoho_client_secret"]
+}
+
+output "add_zoho_refresh_token_command" {
+  description = "Adds the Zoho refresh token: run eval \"$(terraform output -raw add_zoho_refresh_token_command)\" and paste the value at the prompt."
+  value       = local.secret_value_commands["zoho_refresh_token"]
+}
+
+output "add_webhook_secret_command" {
+  description = "Generates a random webhook secret (32 bytes) and adds it: eval \"$(terraform output -raw add_webhook_secret_command)\". Nothing to type."
+  value       = local.secret_value_commands["webhook_secret"]
+}
+
+output "show_webhook_secret_command" {
+  description = "Prints the current webhook secret once, to paste into the Zoho webhook's X-Webhook-Secret header: eval \"$(terraform output -raw show_webhook_secret_command)\"."
+  value       = local.secret_value_commands["webhook_secret_reveal"]
 }
 
 output "webhook_max_instances" {

@@ -35,7 +35,7 @@ resource "google_cloud_scheduler_job" "reconcile" {
   }
 
   depends_on = [
-    google_project_service.apis,
+    time_sleep.apis_ready,
     google_cloud_run_service_iam_member.reconcile_scheduler_invoker,
   ]
 }

@@ -41,7 +41,7 @@ resource "google_secret_manager_secret" "value" {
     }
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Shared Zoho access-token cache. Written by the functions themselves: they add a version for
@@ -74,7 +74,7 @@ resource "google_secret_manager_secret" "token_cache" {
     }
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Data Access audit logs (DATA_READ) for Secret Manager: one entry per AccessSecretVersion call,
@@ -94,5 +94,5 @@ resource "google_project_iam_audit_config" "secret_manager" {
     log_type = "DATA_READ"
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }

@@ -102,7 +102,7 @@ resource "google_storage_bucket" "source" {
     }
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_storage_bucket" "access_logs" {
@@ -141,7 +141,7 @@ resource "google_storage_bucket" "access_logs" {
     }
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_storage_bucket" "access_logs_meta" {
@@ -182,7 +182,7 @@ resource "google_storage_bucket" "access_logs_meta" {
     }
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Cloud Storage's usage-log writer. Create-only: it cannot read, overwrite or delete.
@@ -238,5 +238,5 @@ resource "google_artifact_registry_repository" "functions" {
     }
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
