@@ -43,11 +43,18 @@ resource "google_logging_metric" "outcomes" {
       value_type  = "STRING"
       description = "Severity of the log line (a sweep summary is ERROR when leads failed)"
     }
+
+    labels {
+      key         = "rule"
+      value_type  = "STRING"
+      description = "jsonPayload.rule: the rule that decided the lead (empty when none did)"
+    }
   }
 
   label_extractors = {
     outcome  = "EXTRACT(jsonPayload.outcome)"
     severity = "EXTRACT(severity)"
+    rule     = "EXTRACT(jsonPayload.rule)"
   }
 
   depends_on = [time_sleep.apis_ready]
@@ -58,7 +65,7 @@ resource "google_logging_metric" "outcomes" {
 resource "time_sleep" "outcomes_metric_propagation" {
   create_duration = local.log_metric_propagation_wait
 
-  depends_on = [google_logging_metric.outcomes]
+  depends_on = [google_logging_metric.outcomes, google_logging_metric.webhook_duration, google_logging_metric.sweep]
 }
 
 resource "google_monitoring_alert_policy" "failures" {

@@ -85,3 +85,8 @@ output "alert_warning" {
   description = "A warning when the alerts notify nobody (notification_channels and alert_emails both empty); null, and so not shown, otherwise."
   value       = local.alerts_notify_nobody ? "WARNING: the alert policies notify nobody. notification_channels and alert_emails are both empty, so failed conversions, 5xx answers, a stopped sweep and bursts of rejected webhook requests open incidents in the Cloud Monitoring console only. Set alert_emails = [\"you@example.com\"] (or notification_channels) and apply again." : null
 }
+
+output "dashboard_url" {
+  description = "Cloud Monitoring dashboard of conversions, sweep results and webhook latency."
+  value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.main.id), 3)}?project=${var.project_id}"
+}
