@@ -72,7 +72,7 @@ def _check(args: argparse.Namespace) -> int:
                     validated = run.validate(copy)
                     ok, text = validated.ok, validated.output or "the configuration is valid"
                 else:
-                    tested = run.run_tests(copy)
+                    tested = run.run_tests(copy, args.test_file)
                     ok, text = tested.ok, tested.output
                     if ok and " 0 passed" in text:
                         ok, text = False, f"terraform test ran no run block:\n{text}"
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--schema", required=True)
         sub.add_argument("--tf-dir", default=str(REPO / "terraform"))
     check.add_argument("--steps", default=",".join(STEPS))
+    check.add_argument("--test-file", help="only this file of tests/ (e.g. tests/plan.tftest.hcl)")
     evaluate.add_argument("--test-file", required=True)
     evaluate.add_argument("--run", required=True)
     evaluate.add_argument("--raw", action="append")
