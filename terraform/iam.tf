@@ -75,7 +75,7 @@ resource "google_secret_manager_secret_iam_member" "reconcile_secret_access" {
 resource "google_project_iam_custom_role" "token_cache_writer" {
   count = var.shared_token_cache ? 1 : 0
 
-  role_id     = "${replace(var.name_prefix, "-", "_")}_token_cache_writer"
+  role_id     = coalesce(var.token_cache_role_id, "${replace(var.name_prefix, "-", "_")}_token_cache_writer")
   title       = "${var.name_prefix} access-token cache writer"
   description = "Add, disable and destroy versions of the shared Zoho access-token secret and claim refreshes in its annotations; granted on that secret only"
   permissions = [

@@ -1,5 +1,5 @@
 # Terraform creates the secrets, never their versions: values are added out of band with the
-# commands in outputs.secret_value_commands, so no secret value lands in the state or the repo.
+# commands of the add_*_command outputs, so no secret value lands in the state or the repo.
 # Access is granted per secret and per service account in iam.tf.
 #
 # Deleting a secret deletes every version of it at once (no soft delete): the refresh token

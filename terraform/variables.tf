@@ -295,6 +295,17 @@ variable "secret_replica_locations" {
   }
 }
 
+variable "token_cache_role_id" {
+  type        = string
+  description = "ID of the project custom role that lets the functions maintain the token cache. null (default) derives it from name_prefix: <name_prefix with _ for ->_token_cache_writer. A deleted custom role can be undeleted for 7 days and its ID stays reserved for 37 days, so re-creating the deployment with the same name_prefix within that time fails: undelete the role (gcloud iam roles undelete ID --project PROJECT) within 7 days, or set another ID here."
+  default     = null
+
+  validation {
+    condition     = var.token_cache_role_id == null || can(regex("^[a-zA-Z0-9_.]{3,64}$", var.token_cache_role_id))
+    error_message = "token_cache_role_id must be null or 3-64 letters, digits, '_' and '.' (a custom role ID)."
+  }
+}
+
 variable "secret_access_audit_logs" {
   type        = bool
   description = "Turn on Secret Manager Data Access audit logs (DATA_READ: every read of a secret value, with the caller's identity) in this project, so a read of the Zoho credentials by anyone but the functions is on record. Audit config is per service, so this covers every secret in the project, and the google_project_iam_audit_config resource owns the project's audit config for secretmanager.googleapis.com: set false where audit logging is managed centrally (organisation or folder policy, another Terraform configuration), or the two will overwrite each other. The entries count as Cloud Logging ingestion; the volume is small, since the functions keep what they read for SECRET_CACHE_SECONDS (5 minutes)."

@@ -127,3 +127,25 @@ run "an_explicit_instance_count_wins" {
     error_message = "webhook_max_instances overrides the derived count."
   }
 }
+
+run "the_custom_role_id_follows_the_prefix_unless_given" {
+  command = plan
+
+  assert {
+    condition     = google_project_iam_custom_role.token_cache_writer[0].role_id == "zoho_lead_token_cache_writer"
+    error_message = "The role ID derives from name_prefix."
+  }
+}
+
+run "a_given_custom_role_id_replaces_a_deleted_ones" {
+  command = plan
+
+  variables {
+    token_cache_role_id = "zoho_lead_token_cache_writer_v2"
+  }
+
+  assert {
+    condition     = google_project_iam_custom_role.token_cache_writer[0].role_id == "zoho_lead_token_cache_writer_v2"
+    error_message = "token_cache_role_id must name the role."
+  }
+}

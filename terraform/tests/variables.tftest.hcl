@@ -280,3 +280,13 @@ run "rejected_requests_alert_threshold_rejects_a_bad_value" {
 
   expect_failures = [var.rejected_requests_alert_threshold]
 }
+
+run "token_cache_role_id_rejects_a_bad_value" {
+  command = plan
+
+  variables {
+    token_cache_role_id = "zoho-lead-cache"
+  }
+
+  expect_failures = [var.token_cache_role_id]
+}
