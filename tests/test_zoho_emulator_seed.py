@@ -7,13 +7,17 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import requests
+import yaml
 
 from tests.zoho_emulator.testing import Zoho
 from tests.zoho_emulator.testing import demo as demo
 
 REPO = Path(__file__).resolve().parents[1]
+# Deals fields a conversion fills itself (the owner, and the contact and account it creates).
+FILLED_BY_CONVERSION = {"Owner", "Account_Name", "Contact_Name"}
 
 
 def test_demo_seed_has_the_documented_users_and_leads(demo):
@@ -27,12 +31,55 @@ def test_demo_seed_has_the_documented_users_and_leads(demo):
         "4876876000000002001": "Ava Admin",
         "4876876000000002002": "Sam Seller",
         "4876876000000002003": "Riya Rep",
+        "4876876000000002004": "Dana Departed",
+        "4876876000000002005": "Nico Newhire",
     }
     assert (jane["Full_Name"], jane["Company"], jane["Annual_Revenue"]) == ("Jane Doe", "Globex", 2500000)
     assert [tag["name"] for tag in jane["Tag"]] == ["VIP", "Hot"]
     assert jane["Owner"]["name"] == "Sam Seller"
     assert (li["Lead_Source"], li["Owner"]["id"]) == ("Trade Show", "4876876000000002001")
     assert demo.crm.add_lead(Last_Name="Next") == "4876876000000100006"
+
+
+def _options(field: dict[str, Any]) -> set[str]:
+    return {value["actual_value"] for value in field["pick_list_values"] if value["type"] == "used"}
+
+
+def test_everything_rules_yaml_names_exists_in_the_demo_org(demo):
+    client = Zoho(demo)
+    rules = yaml.safe_load((REPO / "rules.yaml").read_text())["rules"]
+    leads = {f["api_name"]: f for f in client.get("settings/fields?module=Leads&type=all").json()["fields"]}
+    deals = {f["api_name"]: f for f in client.get("settings/fields?module=Deals&type=all").json()["fields"]}
+    (lead_layout,) = client.get("settings/layouts?module=Leads").json()["layouts"]
+    deals_layout_id = lead_layout["convert_mapping"]["Deals"]["id"]
+    (deals_layout,) = client.get(f"settings/layouts/{deals_layout_id}?module=Deals").json()["layouts"]
+    pipelines = client.get(f"settings/pipeline?layout_id={deals_layout_id}").json()["pipeline"]
+    stages = {p["actual_value"]: {s["actual_value"] for s in p["maps"]} for p in pipelines}
+    users = {u["id"]: u for u in client.get("users?type=ActiveConfirmedUsers").json()["users"]}
+    tags = {tag["name"] for tag in client.get("settings/tags?module=Leads").json()["tags"]}
+    required = {
+        field["api_name"]
+        for section in deals_layout["sections"]
+        for field in section["fields"]
+        if field["required"]
+    }
+
+    for rule in rules:
+        for name, condition in rule["when"].items():
+            assert leads[name]["type"] == "used", (rule["name"], name)
+            values = condition.get("in", []) if isinstance(condition, dict) else [condition]
+            if leads[name]["data_type"] == "picklist":
+                assert set(values) <= _options(leads[name]), (rule["name"], name)
+        if "deal" in rule:
+            deal = rule["deal"]
+            assert all(deals[name]["operation_type"]["api_create"] for name in deal), rule["name"]
+            assert deal["Stage"] in stages[deal["Pipeline"]], rule["name"]
+            assert required <= set(deal) | FILLED_BY_CONVERSION, rule["name"]
+        assignees = rule.get("assign_to", {}).get("distribute", {}) if "assign_to" in rule else {}
+        assert set(assignees) <= set(users), rule["name"]
+        for names in rule.get("carry_over_tags", {}).values():
+            assert names == "all" or set(names) <= tags, rule["name"]
+    assert required == {"Deal_Name", "Closing_Date", "Stage", "Pipeline"}
 
 
 def test_the_command_line_serves_the_demo_until_terminated():

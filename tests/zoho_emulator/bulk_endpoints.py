@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import scopes
 from .conversion import parse_mass_convert_body
 from .coql import limits_for, parse, run
 from .crm import CrmStore
@@ -28,10 +29,23 @@ class BulkEndpoints:
 
     def routes(self) -> list[Route]:
         # zoho-crm-api.md §12: Mass Convert and its status from v4, COQL from v2.
+        # zoho-crm-api.md §13.7: their scopes.
         return [
-            Route("POST", r"Leads/actions/mass_convert", self.mass_convert, since=4),
-            Route("GET", r"Leads/actions/mass_convert", self.mass_convert_status, since=4),
-            Route("POST", r"coql", self.coql),
+            Route(
+                "POST",
+                r"Leads/actions/mass_convert",
+                self.mass_convert,
+                since=4,
+                scopes=scopes.MASS_CONVERT,
+            ),
+            Route(
+                "GET",
+                r"Leads/actions/mass_convert",
+                self.mass_convert_status,
+                since=4,
+                scopes=scopes.MASS_CONVERT_STATUS,
+            ),
+            Route("POST", r"coql", self.coql, scopes=scopes.COQL),
         ]
 
     def mass_convert(self, call: Call) -> Response:
@@ -42,7 +56,8 @@ class BulkEndpoints:
         try:
             if conversion.deal is not None:
                 self._crm.check_deal(conversion.deal, "$.Deals")
-            if self._crm.user(conversion.assign_to or "") is None:
+            assignee = self._crm.user(conversion.assign_to or "")
+            if assignee is None or not assignee.can_own_records:
                 raise invalid_field("$.assign_to", "assign_to")
         except FieldError as problem:
             raise problem.top_level() from None
@@ -75,7 +90,7 @@ class BulkEndpoints:
         query = body.get("select_query")
         if not isinstance(query, str) or not query.strip():
             raise missing_field("$.select_query", "select_query").top_level()
-        fields = {field.api_name: field for field in module_fields("Leads", self._crm.pipelines)}
+        fields = {field.api_name: field for field in module_fields("Leads")}
         limits = limits_for(call.version, self._faults.coql_offset_ceiling)
         parsed = parse(query, fields, limits)
         page = self._crm.query_unconverted_leads(lambda leads: run(parsed, leads))

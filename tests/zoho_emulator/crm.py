@@ -18,7 +18,8 @@ from .clock import now, zoho_time
 from .conversion import ConvertRequest, check_pipeline
 from .ids import MODULE_IDS, IdSequence
 from .indexes import FieldIndex, IdOrder, same_value
-from .metadata import DEFAULT_PIPELINES, stable_id
+from .metadata import stable_id
+from .pipelines import PipelineBook
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
 
 MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes")
@@ -35,6 +36,19 @@ SYSTEM_FIELDS = frozenset(
 )
 T = TypeVar("T")
 TAG_COLOURS = ("#57B1FD", "#F17574", "#63C57E", "#F48435", "#A8A8A8", "#E7A826")
+TAG_MODULES = ("Leads", "Contacts", "Accounts", "Deals")
+# zoho-crm-api.md §13.4: a user's `status` and `type__s`.
+USER_STATUSES = ("active", "inactive", "deleted", "disabled", "closed", "disabled dormant")
+USER_TYPES = (
+    "Regular User",
+    "Client Portal User",
+    "Sandbox Developer User",
+    "Team User",
+    "Support User",
+    "Digital Employee",
+    "System User",
+)
+TOP_ROLE = "CEO"  # the emulated role hierarchy: CEO (administrators), Manager below it
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,20 @@ class User:
     full_name: str
     email: str
     profile: str
+    status: str = "active"
+    confirm: bool = True  # the invitation was accepted
+    type: str = "Regular User"  # type__s
+    created_time: str = "2025-01-06T09:00:00+00:00"
+
+    @property
+    def role(self) -> str:
+        return TOP_ROLE if self.profile == "Administrator" else "Manager"
+
+    @property
+    def can_own_records(self) -> bool:
+        """Active and confirmed. Whether Zoho lets an unconfirmed user own a record is
+        UNVERIFIED (zoho-crm-api.md §13.11 item 9): the emulator refuses it (riskier reading)."""
+        return self.status == "active" and self.confirm
 
     def reference(self) -> dict[str, str]:
         """The user as a record's Owner field shows it."""
@@ -51,17 +79,19 @@ class User:
     def as_json(self) -> dict[str, Any]:
         """The user as Get Users answers it."""
         first_name, _, last_name = self.full_name.rpartition(" ")
-        role = "CEO" if self.profile == "Administrator" else "Manager"
         return {
             "id": self.id,
             "full_name": self.full_name,
             "first_name": first_name or None,
             "last_name": last_name,
             "email": self.email,
-            "status": "active",
-            "confirm": True,
-            "role": {"name": role, "id": stable_id("role", role)},
+            "status": self.status,
+            "confirm": self.confirm,
+            "type__s": self.type,
+            "role": {"name": self.role, "id": stable_id("role", self.role)},
             "profile": {"name": self.profile, "id": stable_id("profile", self.profile)},
+            "created_time": self.created_time,
+            "Modified_Time": self.created_time,
             "time_zone": "Etc/UTC",
             "locale": "en_US",
             "country_locale": "en_US",
@@ -105,12 +135,12 @@ class CrmStore:
             self._ids = IdSequence()
             self._users: dict[str, User] = {}
             self._records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in MODULES}
-            self._tags: dict[tuple[str, str], dict[str, str]] = {}
+            self._tags: dict[tuple[str, str], dict[str, Any]] = {}
             self._conversions: Counter[str] = Counter()
             self._lead_order = IdOrder()
             self._field_indexes: dict[tuple[str, str], FieldIndex] = {}
             self._notes_by_parent: dict[tuple[str, str], list[dict[str, Any]]] = {}
-            self.pipelines: dict[str, list[str]] = copy.deepcopy(DEFAULT_PIPELINES)
+            self._book = PipelineBook()
             self.unique_fields: dict[str, list[str]] = {}
             self.default_user_id = self.add_user(
                 "Ava Admin", "ava.admin@emulated-org.example", role="Administrator"
@@ -118,14 +148,33 @@ class CrmStore:
 
     # --- users -----------------------------------------------------------------------------
 
-    def add_user(self, full_name: str, email: str, role: str = "Standard", id: str | None = None) -> str:
-        """Add a user; `role` is the profile name ("Administrator" or "Standard")."""
+    def add_user(
+        self,
+        full_name: str,
+        email: str,
+        role: str = "Standard",
+        id: str | None = None,
+        *,
+        status: str = "active",
+        confirm: bool = True,
+        type: str = "Regular User",
+    ) -> str:
+        """Add a user; `role` is the profile name ("Administrator" or "Standard"), `status`,
+        `confirm` and `type` (type__s) as Get Users shows them (zoho-crm-api.md §13.4)."""
+        if role not in ("Administrator", "Standard"):
+            raise ValueError(f"unknown profile {role!r}; profiles: Administrator, Standard")
+        if status not in USER_STATUSES:
+            raise ValueError(f"unknown user status {status!r}; statuses: {', '.join(USER_STATUSES)}")
+        if type not in USER_TYPES:
+            raise ValueError(f"unknown user type {type!r}; types: {', '.join(USER_TYPES)}")
+        if not isinstance(confirm, bool):
+            raise ValueError("confirm must be true or false")
         with self._lock:
             if id is None:
                 id = self._ids.next("users")
             else:
                 self._ids.skip_past("users", id)
-            self._users[id] = User(id=id, full_name=full_name, email=email, profile=role)
+            self._users[id] = User(id, full_name, email, role, status, confirm, type)
             return id
 
     @property
@@ -136,6 +185,40 @@ class CrmStore:
     def user(self, user_id: str) -> User | None:
         with self._lock:
             return self._users.get(user_id)
+
+    # --- pipelines (zoho-crm-api.md §13.3) -------------------------------------------------
+
+    @property
+    def pipelines(self) -> dict[str, list[str]]:
+        """Pipeline -> its stages, actual values (what a convert body must name)."""
+        with self._lock:
+            return self._book.mapping()
+
+    def pipeline_book(self) -> PipelineBook:
+        """A copy of the stages and pipelines, for rendering metadata."""
+        with self._lock:
+            return self._book.copy()
+
+    def edit_pipelines(self, edit: Callable[[PipelineBook], T]) -> T:
+        """Change the stages and pipelines under the lock (see `PipelineBook`'s edits)."""
+        with self._lock:
+            return edit(self._book)
+
+    # --- tags (zoho-crm-api.md §13.5) ------------------------------------------------------
+
+    def add_tag(self, module: str, name: str, color_code: str | None = None) -> dict[str, Any]:
+        """Register a tag in a module's tag list (a no-op for a name it has); returns the tag."""
+        if module not in TAG_MODULES:
+            raise ValueError(f"tags belong to one of {', '.join(TAG_MODULES)}, not {module!r}")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a tag needs a name")
+        with self._lock:
+            return dict(self._tag(module, name, color_code))
+
+    def tags(self, module: str) -> list[dict[str, Any]]:
+        """A module's tags, oldest first, as Get Tags lists them."""
+        with self._lock:
+            return [dict(tag) for (tag_module, _), tag in self._tags.items() if tag_module == module]
 
     # --- records ---------------------------------------------------------------------------
 
@@ -267,7 +350,7 @@ class CrmStore:
     def check_deal(self, deal: dict[str, Any], json_path: str) -> None:
         """Raise FieldError when the deal's pipeline or stage is not configured."""
         with self._lock:
-            check_pipeline(deal, json_path, self.pipelines)
+            check_pipeline(deal, json_path, self._book.mapping())
 
     def convert(self, lead_id: str, request: ConvertRequest | None = None) -> Conversion:
         """Convert a lead as Zoho does, or raise ApiError / FieldError and change nothing.
@@ -288,7 +371,7 @@ class CrmStore:
             contact = self._given(request.contact_id, "Contacts", path) or self._email_match(lead)
             account = self._given(request.account_id, "Accounts", path) or self._company_match(lead)
             if request.deal is not None:
-                check_pipeline(request.deal, f"{path}.Deals", self.pipelines)
+                check_pipeline(request.deal, f"{path}.Deals", self._book.mapping())
             tags = self._tags_to_carry(lead, request)
             new_contact = None if contact else self._contact_fields(lead)
             new_account = None
@@ -420,26 +503,42 @@ class CrmStore:
         return None if record is None else cls._reference(module, record)
 
     def _add_tags(self, record: dict[str, Any], module: str, names: list[str]) -> None:
+        """Tag a record; a name the module's tag list lacks is added to it, as Zoho does for
+        tags added through the API. The record shows `{name, id, color_code}`."""
         present = {tag["name"] for tag in record["Tag"]}
         for name in names:
             if name not in present:
-                record["Tag"].append(dict(self._tag(module, name)))
+                tag = self._tag(module, name)
+                record["Tag"].append({key: tag[key] for key in ("name", "id", "color_code")})
                 present.add(name)
 
-    def _tag(self, module: str, name: str) -> dict[str, str]:
-        """Tags belong to a module; the same name in another module is another tag."""
+    def _tag(self, module: str, name: str, color_code: str | None = None) -> dict[str, Any]:
+        """Tags belong to a module; the same name in another module is another tag. Names
+        compare exactly (whether Zoho ignores case is UNVERIFIED, zoho-crm-api.md §13.5)."""
         key = (module, name)
         if key not in self._tags:
-            colour = TAG_COLOURS[len(self._tags) % len(TAG_COLOURS)]
-            self._tags[key] = {"name": name, "id": self._ids.next("tags"), "color_code": colour}
+            creator = self._users[self.default_user_id].reference()
+            created = zoho_time()
+            self._tags[key] = {
+                "id": self._ids.next("tags"),
+                "name": name,
+                "color_code": color_code or TAG_COLOURS[len(self._tags) % len(TAG_COLOURS)],
+                "created_time": created,
+                "modified_time": created,
+                "created_by": {"name": creator["name"], "id": creator["id"]},
+                "modified_by": {"name": creator["name"], "id": creator["id"]},
+            }
         return self._tags[key]
 
     def _assignee(self, user_id: str | None, lead: dict[str, Any], path: str) -> User:
+        """The new records' owner: the lead's, or `assign_to`, which must name a user who can
+        own records (active and confirmed, `User.can_own_records`)."""
         if user_id is None:
             return self._users[lead["Owner"]["id"]]
-        if user_id not in self._users:
+        user = self._users.get(user_id)
+        if user is None or not user.can_own_records:
             raise invalid_field(f"{path}.assign_to", "assign_to")
-        return self._users[user_id]
+        return user
 
     def _given(self, record_id: str | None, module: str, path: str) -> dict[str, Any] | None:
         if record_id is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from types import TracebackType
 
 from .bulk_endpoints import BulkEndpoints
@@ -59,7 +60,7 @@ class ZohoEmulator:
             self._tokens,
             [
                 *LeadEndpoints(self.crm, self.faults).routes(),
-                *MetadataEndpoints(self.crm).routes(),
+                *MetadataEndpoints(self.crm, self.faults).routes(),
                 *BulkEndpoints(self.crm, self._jobs, self.faults).routes(),
             ],
         )
@@ -106,10 +107,14 @@ class ZohoEmulator:
         return self._url
 
     def reset(self) -> None:
-        """Back to the seeded state with the constructor's faults and an empty journal.
+        """Back to the seeded state with the constructor's faults and an empty journal; the
+        refresh token's scopes back to DEFAULT_GRANT (extra refresh tokens forgotten) and the
+        token throttle's window emptied.
 
         Access tokens already issued stay valid, so a running client is not logged out.
         """
+        self._tokens.reset_grants()
+        self._tokens.clear_throttle()
         self._jobs.clear()
         self.crm.clear()
         apply_seed(self.crm, self.seed)
@@ -117,6 +122,17 @@ class ZohoEmulator:
         self.faults.latency = self._initial_latency
         self.faults.concurrency_limit = self._initial_concurrency_limit
         self._journal.clear()
+
+    # --- scopes (zoho-crm-api.md §13.7) -----------------------------------------------------
+
+    def grant_scopes(self, scopes: Iterable[str], refresh_token: str | None = None) -> None:
+        """Grant `scopes` to the refresh token (or to another refresh token of the client, which
+        is then accepted by the token endpoint too); calls its access tokens make outside them
+        answer 401 OAUTH_SCOPE_MISMATCH."""
+        self._tokens.grant_scopes(scopes, refresh_token)
+
+    def granted_scopes(self, refresh_token: str | None = None) -> frozenset[str]:
+        return self._tokens.granted_scopes(refresh_token)
 
     # --- journal ---------------------------------------------------------------------------
 

@@ -29,6 +29,21 @@ MODULE_IDS: dict[str, str] = {
 ORG_ID = "4876876000000000001"
 ORG_ZGID = "7840000001"
 
+# Layouts (zoho-crm-api.md §13.2). Leads convert into the Deals "Standard" layout, which holds
+# the pipelines; the Deals "Renewals" layout has none (Get Pipelines answers 204 for it).
+LAYOUT_IDS: dict[tuple[str, str], str] = {
+    ("Leads", "Standard"): "4876876000000091055",
+    ("Contacts", "Standard"): "4876876000000091059",
+    ("Accounts", "Standard"): "4876876000000091047",
+    ("Deals", "Standard"): "4876876000000091023",
+    ("Deals", "Renewals"): "4876876000000091031",
+}
+# Pipelines of the Deals "Standard" layout (zoho-crm-api.md §13.3).
+PIPELINE_IDS: dict[str, str] = {
+    "Standard (Standard)": "4876876000000092001",
+    "Partner Pipeline": "4876876000000092007",
+}
+
 
 class IdSequence:
     """Hands out ids per kind: `next("leads")` is 4876876000000100001, then ...100002."""

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import scopes
 from .conversion import checked_id, is_record_id, parse_convert_body
 from .crm import Conversion, CrmStore, Match
 from .faults import Faults
 from .ids import MODULE_IDS
-from .metadata import module_fields, stable_id
+from .metadata import LEAD_LAYOUT_FIELDS, stable_id
 from .protocol import (
-    ApiError,
     FieldError,
     Response,
     invalid_body,
     invalid_field,
     invalid_id,
     invalid_param,
+    limit_exceeded,
     missing_field,
+    positive_int_param,
     required_param_missing,
     top_level_error,
 )
@@ -37,14 +39,22 @@ class LeadEndpoints:
 
     def routes(self) -> list[Route]:
         # zoho-crm-api.md §12: conversion options from v5; before it the URL is unknown.
+        # zoho-crm-api.md §13.7: the scope of each (Create Notes also checks the parents' below).
+        notes_of = rf"(?P<module>{PARENT_MODULES})/(?P<id>[^/]+)/Notes"
         return [
-            Route("GET", r"Leads", self.list_leads),
-            Route("GET", r"Leads/(?P<id>[^/]+)", self.get_lead),
-            Route("POST", r"Leads/(?P<id>[^/]+)/actions/convert", self.convert),
-            Route("GET", r"Leads/(?P<id>[^/]+)/__conversion_options", self.options, since=5),
-            Route("GET", rf"(?P<module>{PARENT_MODULES})/(?P<id>[^/]+)/Notes", self.list_notes),
-            Route("POST", rf"(?P<module>{PARENT_MODULES})/(?P<id>[^/]+)/Notes", self.add_notes),
-            Route("POST", r"Notes", self.add_notes),
+            Route("GET", r"Leads", self.list_leads, scopes=scopes.LEAD_READ),
+            Route("GET", r"Leads/(?P<id>[^/]+)", self.get_lead, scopes=scopes.LEAD_READ),
+            Route("POST", r"Leads/(?P<id>[^/]+)/actions/convert", self.convert, scopes=scopes.CONVERT),
+            Route(
+                "GET",
+                r"Leads/(?P<id>[^/]+)/__conversion_options",
+                self.options,
+                since=5,
+                scopes=scopes.CONVERSION_OPTIONS,
+            ),
+            Route("GET", notes_of, self.list_notes, scopes=lambda url: scopes.notes_read(url["module"])),
+            Route("POST", notes_of, self.add_notes, scopes=scopes.NOTES_CREATE),
+            Route("POST", r"Notes", self.add_notes, scopes=scopes.NOTES_CREATE),
         ]
 
     def get_lead(self, call: Call) -> Response:
@@ -61,16 +71,16 @@ class LeadEndpoints:
         if wanted is None and not call.legacy:
             raise required_param_missing("fields")
         if wanted is not None and len(wanted) > MAX_FIELDS + 1:
-            raise _limit_exceeded("fields", MAX_FIELDS)
+            raise limit_exceeded("fields", MAX_FIELDS)
         ids = None
         if listed := call.request.param("ids"):
             ids = [value.strip() for value in listed.split(",")]
             if not all(is_record_id(value) for value in ids):
                 raise invalid_param("ids")
             if len(ids) > MAX_IDS:
-                raise _limit_exceeded("ids", MAX_IDS)
-        page = _positive_int(call, "page", default=1, maximum=None)
-        per_page = _positive_int(call, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+                raise limit_exceeded("ids", MAX_IDS)
+        page = positive_int_param(call.request, "page", default=1, maximum=None)
+        per_page = positive_int_param(call.request, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
         leads, more = self._crm.leads_page(_converted(call), ids, (page - 1) * per_page, per_page)
         if not leads:
             return Response.no_content()
@@ -82,7 +92,7 @@ class LeadEndpoints:
     def _as_read(self, lead: dict[str, Any]) -> dict[str, Any]:
         """A lead as a record read shows it: every field of the layout, null when empty, except
         the fields field-level security hides from the token's user (`faults.hidden_fields`)."""
-        layout = dict.fromkeys(field.api_name for field in module_fields("Leads", self._crm.pipelines))
+        layout = dict.fromkeys(LEAD_LAYOUT_FIELDS)
         record = {**layout, **lead}
         for hidden in self._faults.hidden_fields:
             record.pop(hidden, None)
@@ -148,8 +158,8 @@ class LeadEndpoints:
             raise required_param_missing("fields")
         if not self._crm.has_record(module, parent_id):
             raise invalid_id()
-        page = _positive_int(call, "page", default=1, maximum=None)
-        per_page = _positive_int(call, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
+        page = positive_int_param(call.request, "page", default=1, maximum=None)
+        per_page = positive_int_param(call.request, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
         notes = self._crm.notes_of(module, parent_id)
         start = (page - 1) * per_page
         shown = notes[start : start + per_page]
@@ -172,6 +182,9 @@ class LeadEndpoints:
         items = body.get("data")
         if not isinstance(items, list) or not items:
             raise missing_field("$.data", "data").top_level()
+        # zoho-crm-api.md §13.7: each note's parent module's create scope too, checked before
+        # any note is added.
+        scopes.check(call.granted, scopes.notes_create_under(_parent_modules(items, call.legacy)))
         results = []
         for index, item in enumerate(items):
             try:
@@ -240,19 +253,6 @@ def _only(record: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
     return {key: value for key, value in record.items() if key in fields}
 
 
-def _positive_int(call: Call, name: str, default: int, maximum: int | None) -> int:
-    text = call.request.param(name)
-    if text is None:
-        return default
-    if not text.isdigit() or int(text) < 1 or (maximum is not None and int(text) > maximum):
-        raise invalid_param(name)
-    return int(text)
-
-
-def _limit_exceeded(name: str, limit: int) -> ApiError:
-    return top_level_error(400, "LIMIT_EXCEEDED", "limit exceeded", {"param_name": name, "limit": limit})
-
-
 def _record_id(call: Call) -> str:
     record_id = call.params["id"]
     if not is_record_id(record_id):
@@ -284,6 +284,18 @@ def _object_parent(parent: Any, path: str) -> tuple[str, str]:
     if module not in PARENT_MODULES.split("|"):
         raise invalid_field(f"{path}.Parent_Id.module", "Parent_Id")
     return module, checked_id(parent["id"], f"{path}.Parent_Id.id", "Parent_Id")
+
+
+def _parent_modules(items: list[Any], legacy: bool) -> set[str]:
+    """The modules of the notes' parents that parse (the others fail on their own)."""
+    modules = set()
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            try:
+                modules.add(_note_parent(item, f"$.data[{index}]", legacy)[0])
+            except FieldError:
+                continue
+    return modules
 
 
 def _legacy_parent(parent: Any, module: Any, path: str) -> tuple[str, str]:

@@ -1,8 +1,10 @@
 """The emulated org's metadata: field definitions, picklists, org and user shapes.
 
 The field lists are what Zoho's Get Fields answers for the standard layouts, trimmed to the fields
-this product and the official SDK touch. The SDK reads them to type record values (it needs
-`data_type`, `api_name`, picklist `display_value`s and lookup modules).
+this product and the official SDK touch, with the keys a preflight of the rules reads
+(zoho-crm-api.md §13.1): `data_type`, `json_type`, `pick_list_values` (display and actual value,
+used or unused), `system_mandatory`, `read_only`, `field_read_only`, `operation_type`, `type`
+(used, or unused: in no layout) and the Leads fields' `convert_mapping`.
 """
 
 from __future__ import annotations
@@ -12,30 +14,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from .ids import MODULE_IDS, ORG_ID, ORG_ZGID
+from .pipelines import FORECAST_CATEGORIES, PipelineBook, stage_json
 
-STANDARD_PIPELINE = "Standard (Standard)"
+PROFILES = ("Administrator", "Standard")
 
-DEFAULT_PIPELINES: dict[str, list[str]] = {
-    STANDARD_PIPELINE: [
-        "Qualification",
-        "Needs Analysis",
-        "Value Proposition",
-        "Id. Decision Makers",
-        "Proposal/Price Quote",
-        "Negotiation/Review",
-        "Closed Won",
-        "Closed Lost",
-    ],
-    "Partner Pipeline": [
-        "Partner Qualification",
-        "Joint Proposal",
-        "Partner Negotiation",
-        "Closed Won",
-        "Closed Lost",
-    ],
-}
 
-LEAD_STATUSES = [
+@dataclass(frozen=True)
+class Option:
+    """A picklist option. `actual` is what the API stores; `display` what the UI shows (they
+    differ in Zoho's own sample, "Houston" / "Houston Showroom", zoho-crm-api.md §13.1)."""
+
+    display: str
+    actual: str
+    used: bool = True
+
+
+def options(*values: str) -> tuple[Option, ...]:
+    return tuple(Option(value, value) for value in values)
+
+
+LEAD_STATUSES = options(
     "-None-",
     "Attempted to Contact",
     "Contact in Future",
@@ -46,24 +44,29 @@ LEAD_STATUSES = [
     "Pre-Qualified",
     "Not Qualified",
     "Qualified",
-]
+)
 
-LEAD_SOURCES = [
-    "-None-",
-    "Advertisement",
-    "Cold Call",
-    "Employee Referral",
-    "External Referral",
-    "Online Store",
-    "Partner",
-    "Public Relations",
-    "Seminar Partner",
-    "Trade Show",
-    "Web",
-    "Web Download",
-    "Web Research",
-    "Chat",
-]
+LEAD_SOURCES = (
+    *options(
+        "-None-",
+        "Advertisement",
+        "Cold Call",
+        "Employee Referral",
+        "External Referral",
+        "Online Store",
+        "Partner",
+        "Public Relations",
+        "Seminar Partner",
+        "Trade Show",
+        "Web",
+        "Web Download",
+        "Web Research",
+        "Webinar",
+        "Chat",
+    ),
+    Option("Houston", "Houston Showroom"),  # display and actual differ, as in §13.1's sample
+    Option("Yellow Pages", "Yellow Pages", used=False),  # an option no layout offers any more
+)
 
 
 @dataclass(frozen=True)
@@ -71,22 +74,32 @@ class FieldDef:
     api_name: str
     data_type: str
     label: str
-    mandatory: bool = False
-    read_only: bool = False
+    mandatory: bool = False  # system_mandatory
+    read_only: bool = False  # field_read_only: nobody may set it, through the API or the UI
     lookup_module: str | None = None
-    picklist: tuple[str, ...] = ()
+    picklist: tuple[Option, ...] = ()
+    used: bool = True  # type "unused": the field is in no layout (zoho-crm-api.md §13.1)
+    required: bool = False  # what the standard layouts' `required` says (§13.2)
+    # Lead fields only: the field of Contacts / Deals / Accounts a conversion copies it into.
+    convert_mapping: tuple[tuple[str, str | None], ...] = ()
+    return_type: str | None = None  # of a formula
 
     @property
     def json_type(self) -> str:
+        if self.data_type == "formula":
+            return JSON_TYPES.get(self.return_type or "", "string")
         return JSON_TYPES.get(self.data_type, "string")
 
 
+# data_type -> json_type, as the DOC-v7 Leads sample pairs them (zoho-crm-api.md §13.1).
 JSON_TYPES = {
     "lookup": "jsonobject",
     "ownerlookup": "jsonobject",
+    "multiselectpicklist": "jsonarray",
     "boolean": "boolean",
     "currency": "double",
     "double": "double",
+    "percent": "double",
     "integer": "integer",
     "bigint": "string",
 }
@@ -100,74 +113,112 @@ _COMMON = (
     FieldDef("Tag", "text", "Tag", read_only=True),
 )
 
-_PERSON = (
-    FieldDef("First_Name", "text", "First Name"),
-    FieldDef("Last_Name", "text", "Last Name", mandatory=True),
-    FieldDef("Full_Name", "text", "Full Name", read_only=True),
-    FieldDef("Email", "email", "Email"),
+
+def _person(mapped: bool) -> tuple[FieldDef, ...]:
+    """Name and contact fields of Leads and Contacts; on Leads they map to the new contact."""
+
+    def to_contact(api_name: str, deals: str | None = None) -> tuple[tuple[str, str | None], ...]:
+        if not mapped:
+            return ()
+        return (("Contacts", api_name), ("Deals", deals), ("Accounts", None))
+
+    return (
+        FieldDef("First_Name", "text", "First Name", convert_mapping=to_contact("First_Name")),
+        FieldDef(
+            "Last_Name",
+            "text",
+            "Last Name",
+            mandatory=True,
+            required=True,
+            convert_mapping=to_contact("Last_Name"),
+        ),
+        FieldDef("Full_Name", "text", "Full Name", read_only=True),
+        FieldDef("Email", "email", "Email", convert_mapping=to_contact("Email")),
+        FieldDef("Phone", "phone", "Phone", convert_mapping=to_contact("Phone")),
+        FieldDef("Mobile", "phone", "Mobile", convert_mapping=to_contact("Mobile")),
+        FieldDef(
+            "Lead_Source",
+            "picklist",
+            "Lead Source",
+            picklist=LEAD_SOURCES,
+            convert_mapping=to_contact("Lead_Source", deals="Lead_Source"),
+        ),
+        FieldDef("Description", "textarea", "Description", convert_mapping=to_contact("Description")),
+    )
+
+
+_LEADS = (
+    *_COMMON,
+    *_person(mapped=True),
+    FieldDef(
+        "Company",
+        "text",
+        "Company",
+        convert_mapping=(("Contacts", None), ("Deals", None), ("Accounts", "Account_Name")),
+    ),
+    FieldDef("Lead_Status", "picklist", "Lead Status", picklist=LEAD_STATUSES),
+    FieldDef("Annual_Revenue", "currency", "Annual Revenue"),
+    FieldDef("Industry", "text", "Industry"),
+    FieldDef("Country", "text", "Country"),
+    FieldDef("Skype_ID", "text", "Skype ID", used=False),
+    FieldDef("Converted__s", "boolean", "Converted", read_only=True),
+    FieldDef("Converted_Date_Time", "datetime", "Converted Date Time", read_only=True),
+    FieldDef("Converted_Contact", "lookup", "Converted Contact", read_only=True, lookup_module="Contacts"),
+    FieldDef("Converted_Account", "lookup", "Converted Account", read_only=True, lookup_module="Accounts"),
+    FieldDef("Converted_Deal", "lookup", "Converted Deal", read_only=True, lookup_module="Deals"),
+)
+_CONTACTS = (
+    *_COMMON,
+    *_person(mapped=False),
+    FieldDef("Account_Name", "lookup", "Account Name", lookup_module="Accounts"),
+)
+_ACCOUNTS = (
+    *_COMMON,
+    FieldDef("Account_Name", "text", "Account Name", mandatory=True, required=True),
     FieldDef("Phone", "phone", "Phone"),
-    FieldDef("Mobile", "phone", "Mobile"),
-    FieldDef("Lead_Source", "picklist", "Lead Source", picklist=tuple(LEAD_SOURCES)),
+    FieldDef("Website", "website", "Website"),
     FieldDef("Description", "textarea", "Description"),
 )
+_NOTES = (
+    *_COMMON[:5],
+    FieldDef("Note_Title", "text", "Note Title"),
+    FieldDef("Note_Content", "textarea", "Note Content"),
+    FieldDef("Parent_Id", "lookup", "Parent ID", read_only=True),
+)
+# Leads fields that a lead read shows (every field of the layout: the used ones).
+LEAD_LAYOUT_FIELDS = tuple(definition.api_name for definition in _LEADS if definition.used)
 
 
-def module_fields(module: str, pipelines: dict[str, list[str]]) -> tuple[FieldDef, ...]:
-    """The field definitions of a module; Deals' picklists follow the configured pipelines."""
+def module_fields(module: str, book: PipelineBook | None = None) -> tuple[FieldDef, ...]:
+    """The field definitions of a module, used and unused; Deals' Stage and Pipeline picklists
+    come from the pipeline book (`book`, needed for Deals only)."""
     if module == "Leads":
-        return (
-            *_COMMON,
-            *_PERSON,
-            FieldDef("Company", "text", "Company"),
-            FieldDef("Lead_Status", "picklist", "Lead Status", picklist=tuple(LEAD_STATUSES)),
-            FieldDef("Annual_Revenue", "currency", "Annual Revenue"),
-            FieldDef("Industry", "text", "Industry"),
-            FieldDef("Country", "text", "Country"),
-            FieldDef("Converted__s", "boolean", "Converted", read_only=True),
-            FieldDef("Converted_Date_Time", "datetime", "Converted Date Time", read_only=True),
-            FieldDef(
-                "Converted_Contact", "lookup", "Converted Contact", read_only=True, lookup_module="Contacts"
-            ),
-            FieldDef(
-                "Converted_Account", "lookup", "Converted Account", read_only=True, lookup_module="Accounts"
-            ),
-            FieldDef("Converted_Deal", "lookup", "Converted Deal", read_only=True, lookup_module="Deals"),
-        )
+        return _LEADS
     if module == "Contacts":
-        return (
-            *_COMMON,
-            *_PERSON,
-            FieldDef("Account_Name", "lookup", "Account Name", lookup_module="Accounts"),
-        )
+        return _CONTACTS
     if module == "Accounts":
-        return (
-            *_COMMON,
-            FieldDef("Account_Name", "text", "Account Name", mandatory=True),
-            FieldDef("Phone", "phone", "Phone"),
-            FieldDef("Website", "website", "Website"),
-            FieldDef("Description", "textarea", "Description"),
-        )
+        return _ACCOUNTS
+    if module == "Notes":
+        return _NOTES
     if module == "Deals":
-        stages = dict.fromkeys(stage for stages in pipelines.values() for stage in stages)
+        book = book or PipelineBook()
+        stages = tuple(Option(stage.display, stage.actual) for stage in book.stages.values())
+        pipelines = tuple(Option(pipeline.display, pipeline.actual) for pipeline in book.pipelines)
         return (
             *_COMMON,
-            FieldDef("Deal_Name", "text", "Deal Name", mandatory=True),
+            FieldDef("Deal_Name", "text", "Deal Name", mandatory=True, required=True),
             FieldDef("Amount", "currency", "Amount"),
-            FieldDef("Closing_Date", "date", "Closing Date", mandatory=True),
-            FieldDef("Stage", "picklist", "Stage", mandatory=True, picklist=tuple(stages)),
-            FieldDef("Pipeline", "picklist", "Pipeline", mandatory=True, picklist=tuple(pipelines)),
+            FieldDef("Closing_Date", "date", "Closing Date", mandatory=True, required=True),
+            FieldDef("Stage", "picklist", "Stage", mandatory=True, required=True, picklist=stages),
+            FieldDef("Pipeline", "picklist", "Pipeline", mandatory=True, required=True, picklist=pipelines),
             FieldDef("Probability", "integer", "Probability (%)"),
-            FieldDef("Lead_Source", "picklist", "Lead Source", picklist=tuple(LEAD_SOURCES)),
+            FieldDef(
+                "Expected_Revenue", "formula", "Expected Revenue", read_only=True, return_type="currency"
+            ),
+            FieldDef("Lead_Source", "picklist", "Lead Source", picklist=LEAD_SOURCES),
             FieldDef("Account_Name", "lookup", "Account Name", lookup_module="Accounts"),
             FieldDef("Contact_Name", "lookup", "Contact Name", lookup_module="Contacts"),
             FieldDef("Description", "textarea", "Description"),
-        )
-    if module == "Notes":
-        return (
-            *_COMMON[:5],
-            FieldDef("Note_Title", "text", "Note Title"),
-            FieldDef("Note_Content", "textarea", "Note Content"),
-            FieldDef("Parent_Id", "lookup", "Parent ID", read_only=True),
         )
     raise KeyError(module)
 
@@ -178,7 +229,19 @@ def stable_id(*parts: str) -> str:
     return str(4876876_000_000_000_000 + 10_000_000 + digest % 1_000_000)
 
 
-def field_json(module: str, definition: FieldDef) -> dict[str, Any]:
+def field_json(
+    module: str,
+    definition: FieldDef,
+    hidden: bool = False,
+    book: PipelineBook | None = None,
+    layout_associations: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """A field as Get Fields answers it (zoho-crm-api.md §13.1). `hidden`: field-level security
+    hides it from every profile (faults.hidden_fields); `book` adds the stages each pipeline
+    maps to the Pipeline field's options, as `maps[]` (the DOC-v8 layouts note in §13.2);
+    `layout_associations` (v7+) the layouts that hold the field."""
+    writable = not definition.read_only and definition.data_type != "formula"
+    permission = "hidden" if hidden else "read_write" if writable else "read_only"
     body: dict[str, Any] = {
         "api_name": definition.api_name,
         "id": stable_id(module, definition.api_name),
@@ -187,22 +250,33 @@ def field_json(module: str, definition: FieldDef) -> dict[str, Any]:
         "data_type": definition.data_type,
         "json_type": definition.json_type,
         "system_mandatory": definition.mandatory,
-        "read_only": definition.read_only,
+        "read_only": not writable,
+        "field_read_only": not writable,
+        "operation_type": {
+            "web_update": writable,
+            "api_create": writable,
+            "web_create": writable,
+            "api_update": writable,
+        },
+        "type": "used" if definition.used else "unused",
         "custom_field": False,
         "visible": True,
-        "length": 120,
+        "length": 120 if definition.api_name == "Deal_Name" else 255,
+        "profiles": [
+            {"permission_type": permission, "name": name, "id": stable_id("profile", name)}
+            for name in PROFILES
+        ],
+        "pick_list_values": [
+            picklist_json(module, definition, option, position)
+            for position, option in enumerate(definition.picklist, start=1)
+        ],
     }
-    if definition.picklist:
-        body["pick_list_values"] = [
-            {
-                "display_value": value,
-                "actual_value": value,
-                "id": stable_id(module, definition.api_name, value),
-                "sequence_number": position,
-                "type": "used",
-            }
-            for position, value in enumerate(definition.picklist, start=1)
-        ]
+    if layout_associations is not None:
+        body["layout_associations"] = layout_associations
+    if definition.convert_mapping:
+        body["convert_mapping"] = dict(definition.convert_mapping)
+    if definition.data_type == "formula":
+        body["formula"] = {"return_type": definition.return_type, "expression": "Amount*Probability/100"}
     if definition.lookup_module:
         body["lookup"] = {
             "display_label": definition.label,
@@ -213,7 +287,40 @@ def field_json(module: str, definition: FieldDef) -> dict[str, Any]:
             },
             "id": stable_id(module, definition.api_name, "lookup"),
         }
+    if book is not None and module == "Deals" and definition.api_name in ("Stage", "Pipeline"):
+        _add_pipeline_details(body, definition.api_name, book)
     return body
+
+
+def picklist_json(module: str, definition: FieldDef, option: Option, position: int) -> dict[str, Any]:
+    return {
+        "display_value": option.display,
+        "actual_value": option.actual,
+        "reference_value": option.actual,
+        "id": stable_id(module, definition.api_name, option.actual),
+        "sequence_number": position,
+        "colour_code": None,
+        "type": "used" if option.used else "unused",
+    }
+
+
+def _add_pipeline_details(body: dict[str, Any], api_name: str, book: PipelineBook) -> None:
+    """Stage options carry their ids, probability and forecast; Pipeline options the stages
+    their pipeline maps (`maps[]` of `{api_name: "Stage", pick_list_values}`)."""
+    values = body["pick_list_values"]
+    if api_name == "Stage":
+        for value, stage in zip(values, book.stages.values(), strict=True):
+            category = FORECAST_CATEGORIES[stage.forecast_type]
+            value.update(
+                id=stage.id,
+                probability=stage.probability,
+                forecast_type=stage.forecast_type,
+                forecast_category={"name": category, "id": stage_json(stage, 1)["forecast_category"]["id"]},
+            )
+        return
+    for value, pipeline in zip(values, book.pipelines, strict=True):
+        stages = [stage_json(stage, n) for n, stage in enumerate(book.stages_of(pipeline), start=1)]
+        value.update(id=pipeline.id, maps=[{"api_name": "Stage", "pick_list_values": stages}])
 
 
 def module_json(api_name: str) -> dict[str, Any]:

@@ -123,6 +123,20 @@ def invalid_param(name: str) -> ApiError:
     )
 
 
+def limit_exceeded(name: str, limit: int) -> ApiError:
+    return top_level_error(400, "LIMIT_EXCEEDED", "limit exceeded", {"param_name": name, "limit": limit})
+
+
+def positive_int_param(request: Request, name: str, default: int, maximum: int | None = None) -> int:
+    """A whole-number parameter from 1 (to `maximum`); INVALID_DATA naming it otherwise."""
+    text = request.param(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < 1 or (maximum is not None and int(text) > maximum):
+        raise invalid_param(name)
+    return int(text)
+
+
 class FieldError(Exception):
     """A problem with one field of a request body.
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .protocol import ApiError, FieldError, Request, Response, top_level_error
+from .scopes import Requirement, check
 from .tokens import TokenAuthority
 
 VERSIONS = {"v2": 2.0, "v2.1": 2.1, "v3": 3, "v4": 4, "v5": 5, "v6": 6, "v7": 7, "v8": 8}
@@ -21,6 +22,8 @@ class Call:
     request: Request
     version: str
     params: dict[str, str]
+    # The token's scopes, for checks a handler makes once it has read the body (None: unchecked).
+    granted: frozenset[str] | None = None
 
     @property
     def legacy(self) -> bool:
@@ -29,6 +32,9 @@ class Call:
 
 
 Handler = Callable[[Call], Response]
+# The scopes an endpoint needs (zoho-crm-api.md §13.7): every requirement met by one of its
+# names; a function when they depend on the URL. None: the reference names no scope for it.
+Scopes = tuple[Requirement, ...] | Callable[[dict[str, str]], tuple[Requirement, ...]] | None
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,12 @@ class Route:
     pattern: str  # regex for the path after /crm/{version}/, with named groups
     handler: Handler
     since: float = 2.0  # first API version that has this endpoint
+    scopes: Scopes = None
+
+    def required_scopes(self, params: dict[str, str]) -> tuple[Requirement, ...]:
+        if self.scopes is None:
+            return ()
+        return self.scopes(params) if callable(self.scopes) else self.scopes
 
     def match(self, version: str, rest: str) -> dict[str, str] | None:
         if VERSIONS[version] < self.since:
@@ -67,10 +79,13 @@ class Router:
         candidates = [(route, params) for route, params in matches if params is not None]
         if not candidates:
             raise invalid_url()
-        self._tokens.authenticate(request.headers.get("Authorization"))
+        granted = self._tokens.authenticate(request.headers.get("Authorization"))
         for route, params in candidates:
             if route.method == request.method:
-                return route.handler(Call(request, version, params))
+                # zoho-crm-api.md §13.7: a token without the endpoint's scope gets 401
+                # OAUTH_SCOPE_MISMATCH, before the request itself is looked at.
+                check(granted, route.required_scopes(params))
+                return route.handler(Call(request, version, params, granted))
         raise top_level_error(
             405, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one"
         )

@@ -19,11 +19,24 @@ def apply_seed(crm: CrmStore, name: str | None) -> None:
     _demo(crm)
 
 
+# Leads tags of the demo org: the ones its leads carry, and one no lead has yet.
+DEMO_LEAD_TAGS = ("VIP", "Hot", "Webinar", "Cold")
+
+
 def _demo(crm: CrmStore) -> None:
-    """Users 4876876000000002001-2003 and leads 4876876000000100001-100005, in that order."""
+    """Users 4876876000000002001-2005 and leads 4876876000000100001-100005, in that order.
+
+    What rules.yaml names exists here: its users (Sam 2002, Riya 2003, active and confirmed),
+    the fields, options, pipeline and stage it uses, and the tags it carries (VIP). Dana (2004)
+    was deactivated and Nico (2005) has not accepted the invitation: neither can own records.
+    """
     ava = crm.default_user_id
     sam = crm.add_user("Sam Seller", "sam.seller@emulated-org.example")
     riya = crm.add_user("Riya Rep", "riya.rep@emulated-org.example")
+    crm.add_user("Dana Departed", "dana.departed@emulated-org.example", status="inactive")
+    crm.add_user("Nico Newhire", "nico.newhire@emulated-org.example", confirm=False)
+    for tag in DEMO_LEAD_TAGS:
+        crm.add_tag("Leads", tag)
     # A day old, so a reconciliation sweep's grace window never hides them.
     yesterday = now() - timedelta(days=1)
     leads: list[dict[str, Any]] = [

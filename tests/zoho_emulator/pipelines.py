@@ -1,0 +1,193 @@
+"""Deal stages and pipelines (zoho-crm-api.md §13.3).
+
+Stages are the options of the Deals `Stage` picklist, org-wide; a pipeline maps a subset of them,
+in its own order. So renaming a stage renames it in every pipeline that maps it (and in the
+Stage field), keeping its id, while removing a stage from a pipeline only unmaps it there: the
+Stage field still offers it, and a conversion into that pipeline with it fails MAPPING_MISMATCH.
+
+A stage or pipeline has a display value (what the UI shows) and an actual value (what the API
+stores); they can differ, as Zoho's own "Identify Decision Makers" / "Id. Decision Makers" does.
+Whether a convert body's Pipeline and Stage take the display or the actual value is UNVERIFIED
+(§13.11 item 1); the emulator takes the actual value only, so a client that sends a display value
+that differs from it is refused.
+
+The store keeps one `PipelineBook` and reads and edits it under its lock.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ids import PIPELINE_IDS
+
+# forecast_type -> forecast_category (zoho-crm-api.md §13.3 sample: "Pipeline" for open stages).
+FORECAST_CATEGORIES = {"Open": "Pipeline", "Closed Won": "Closed", "Closed Lost": "Omitted"}
+
+
+@dataclass
+class Stage:
+    """One option of the Stage picklist."""
+
+    id: str
+    display: str
+    actual: str
+    probability: int
+    forecast_type: str = "Open"  # Open | Closed Won | Closed Lost
+
+
+@dataclass
+class Pipeline:
+    id: str
+    display: str
+    actual: str
+    default: bool
+    stage_ids: list[str] = field(default_factory=list)
+
+
+# (display, actual, probability, forecast_type) of the demo org's stages, in picklist order.
+_STAGES = (
+    ("Qualification", "Qualification", 10, "Open"),
+    ("Needs Analysis", "Needs Analysis", 20, "Open"),
+    ("Value Proposition", "Value Proposition", 40, "Open"),
+    ("Identify Decision Makers", "Id. Decision Makers", 60, "Open"),
+    ("Proposal/Price Quote", "Proposal/Price Quote", 75, "Open"),
+    ("Negotiation/Review", "Negotiation/Review", 90, "Open"),
+    ("Partner Qualification", "Partner Qualification", 10, "Open"),
+    ("Joint Proposal", "Joint Proposal", 50, "Open"),
+    ("Partner Negotiation", "Partner Negotiation", 80, "Open"),
+    ("Closed Won", "Closed Won", 100, "Closed Won"),
+    ("Closed Lost", "Closed Lost", 0, "Closed Lost"),
+)
+# Pipeline (display = actual) -> the actual values of its stages, in order.
+DEFAULT_PIPELINES: dict[str, list[str]] = {
+    "Standard (Standard)": [
+        "Qualification",
+        "Needs Analysis",
+        "Value Proposition",
+        "Id. Decision Makers",
+        "Proposal/Price Quote",
+        "Negotiation/Review",
+        "Closed Won",
+        "Closed Lost",
+    ],
+    "Partner Pipeline": [
+        "Partner Qualification",
+        "Joint Proposal",
+        "Partner Negotiation",
+        "Closed Won",
+        "Closed Lost",
+    ],
+}
+STAGE_ID_BASE = 4876876_000_000_093_000
+
+
+class PipelineBook:
+    """The Stage picklist and the pipelines that map it. Not thread-safe: the store locks."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, Stage] = {}
+        for number, (display, actual, probability, forecast) in enumerate(_STAGES, start=1):
+            stage_id = str(STAGE_ID_BASE + number)
+            self.stages[stage_id] = Stage(stage_id, display, actual, probability, forecast)
+        by_actual = {stage.actual: stage.id for stage in self.stages.values()}
+        self.pipelines = [
+            Pipeline(
+                PIPELINE_IDS[name], name, name, default=index == 0, stage_ids=[by_actual[s] for s in stages]
+            )
+            for index, (name, stages) in enumerate(DEFAULT_PIPELINES.items())
+        ]
+
+    def copy(self) -> PipelineBook:
+        return copy.deepcopy(self)
+
+    def stages_of(self, pipeline: Pipeline) -> list[Stage]:
+        return [self.stages[stage_id] for stage_id in pipeline.stage_ids]
+
+    def mapping(self) -> dict[str, list[str]]:
+        """Pipeline actual value -> the actual values of its stages: what a convert body is
+        checked against (see the module docstring)."""
+        return {p.actual: [stage.actual for stage in self.stages_of(p)] for p in self.pipelines}
+
+    # --- edits (the control API's POST /__emulator/pipelines) -------------------------------
+
+    def pipeline(self, name: str) -> Pipeline:
+        """A pipeline by display or actual value; KeyError naming the known ones otherwise."""
+        for pipeline in self.pipelines:
+            if name in (pipeline.display, pipeline.actual):
+                return pipeline
+        known = [pipeline.display for pipeline in self.pipelines]
+        raise KeyError(f"no pipeline {name!r}; the pipelines are {known}")
+
+    def stage(self, name: str) -> Stage:
+        for stage in self.stages.values():
+            if name in (stage.display, stage.actual):
+                return stage
+        raise KeyError(f"no stage {name!r}")
+
+    def remove_stage(self, pipeline_name: str, stage_name: str) -> None:
+        """Unmap a stage from one pipeline (the Stage picklist keeps it)."""
+        pipeline = self.pipeline(pipeline_name)
+        stage = self.stage(stage_name)
+        if stage.id not in pipeline.stage_ids:
+            raise KeyError(f"pipeline {pipeline.display!r} has no stage {stage_name!r}")
+        pipeline.stage_ids.remove(stage.id)
+
+    def add_stage(self, pipeline_name: str, stage_name: str) -> None:
+        """Map an existing stage, or a new one (display = actual, probability 50), at the end."""
+        pipeline = self.pipeline(pipeline_name)
+        try:
+            stage = self.stage(stage_name)
+        except KeyError:
+            stage_id = str(STAGE_ID_BASE + len(self.stages) + 1)
+            stage = self.stages[stage_id] = Stage(stage_id, stage_name, stage_name, 50)
+        if stage.id not in pipeline.stage_ids:
+            pipeline.stage_ids.append(stage.id)
+
+    def rename_stage(self, stage_name: str, display: str, actual: str) -> None:
+        """Rename a Stage option: every pipeline mapping it shows the new values; the id stays."""
+        stage = self.stage(stage_name)
+        stage.display, stage.actual = display, actual
+
+    def rename_pipeline(self, name: str, display: str, actual: str) -> None:
+        pipeline = self.pipeline(name)
+        pipeline.display, pipeline.actual = display, actual
+
+    # --- JSON -------------------------------------------------------------------------------
+
+    def pipelines_json(self) -> list[dict[str, Any]]:
+        """`pipeline[]` as Get Pipelines answers it (zoho-crm-api.md §13.3)."""
+        return [
+            {
+                "display_value": pipeline.display,
+                "actual_value": pipeline.actual,
+                "id": pipeline.id,
+                "default": pipeline.default,
+                "child_available": False,
+                "parent": None,
+                "maps": [
+                    stage_json(stage, sequence)
+                    for sequence, stage in enumerate(self.stages_of(pipeline), start=1)
+                ],
+            }
+            for pipeline in self.pipelines
+        ]
+
+
+def stage_json(stage: Stage, sequence_number: int) -> dict[str, Any]:
+    """A stage as a pipeline's `maps[]` lists it."""
+    category = FORECAST_CATEGORIES[stage.forecast_type]
+    return {
+        "display_value": stage.display,
+        "actual_value": stage.actual,
+        "id": stage.id,
+        "sequence_number": sequence_number,
+        "forecast_type": stage.forecast_type,
+        "forecast_category": {"name": category, "id": _forecast_category_id(category)},
+        "colour_code": None,
+    }
+
+
+def _forecast_category_id(name: str) -> str:
+    return str(STAGE_ID_BASE + 900 + list(FORECAST_CATEGORIES.values()).index(name))

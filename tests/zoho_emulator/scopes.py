@@ -1,0 +1,106 @@
+"""OAuth scopes: what each endpoint needs and the refusal when the token lacks it
+(zoho-crm-api.md §13.7).
+
+A requirement is a set of scope names, any one of which satisfies it; an endpoint can have
+several requirements, all of which must be met (COQL needs `ZohoCRM.coql.READ` and a read scope
+of the module). Each set holds the granular scope the reference names for the endpoint plus the
+`.ALL` and broader forms the reference notes for it, and nothing else.
+
+Names compare exactly, case included. The reference spells the module part both ways
+(`ZohoCRM.modules.leads.READ` for records, `ZohoCRM.modules.Leads.READ` for COQL) and whether
+the case matters is UNVERIFIED (§13.11 item 3), so the emulator takes the strict reading: an
+endpoint accepts the spelling(s) the reference names for it, no other. `ZohoCRM.modules.ALL`
+covers both. The minimal scope of Convert Lead is UNVERIFIED too, and whether it also needs
+Contacts, Accounts and Deals scopes: the emulator asks for a create scope of all four modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .protocol import ApiError, top_level_error
+
+Requirement = frozenset[str]
+
+MODULES_ALL = "ZohoCRM.modules.ALL"
+SETTINGS_ALL = "ZohoCRM.settings.ALL"
+
+# What the product asks for (README's self-client scopes) plus the metadata reads of its
+# preflight: every call the function, its sweep and its preflight make is allowed.
+DEFAULT_GRANT = frozenset(
+    {
+        MODULES_ALL,
+        "ZohoCRM.mass_convert.leads.CREATE",
+        "ZohoCRM.mass_convert.leads.READ",
+        "ZohoCRM.coql.READ",
+        "ZohoCRM.settings.modules.READ",
+        "ZohoCRM.settings.fields.READ",
+        "ZohoCRM.settings.layouts.READ",
+        "ZohoCRM.settings.pipeline.READ",
+        "ZohoCRM.settings.tags.READ",
+        "ZohoCRM.users.READ",
+    }
+)
+
+
+def module_scope(module: str, operation: str, *spellings: str) -> Requirement:
+    """`ZohoCRM.modules.{module}.{operation}` (or its `.ALL`) in the given spellings of the
+    module (lower case when none is given), or `ZohoCRM.modules.ALL` (§13.7, DOC-v7 records)."""
+    names = spellings or (module.lower(),)
+    return frozenset(
+        {MODULES_ALL}
+        | {f"ZohoCRM.modules.{name}.{operation}" for name in names}
+        | {f"ZohoCRM.modules.{name}.ALL" for name in names}
+    )
+
+
+def settings_scope(area: str) -> Requirement:
+    """`ZohoCRM.settings.{area}.READ`, `.ALL`, or `ZohoCRM.settings.ALL` (§13.1-§13.6)."""
+    return frozenset({f"ZohoCRM.settings.{area}.READ", f"ZohoCRM.settings.{area}.ALL", SETTINGS_ALL})
+
+
+def exactly(name: str) -> Requirement:
+    """A scope the reference names with no `.ALL` or broader form (COQL, Mass Convert)."""
+    return frozenset({name})
+
+
+# zoho-crm-api.md §13.7, the table "Scopes the product needs", row by row.
+LEAD_READ = (module_scope("Leads", "READ"),)
+CONVERT = tuple(
+    module_scope(module, "CREATE") | {"ZohoCRM.modules.CREATE"}  # OAS-new names modules.CREATE
+    for module in ("Leads", "Contacts", "Accounts", "Deals")
+)
+MASS_CONVERT = (exactly("ZohoCRM.mass_convert.leads.CREATE"),)
+MASS_CONVERT_STATUS = (exactly("ZohoCRM.mass_convert.leads.READ"),)
+COQL = (exactly("ZohoCRM.coql.READ"), module_scope("Leads", "READ", "Leads"))
+CONVERSION_OPTIONS = (module_scope("Leads", "READ", "leads", "Leads"),)
+NOTES_CREATE = (module_scope("Notes", "CREATE"),)
+FIELDS = (settings_scope("fields"),)
+LAYOUTS = (settings_scope("layouts"),)
+PIPELINES = (settings_scope("pipeline"),)
+USERS = (frozenset({"ZohoCRM.users.READ", "ZohoCRM.users.ALL"}),)
+TAGS = (settings_scope("tags"),)
+MODULES = (settings_scope("modules"),)
+
+
+def notes_read(parent_module: str) -> tuple[Requirement, ...]:
+    """Get Notes of a record: the Notes scope and the parent module's (§13.7, DOC-v7)."""
+    return (module_scope("Notes", "READ"), module_scope(parent_module, "READ"))
+
+
+def notes_create_under(parent_modules: Iterable[str]) -> tuple[Requirement, ...]:
+    """Create Notes: the Notes scope and a create scope of each parent module (§13.7, DOC-v7)."""
+    return (*NOTES_CREATE, *(module_scope(module, "CREATE") for module in sorted(set(parent_modules))))
+
+
+def check(granted: frozenset[str] | None, requirements: Iterable[Requirement]) -> None:
+    """Raise OAUTH_SCOPE_MISMATCH unless `granted` meets every requirement (None: unchecked)."""
+    if granted is None:
+        return
+    if any(not requirement & granted for requirement in requirements):
+        raise scope_mismatch()
+
+
+def scope_mismatch() -> ApiError:
+    """HTTP 401, the body of OAS-new's response-401-oauthscopemismatch example (§13.7)."""
+    return top_level_error(401, "OAUTH_SCOPE_MISMATCH", "Invalid oauth scope to access this URL")
