@@ -335,3 +335,14 @@ def test_legacy_versions_refuse_the_v3_object_shape(emulator):
     answer = Zoho(emulator, version="v2").convert(lead_id, {"assign_to": {"id": ADMIN}})
 
     assert record_error(answer)["details"]["api_name"] == "assign_to"
+
+
+@pytest.mark.parametrize("user", [{"status": "inactive"}, {"status": "deleted"}, {"confirm": False}], ids=str)
+def test_a_convert_refuses_an_assignee_who_is_not_active_and_confirmed(emulator, zoho, user):
+    assignee = emulator.crm.add_user("Not Able", "not.able@example.com", **user)
+    lead_id = add_lead(emulator)
+
+    error = record_error(zoho.convert(lead_id, {"assign_to": {"id": assignee}}))
+
+    assert (error["code"], error["details"]["json_path"]) == ("INVALID_DATA", "$.data[0].assign_to")
+    assert emulator.crm.conversions(lead_id) == 0

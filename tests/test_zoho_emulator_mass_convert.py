@@ -119,6 +119,17 @@ def test_mass_convert_refuses_bad_bodies_with_top_level_errors(emulator, zoho, b
     assert answer.json()["details"]["api_name"] == api_name
 
 
+def test_mass_convert_refuses_an_assignee_who_cannot_own_records(emulator, zoho):
+    deactivated = emulator.crm.add_user("Gone", "gone@example.com", status="inactive")
+    lead_id = add_lead(emulator)
+
+    answer = mass_convert(zoho, [lead_id], assign_to={"id": deactivated})
+
+    assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_DATA")
+    assert answer.json()["details"]["api_name"] == "assign_to"
+    assert emulator.crm.conversions(lead_id) == 0
+
+
 def test_mass_convert_requires_ids_and_an_owner(emulator, zoho):
     no_ids = zoho.post("Leads/actions/mass_convert", json={"assign_to": {"id": ADMIN}})
     no_owner = zoho.post("Leads/actions/mass_convert", json={"ids": [add_lead(emulator)]})
