@@ -11,8 +11,10 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from zohocrmsdk.src.com.zoho.api.authenticator import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store import FileStore
 from zohocrmsdk.src.com.zoho.api.logger import Logger
@@ -20,9 +22,14 @@ from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api import conversion_option as options_api
 from zohocrmsdk.src.com.zoho.crm.api import convert_lead as convert_api
 from zohocrmsdk.src.com.zoho.crm.api import coql as coql_api
+from zohocrmsdk.src.com.zoho.crm.api import fields as fields_api
+from zohocrmsdk.src.com.zoho.crm.api import layouts as layouts_api
 from zohocrmsdk.src.com.zoho.crm.api import mass_convert as mass_api
 from zohocrmsdk.src.com.zoho.crm.api import notes as notes_api
+from zohocrmsdk.src.com.zoho.crm.api import pipeline as pipeline_api
 from zohocrmsdk.src.com.zoho.crm.api import related_records as related_api
+from zohocrmsdk.src.com.zoho.crm.api import tags as tags_api
+from zohocrmsdk.src.com.zoho.crm.api import users as users_api
 from zohocrmsdk.src.com.zoho.crm.api.dc import DataCenter
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.modules import MinifiedModule
@@ -363,3 +370,152 @@ def test_the_functions_get_records_request_matches_the_sdks(emulator, sdk):
         record.get_key_value("Converted__s") for record in theirs
     ]
     assert [record["Converted__s"] for record in ours] == [False, True, False]
+
+
+# --- the org's metadata (zoho-crm-api.md §13), read by the SDK and as the function reads it ----
+
+DEALS_LAYOUT = "4876876000000091023"
+
+
+def parameters(param_class: type, **values: object) -> ParameterMap:
+    chosen = ParameterMap()
+    for name, value in values.items():
+        chosen.add(getattr(param_class, name), value)
+    return chosen
+
+
+def test_the_sdk_reads_the_fields_with_their_options_and_write_permissions(emulator, sdk):
+    response = fields_api.FieldsOperations().get_fields(
+        parameters(fields_api.GetFieldsParam, module="Deals", type=Choice("all"))
+    )
+
+    assert response.get_status_code() == 200
+    fields = {field.get_api_name(): field for field in response.get_object().get_fields()}
+    stages = {value.get_actual_value(): value for value in fields["Stage"].get_pick_list_values()}
+    assert stages["Id. Decision Makers"].get_display_value() == "Identify Decision Makers"
+    assert stages["Qualification"].get_type().get_value() == "used"
+    assert fields["Closing_Date"].get_data_type() == "date"
+    assert fields["Amount"].get_json_type() == "double"
+    assert fields["Deal_Name"].get_system_mandatory() is True
+    assert fields["Expected_Revenue"].get_operation_type().get_api_create() is False
+    assert fields["Expected_Revenue"].get_field_read_only() is True
+    (standard, _partner) = fields["Pipeline"].get_pick_list_values()
+    (stage_map,) = standard.get_maps()
+    assert stage_map.get_api_name() == "Stage"
+    assert stage_map.get_pick_list_values()[0].get_actual_value() == "Qualification"
+
+
+def test_the_sdk_reads_the_leads_layouts_conversion_mapping_and_the_deals_layout(emulator, sdk):
+    leads = layouts_api.LayoutsOperations().get_layouts(
+        parameters(layouts_api.GetLayoutsParam, module="Leads")
+    )
+    deals = layouts_api.LayoutsOperations().get_layout(
+        int(DEALS_LAYOUT), parameters(layouts_api.GetLayoutParam, module="Deals")
+    )
+
+    assert (leads.get_status_code(), deals.get_status_code()) == (200, 200)
+    (layout,) = leads.get_object().get_layouts()
+    assert layout.get_api_name() == "Standard__s"
+    assert layout.get_status() == "active"
+    mapping = layout.get_convert_mapping().get_deals()
+    assert str(mapping.get_id()) == DEALS_LAYOUT
+    assert {field.get_api_name(): field.get_required() for field in mapping.get_fields()}["Pipeline"] is True
+    (deal_layout,) = deals.get_object().get_layouts()
+    required = [
+        field.get_api_name()
+        for section in deal_layout.get_sections()
+        for field in section.get_fields()
+        if field.get_required()
+    ]
+    assert required == ["Deal_Name", "Closing_Date", "Stage", "Pipeline"]
+
+
+def test_the_sdk_reads_the_pipelines_of_the_deals_layout(emulator, sdk):
+    response = pipeline_api.PipelineOperations(int(DEALS_LAYOUT)).get_pipelines()
+
+    assert response.get_status_code() == 200
+    pipelines = {item.get_display_value(): item for item in response.get_object().get_pipeline()}
+    assert list(pipelines) == ["Standard (Standard)", "Partner Pipeline"]
+    standard = pipelines["Standard (Standard)"]
+    assert standard.get_default() is True
+    stages = [(stage.get_display_value(), stage.get_actual_value()) for stage in standard.get_maps()]
+    assert ("Identify Decision Makers", "Id. Decision Makers") in stages
+    assert standard.get_maps()[0].get_sequence_number() == 1
+    assert standard.get_maps()[-1].get_forecast_type() == "Closed Lost"
+
+
+def test_the_sdk_reads_the_users_with_status_confirmation_and_paging(emulator, sdk):
+    invited = emulator.crm.add_user("Invited User", "invited@example.com", confirm=False)
+    gone = emulator.crm.add_user("Gone User", "gone@example.com", status="inactive")
+
+    response = users_api.UsersOperations().get_users(
+        parameters(users_api.GetUsersParam, type="AllUsers", page=1, per_page=200), HeaderMap()
+    )
+    inactive = users_api.UsersOperations().get_users(
+        parameters(users_api.GetUsersParam, type="DeactiveUsers"), HeaderMap()
+    )
+
+    assert response.get_status_code() == 200
+    users = {str(user.get_id()): user for user in response.get_object().get_users()}
+    assert (users[invited].get_status(), users[invited].get_confirm()) == ("active", False)
+    assert users[gone].get_status() == "inactive"
+    assert users[gone].get_profile().get_name() == "Standard"
+    assert response.get_object().get_info().get_more_records() is False
+    assert gone in {str(user.get_id()) for user in inactive.get_object().get_users()}
+
+
+def test_the_sdk_reads_the_leads_tags(emulator, sdk):
+    new_lead(emulator, Tag=["Contract tag"])
+
+    response = tags_api.TagsOperations().get_tags(parameters(tags_api.GetTagsParam, module="Leads"))
+
+    assert response.get_status_code() == 200
+    tags = {tag.get_name(): tag for tag in response.get_object().get_tags()}
+    assert tags["Contract tag"].get_color_code().startswith("#")
+    assert tags["Contract tag"].get_created_by().get_name() == "Ava Admin"
+    assert response.get_object().get_info().get_count() == len(tags)
+
+
+def test_the_metadata_requests_the_function_sends_are_answered(emulator, sdk):
+    """The exact requests of the function's preflight (handlers/org_metadata.py)."""
+    session = requests.Session()
+    token = session.post(
+        f"{emulator.url}/oauth/v2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": CREDENTIALS.client_id,
+            "client_secret": CREDENTIALS.client_secret,
+            "refresh_token": CREDENTIALS.refresh_token,
+        },
+        timeout=5,
+    ).json()["access_token"]
+    session.headers["Authorization"] = f"Zoho-oauthtoken {token}"
+    for n in range(200):
+        emulator.crm.add_user(f"Paged {n}", f"paged{n}@example.com")
+
+    def get(path: str) -> dict[str, Any]:
+        answer = session.get(f"{emulator.url}/crm/v8/{path}", timeout=5)
+        assert answer.status_code == 200, (path, answer.text)
+        body: dict[str, Any] = answer.json()
+        return body
+
+    lead_fields = get("settings/fields?module=Leads&type=all")["fields"]
+    deal_fields = get("settings/fields?module=Deals&type=all")["fields"]
+    (lead_layout,) = get("settings/layouts?module=Leads")["layouts"]
+    deal_layouts = get("settings/layouts?module=Deals")["layouts"]
+    deals_layout = lead_layout["convert_mapping"]["Deals"]["id"]
+    pipelines = get(f"settings/pipeline?layout_id={deals_layout}")["pipeline"]
+    pages = [get(f"users?type=AllUsers&page={page}&per_page=200") for page in (1, 2)]
+    tags = get("settings/tags?module=Leads")
+
+    assert {"Lead_Status", "Lead_Source", "Annual_Revenue", "Skype_ID"} <= {
+        f["api_name"] for f in lead_fields
+    }
+    assert {"Deal_Name", "Stage", "Pipeline", "Closing_Date", "Amount"} <= {
+        f["api_name"] for f in deal_fields
+    }
+    assert deals_layout == DEALS_LAYOUT in {layout["id"] for layout in deal_layouts}
+    assert [pipeline["actual_value"] for pipeline in pipelines] == ["Standard (Standard)", "Partner Pipeline"]
+    assert [page["info"]["more_records"] for page in pages] == [True, False]
+    assert sum(page["info"]["count"] for page in pages) == len(emulator.crm.users)
+    assert tags["info"]["count"] == len(tags["tags"])
