@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
+from tests.zoho_emulator.scopes import DEFAULT_GRANT
+from tests.zoho_emulator.testing import ADMIN, DEAL, add_lead, lead_parent, record_error, token_form
 from tests.zoho_emulator.testing import demo as demo
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
@@ -102,3 +105,198 @@ def test_control_endpoint_sets_hidden_fields_and_trickles(emulator, zoho):
 
     assert "Lead_Status" not in lead
     assert emulator.faults.hidden_fields == {"Lead_Status"}
+
+
+# --- metadata, records and scopes ---------------------------------------------------------------
+
+
+def control(emulator, method: str, path: str, body: object = None) -> requests.Response:
+    return requests.request(method, f"{emulator.url}/__emulator/{path}", json=body, timeout=5)
+
+
+def test_control_adds_users_with_a_status_confirmation_and_type(emulator, zoho):
+    added = control(
+        emulator,
+        "POST",
+        "users",
+        {"full_name": "Old Timer", "email": "old@example.com", "status": "inactive", "type": "Team User"},
+    )
+    invited = control(
+        emulator, "POST", "users", {"full_name": "New Hire", "email": "new@example.com", "confirm": False}
+    )
+    listed = {user["id"]: user for user in control(emulator, "GET", "users").json()}
+    inactive = zoho.get("users", params={"type": "DeactiveUsers"}).json()["users"]
+
+    assert added.status_code == invited.status_code == 201
+    old, new = added.json()["id"], invited.json()["id"]
+    assert (listed[old]["status"], listed[old]["type__s"]) == ("inactive", "Team User")
+    assert (listed[new]["status"], listed[new]["confirm"]) == ("active", False)
+    assert [user["id"] for user in inactive] == [old]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"full_name": "A"},
+        {"full_name": "A", "email": "a@example.com", "status": "away"},
+        {"full_name": "A", "email": "a@example.com", "profile": "Owner"},
+        {"full_name": "A", "email": "a@example.com", "id": "4876876000000002001"},  # Ava's
+        {"full_name": "A", "email": "a@example.com", "role": "CEO"},
+    ],
+)
+def test_control_refuses_a_user_it_cannot_add(emulator, body):
+    answer = control(emulator, "POST", "users", body)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]
+    assert len(emulator.crm.users) == 1
+
+
+def test_control_adds_org_tags_to_a_modules_list(emulator, zoho):
+    added = control(emulator, "POST", "tags", {"module": "Leads", "names": ["Expo", "Expo", "Q3"]})
+    refused = control(emulator, "POST", "tags", {"module": "Notes", "name": "X"})
+
+    names = [tag["name"] for tag in zoho.get("settings/tags", params={"module": "Leads"}).json()["tags"]]
+
+    assert added.status_code == 201
+    assert [tag["name"] for tag in added.json()["tags"]] == ["Expo", "Expo", "Q3"]
+    assert names == ["Expo", "Q3"]
+    assert refused.status_code == 400
+
+
+def pipeline_stages(zoho) -> dict[str, list[tuple[str, str, str]]]:
+    answer = zoho.get("settings/pipeline", params={"layout_id": "4876876000000091023"}).json()
+    return {
+        pipeline["display_value"]: [
+            (s["display_value"], s["actual_value"], s["id"]) for s in pipeline["maps"]
+        ]
+        for pipeline in answer["pipeline"]
+    }
+
+
+def test_control_removes_a_stage_from_a_pipeline_so_a_deploy_time_rule_no_longer_converts(emulator, zoho):
+    lead_id = add_lead(emulator)
+    before = zoho.convert(add_lead(emulator), {"Deals": DEAL})
+
+    edited = control(
+        emulator, "POST", "pipelines", {"pipeline": "Standard (Standard)", "remove_stages": ["Qualification"]}
+    )
+    after = zoho.convert(lead_id, {"Deals": DEAL})
+
+    assert before.status_code == 200
+    assert edited.status_code == 200
+    assert "Qualification" not in [s[1] for s in pipeline_stages(zoho)["Standard (Standard)"]]
+    assert edited.json()["pipeline"][0]["maps"][0]["actual_value"] == "Needs Analysis"
+    assert record_error(after)["code"] == "MAPPING_MISMATCH"
+    assert emulator.crm.pipelines["Standard (Standard)"][0] == "Needs Analysis"
+
+
+def test_control_renames_stages_everywhere_and_renames_pipelines(emulator, zoho):
+    ids_before = {s[1]: s[2] for s in pipeline_stages(zoho)["Partner Pipeline"]}
+
+    answer = control(
+        emulator,
+        "POST",
+        "pipelines",
+        {
+            "pipeline": "Partner Pipeline",
+            "rename_stages": {"Closed Won": {"display_value": "Won", "actual_value": "Closed Won (Partner)"}},
+            "add_stages": ["Partner Onboarding"],
+            "rename": "Channel Pipeline",
+        },
+    )
+    stages = pipeline_stages(zoho)
+
+    assert answer.status_code == 200
+    assert list(stages) == ["Standard (Standard)", "Channel Pipeline"]
+    channel = stages["Channel Pipeline"]
+    assert ("Won", "Closed Won (Partner)", ids_before["Closed Won"]) in channel
+    assert ("Won", "Closed Won (Partner)", ids_before["Closed Won"]) in stages["Standard (Standard)"]
+    assert channel[-1][:2] == ("Partner Onboarding", "Partner Onboarding")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"pipeline": "No Such Pipeline", "remove_stages": ["Qualification"]},
+        {"pipeline": "Standard (Standard)", "remove_stages": ["Qualification", "Joint Proposal"]},
+        {"pipeline": "Standard (Standard)", "rename_stages": {"Qualification": "Closed Lost"}},
+        {"pipeline": "Standard (Standard)", "rename": "Partner Pipeline"},
+        {"pipeline": "Standard (Standard)", "drop": True},
+        {"remove_stages": ["Qualification"]},
+    ],
+)
+def test_a_pipeline_edit_that_cannot_be_made_changes_nothing(emulator, zoho, body):
+    before = pipeline_stages(zoho)
+
+    answer = control(emulator, "POST", "pipelines", body)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]
+    assert pipeline_stages(zoho) == before
+
+
+def test_control_sets_and_reads_the_granted_scopes(emulator, zoho):
+    narrowed = control(emulator, "POST", "scopes", {"scopes": ["ZohoCRM.users.READ"]})
+    granted = control(emulator, "GET", "scopes").json()
+    refused = zoho.get("settings/fields", params={"module": "Leads"})
+    allowed = zoho.get("users")
+    bad = control(emulator, "POST", "scopes", {"scopes": "ZohoCRM.users.READ"})
+    control(emulator, "POST", "scopes", {"scopes": ["ZohoCRM.coql.READ"], "refresh_token": "1000.other"})
+    other = requests.get(
+        f"{emulator.url}/__emulator/scopes", params={"refresh_token": "1000.other"}, timeout=5
+    )
+
+    assert narrowed.json() == granted == {"scopes": ["ZohoCRM.users.READ"]}
+    assert (refused.status_code, refused.json()["code"]) == (401, "OAUTH_SCOPE_MISMATCH")
+    assert allowed.status_code == 200
+    assert bad.status_code == 400
+    assert other.json() == {"scopes": ["ZohoCRM.coql.READ"]}
+
+
+def test_control_reads_the_records_a_conversion_created_and_the_notes_of_a_lead(emulator, zoho):
+    lead_id = add_lead(emulator)
+    details = zoho.convert(lead_id, {"Deals": DEAL, "carry_over_tags": {"Deals": ["VIP"]}}).json()["data"][0][
+        "details"
+    ]
+    noted = add_lead(emulator)
+    zoho.post(
+        "Notes",
+        json={"data": [{"Note_Title": "Why", "Note_Content": "Because", "Parent_Id": lead_parent(noted)}]},
+    )
+
+    deals = control(emulator, "GET", "deals").json()
+    deal = control(emulator, "GET", f"deals/{details['Deals']['id']}").json()
+    contact = control(emulator, "GET", f"contacts/{details['Contacts']['id']}").json()
+    accounts = control(emulator, "GET", "accounts").json()
+    missing = control(emulator, "GET", "deals/4876876000003999999")
+    notes = control(emulator, "GET", f"leads/{noted}/notes").json()
+
+    assert [record["id"] for record in deals] == [details["Deals"]["id"]]
+    assert (deal["Deal_Name"], deal["Stage"], deal["Pipeline"]) == (
+        DEAL["Deal_Name"],
+        "Qualification",
+        DEAL["Pipeline"],
+    )
+    assert (deal["Closing_Date"], deal["Owner"]["id"]) == (DEAL["Closing_Date"], ADMIN)
+    assert [tag["name"] for tag in deal["Tag"]] == ["VIP"]
+    assert contact["Last_Name"] == "Doe"
+    assert [account["Account_Name"] for account in accounts] == ["Acme"]
+    assert (missing.status_code, missing.json()) == (404, {"error": "no such deal"})
+    assert [(note["Note_Title"], note["Note_Content"]) for note in notes] == [("Why", "Because")]
+
+
+def test_control_reset_empties_the_token_throttle_and_restores_the_grant(emulator):
+    form = token_form(emulator.credentials)
+    url = f"{emulator.url}/oauth/v2/token"
+    for _ in range(10):
+        requests.post(url, data=form, timeout=5)
+    throttled = requests.post(url, data=form, timeout=5).json()
+    control(emulator, "POST", "scopes", {"scopes": []})
+
+    control(emulator, "POST", "reset")
+    fresh = requests.post(url, data=form, timeout=5).json()
+
+    assert throttled["error"] == "Access Denied"
+    assert "access_token" in fresh
+    assert control(emulator, "GET", "scopes").json()["scopes"] == sorted(DEFAULT_GRANT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from .pipelines import PipelineBook
 from .protocol import Request, Response
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ SCRIPTED = (
     "schedule_next_convert",
     "trickle_next",
 )
+RECORD_MODULES = {"contacts": "Contacts", "accounts": "Accounts", "deals": "Deals"}
+USER_KEYS = frozenset({"full_name", "email", "profile", "id", "status", "confirm", "type"})
+PIPELINE_EDITS = frozenset({"pipeline", "remove_stages", "add_stages", "rename_stages", "rename"})
 
 
 class ControlEndpoints:
@@ -41,6 +45,8 @@ class ControlEndpoints:
             return self._dispatch(route, request)
         except (TypeError, ValueError) as problem:
             return Response.json(400, {"error": str(problem)})
+        except KeyError as problem:  # a pipeline or stage edit naming what is not there
+            return Response.json(400, {"error": str(problem.args[0])})
 
     def _dispatch(self, route: tuple[str, str], request: Request) -> Response:
         emulator = self._emulator
@@ -56,6 +62,29 @@ class ControlEndpoints:
                     return Response.json(200, emulator.crm.lead(lead[1]))
                 except KeyError:
                     return Response.json(404, {"error": "no such lead"})
+            case ("GET", path) if notes := re.fullmatch(r"leads/(\d+)/notes", path):
+                return Response.json(200, emulator.crm.notes_of("Leads", notes[1]))
+            case ("GET", path) if path in RECORD_MODULES:
+                records = getattr(emulator.crm, path)
+                return Response.json(200, sorted(records.values(), key=lambda record: int(record["id"])))
+            case ("GET", path) if record := re.fullmatch(r"(contacts|accounts|deals)/(\d+)", path):
+                found = getattr(emulator.crm, record[1]).get(record[2])
+                if found is None:
+                    return Response.json(404, {"error": f"no such {record[1].removesuffix('s')}"})
+                return Response.json(200, found)
+            case ("POST", "users"):
+                return Response.json(201, {"id": self._add_user(_json_object(request))})
+            case ("GET", "users"):
+                return Response.json(200, [user.as_json() for user in emulator.crm.users])
+            case ("POST", "tags"):
+                return Response.json(201, {"tags": self._add_tags(_json_object(request))})
+            case ("POST", "pipelines"):
+                return Response.json(200, {"pipeline": self._edit_pipeline(_json_object(request))})
+            case ("POST", "scopes"):
+                return Response.json(200, {"scopes": self._grant_scopes(_json_object(request))})
+            case ("GET", "scopes"):
+                granted = emulator.granted_scopes(request.param("refresh_token"))
+                return Response.json(200, {"scopes": sorted(granted)})
             case ("GET", "state"):
                 state = {**emulator.crm.counts(), "token_requests": emulator.token_requests}
                 return Response.json(200, state)
@@ -89,6 +118,64 @@ class ControlEndpoints:
                 return Response.json(400, {"error": f"leads[{index}]: {problem}", "ids": ids})
         return Response.json(201, {"ids": ids})
 
+    def _add_user(self, body: dict[str, Any]) -> str:
+        """`{"full_name", "email", "profile", "id", "status", "confirm", "type"}` (zoho-crm-api.md
+        §13.4); full_name and email are mandatory, the rest as `CrmStore.add_user` defaults them."""
+        unknown = set(body) - USER_KEYS
+        if unknown:
+            raise ValueError(f"unknown user keys: {sorted(unknown)}; known: {sorted(USER_KEYS)}")
+        if not isinstance(body.get("full_name"), str) or not isinstance(body.get("email"), str):
+            raise ValueError("a user needs full_name and email (strings)")
+        options = {key: body[key] for key in ("status", "confirm", "type") if key in body}
+        return self._emulator.crm.add_user(
+            body["full_name"], body["email"], body.get("profile", "Standard"), body.get("id"), **options
+        )
+
+    def _add_tags(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """`{"module": "Leads", "names": ["A", "B"], "color_code": "#57B1FD"}` (or `"name"`)."""
+        names = body.get("names", [body["name"]] if "name" in body else None)
+        if not isinstance(names, list) or not names:
+            raise ValueError('a tag needs "name", or "names" as a list')
+        module = body.get("module", "Leads")
+        return [self._emulator.crm.add_tag(module, name, body.get("color_code")) for name in names]
+
+    def _edit_pipeline(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Edit one pipeline of the Deals layout: `remove_stages` (unmap), `add_stages` (map,
+        creating a stage that does not exist), `rename_stages` ({old: new} or {old: {display_value,
+        actual_value}}, org-wide: stages are Stage picklist options), `rename` (the pipeline).
+        All or nothing; answers the pipelines as Get Pipelines would."""
+        unknown = set(body) - PIPELINE_EDITS
+        if unknown or not isinstance(body.get("pipeline"), str):
+            raise ValueError(
+                f'a pipeline edit names "pipeline" and some of {sorted(PIPELINE_EDITS - {"pipeline"})}'
+            )
+        name = body["pipeline"]
+
+        def edit(book: PipelineBook) -> list[dict[str, Any]]:
+            for stage in _names(body, "remove_stages"):
+                book.remove_stage(name, stage)
+            for stage in _names(body, "add_stages"):
+                book.add_stage(name, stage)
+            for old, new in _renames(body.get("rename_stages", {})).items():
+                book.rename_stage(old, *new)
+            if "rename" in body:
+                book.rename_pipeline(name, *_renames({name: body["rename"]})[name])
+            return book.pipelines_json()
+
+        return self._emulator.crm.edit_pipelines(edit)
+
+    def _grant_scopes(self, body: dict[str, Any]) -> list[str]:
+        """`{"scopes": [...], "refresh_token": "..."}` (zoho-crm-api.md §13.7); the refresh
+        token is the emulator's own unless named (another is added)."""
+        scopes = body.get("scopes")
+        if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
+            raise ValueError('"scopes" must be a list of scope names')
+        refresh_token = body.get("refresh_token")
+        if refresh_token is not None and (not isinstance(refresh_token, str) or not refresh_token):
+            raise ValueError('"refresh_token" must be a non-empty string')
+        self._emulator.grant_scopes(scopes, refresh_token)
+        return sorted(self._emulator.granted_scopes(refresh_token))
+
     def _set_faults(self, settings: dict[str, Any]) -> None:
         faults = self._emulator.faults
         unknown = set(settings) - {
@@ -118,6 +205,31 @@ class ControlEndpoints:
                 getattr(faults, name)(**arguments)
         if settings.get("revoke_tokens"):
             faults.revoke_tokens()
+
+
+def _names(body: dict[str, Any], key: str) -> list[str]:
+    names = body.get(key, [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{key} must be a list of stage names")
+    return names
+
+
+def _renames(renames: Any) -> dict[str, tuple[str, str]]:
+    """{old: "new"} renames display and actual value; {old: {"display_value", "actual_value"}}
+    sets them apart."""
+    if not isinstance(renames, dict):
+        raise ValueError("renames must be an object of old name to new name")
+    result = {}
+    for old, new in renames.items():
+        if isinstance(new, str):
+            result[old] = (new, new)
+        elif isinstance(new, dict) and all(
+            isinstance(new.get(key), str) for key in ("display_value", "actual_value")
+        ):
+            result[old] = (new["display_value"], new["actual_value"])
+        else:
+            raise ValueError(f"rename of {old!r}: a name, or display_value and actual_value")
+    return result
 
 
 def _json_object(request: Request) -> dict[str, Any]:

@@ -169,9 +169,13 @@ class CrmStore:
             raise ValueError(f"unknown user type {type!r}; types: {', '.join(USER_TYPES)}")
         if not isinstance(confirm, bool):
             raise ValueError("confirm must be true or false")
+        if id is not None and not (isinstance(id, str) and id.isdigit() and len(id) == 19):
+            raise ValueError(f"a user id is a 19-digit string, not {id!r}")
         with self._lock:
             if id is None:
                 id = self._ids.next("users")
+            elif id in self._users:
+                raise ValueError(f"there is already a user {id}")
             else:
                 self._ids.skip_past("users", id)
             self._users[id] = User(id, full_name, email, role, status, confirm, type)
@@ -200,9 +204,13 @@ class CrmStore:
             return self._book.copy()
 
     def edit_pipelines(self, edit: Callable[[PipelineBook], T]) -> T:
-        """Change the stages and pipelines under the lock (see `PipelineBook`'s edits)."""
+        """Change the stages and pipelines under the lock (see `PipelineBook`'s edits); all or
+        nothing: `edit` works on a copy, kept only when it returns."""
         with self._lock:
-            return edit(self._book)
+            book = self._book.copy()
+            result = edit(book)
+            self._book = book
+            return result
 
     # --- tags (zoho-crm-api.md §13.5) ------------------------------------------------------
 

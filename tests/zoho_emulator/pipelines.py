@@ -148,10 +148,16 @@ class PipelineBook:
     def rename_stage(self, stage_name: str, display: str, actual: str) -> None:
         """Rename a Stage option: every pipeline mapping it shows the new values; the id stays."""
         stage = self.stage(stage_name)
+        others = [other for other in self.stages.values() if other is not stage]
+        if any({display, actual} & {other.display, other.actual} for other in others):
+            raise ValueError(f"another stage is already called {display!r} or {actual!r}")
         stage.display, stage.actual = display, actual
 
     def rename_pipeline(self, name: str, display: str, actual: str) -> None:
         pipeline = self.pipeline(name)
+        others = [other for other in self.pipelines if other is not pipeline]
+        if any({display, actual} & {other.display, other.actual} for other in others):
+            raise ValueError(f"another pipeline is already called {display!r} or {actual!r}")
         pipeline.display, pipeline.actual = display, actual
 
     # --- JSON -------------------------------------------------------------------------------
