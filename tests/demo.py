@@ -1,7 +1,9 @@
 """`make demo`: the real function (functions-framework) against the bundled Zoho emulator.
 
 Starts the emulator seeded with sample leads and the function configured with rules.yaml, sends
-a few webhooks the way Zoho would, prints each outcome and the function's log line, and stops
+a few webhooks the way Zoho would, prints each outcome and the function's log line, what each
+conversion created (read back from the emulator's control API) and, after the org's admin
+removes a stage the rules use, the failure and the note it left on the lead; then stops
 everything it started.
 """
 
@@ -17,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import requests
 
@@ -38,6 +40,13 @@ SCENARIOS = [
     ("a lead id Zoho does not know", "4876876000000199999", DEMO_SECRET),
     ("a request with a wrong secret", "4876876000000100005", "not-the-secret"),
 ]
+# After the deploy, the org's admin takes a stage the rules use out of their pipeline.
+STAGE_REMOVED = {"pipeline": "Standard (Standard)", "remove_stages": ["Qualification"]}
+AFTER_THE_CHANGE = (
+    "a qualifying trade-show lead, into the changed pipeline",
+    "4876876000000100005",
+    DEMO_SECRET,
+)
 
 
 def free_port() -> int:
@@ -81,6 +90,59 @@ def describe(answer: dict[str, object]) -> str:
     if answer.get("reason"):
         text += f"\n      reason: {answer['reason']}"
     return text
+
+
+def tag_names(record: dict[str, Any]) -> str:
+    return ", ".join(tag["name"] for tag in record.get("Tag") or []) or "none"
+
+
+def created_records(emulator_url: str, answer: dict[str, Any]) -> list[str]:
+    """What a conversion made, read back from the emulator (GET /__emulator/deals/{id}, ...)."""
+    lines: list[str] = []
+    if deal_id := answer.get("deal_id"):
+        deal = requests.get(f"{emulator_url}/__emulator/deals/{deal_id}", timeout=5).json()
+        lines.append(
+            f'deal "{deal["Deal_Name"]}": stage {deal["Stage"]}, pipeline {deal["Pipeline"]},'
+            f" closing {deal['Closing_Date']}, owner {deal['Owner']['name']}, tags {tag_names(deal)}"
+        )
+    if contact_id := answer.get("contact_id"):
+        contact = requests.get(f"{emulator_url}/__emulator/contacts/{contact_id}", timeout=5).json()
+        lines.append(f"contact {contact['Full_Name']}: tags {tag_names(contact)}")
+    return lines
+
+
+def notes_on(emulator_url: str, lead_id: str) -> list[str]:
+    notes = requests.get(f"{emulator_url}/__emulator/leads/{lead_id}/notes", timeout=5).json()
+    lines: list[str] = []
+    for note in notes:
+        lines.append(f"note on the lead: {note['Note_Title']}")
+        lines += [f"  | {line}" for line in note["Note_Content"].splitlines()]
+    return lines
+
+
+def send(
+    number: int, scenario: tuple[str, str, str], function_url: str, emulator_url: str, log: IO[str]
+) -> None:
+    """One webhook: the answer, the function's log lines, what was created or the note left."""
+    title, lead_id, secret = scenario
+    response = requests.post(
+        function_url, json={"lead_id": lead_id}, headers={"X-Webhook-Secret": secret}, timeout=30
+    )
+    answer = response.json()
+    print(f'{number}. {title}: POST {{"lead_id": "{lead_id}"}}')
+    print(f"   HTTP {response.status_code} {describe(answer)}")
+    if answer.get("outcome") == "converted":
+        for line in created_records(emulator_url, answer):
+            print(f"   {line}")
+    if answer.get("outcome") == "failed":
+        for line in notes_on(emulator_url, lead_id):
+            print(f"   {line}")
+    time.sleep(0.05)
+    for line in log.read().splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            print(f"   log: {entry['severity']} {entry['message']}")
+    print()
 
 
 def main() -> None:
@@ -127,18 +189,16 @@ def main() -> None:
         )
         wait_until_listening(function_port, function, "the function")
         with open(function_log.name, encoding="utf-8", errors="replace") as log:
-            for number, (title, lead_id, secret) in enumerate(SCENARIOS, start=1):
-                response = requests.post(
-                    function_url, json={"lead_id": lead_id}, headers={"X-Webhook-Secret": secret}, timeout=30
-                )
-                print(f'{number}. {title}: POST {{"lead_id": "{lead_id}"}}')
-                print(f"   HTTP {response.status_code} {describe(response.json())}")
-                time.sleep(0.05)
-                for line in log.read().splitlines():
-                    if line.startswith("{"):
-                        entry = json.loads(line)
-                        print(f"   log: {entry['severity']} {entry['message']}")
-                print()
+            for number, scenario in enumerate(SCENARIOS, start=1):
+                send(number, scenario, function_url, emulator_url, log)
+            requests.post(
+                f"{emulator_url}/__emulator/pipelines", json=STAGE_REMOVED, timeout=5
+            ).raise_for_status()
+            print(
+                "The org's admin removes the stage Qualification from the pipeline Standard (Standard)"
+                " (POST /__emulator/pipelines); rules.yaml still names it.\n"
+            )
+            send(len(SCENARIOS) + 1, AFTER_THE_CHANGE, function_url, emulator_url, log)
         state = requests.get(f"{emulator_url}/__emulator/state", timeout=5).json()
         print(f"Emulator state afterwards: {json.dumps(state)}")
     print("Stopped the function and the emulator.")
