@@ -6,11 +6,19 @@ emulator's demo org through Zoho's metadata API.
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
+from pathlib import Path
 
+import pytest
+import requests
+
+from handlers.cli import main
 from handlers.org_metadata import Choice, DealLayout, FieldInfo, MissingScope, OrgMetadata, OrgUser, Pipeline
 from handlers.preflight import check_against_org
 from handlers.rules import parse_rules
+from tests.conftest import CREDENTIALS, ROOT
+from tests.zoho_emulator import ZohoEmulator
 
 STANDARD = Pipeline(
     "Standard (Standard)",
@@ -277,3 +285,144 @@ def test_skip_rules_have_their_conditions_checked_only():
     assert problems(rules) == [
         "rules.yaml: rule 'tests': when.Emial: Leads has no field 'Emial' (did you mean 'Email'?)"
     ]
+
+
+# --- Against the emulator's demo org, through the command line ---------------------------------
+
+BROKEN_RULES = """
+rules:
+  - name: typos
+    when:
+      Lead_Stauts: Qualified
+      Lead_Source: {in: [Partner, Houston]}
+      Company: {gte: 5}
+      Annual_Revenue: {gte: '2026-01-01'}
+    deal:
+      Deal_Name: "{Compnay}"
+      Stage: Partner Qualification
+      Pipeline: Standard (Standard)
+      Closing_Date: +14d
+      Amout: 5
+      Expected_Revenue: 5
+      Lead_Source: Yellow Pages
+    assign_to: {distribute: ["4876876000000002004", "4876876000000002005", "4876876000000002999"]}
+    carry_over_tags: {Contacts: [Vip]}
+  - name: no-pipeline
+    when: {Lead_Status: Contacted}
+    deal: {Deal_Name: "{Company}", Stage: Qualification, Closing_Date: +7d}
+"""
+
+
+@pytest.fixture
+def emulator():
+    """The demo org, which rules.yaml is written for, with the suite's credentials."""
+    with ZohoEmulator(credentials=CREDENTIALS, seed="demo") as emu:
+        yield emu
+
+
+@pytest.fixture
+def org_check(function_env, capsys):
+    def run(rules_file: Path, *options: str) -> tuple[int, str]:
+        capsys.readouterr()
+        status = main(["check-rules", "--org", str(rules_file), *options])
+        return status, capsys.readouterr().out
+
+    return run
+
+
+def test_the_bundled_rules_fit_the_demo_org(org_check):
+    status, out = org_check(ROOT / "rules.yaml")
+
+    assert status == 0
+    assert out.startswith(f"{ROOT / 'rules.yaml'}: 3 rules against the org at http://127.0.0.1:")
+    assert ": no problem; " in out
+    assert re.search(r"; \d+ API calls, \d+ API credits\n$", out)
+
+
+def test_every_kind_of_problem_is_one_line_naming_rule_and_key(org_check, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(BROKEN_RULES)
+
+    status, out = org_check(rules)
+
+    lines = out.splitlines()
+    expected = [
+        "rule 'typos': when.Lead_Stauts: Leads has no field 'Lead_Stauts' (did you mean 'Lead_Status'?)",
+        "rule 'typos': when.Lead_Source: 'Houston' is the display value of Lead_Source's option"
+        " 'Houston Showroom': write the actual value 'Houston Showroom'",
+        "rule 'typos': when.Company: compares with a number, but Company is a text field",
+        "rule 'typos': when.Annual_Revenue: compares with a date, but Annual_Revenue is a currency field",
+        "rule 'typos': deal.Deal_Name: the placeholder {Compnay}: Leads has no field 'Compnay'"
+        " (did you mean 'Company'?)",
+        "rule 'typos': deal.Amout: Deals has no field 'Amout' (did you mean 'Amount'?)",
+        "rule 'typos': deal.Expected_Revenue: the Deals field Expected_Revenue cannot be set through the API",
+        "rule 'typos': deal.Lead_Source: 'Yellow Pages' is an unused option of Lead_Source",
+        "rule 'typos': deal.Stage: 'Partner Qualification' is not a stage of pipeline 'Standard (Standard)'",
+        "rule 'typos': assign_to.distribute: 4876876000000002004 (Dana Departed) is not an active user"
+        " (status 'inactive')",
+        "rule 'typos': assign_to.distribute: 4876876000000002005 (Nico Newhire) has not accepted the"
+        " invitation to the org",
+        "rule 'typos': assign_to.distribute: 4876876000000002999 is not a user of the org",
+        "rule 'typos': carry_over_tags.Contacts: no Leads tag named 'Vip' in the org (the org has 'VIP')",
+        "rule 'no-pipeline': deal.Pipeline: required: the org uses pipelines (Deals layout 'Standard':"
+        " Standard (Standard), Partner Pipeline)",
+    ]
+    assert status == 1
+    for line in expected:
+        assert [found for found in lines if found.startswith(f"{rules}: {line}")], line
+    assert len(lines) == len(expected) + 1
+    assert f"{rules}: 2 rules against the org at " in lines[-1]
+    assert ": 14 problems (2 rules affected); " in lines[-1]
+
+
+def test_a_missing_scope_is_named_and_that_part_is_not_guessed(org_check, emulator, tmp_path):
+    granted = requests.get(f"{emulator.url}/__emulator/scopes", timeout=5).json()["scopes"]
+    kept = [scope for scope in granted if scope not in ("ZohoCRM.users.READ", "ZohoCRM.coql.READ")]
+    requests.post(f"{emulator.url}/__emulator/scopes", json={"scopes": kept}, timeout=5).raise_for_status()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(BROKEN_RULES)
+
+    status, out = org_check(rules)
+
+    assert status == 1
+    assert f"{rules}: the token lacks the scope ZohoCRM.users.READ (the user check needs it)" in out
+    assert f"{rules}: the token lacks the scope ZohoCRM.coql.READ (the sweep's COQL query needs it)" in out
+    assert "is not an active user" not in out
+
+
+def test_json_output_for_ci(org_check, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(BROKEN_RULES)
+
+    status, out = org_check(rules, "--json")
+
+    answer = json.loads(out)
+    assert status == 1
+    assert answer["source"] == str(rules)
+    assert len(answer["problems"]) == 14
+    assert answer["problems"][0] == {
+        "source": str(rules),
+        "rule": "typos",
+        "key": "when.Lead_Stauts",
+        "message": "Leads has no field 'Lead_Stauts' (did you mean 'Lead_Status'?)",
+    }
+    assert answer["calls"] >= 7
+    assert answer["credits"] >= answer["calls"]
+
+
+def test_the_org_check_reads_the_metadata_in_a_few_calls(org_check, emulator):
+    emulator.clear_journal()
+
+    org_check(ROOT / "rules.yaml")
+
+    reads = [(entry.method, entry.path) for entry in emulator.requests(path=r"^/crm/v8/(settings|users)")]
+    assert reads == [
+        ("GET", "/crm/v8/settings/fields"),
+        ("GET", "/crm/v8/settings/fields"),
+        ("GET", "/crm/v8/settings/layouts"),
+        ("GET", "/crm/v8/settings/layouts"),
+        ("GET", "/crm/v8/settings/pipeline"),
+        ("GET", "/crm/v8/users"),
+        ("GET", "/crm/v8/settings/tags"),
+    ]
+    assert emulator.token_requests == 1
