@@ -155,7 +155,7 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
 
     settings = runtime.settings()
     zoho = runtime.converter().zoho
-    report = OrgCheck(rules, zoho, settings.trusted_api_domains, probe_writes=True).report()
+    report = OrgCheck(rules, zoho, settings.trusted_api_domains, probe_scopes=True).report()
     problems = list(report.problems)
     if args.json:
         print(

@@ -99,7 +99,10 @@ class OrgUser:
 
 @dataclass(frozen=True)
 class Probe:
-    """One call the function makes, sent once to see whether the token's scopes allow it."""
+    """One call the function makes, sent once to see whether the token's scopes allow it.
+
+    `scope` says what allows the call (zoho-crm-api.md §13.7): Zoho's refusal does not say which
+    scope was missing, and some calls need more than one."""
 
     scope: str
     needed_for: str
@@ -109,25 +112,31 @@ class Probe:
     body: dict[str, Any] | None = None
     credits: int = 1
 
-    @property
-    def writes(self) -> bool:
-        """A create call (refused for the absent id, but a create all the same)."""
-        return self.scope.endswith(".CREATE")
-
 
 PROBES = (
-    Probe("ZohoCRM.modules.leads.READ", "reading the lead", "GET", f"/Leads/{ABSENT_ID}"),
     Probe(
-        "ZohoCRM.modules.leads.CREATE",
+        "ZohoCRM.modules.ALL (or ZohoCRM.modules.leads.READ)",
+        "reading the lead",
+        "GET",
+        f"/Leads/{ABSENT_ID}",
+    ),
+    Probe(
+        "ZohoCRM.modules.ALL (or the CREATE scopes of Leads, Contacts, Accounts and Deals)",
         "Convert Lead",
         "POST",
         f"/Leads/{ABSENT_ID}/actions/convert",
         body={"data": [{"overwrite": False}]},
         credits=CONVERT_CREDITS,
     ),
-    Probe("ZohoCRM.modules.notes.CREATE", "the failure note", "POST", "/Notes", body={"data": []}),
     Probe(
-        "ZohoCRM.coql.READ",
+        "ZohoCRM.modules.ALL (or ZohoCRM.modules.notes.CREATE with ZohoCRM.modules.leads.CREATE)",
+        "the failure note",
+        "POST",
+        "/Notes",
+        body={"data": []},
+    ),
+    Probe(
+        "ZohoCRM.coql.READ with ZohoCRM.modules.ALL (or ZohoCRM.modules.Leads.READ)",
         "the sweep's COQL query",
         "POST",
         "/coql",
@@ -166,12 +175,12 @@ class OrgMetadata:
     credits: int = 0
 
 
-def read_org(zoho: ZohoClient, *, probe_writes: bool = True) -> OrgMetadata:
-    """Read the metadata and probe the scopes; a Zoho failure other than a scope refusal raises.
+def read_org(zoho: ZohoClient, *, probe_scopes: bool = True) -> OrgMetadata:
+    """Read the metadata and, with `probe_scopes`, probe the scopes of the product's own calls; a
+    Zoho failure other than a scope refusal raises.
 
-    `probe_writes=False` leaves out the create probes (Convert, Notes), for the unattended checks
-    (the sweep, dry runs included): they send no create call at all, and a missing create scope
-    shows in the first conversion's outcome instead."""
+    The unattended check (the sweep, dry runs included) reads the metadata only: it sends no
+    create call at all, and a scope the sweep or a conversion lacks shows in their own outcome."""
     org = OrgMetadata()
     with zoho.counting_calls() as calls:
         reader = _Reader(zoho, org)
@@ -181,7 +190,8 @@ def read_org(zoho: ZohoClient, *, probe_writes: bool = True) -> OrgMetadata:
         org.deal_layouts = reader.deal_layouts()
         org.users = reader.users()
         org.lead_tags = reader.lead_tags()
-        reader.probe_product_calls(probe_writes)
+        if probe_scopes:
+            reader.probe_product_calls()
         org.api_domain = zoho.api_domain()
     org.calls = calls.count
     org.credits = calls.count + reader.extra_credits
@@ -291,12 +301,10 @@ class _Reader:
             return tuple(str(tag["name"]) for tag in tags if tag.get("name"))
         return None
 
-    def probe_product_calls(self, writes: bool) -> None:
+    def probe_product_calls(self) -> None:
         """Each call the function makes, once, naming nothing that exists (§13.7, option a)."""
         for probe in PROBES:
-            if (probe.writes and not writes) or (
-                "mass_convert" in probe.path and not self.zoho.version.mass_convert
-            ):
+            if "mass_convert" in probe.path and not self.zoho.version.mass_convert:
                 continue
             refusal = self.zoho.probe(probe.method, probe.path, params=probe.params, json=probe.body)
             self.extra_credits += probe.credits - 1

@@ -59,8 +59,8 @@ def check_against_org(
             rules.source,
             None,
             None,
-            f"the token lacks the scope {missing.scope} ({missing.needed_for} needs it): add it to the"
-            " self-client's scopes and mint a new refresh token",
+            f"Zoho refused {missing.needed_for} with OAUTH_SCOPE_MISMATCH: the token needs {missing.scope};"
+            " add it to the self-client's scopes and mint a new refresh token",
         )
         for missing in org.missing_scopes
     ]
@@ -345,14 +345,14 @@ class OrgCheck:
         trusted_api_domains: frozenset[str] = frozenset(),
         max_age: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
-        probe_writes: bool = False,
+        probe_scopes: bool = False,
     ):
         self._rules = rules
         self._zoho = zoho
         self._trusted = trusted_api_domains
         self._max_age = max_age
         self._clock = clock
-        self._probe_writes = probe_writes
+        self._probe_scopes = probe_scopes
         self._lock = threading.Lock()
         self._report: tuple[float, OrgReport] | None = None
 
@@ -362,7 +362,7 @@ class OrgCheck:
             now = self._clock()
             if self._report is not None and now - self._report[0] < self._max_age:
                 return self._report[1]
-            org = read_org(self._zoho, probe_writes=self._probe_writes)
+            org = read_org(self._zoho, probe_scopes=self._probe_scopes)
             report = OrgReport(
                 tuple(check_against_org(self._rules, org, self._trusted)),
                 org.calls,

@@ -143,6 +143,52 @@ class TestFailureNote:
         assert "Time: " in note["Note_Content"]
         assert emulator.crm.lead(lead)["Modified_Time"] == modified
 
+    def test_a_configuration_refusal_quotes_the_rules_preflight_in_the_note(
+        self, serve, monkeypatch, tmp_path, emulator
+    ):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        lead = qualified_lead(emulator)
+
+        post(serve(), lead)
+
+        (note,) = [note for note in emulator.crm.notes.values() if note["Parent_Id"]["id"] == lead]
+        assert (
+            "Preflight of the rule against the org (fix these in the rules file or in Zoho):\n"
+            "- deal.Stage: 'Nope' is not a stage of pipeline 'Standard (Standard)'"
+            " (its stages: Qualification," in note["Note_Content"]
+        )
+
+    def test_a_stage_removed_after_the_deploy_is_named_in_the_note(
+        self, serve, monkeypatch, tmp_path, emulator
+    ):
+        rules_file(
+            tmp_path,
+            monkeypatch,
+            "rules:\n  - name: standard\n    when: {Lead_Status: Qualified}\n    deal: {Deal_Name: x,"
+            " Stage: Needs Analysis, Pipeline: Standard (Standard), Closing_Date: +1d}\n",
+        )
+        client = serve()
+        emulator.crm.edit_pipelines(lambda book: book.remove_stage("Standard (Standard)", "Needs Analysis"))
+        lead = qualified_lead(emulator)
+
+        answer = post(client, lead).get_json()
+
+        assert (answer["outcome"], answer["code"]) == ("failed", "MAPPING_MISMATCH")
+        (note,) = emulator.crm.notes.values()
+        assert (
+            "- deal.Stage: 'Needs Analysis' is not a stage of pipeline 'Standard (Standard)'"
+            in (note["Note_Content"])
+        )
+
+    def test_a_refusal_unrelated_to_the_rule_reads_no_metadata(self, serve, monkeypatch, tmp_path, emulator):
+        lead = qualified_lead(emulator)
+        emulator.faults.fail_next(1, status=400, code="LIMIT_EXCEEDED", path=CONVERT)
+
+        post(serve(), lead)
+
+        assert "Preflight" not in next(iter(emulator.crm.notes.values()))["Note_Content"]
+        assert not emulator.requests("GET", r"/settings/(fields|layouts|pipeline|tags)$")
+
     def test_a_lead_failing_again_gets_no_second_note(
         self, serve, monkeypatch, tmp_path, emulator, log_lines
     ):

@@ -258,8 +258,8 @@ def test_carried_over_tags_must_exist_for_leads():
 def test_a_missing_scope_is_named_once_for_the_whole_file():
     metadata = org(missing_scopes=[MissingScope("ZohoCRM.coql.READ", "the sweep's COQL query")])
     assert problems(f"rules: [{{name: r, when: {{Lead_Status: Qualified}}, {DEAL}}}]", metadata) == [
-        "rules.yaml: the token lacks the scope ZohoCRM.coql.READ (the sweep's COQL query needs it): add it to"
-        " the self-client's scopes and mint a new refresh token"
+        "rules.yaml: Zoho refused the sweep's COQL query with OAUTH_SCOPE_MISMATCH: the token needs"
+        " ZohoCRM.coql.READ; add it to the self-client's scopes and mint a new refresh token"
     ]
 
 
@@ -385,9 +385,33 @@ def test_a_missing_scope_is_named_and_that_part_is_not_guessed(org_check, emulat
     status, out = org_check(rules)
 
     assert status == 1
-    assert f"{rules}: the token lacks the scope ZohoCRM.users.READ (the user check needs it)" in out
-    assert f"{rules}: the token lacks the scope ZohoCRM.coql.READ (the sweep's COQL query needs it)" in out
+    assert (
+        f"{rules}: Zoho refused the user check with OAUTH_SCOPE_MISMATCH: the token needs ZohoCRM.users.READ;"
+        in out
+    )
+    assert (
+        f"{rules}: Zoho refused the sweep's COQL query with OAUTH_SCOPE_MISMATCH: the token needs"
+        " ZohoCRM.coql.READ with ZohoCRM.modules.ALL (or ZohoCRM.modules.Leads.READ);" in out
+    )
     assert "is not an active user" not in out
+
+
+def test_a_token_that_may_read_but_not_convert_is_told_which_scope_converts(org_check, emulator):
+    granted = requests.get(f"{emulator.url}/__emulator/scopes", timeout=5).json()["scopes"]
+    kept = [scope for scope in granted if scope != "ZohoCRM.modules.ALL"]
+    kept += ["ZohoCRM.modules.leads.READ", "ZohoCRM.modules.Leads.READ"]
+    requests.post(f"{emulator.url}/__emulator/scopes", json={"scopes": kept}, timeout=5).raise_for_status()
+
+    status, out = org_check(ROOT / "rules.yaml")
+
+    assert status == 1
+    assert (
+        "Zoho refused Convert Lead with OAUTH_SCOPE_MISMATCH: the token needs ZohoCRM.modules.ALL"
+        " (or the CREATE scopes of Leads, Contacts, Accounts and Deals)" in out
+    )
+    assert "Zoho refused the failure note with OAUTH_SCOPE_MISMATCH" in out
+    assert "Zoho refused reading the lead" not in out
+    assert "the sweep's COQL query" not in out
 
 
 def test_json_output_for_ci(org_check, tmp_path):

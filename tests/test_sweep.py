@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,9 @@ DEPLOYED = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # RECONCILE_SINCE: th
 CONVERT = r"/actions/convert$"
 MASS_CONVERT = r"/Leads/actions/mass_convert$"
 COQL = r"/coql$"
+# The rules' check against the org (handlers/preflight.py), which each new instance's first sweep
+# makes before it starts: metadata reads only.
+ORG_CHECK = r"^/crm/v[0-9.]+/(settings/(fields|layouts|pipeline|tags)|users)$"
 
 RULES = """
 rules:
@@ -135,12 +139,17 @@ def test_one_sweep_converts_exactly_the_qualifying_leads_mostly_by_mass_convert(
     assert sorted(mass_ids) == sorted(partners + events)
     assert summary["mass_convert_jobs"] == 8  # 200 partners in 4 jobs; events by owner: 2 + 2 jobs
     assert {emulator.crm.deals[d]["Deal_Name"] for d in emulator.crm.deals} >= {"Partner deal"}
-    api_calls = emulator.requests(path=r"^/crm/")
+    api_calls = sweep_calls(emulator)
     assert summary["api_calls"] == len(api_calls)
     mass_path_calls = [entry for entry in api_calls if not entry.path.endswith("/actions/convert")]
     mass_path_calls = [entry for entry in mass_path_calls if not _single_lead_read(entry.path)]
     assert len(mass_path_calls) / 400 <= 0.1
     assert summary["api_calls"] < 2 * 100 + 40
+
+
+def sweep_calls(emulator, method: str | None = None) -> list:
+    """The CRM API calls of the sweep itself: the journal without the org check's metadata reads."""
+    return [entry for entry in emulator.requests(method, r"^/crm/") if not re.match(ORG_CHECK, entry.path)]
 
 
 def _single_lead_read(path: str) -> bool:
@@ -172,7 +181,7 @@ def test_a_second_sweep_converts_nothing_and_only_queries(emulator, sweep):
     summary = sweep()
 
     assert (summary["scanned"], summary["converted"], summary["mass_convert_jobs"]) == (0, 0, 0)
-    assert [entry.path for entry in emulator.requests(path=r"^/crm/")] == ["/crm/v8/coql"]
+    assert [entry.path for entry in sweep_calls(emulator)] == ["/crm/v8/coql"]
 
 
 def test_leads_modified_inside_the_grace_window_are_left_to_their_webhook(emulator, sweep):
@@ -260,7 +269,8 @@ def test_a_dry_run_changes_nothing(emulator, sweep):
     assert summary["converted"] == 0
     assert summary["planned"] == {"mass_convert_jobs": 2, "mass_convert_leads": 60, "single_convert_leads": 3}
     assert {lead: emulator.crm.lead(lead) for lead in leads} == before
-    assert [entry.method for entry in emulator.requests(path=r"^/crm/")] == ["POST"]  # the query only
+    assert [entry.method for entry in sweep_calls(emulator)] == ["POST"]  # the query only
+    assert {entry.method for entry in emulator.requests(path=ORG_CHECK)} == {"GET"}
     assert emulator.crm.deals == {}
 
 
@@ -574,3 +584,35 @@ def test_a_status_poll_that_keeps_failing_is_tried_again_in_the_next_round(emula
     assert (summary["complete"], summary["converted"]) == (True, 4)
     assert converted(emulator, partners) == partners
     assert [entry.status for entry in emulator.requests("GET", MASS_CONVERT)][:3] == [503, 503, 503]
+
+
+@pytest.fixture
+def instance(serve, monkeypatch, tmp_path, users):
+    """One reconcile instance with RULES, started now; each POST is a sweep."""
+    monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
+    path = tmp_path / "rules.yaml"
+    path.write_text(textwrap.dedent(RULES))
+    monkeypatch.setenv("RULES_FILE", str(path))
+    return serve("reconcile")
+
+
+def test_a_stage_removed_after_the_start_is_a_rules_problem_in_the_summary(instance, emulator, log_lines):
+    emulator.crm.edit_pipelines(lambda book: book.remove_stage("Standard (Standard)", "Qualification"))
+
+    summary = instance.post("/", json={"dry_run": True}).get_json()
+
+    problems = [problem for problem in summary["rules_problems"] if "deal.Stage" in problem]
+    assert problems
+    assert all("'Qualification' is not a stage of pipeline 'Standard (Standard)'" in p for p in problems)
+    line = log_lines()[-1]
+    assert line["severity"] == "ERROR"  # the alert on sweep errors fires
+    assert "rules problem" in line["message"]
+    assert line["rules_problems"] == summary["rules_problems"]
+
+
+def test_the_org_is_checked_once_an_hour_per_instance_not_every_sweep(instance, emulator):
+    first = instance.post("/", json={}).get_json()
+    second = instance.post("/", json={}).get_json()
+
+    assert first["rules_problems"] == second["rules_problems"] == []
+    assert len(emulator.requests("GET", r"/settings/fields$")) == 2  # Leads and Deals, once
