@@ -96,7 +96,7 @@ resource "google_monitoring_alert_policy" "failures" {
   }
 
   # The sweep logs one summary line (outcome "reconciled") with the failed leads in it, at
-  # ERROR severity when any failed.
+  # ERROR severity when any failed or the rules have problems against the org (rules_problems).
   conditions {
     display_name = "Reconcile sweep reported failed leads"
     condition_threshold {
