@@ -57,17 +57,22 @@ class Misconfigured(Failure):
         self.setting = setting
 
 
+def in_rules(source: str, rule: str | None, key: str | None, message: str) -> str:
+    """`rules.yaml: rule 'r': deal.Stage: message`: how every finding about a rules file reads."""
+    where = [source]
+    if rule is not None:
+        where.append(f"rule {rule!r}")
+    if key is not None:
+        where.append(key)
+    return f"{': '.join(where)}: {message}"
+
+
 class RulesError(Misconfigured, ValueError):
     """A rules file Zoho or this function cannot work with; the message says where and why."""
 
     def __init__(self, source: str, message: str, rule: str | None = None, key: str | None = None):
         self.source, self.rule, self.key, self.problem = source, rule, key, message
-        where = [source]
-        if rule is not None:
-            where.append(f"rule {rule!r}")
-        if key is not None:
-            where.append(key)
-        super().__init__(f"{': '.join(where)}: {message}", setting="RULES_FILE")
+        super().__init__(in_rules(source, rule, key, message), setting="RULES_FILE")
 
 
 class SecretUnavailable(Failure):

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from handlers.errors import in_rules
 from handlers.org_metadata import Choice, DealLayout, FieldInfo, OrgMetadata, read_org
 from handlers.rules import COMPARISONS, Condition, Distribute, Rule, RuleSet, User
 from handlers.templates import Template, placeholders_in
@@ -40,12 +41,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = [self.source]
-        if self.rule is not None:
-            where.append(f"rule {self.rule!r}")
-        if self.key is not None:
-            where.append(self.key)
-        return f"{': '.join(where)}: {self.message}"
+        return in_rules(self.source, self.rule, self.key, self.message)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

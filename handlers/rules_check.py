@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from handlers.errors import in_rules
 from handlers.rules import Condition, Rule, RuleSet
 from handlers.sweep_query import plan_queries
 
@@ -25,12 +26,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        where = [self.source]
-        if self.rule is not None:
-            where.append(f"rule {self.rule!r}")
-        if self.key is not None:
-            where.append(self.key)
-        return f"{self.level}: {': '.join(where)}: {self.message}"
+        return f"{self.level}: {in_rules(self.source, self.rule, self.key, self.message)}"
 
 
 def check(rules: RuleSet) -> list[Finding]:
