@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from handlers import deadline
 from handlers.errors import in_rules
 from handlers.org_metadata import Choice, DealLayout, FieldInfo, OrgMetadata, read_org
 from handlers.rules import COMPARISONS, Condition, Distribute, Rule, RuleSet, User
@@ -353,8 +354,13 @@ class OrgCheck:
         self._report: tuple[float, OrgReport] | None = None
 
     def report(self) -> OrgReport:
-        """The cached report, or a new one when it is older than `max_age` (Zoho failures raise)."""
-        with self._lock:
+        """The cached report, or a new one when it is older than `max_age` (Zoho failures raise).
+
+        One thread reads at a time; another waits no longer than its request's deadline."""
+        left = deadline.remaining()
+        if not self._lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
+            raise deadline.exceeded()
+        try:
             now = self._clock()
             if self._report is not None and now - self._report[0] < self._max_age:
                 return self._report[1]
@@ -367,3 +373,5 @@ class OrgCheck:
             )
             self._report = (now, report)
             return report
+        finally:
+            self._lock.release()
