@@ -90,6 +90,7 @@ class SweepSummary:
 
     def as_dict(self, plan_limit: int = PLAN_LIMIT) -> dict[str, Any]:
         summary = {key: value for key, value in asdict(self).items() if key != "plan"}
+        summary["failed_count"] = len(self.failed)  # a number log-based metrics can read
         if self.dry_run:
             mass = [entry for entry in self.plan if entry.how == "mass"]
             summary["planned"] = {

@@ -6,12 +6,11 @@
 # ---------------------------------------------------------------------------------------------
 
 locals {
-  # Distribution metrics of values in the sweep's summary line (outcome "reconciled"). `failed`
-  # is a list of leads in that line, so its count is read from the message the code writes
-  # ("..., 3 converted, 1 failed, ...": handlers/sweep.py SweepSummary.message).
+  # Distribution metrics of values in the sweep's summary line (outcome "reconciled"); `failed`
+  # lists the failed leads, `failed_count` counts them (handlers/sweep.py SweepSummary.as_dict).
   sweep_figures = var.enable_reconcile ? {
     converted = { extractor = "EXTRACT(jsonPayload.converted)", what = "Leads the sweep converted" }
-    failed    = { extractor = "REGEXP_EXTRACT(jsonPayload.message, \", ([0-9]+) failed\")", what = "Leads the sweep failed to convert" }
+    failed    = { extractor = "EXTRACT(jsonPayload.failed_count)", what = "Leads the sweep failed to convert" }
     remaining = { extractor = "EXTRACT(jsonPayload.remaining)", what = "Qualifying leads the sweep left for its next run (time budget)" }
   } : {}
 

@@ -226,7 +226,7 @@ def test_the_dashboard_charts_every_figure_asked_for(evaluated: dict[str, Any]) 
 
 
 def test_the_sweep_metrics_read_what_the_summary_line_holds(evaluated: dict[str, Any]) -> None:
-    """The value extractors applied to a real summary: EXTRACT(field) and the message regex."""
+    """The value extractors applied to a real summary line."""
     summary = SweepSummary(converted=3, remaining=5, failed=[{"lead_id": "1"}, {"lead_id": "2"}])
     line = {"message": summary.message(), **summary.as_dict()}
     figures = {}
