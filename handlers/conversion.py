@@ -7,11 +7,11 @@ contact and account when the rule asks for it, and any other refusal leaves a no
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from handlers import deadline, outcome
@@ -74,17 +74,9 @@ class Converter:
                 result = outcome.from_error(error, lead_id)
         return result, calls.count
 
-    @contextmanager
-    def _turn(self, lead_id: str) -> Iterator[None]:
+    def _turn(self, lead_id: str) -> contextlib.AbstractContextManager[None]:
         """This lead's turn in the instance, waited for no longer than the request's deadline."""
-        lock = self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES]
-        left = deadline.remaining()
-        if not lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
-            raise deadline.exceeded()
-        try:
-            yield
-        finally:
-            lock.release()
+        return deadline.holding(self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES])
 
     def _convert(self, lead_id: str, dry_run: bool, record: Lead | None) -> Outcome:
         lead = record if record is not None else self.zoho.get_lead(lead_id)

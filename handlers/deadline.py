@@ -8,6 +8,7 @@ request past its deadline.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,18 @@ def budget(limit: float) -> float:
     if left <= 0:
         raise exceeded()
     return min(limit, left)
+
+
+@contextmanager
+def holding(lock: threading.Lock) -> Iterator[None]:
+    """Hold `lock` inside the block, waiting for it no longer than the deadline allows."""
+    left = remaining()
+    if not lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
+        raise exceeded()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def exceeded() -> DeadlineExceeded:

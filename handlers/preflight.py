@@ -357,10 +357,7 @@ class OrgCheck:
         """The cached report, or a new one when it is older than `max_age` (Zoho failures raise).
 
         One thread reads at a time; another waits no longer than its request's deadline."""
-        left = deadline.remaining()
-        if not self._lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
-            raise deadline.exceeded()
-        try:
+        with deadline.holding(self._lock):
             now = self._clock()
             if self._report is not None and now - self._report[0] < self._max_age:
                 return self._report[1]
@@ -373,5 +370,3 @@ class OrgCheck:
             )
             self._report = (now, report)
             return report
-        finally:
-            self._lock.release()
