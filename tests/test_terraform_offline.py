@@ -24,6 +24,7 @@ from typing import Any
 import hcl2
 import pytest
 
+from handlers.cli import deployed_secrets
 from handlers.sweep import SweepSummary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,6 +243,26 @@ def test_the_sweep_metrics_read_what_the_summary_line_holds(evaluated: dict[str,
         "zoho-lead-sweep-failed": 2,
         "zoho-lead-sweep-remaining": 5,
     }
+
+
+def test_the_cli_names_the_secrets_terraform_gives_the_functions(evaluated: dict[str, Any]) -> None:
+    """`zoho-lead-converter --project` reads the deployed credentials by the names Terraform sets."""
+    environments = [env for env in _mappings(evaluated["resources"]) if "ZOHO_CLIENT_ID_SECRET" in env]
+    expected = {
+        k: v for k, v in deployed_secrets("acme-crm-prod", "zoho-lead").items() if k.endswith("_SECRET")
+    }
+
+    assert environments
+    for env in environments:
+        assert {name: env.get(name) for name in expected} == expected
+
+
+def _mappings(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value, *(found for item in value.values() for found in _mappings(item))]
+    if isinstance(value, list):
+        return [found for item in value for found in _mappings(item)]
+    return []
 
 
 def test_the_webhook_log_line_carries_the_duration_the_metric_reads(evaluated: dict[str, Any]) -> None:
