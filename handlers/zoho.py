@@ -256,8 +256,8 @@ class ZohoClient:
     def module_ids(self) -> dict[str, str]:
         """API name to module id (Mass Convert names modules by id); read once per instance."""
         if self._module_ids is None:
-            reply = self._checked("GET", "/settings/modules")
-            modules = reply.body.get("modules") if isinstance(reply.body, dict) else None
+            body = self.read_metadata("/settings/modules")
+            modules = body.get("modules") if body is not None else None
             if not isinstance(modules, list):
                 raise ZohoBadResponse("the modules read answered without modules[]")
             self._module_ids = {
