@@ -253,3 +253,15 @@ def test_a_note_naming_another_parent_than_the_url_is_invalid_data(emulator, zoh
     }
     assert record_error(unknown_parent)["details"]["api_name"] == "Parent_Id"
     assert emulator.crm.notes == {}
+
+
+def test_a_notes_request_without_records_is_refused_and_creates_nothing(emulator, zoho):
+    """What the preflight's scope probe sends (handlers/org_metadata.py PROBES): Zoho must refuse it."""
+    answer = zoho.post("Notes", json={"data": []})
+
+    assert answer.status_code == 400
+    assert (answer.json()["code"], answer.json()["details"]) == (
+        "MANDATORY_NOT_FOUND",
+        {"api_name": "data", "json_path": "$.data"},
+    )
+    assert emulator.crm.notes == {}
