@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -40,6 +43,9 @@ from handlers.http import Http, HttpAnswer, HttpFailure
 from handlers.lead import Records
 
 _TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path
+# Containers inside containers that an answer may nest. Zoho's deepest answers (layouts: sections,
+# fields, picklist values, their maps) nest about ten; far below where the JSON parser recurses.
+MAX_JSON_DEPTH = 64
 
 
 class CallCounter:
@@ -445,7 +451,11 @@ class ZohoClient:
         except _Transient as failure:
             raise ZohoUnavailable(f"Zoho accounts server unreachable for a token ({failure.cause})") from None
         try:
-            body = json.loads(answer.body)
+            body = _parse_json(answer.body, big_integers=False)
+        except _Unrepresentable as problem:
+            raise ZohoBadResponse(
+                f"Zoho token endpoint answered HTTP {answer.status} with {problem}"
+            ) from None
         except ValueError:
             raise ZohoUnavailable(f"Zoho token endpoint answered HTTP {answer.status} without JSON") from None
         if not isinstance(body, dict):
@@ -459,12 +469,93 @@ def _origin(url: str) -> str:
 
 
 def _json(answer: HttpAnswer, what: str) -> Any:
+    """The answer's JSON; None for an empty body; ZohoBadResponse saying why it cannot be read."""
     if not answer.body:
         return None
     try:
-        return json.loads(answer.body)
+        return _parse_json(answer.body)
+    except _Unrepresentable as problem:
+        raise ZohoBadResponse(f"{what} answered HTTP {answer.status} with {problem}") from None
     except ValueError:
         raise ZohoBadResponse(f"{what} answered HTTP {answer.status} with a body that is not JSON") from None
+
+
+class _Unrepresentable(Exception):
+    """JSON that is valid text but that this process cannot hold as Zoho meant it."""
+
+
+# A JSON string, escapes included: its brackets are text, not nesting.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_OPENING_AND_CLOSING = bytes.maketrans(b"[{]}", b"(())")
+_NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
+def _parse_json(body: bytes, *, big_integers: bool = True) -> Any:
+    """`body` parsed; _Unrepresentable for what valid-looking JSON this process cannot hold,
+    ValueError when it is not JSON at all.
+
+    Refused: nesting deeper than MAX_JSON_DEPTH (measured before parsing, so no answer can make
+    the parser recurse until it fails), NaN and Infinity (JSON has no such numbers), a float
+    beyond the float range (it would be read as infinity), and an integer longer than Python
+    converts (sys.get_int_max_str_digits(), 4300 digits by default). Any shorter integer is kept
+    exactly, however large: one lead with a 400-digit number must not make a whole COQL page
+    unreadable. With `big_integers=False` (the token answer, whose numbers are used as floats)
+    an integer beyond the float range is refused too.
+    """
+    if _nested_deeper_than(body, MAX_JSON_DEPTH):
+        raise _Unrepresentable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(
+            body,
+            parse_float=_finite_float,
+            parse_int=_whole_number if big_integers else _float_sized_whole_number,
+            parse_constant=_no_constant,
+        )
+    except RecursionError:  # unbalanced brackets the depth count leaves to the parser
+        raise _Unrepresentable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+
+
+def _nested_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether containers nest more than `limit` deep, counted without recursion.
+
+    The strings are dropped and only the brackets kept, as ( and ); each pass then removes every
+    innermost pair, one level of nesting. Unbalanced brackets are left to the parser to refuse.
+    """
+    brackets = _JSON_STRING.sub(b"", body).translate(_OPENING_AND_CLOSING, _NOT_A_BRACKET)
+    for _ in range(limit):
+        inner_removed = brackets.replace(b"()", b"")
+        if inner_removed == brackets:
+            return False  # empty, or unbalanced
+        brackets = inner_removed
+    return b"()" in brackets
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Unrepresentable("a number that cannot be represented (a float of magnitude beyond 1.8e308)")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # longer than sys.get_int_max_str_digits()
+        raise _Unrepresentable(
+            "a number that cannot be represented"
+            f" (an integer of more than {sys.get_int_max_str_digits()} digits)"
+        ) from None
+
+
+def _float_sized_whole_number(text: str) -> int:
+    value = _whole_number(text)
+    if abs(value) > sys.float_info.max:
+        raise _Unrepresentable("a number that cannot be represented (an integer of magnitude beyond 1.8e308)")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise _Unrepresentable(f"a number that cannot be represented ({text})")
 
 
 def _error_candidates(body: Any) -> Iterator[dict[str, Any]]:
@@ -500,9 +591,10 @@ def _code(body: Any) -> str | None:
 
 
 def _code_from(answer: HttpAnswer) -> str:
+    """The error code of a failed answer, for the retry's message; empty when it has none."""
     try:
-        return str(_code(json.loads(answer.body)) or "")
-    except ValueError:
+        return str(_code(_parse_json(answer.body)) or "")
+    except (ValueError, _Unrepresentable):
         return ""
 
 

@@ -267,3 +267,103 @@ class TestAnswers:
         assert record["Converted__s"] is True
         assert record["Converted_Deal"]["id"] == result.records.deal_id
         assert len(emulator.requests("GET", LEAD_READ)) == 1
+
+
+def nested(levels: int) -> bytes:
+    """A lead read's answer whose record holds a value `levels` containers deep in all."""
+    inner = levels - 3  # the answer object, data[] and the record are three
+    return b'{"data":[{"id":"1","Deep":' + b"[" * inner + b"]" * inner + b"}]}"
+
+
+class TestUnrepresentableJson:
+    """JSON that parses as text but cannot be held is refused with a reason, never a crash."""
+
+    @pytest.mark.parametrize(
+        ("body", "reason"),
+        [
+            (b"[" * 100_000 + b"]" * 100_000, "JSON nested deeper than 64 levels"),
+            (b"[" * 100_000, "JSON nested deeper than 64 levels"),  # never closed
+            (nested(65), "JSON nested deeper than 64 levels"),
+            (b'{"data":[{"id":"1","Amount":NaN}]}', r"a number that cannot be represented \(NaN\)"),
+            (b'{"data":[{"id":"1","Amount":Infinity}]}', r"a number that cannot be represented \(Infinity\)"),
+            (
+                b'{"data":[{"id":"1","Amount":-Infinity}]}',
+                r"a number that cannot be represented \(-Infinity\)",
+            ),
+            (
+                b'{"data":[{"id":"1","Amount":1e400}]}',
+                r"a number that cannot be represented \(a float of magnitude",
+            ),
+            (
+                b'{"data":[{"id":"1","Amount":-1' + b"0" * 400 + b".5}]}",
+                r"a number that cannot be represented \(a float of magnitude beyond 1\.8e308\)",
+            ),
+            (
+                b'{"data":[{"id":"1","Amount":1' + b"0" * 5000 + b"}]}",
+                r"a number that cannot be represented \(an integer of more than 4300 digits\)",
+            ),
+        ],
+    )
+    def test_is_a_bad_response_naming_what_is_wrong(self, emulator, zoho, lead, body, reason):
+        emulator.faults.malformed_next(1, body=body, status=200, path=LEAD_READ)
+
+        with pytest.raises(ZohoBadResponse, match=rf"^GET /Leads/\d+ answered HTTP 200 with {reason}"):
+            zoho.get_lead(lead)
+        assert len(emulator.requests("GET", LEAD_READ)) == 1  # not worth a retry
+
+    def test_brackets_inside_strings_are_text_not_nesting(self, emulator, zoho, lead):
+        text = '\\"' + "[{" * 100 + "\\\\"
+        body = b'{"data":[{"id":"1","Description":"' + text.encode() + b'"}]}'
+        emulator.faults.malformed_next(1, body=body, status=200, path=LEAD_READ)
+
+        assert zoho.get_lead(lead)["Description"] == '"' + "[{" * 100 + "\\"
+
+    def test_nesting_up_to_the_bound_is_read(self, emulator, zoho, lead):
+        emulator.faults.malformed_next(1, body=nested(64), status=200, path=LEAD_READ)
+
+        value, depth = zoho.get_lead(lead)["Deep"], 4  # the answer, data[], the record, Deep
+        while value:
+            (value,), depth = value, depth + 1
+        assert depth == 64
+
+    def test_a_huge_integer_in_one_lead_leaves_the_coql_page_readable(self, emulator, zoho):
+        huge = 10**400 + 7
+        body = (
+            b'{"data":[{"id":"1","Annual_Revenue":'
+            + str(huge).encode()
+            + b'},{"id":"2","Annual_Revenue":5}],'
+            b'"info":{"count":2,"more_records":false}}'
+        )
+        emulator.faults.malformed_next(1, body=body, status=200, path=r"/coql$")
+
+        records, more = zoho.query("select id, Annual_Revenue from Leads where id is not null limit 2")
+
+        assert [record["Annual_Revenue"] for record in records] == [huge, 5]
+        assert more is False
+
+    def test_a_failed_answer_too_deep_to_read_its_code_is_still_retried(self, emulator, zoho, lead):
+        emulator.faults.malformed_next(1, body=b"[" * 100_000, status=503, path=LEAD_READ)
+
+        assert zoho.get_lead(lead)["id"] == lead
+        assert [entry.status for entry in emulator.requests("GET", LEAD_READ)] == [503, 200]
+
+    @pytest.mark.parametrize(
+        ("body", "reason"),
+        [
+            (b'{"access_token":"1000.x","expires_in":NaN}', r"a number that cannot be represented \(NaN\)"),
+            (
+                b'{"access_token":"1000.x","expires_in":1' + b"0" * 400 + b"}",
+                r"a number that cannot be represented \(an integer of magnitude beyond 1\.8e308\)",
+            ),
+            (
+                b'{"access_token":"1000.x","x":' + b"[" * 5000 + b"]" * 5000 + b"}",
+                "JSON nested deeper than 64 levels",
+            ),
+        ],
+    )
+    def test_a_token_answer_that_cannot_be_held_is_a_bad_response(self, emulator, zoho, lead, body, reason):
+        emulator.faults.malformed_next(1, body=body, status=200, path=TOKEN)
+
+        with pytest.raises(ZohoBadResponse, match=f"^Zoho token endpoint answered HTTP 200 with {reason}"):
+            zoho.get_lead(lead)
+        assert emulator.requests("GET", LEAD_READ) == []
