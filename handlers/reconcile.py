@@ -19,7 +19,7 @@ from handlers import outcome, report
 from handlers.conversion import Converter
 from handlers.errors import Rejected, ZohoError
 from handlers.runtime import Runtime
-from handlers.settings import Settings, parse_flag
+from handlers.settings import Settings, parse_flag, since_problem
 from handlers.sweep import Progress, Sweeper, SweepOptions, SweepSummary
 
 MAX_BODY_BYTES = 4096
@@ -85,7 +85,8 @@ def sweep_options(
 
 
 def parse_since(value: Any) -> dt.datetime | None:
-    """An ISO 8601 time; without an offset it is taken as UTC."""
+    """An ISO 8601 time within the bounds of settings.since_problem; without an offset it is
+    taken as UTC."""
     if value in (None, ""):
         return None
     try:
@@ -94,7 +95,11 @@ def parse_since(value: Any) -> dt.datetime | None:
         moment = None
     if moment is None:
         raise bad_option(f"since must be an ISO 8601 time such as 2026-11-01T00:00:00Z, not {value!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    problem = since_problem(moment)
+    if problem is not None:
+        raise bad_option(f"since {problem}, not {value!r}")
+    return moment
 
 
 def parse_limit(value: Any) -> int | None:

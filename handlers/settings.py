@@ -60,6 +60,11 @@ API_DOMAINS = {  # the production API host of each data centre (zoho-crm-api.md 
     "sa": "https://www.zohoapis.sa",
     "cn": "https://www.zohoapis.com.cn",
 }
+# The times a sweep may start from (RECONCILE_SINCE, the `since` option): no lead was modified
+# before the Unix epoch, and a time more than a day ahead (clock skew aside) is a typo that would
+# convert nothing. Inside these bounds every offset converts to UTC and back without overflow.
+EARLIEST_SINCE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+SINCE_AHEAD = dt.timedelta(days=1)
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -131,6 +136,27 @@ def parse_moment(value: str) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+def since_problem(moment: dt.datetime, now: dt.datetime | None = None) -> str | None:
+    """What is wrong with `moment` as the start of a sweep, to follow the option's name
+    (`since must be a time from ...`); None when it is within the bounds. A time without an
+    offset counts as UTC.
+
+    The bounds are checked in UTC, and a time whose conversion to UTC overflows (year 1 an hour
+    east of Greenwich, year 9999 west of it) is outside them rather than an OverflowError later.
+    """
+    latest = (now or dt.datetime.now(dt.UTC)) + SINCE_AHEAD
+    allowed = f"must be a time from {_utc_text(EARLIEST_SINCE)} to a day from now ({_utc_text(latest)})"
+    try:
+        utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        return allowed
+    return None if EARLIEST_SINCE <= utc <= latest else allowed
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def parse_flag(value: str | None, default: bool) -> bool | None:
     """true/false in the usual spellings; None when the text is neither."""
     if value is None or value.strip() == "":
@@ -191,6 +217,9 @@ class _Reader:
                 f" not {value!r}",
                 name,
             )
+        problem = since_problem(moment)
+        if problem is not None:
+            raise Misconfigured(f"{name} {problem}, not {value!r}", name)
         return moment
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:

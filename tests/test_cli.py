@@ -161,6 +161,31 @@ def test_an_invalid_setting_is_one_clear_line(cli, lead):
     assert done.stderr == "misconfigured: ZOHO_DC must be one of us, eu, in, au, jp, ca, sa, cn, not 'mars'\n"
 
 
+@pytest.mark.parametrize(
+    "since", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-07-20T20:17:00Z"]
+)
+def test_a_since_outside_the_bounds_is_one_line_and_no_call(cli, emulator, since):
+    done = cli("reconcile", "--dry-run", "--since", since)
+
+    assert done.returncode == 2
+    assert re.fullmatch(
+        r"error: since must be a time from 1970-01-01T00:00:00Z to a day from now \(\d{4}-[\d-]+T[\d:]+Z\),"
+        f" not {re.escape(repr(since))}\n",
+        done.stderr,
+    )
+    assert done.stdout == ""
+    assert emulator.journal == []
+
+
+def test_a_reconcile_since_setting_outside_the_bounds_is_one_line(cli, emulator):
+    done = cli("reconcile", "--dry-run", RECONCILE_SINCE="9999-12-31T23:59:59-01:00")
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("misconfigured: RECONCILE_SINCE must be a time from 1970-01-01T00:00:00Z")
+    assert done.stderr.count("\n") == 1
+    assert emulator.journal == []
+
+
 def test_a_lead_id_that_is_not_digits_is_refused(cli):
     done = cli("convert", "12ab")
 

@@ -1,6 +1,10 @@
-"""Settings from the environment: defaults, data centres, and a precise error for a bad value."""
+"""Settings from the environment: defaults, data centres, and a precise error for a bad value;
+the bounds of a sweep's start (RECONCILE_SINCE and the `since` option share them)."""
 
 from __future__ import annotations
+
+import datetime as dt
+import re
 
 import pytest
 
@@ -74,3 +78,75 @@ def test_overrides_win_and_lose_their_trailing_slash():
 def test_a_bad_value_is_named(env, message):
     with pytest.raises(Misconfigured, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
         Settings.from_env(env)
+
+
+SINCE_RANGE = (
+    r"must be a time from 1970-01-01T00:00:00Z to a day from now \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)"
+)
+OUT_OF_RANGE = [
+    "0001-01-01T00:00:00+01:00",  # in UTC, a day before year 1: the conversion overflows
+    "9999-12-31T23:59:59-01:00",  # in UTC, past year 9999
+    "0001-01-01T00:00:00Z",
+    "1969-12-31T23:59:59Z",
+    "1970-01-01T00:59:59+01:00",
+    (dt.datetime.now(dt.UTC) + dt.timedelta(days=1, minutes=5)).isoformat(),
+]
+
+
+def in_range() -> list[str]:
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(hours=23)
+    return ["1970-01-01T00:00:00Z", "1970-01-01T01:00:00+01:00", ahead.isoformat()]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_reconcile_since_outside_its_bounds_is_misconfigured_naming_the_range(value):
+    with pytest.raises(Misconfigured) as refused:
+        Settings.from_env({"RECONCILE_SINCE": value})
+
+    assert re.fullmatch(f"RECONCILE_SINCE {SINCE_RANGE}, not {re.escape(repr(value))}", str(refused.value))
+    assert refused.value.setting == "RECONCILE_SINCE"
+
+
+@pytest.mark.parametrize("value", in_range())
+def test_reconcile_since_within_its_bounds_is_kept_with_its_offset(value):
+    assert Settings.from_env({"RECONCILE_SINCE": value}).reconcile_since == dt.datetime.fromisoformat(value)
+
+
+# --- The same bounds on the `since` option, through the `reconcile` entry point -------------------
+
+
+@pytest.mark.parametrize("value", [*OUT_OF_RANGE, "1969-12-31T23:59:59"])  # no offset: UTC
+def test_a_since_option_outside_the_bounds_is_a_bad_request_before_any_call(serve, emulator, value):
+    response = serve("reconcile").post("/", json={"since": value})
+
+    answer = response.get_json()
+    assert response.status_code == 400
+    assert (answer["outcome"], answer["error"]) == ("rejected", "bad_request")
+    assert re.fullmatch(f"since {SINCE_RANGE}, not {re.escape(repr(value))}", answer["reason"])
+    assert emulator.journal == []
+
+
+def test_the_since_option_is_checked_in_the_query_string_too(serve, emulator):
+    response = serve("reconcile").post("/?since=9999-12-31T23:59:59-01:00")
+
+    assert response.status_code == 400
+    assert response.get_json()["reason"].startswith("since must be a time from 1970-01-01T00:00:00Z")
+    assert emulator.journal == []
+
+
+def test_a_reconcile_since_outside_the_bounds_stops_the_entry_point_naming_it(serve, emulator, monkeypatch):
+    monkeypatch.setenv("RECONCILE_SINCE", "0001-01-01T00:00:00+01:00")
+
+    answer = serve("reconcile").post("/", json={"dry_run": True}).get_json()
+
+    assert (answer["outcome"], answer["error"]) == ("misconfigured", "misconfigured")
+    assert answer["reason"].startswith("RECONCILE_SINCE must be a time from 1970-01-01T00:00:00Z to a day")
+    assert emulator.journal == []
+
+
+@pytest.mark.parametrize("value", in_range())
+def test_a_since_option_within_the_bounds_runs_the_sweep(serve, emulator, value):
+    response = serve("reconcile").post("/", json={"since": value, "dry_run": True})
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["since"] == dt.datetime.fromisoformat(value).isoformat()
