@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from handlers import deadline, outcome
-from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable
+from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
 from handlers.lead import Lead, Records, converted_records
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest, with_existing_records
@@ -98,6 +98,8 @@ class Converter:
         except ZohoRefused as refusal:
             if refusal.code == "ID_ALREADY_CONVERTED":
                 return self._read_back(lead_id, rule)
+            if refusal.code == "INVALID_DATA" and refusal.names_url_id:
+                return outcome.not_found(lead_id)  # deleted or merged away since it was read
             if refusal.code == "DUPLICATE_DATA" and rule.existing_records == "link":
                 return self._link_existing(lead_id, rule, request, refusal)
             return self._failed(lead_id, rule, refusal)
@@ -154,8 +156,8 @@ class Converter:
             return ""
         try:
             problems = self.org_check.report().for_rule(rule.name)
-        except ZohoError as error:
-            return f"\nPreflight of the rule against the org could not run: {error.reason}"
+        except Exception as error:  # the note matters more than its preflight: never lose it
+            return f"\nPreflight of the rule against the org could not run: {reason_of(error)}"
         if not problems:
             return "\nPreflight of the rule against the org: no problem found."
         lines = "".join(

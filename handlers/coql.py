@@ -11,6 +11,7 @@ unverified, so callers match such values locally instead (`quotable`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,7 @@ RESERVED_WORDS = frozenset(
 )  # fmt: skip
 
 Operator = Literal["=", "<", "<=", ">", ">=", "in"]
+NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # a number as a query writes it: no exponent, no sign +
 
 
 class QueryTooLarge(ValueError):
@@ -33,11 +35,13 @@ class QueryTooLarge(ValueError):
 
 @dataclass(frozen=True)
 class Criterion:
-    """`field operator value(s)`; values are already-checked texts (see `quotable`)."""
+    """`field operator value(s)`. Values are already-checked texts (see `quotable`), written in
+    quotes; with `bare`, canonical number texts written as they are (numeric fields take numbers)."""
 
     field: str
     operator: Operator
     values: tuple[str, ...]
+    bare: bool = False
 
     @property
     def weight(self) -> int:
@@ -45,9 +49,10 @@ class Criterion:
         return len(self.values)
 
     def render(self) -> str:
+        literal = _number if self.bare else _quoted
         if self.operator == "in":
-            return f"{self.field} in ({', '.join(_quoted(value) for value in self.values)})"
-        return f"{self.field} {self.operator} {_quoted(self.values[0])}"
+            return f"{self.field} in ({', '.join(literal(value) for value in self.values)})"
+        return f"{self.field} {self.operator} {literal(self.values[0])}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,12 @@ def _criteria(node: Node) -> list[Criterion]:
     if isinstance(node, Criterion):
         return [node]
     return [criterion for part in node.parts for criterion in _criteria(part)]
+
+
+def _number(value: str) -> str:
+    if not NUMBER.fullmatch(value):
+        raise ValueError(f"{value!r} is not a number literal COQL accepts")
+    return value
 
 
 def _quoted(value: str) -> str:

@@ -16,6 +16,12 @@ FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "error
 
 # Zoho codes that mean the token cannot do the job: a setup problem, not a problem of the lead.
 SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})
+# The profile of the token's user lacks a permission (zoho-api.md, "The token's user").
+PERMISSION_CODE = "NO_PERMISSION"
+PERMISSION_NAMES = {
+    "Crm_Implied_Convert_Leads": "Convert (Leads)",
+    "Crm_Implied_Mass_Convert_Leads": "Mass Convert (Leads)",
+}
 
 
 class Failure(Exception):
@@ -31,6 +37,12 @@ class Failure(Exception):
     def reason(self) -> str:
         """The outcome's reason: what happened and, where it helps, what to do."""
         return str(self)
+
+
+def reason_of(error: BaseException) -> str:
+    """What may be said of any exception: a failure's own reason; of a bug, its type alone (its
+    text may hold anything, a secret included)."""
+    return error.reason if isinstance(error, Failure) else f"internal error ({error.__class__.__name__})"
 
 
 class Rejected(Failure):
@@ -109,7 +121,8 @@ class ZohoRefused(ZohoError):
     """Zoho refused the request with an error code (top-level or per record inside `data[]`).
 
     A refusal of the lead's conversion is `failed`; a refusal of the token itself (SETUP_CODES)
-    is `misconfigured`, because no lead can convert until the setup is fixed.
+    or of its user's profile (NO_PERMISSION) is `misconfigured`, because no lead can convert until
+    the setup is fixed.
     """
 
     def __init__(self, code: str, message: str, details: Any = None, http_status: int = 400):
@@ -118,7 +131,7 @@ class ZohoRefused(ZohoError):
 
     @property
     def kind(self) -> FailureKind:
-        return "misconfigured" if self.code in SETUP_CODES else "failed"
+        return "misconfigured" if self.code in SETUP_CODES or self.code == PERMISSION_CODE else "failed"
 
     @property
     def reason(self) -> str:
@@ -127,6 +140,8 @@ class ZohoRefused(ZohoError):
                 f"Zoho refused the access token ({self.code}): check the OAuth scopes"
                 " (ZohoCRM.modules.ALL) and ZOHO_DC / ZOHO_API_DOMAIN"
             )
+        if self.code == PERMISSION_CODE:
+            return self._missing_permission()
         reason = f"{self.code}: {self.message}"
         details = self.details
         if isinstance(details, dict):
@@ -140,3 +155,26 @@ class ZohoRefused(ZohoError):
             # Zoho's text is not trusted: secrets are scrubbed before the cut, so no part survives.
             reason += " " + redact(json.dumps(details, separators=(",", ":"), sort_keys=True))[:300]
         return reason
+
+    @property
+    def about_setup(self) -> bool:
+        """Whether the token or its user may not make this call at all (not this record's problem)."""
+        return self.kind == "misconfigured" or self.http_status in (401, 403)
+
+    @property
+    def names_url_id(self) -> bool:
+        """Whether the refusal is about the record id in the URL (deleted, merged, never there)."""
+        return isinstance(self.details, dict) and "resource_path_index" in self.details
+
+    def _missing_permission(self) -> str:
+        listed = self.details.get("permissions") if isinstance(self.details, dict) else None
+        names = [str(name) for name in listed] if isinstance(listed, list) else []
+        named = ", ".join(
+            f"{PERMISSION_NAMES[name]} ({name})" if name in PERMISSION_NAMES else redact(name)[:80]
+            for name in names[:5]
+        )
+        return (
+            f"NO_PERMISSION: the profile of the Zoho user whose refresh token the function uses lacks"
+            f" {'the permission ' + named if named else 'a permission this call needs'}: give it in"
+            " Setup > Users and Control > Security Control > Profiles, or use a user whose profile has it"
+        )

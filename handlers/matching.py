@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from handlers.lead import Lead, field_value
@@ -63,6 +64,33 @@ def decide(rules: RuleSet, lead: Lead) -> Decision:
     return Decision(None, tuple(evaluations))
 
 
+def decide_partly(rules: RuleSet, lead: Lead, answers: Callable[[Condition], bool]) -> Decision | None:
+    """What `decide` would say on the full record, from a record that holds only some fields
+    (a COQL row); None when it depends on a condition the record cannot `answers`.
+
+    A rule fails as soon as a condition the record answers fails, whatever the others would say;
+    it wins when the record answers every condition and each holds. The first rule that is
+    neither leaves the decision open, so no later rule can win in its place.
+    """
+    evaluations: list[RuleEvaluation] = []
+    for rule in rules.rules:
+        checks, open_ = [], False
+        for condition in rule.when:
+            if not answers(condition):
+                open_ = True
+                continue
+            actual = field_value(lead, condition.field)
+            checks.append(Check(condition, actual, condition_holds(condition, actual)))
+        evaluation = RuleEvaluation(rule, tuple(checks))
+        evaluations.append(evaluation)
+        if not evaluation.matches:
+            continue
+        if open_:
+            return None
+        return Decision(rule, tuple(evaluations))
+    return Decision(None, tuple(evaluations))
+
+
 def evaluate(rule: Rule, lead: Lead) -> RuleEvaluation:
     checks = []
     for condition in rule.when:
@@ -76,38 +104,47 @@ def condition_holds(condition: Condition, actual: Any) -> bool:
 
 
 def _equals(actual: Any, expected: Any) -> bool:
-    """Equality as an admin means it: numbers by value, a multi-select field holds any of its values."""
+    """Equality as an admin means it: numbers by value, a multi-select field holds any of its
+    values, a lookup (`Owner`) equals its id when the value is an id (digits), its name otherwise."""
     if isinstance(actual, list):
         return any(_equals(item, expected) for item in actual)
     if isinstance(actual, dict):
-        return _equals(actual.get("name"), expected) or _equals(actual.get("id"), expected)
+        return _equals(actual.get("id" if is_record_id(expected) else "name"), expected)
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected
-    actual_number, expected_number = _number(actual), _number(expected)
+    actual_number, expected_number = number(actual), number(expected)
     if actual_number is not None and expected_number is not None:
         return actual_number == expected_number
     return bool(actual == expected)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
+RECORD_ID = re.compile(r"[1-9][0-9]{0,24}")
+
+
+def is_record_id(value: Any) -> bool:
+    """A value a rule gives as a record id: digits, as text or a whole number (not a bool)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value > 0 and RECORD_ID.fullmatch(str(value)) is not None
+    return isinstance(value, str) and RECORD_ID.fullmatch(value) is not None
+
+
+def number(value: Any) -> Decimal | None:
+    """A finite number, exactly: 19-digit ids stay apart and a 400-digit value does not overflow.
+    A float counts as the decimal it prints as (0.1 is 0.1), text as the number it spells."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
+    try:
+        exact = Decimal(repr(value) if isinstance(value, float) else value)
+    except (InvalidOperation, ValueError):
+        return None
+    return exact if exact.is_finite() else None
 
 
 def _compare(predicate: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     """Numbers compare as numbers, text (such as ISO dates) as text; anything else never holds."""
 
     def holds(actual: Any, expected: Any) -> bool:
-        actual_number, expected_number = _number(actual), _number(expected)
+        actual_number, expected_number = number(actual), number(expected)
         if actual_number is not None and expected_number is not None:
             return predicate(actual_number, expected_number)
         if isinstance(actual, str) and isinstance(expected, str):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from handlers.errors import Failure, Misconfigured, Rejected
+from handlers.errors import Failure, Misconfigured, Rejected, reason_of
 from handlers.lead import Records
 
 
@@ -208,7 +208,7 @@ def from_error(
         Kind.ERROR,
         lead_id,
         rule,
-        reason=f"internal error ({error.__class__.__name__})",
+        reason=reason_of(error),
         warnings=(trace,),
     )
 

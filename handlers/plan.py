@@ -46,7 +46,11 @@ def plan_lead(rules: RuleSet, lead_id: str, lead: Lead, now: dt.datetime, *, leg
             " likely field-level security hides it from the user whose refresh token the function"
             " uses (Setup > Security Control > Profiles > Field-level access), or the API name is wrong"
         )
-    decision = decide(rules, lead)
+    return plan_decision(decide(rules, lead), lead_id, lead, now, legacy=legacy)
+
+
+def plan_decision(decision: Decision, lead_id: str, lead: Lead, now: dt.datetime, *, legacy: bool) -> Plan:
+    """The plan for a lead once its rule is decided (by `plan_lead`, or by the sweep from a row)."""
     rule = decision.rule
     if rule is None:
         return Plan("skip", decision, reason=decision.no_match_reason())

@@ -322,6 +322,7 @@ class OrgReport:
     calls: int
     credits: int
     api_domain: str | None
+    lead_fields: dict[str, FieldInfo] | None = None  # None when they could not be read
 
     def for_rule(self, name: str) -> list[Problem]:
         """The problems that concern the rule: its own and the org-wide ones (scopes, domain)."""
@@ -353,6 +354,12 @@ class OrgCheck:
         self._lock = threading.Lock()
         self._report: tuple[float, OrgReport] | None = None
 
+    @property
+    def last_report(self) -> OrgReport | None:
+        """The last report made, however old (the sweep's queries use its fields when a new check
+        fails: a field's type does not change often)."""
+        return self._report[1] if self._report is not None else None
+
     def report(self) -> OrgReport:
         """The cached report, or a new one when it is older than `max_age` (Zoho failures raise).
 
@@ -367,6 +374,7 @@ class OrgCheck:
                 org.calls,
                 org.credits,
                 org.api_domain,
+                org.lead_fields,
             )
             self._report = (now, report)
             return report

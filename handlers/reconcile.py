@@ -16,8 +16,7 @@ from typing import Any
 import flask
 
 from handlers import outcome, report
-from handlers.conversion import Converter
-from handlers.errors import Rejected, ZohoError
+from handlers.errors import Rejected
 from handlers.runtime import Runtime
 from handlers.settings import Settings, parse_flag, since_problem
 from handlers.sweep import Progress, Sweeper, SweepOptions, SweepSummary
@@ -50,20 +49,7 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
 def sweep(runtime: Runtime, options: SweepOptions, progress: Progress | None = None) -> SweepSummary:
     """The sweep, with the rules held against the org first (cached for an hour per instance)."""
     converter = runtime.converter()
-    problems = rules_problems(converter) if options.since is not None else []  # no window: no run
-    summary = Sweeper(converter).run(options, progress)
-    summary.rules_problems = problems
-    return summary
-
-
-def rules_problems(converter: Converter) -> list[str]:
-    if converter.org_check is None:
-        return []
-    try:
-        report = converter.org_check.report()
-    except ZohoError as error:
-        return [f"the rules could not be checked against the org: {error.reason}"]
-    return [str(problem) for problem in report.problems]
+    return Sweeper(converter, org_check=converter.org_check).run(options, progress)
 
 
 def sweep_options(

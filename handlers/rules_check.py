@@ -12,7 +12,7 @@ from typing import Literal
 
 from handlers.errors import in_rules
 from handlers.rules import Condition, Rule, RuleSet
-from handlers.sweep_query import plan_queries
+from handlers.sweep_query import FieldTypes, full_reads, plan_queries
 
 STATUS_FIELD = "Lead_Status"
 
@@ -29,8 +29,9 @@ class Finding:
         return f"{self.level}: {in_rules(self.source, self.rule, self.key, self.message)}"
 
 
-def check(rules: RuleSet) -> list[Finding]:
-    return [*_reachability(rules), *_status_conditions(rules), *_sweep_notes(rules)]
+def check(rules: RuleSet, fields: FieldTypes | None = None) -> list[Finding]:
+    """`fields`: the org's Leads fields, when the check runs against the org (check-rules --org)."""
+    return [*_reachability(rules), *_status_conditions(rules), *_sweep_notes(rules, fields)]
 
 
 def _reachability(rules: RuleSet) -> list[Finding]:
@@ -102,7 +103,8 @@ def _status_conditions(rules: RuleSet) -> list[Finding]:
     ]
 
 
-def _sweep_notes(rules: RuleSet) -> list[Finding]:
-    return [
-        Finding("note", rules.source, None, None, f"the sweep: {note}") for note in plan_queries(rules).notes
-    ]
+def _sweep_notes(rules: RuleSet, fields: FieldTypes | None) -> list[Finding]:
+    """What the sweep matches locally and reads in full. Which conditions COQL can carry depends
+    on the types of the org's fields: without them, only what no type changes is said."""
+    notes = plan_queries(rules, fields).notes if fields is not None else full_reads(rules, None)
+    return [Finding("note", rules.source, None, None, f"the sweep: {note}") for note in notes]

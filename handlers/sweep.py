@@ -1,11 +1,17 @@
 """The reconciliation sweep: convert every lead that qualifies under the rules but is still unconverted.
 
 Webhooks are delivered at most once; Zoho itself is the source of truth. The sweep reads the
-candidate leads page by page (handlers.sweep_query), decides each with the webhook's own rules
-engine, and converts each page before reading the next: leads with identical Convert parameters
-through Mass Convert (50 per job), everything else, including leads a job left unconverted,
-through the webhook's single Convert path. An error ends the run with a summary of what was
-done; the next run carries on, since converted leads no longer match.
+candidate leads page by page (handlers.sweep_query), decides each exactly as the webhook would
+(from the page's row when it holds what the decision needs, otherwise by reading the lead through
+the webhook's own path), and converts each page before reading the next: leads with identical
+Convert parameters through Mass Convert (50 per job), everything else, including leads a job left
+unconverted or a refused job held, through the webhook's single Convert path.
+
+Nothing one lead, one query or one job does ends the run: a refused query is that query's problem
+(its rules are read by a simpler query), a refused Mass Convert sends its leads through single
+Convert, and a bug while deciding or converting a lead fails that lead. Only what stops every
+conversion ends it early: Zoho unreachable, the time budget, or a setup problem (a token or a
+profile without the permission to convert). The summary is always written.
 
 Only leads modified at or after the run's `since` are considered: RECONCILE_SINCE, set by
 Terraform to the moment of the first deploy, so that old qualified leads (some perhaps left
@@ -16,27 +22,47 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
 import json
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from handlers import deadline, outcome
 from handlers.conversion import Converter, utc_now
-from handlers.coql import Node
-from handlers.errors import Failure, ZohoUnavailable
+from handlers.errors import Failure, ZohoBadResponse, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
 from handlers.lead import Lead, is_converted
+from handlers.matching import decide_partly
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest
-from handlers.plan import plan_lead
+from handlers.plan import plan_decision
+from handlers.redaction import redact
 from handlers.rules import ALL_TAGS, Rule
 from handlers.settings import RECONCILE_SINCE
-from handlers.sweep_query import QueryPlan, Window, plan_queries, reads_record_fields_only, record_is_enough
+from handlers.sweep_query import (
+    WINDOW_ONLY,
+    FieldTypes,
+    Query,
+    QueryPlan,
+    Window,
+    answers,
+    answers_path,
+    placeholders,
+    plan_queries,
+)
+
+if TYPE_CHECKING:
+    from handlers.preflight import OrgCheck
 
 MASS_CONVERT_MAX_IDS = 50
 PLAN_LIMIT = 1000  # leads listed in a dry run's answer; the count is always complete
+ORG_CHECK_SHARE = 0.125  # of RECONCILE_MAX_SECONDS, for the check of the rules against the org
+ORG_CHECK_MAX_SECONDS = 60.0
+REASON_CHARS = 300  # of Zoho's words quoted in a problem
 _FIRST_POLL_SECONDS = 0.5
 _MAX_POLL_SECONDS = 5.0
 NO_WINDOW = (
@@ -44,6 +70,8 @@ NO_WINDOW = (
     " qualifying leads may be converted automatically (Terraform sets it to the first apply), or"
     " pass since for one run, e.g. `reconcile --since 2026-11-01T00:00:00Z --dry-run`"
 )
+StopKind = Literal["error", "time_budget", "no_window", "setup"]
+NotStarted = Literal["time_budget", "setup"]  # why a lead was not handed to Convert
 
 
 @dataclass(frozen=True)
@@ -82,11 +110,14 @@ class SweepSummary:
     dry_run: bool = False
     since: str | None = None
     complete: bool = True
-    stopped_by: str | None = None  # "error", "time_budget" or "no_window" when the run ended early
+    stopped_by: StopKind | None = None  # set when the run ended early
     stopped: str | None = None  # what ended it, in words
     plan: list[PlannedLead] = field(default_factory=list)  # dry runs: every lead and how
-    # The rules held against the org (handlers.preflight, at most hourly): what will fail leads.
+    # What will fail leads or lose them: the rules held against the org (handlers.preflight, at
+    # most hourly), and queries Zoho refused (their rules were read another way this run).
     rules_problems: list[str] = field(default_factory=list)
+    # What the token's user or the org lacks (a permission, a scope), each named once.
+    setup_problems: list[str] = field(default_factory=list)
 
     def as_dict(self, plan_limit: int = PLAN_LIMIT) -> dict[str, Any]:
         summary = {key: value for key, value in asdict(self).items() if key != "plan"}
@@ -102,13 +133,13 @@ class SweepSummary:
             summary["plan"] = [asdict(entry) for entry in self.plan[:plan_limit]]
         return summary
 
-    def stop(self, kind: str, reason: str) -> None:
+    def stop(self, kind: StopKind, reason: str) -> None:
         if self.stopped_by is None:
             self.complete, self.stopped_by, self.stopped = False, kind, reason
 
     @property
     def severity(self) -> str:
-        if self.failed or self.stopped_by == "error" or self.rules_problems:
+        if self.failed or self.stopped_by in ("error", "setup") or self.rules_problems or self.setup_problems:
             return "ERROR"
         return "WARNING" if self.stopped_by else "INFO"
 
@@ -121,26 +152,31 @@ class SweepSummary:
             text += f", {self.remaining} left for the next run"
         if self.stopped:
             text += f"; stopped: {self.stopped}"
-        if self.rules_problems:
-            count, first = len(self.rules_problems), self.rules_problems[0]
-            text += f"; {count} rules problem{'s' if count != 1 else ''} against the org: {first}"
+        for problems, what in ((self.setup_problems, "setup"), (self.rules_problems, "rules")):
+            if problems:
+                count = len(problems)
+                text += f"; {count} {what} problem{'s' if count != 1 else ''}: {problems[0]}"
         return text
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A lead to convert. `rule` is None when the page could not decide it (it is then read and
-    decided singly); `record` is the page's record when it holds everything the rules read."""
+    """A lead to convert. `rule` is None when its row could not decide it (the lead is then read
+    and decided as the webhook would); `record` and `request` are set when the Convert request
+    could be built from the row."""
 
     lead_id: str
     rule: Rule | None
-    record: Lead | None
-    request: ConvertRequest | None = None  # the rule's Convert request, built from `record`
+    record: Lead | None = None
+    request: ConvertRequest | None = None
 
     @property
     def record_for_single(self) -> Lead | None:
-        """The record a single Convert can be built from, sparing a read of the lead."""
-        return self.record if self.rule is not None and record_is_enough(self.rule) else None
+        """The row a single Convert can be built from, sparing a read of the lead; rows hold no
+        tags, so a rule that carries tags over reads the lead."""
+        if self.rule is None or self.request is None or self.rule.carry_over_tags:
+            return None
+        return self.record
 
 
 @dataclass(frozen=True)
@@ -153,6 +189,14 @@ class MassBatch:
         return [candidate.lead_id for candidate in self.candidates]
 
 
+class _QueryRefused(Exception):
+    """Zoho refused a COQL page or answered one that cannot be read."""
+
+    def __init__(self, error: ZohoError):
+        super().__init__(error.reason)
+        self.error = error
+
+
 Progress = Callable[[SweepSummary, int], None]  # the summary so far, and how many matched leads are done
 
 
@@ -160,10 +204,14 @@ class Sweeper:
     def __init__(
         self,
         converter: Converter,
+        org_check: OrgCheck | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ):
+        """`org_check`: the rules held against the org at the start of each run (its problems go
+        to `rules_problems`; its Leads fields tell which conditions COQL can carry)."""
         self.converter = converter
+        self.org_check = org_check
         self.zoho = converter.zoho
         self.rules = converter.rules
         self.clock = clock
@@ -191,6 +239,8 @@ class _Run:
         self.taken = 0  # leads handed to a conversion (or to the plan) so far
         self.jobs_planned = 0
         self.done = 0  # matched leads converted, failed, planned or found converted so far
+        self.mass_convert_off: str | None = None  # why Mass Convert is not used for the rest of the run
+        self.halted = threading.Event()  # a setup problem: no further Convert in this run
 
     def execute(self) -> SweepSummary:
         since = self.options.since
@@ -198,22 +248,84 @@ class _Run:
             self.summary.stop("no_window", NO_WINDOW)
             return self.summary
         self.summary.since = since.isoformat()
-        before = self.sweeper.clock() - dt.timedelta(minutes=self.options.grace_minutes)
-        window = Window(since, before)
-        plan = plan_queries(self.sweeper.rules)
         with self.zoho.counting_calls() as calls, deadline.within(self.options.max_seconds):
             try:
-                for filter_ in plan.filters:
-                    for page in self.pages(plan, filter_, window):
-                        self.handle_page(plan, page)
+                before = self.sweeper.clock() - dt.timedelta(minutes=self.options.grace_minutes)
+                plan = plan_queries(self.sweeper.rules, self.check_org())
+                self.read_and_convert(plan, Window(since, before))
             except Failure as error:
                 stopped = outcome.from_error(error)
-                self.summary.stop("error", f"{stopped.kind.value}: {stopped.reason}")
+                kind: StopKind = "setup" if stopped.kind is Kind.MISCONFIGURED else "error"
+                self.summary.stop(kind, f"{stopped.kind.value}: {stopped.reason}")
+            except Exception as error:  # a bug: the summary of what was done is still answered
+                self.summary.stop("error", reason_of(error))
         self.summary.api_calls = calls.count
         self.summary.duration_ms = round((time.monotonic() - self.started) * 1000, 1)
         return self.summary
 
-    def pages(self, plan: QueryPlan, filter_: Node | None, window: Window) -> Iterator[list[dict[str, Any]]]:
+    # --- the rules against the org --------------------------------------------------------------
+
+    def check_org(self) -> FieldTypes | None:
+        """The org check's problems into the summary, within its share of the time budget; the
+        Leads fields it read (or last read), for the queries. Whatever it raises is a problem."""
+        org_check = self.sweeper.org_check
+        if org_check is None:
+            return None
+        share = min(ORG_CHECK_MAX_SECONDS, self.options.max_seconds * ORG_CHECK_SHARE)
+        try:
+            with deadline.within(share):
+                report = org_check.report()
+        except Exception as error:
+            self.summary.rules_problems.append(
+                f"the rules could not be checked against the org: {reason_of(error)}"
+            )
+            last = org_check.last_report
+            return last.lead_fields if last is not None else None
+        self.summary.rules_problems += [str(problem) for problem in report.problems]
+        return report.lead_fields
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def read_and_convert(self, plan: QueryPlan, window: Window) -> None:
+        """Every query of the plan, page by page; a refused query gives way to simpler ones."""
+        queue, tried = deque(plan.queries), set()
+        while queue and self.summary.stopped_by is None:
+            query = queue.popleft()
+            if query in tried:
+                continue
+            tried.add(query)
+            try:
+                for page in self.pages(plan, query, window):
+                    self.handle_page(page)
+            except _QueryRefused as refused:
+                queue.extend(self.instead_of(query, refused.error))
+
+    def instead_of(self, query: Query, error: ZohoError) -> tuple[Query, ...]:
+        """What to read instead of a refused query: its rules one by one, then the window alone."""
+        if isinstance(error, ZohoRefused) and error.about_setup:
+            raise error  # the token may not query at all: a setup problem for the whole run
+        reason = redact(error.reason)[:REASON_CHARS]
+        source = self.sweeper.rules.source
+        names = ", ".join(repr(name) for name in query.rules)
+        if len(query.variants) > 1:
+            self.summary.rules_problems.append(
+                f"{source}: rules {names}: Zoho refused their COQL query ({reason}):"
+                " each rule is queried alone"
+            )
+            return query.split()
+        if query.variants:
+            self.summary.rules_problems.append(
+                f"{source}: rule{'s' if len(query.rules) > 1 else ''} {names}: Zoho refused the COQL query"
+                f" ({reason}): their leads are read with the time window alone and matched locally"
+            )
+            return (WINDOW_ONLY,)
+        self.summary.rules_problems.append(
+            f"{source}: Zoho refused the COQL query of the time window alone ({reason})"
+        )
+        self.summary.stop("error", f"Zoho refused every query of the leads: {reason}")
+        return ()
+
+    def pages(self, plan: QueryPlan, query: Query, window: Window) -> Iterator[list[dict[str, Any]]]:
         """The query's pages, read by key until the last page or the end of the time budget."""
         after: str | None = None
         size = self.zoho.version.coql_page_size
@@ -221,7 +333,10 @@ class _Run:
             if self.lacks_time(self.call_seconds):
                 self.summary.stop("time_budget", "the time budget ran out before every page was read")
                 return
-            records, more = self.zoho.query(plan.page_query(filter_, window, after, size))
+            try:
+                records, more = self.zoho.query(plan.page_query(query, window, after, size))
+            except (ZohoRefused, ZohoBadResponse) as error:
+                raise _QueryRefused(error) from None
             self.summary.pages += 1
             ids = [int(record["id"]) for record in records if str(record.get("id", "")).isdigit()]
             if not ids:
@@ -231,7 +346,9 @@ class _Run:
                 return
             after = str(max(ids))
 
-    def handle_page(self, plan: QueryPlan, records: list[dict[str, Any]]) -> None:
+    # --- deciding ---------------------------------------------------------------------------------
+
+    def handle_page(self, records: list[dict[str, Any]]) -> None:
         candidates = []
         for record in records:
             lead_id = str(record.get("id", ""))
@@ -239,13 +356,21 @@ class _Run:
                 continue
             self.seen.add(lead_id)
             self.summary.scanned += 1
-            candidate = self.decide(plan, lead_id, record)
+            try:
+                candidate = self.decide(lead_id, record)
+            except Exception as error:  # one lead's problem (a bug included), not the run's
+                self.summary.matched += 1
+                self.tally(lead_id, outcome.from_error(error, lead_id))
+                continue
             if candidate is None:
                 self.summary.skipped += 1
             else:
                 candidates.append(candidate)
         self.summary.matched += len(candidates)
         candidates = self.within_limit(candidates)
+        if self.summary.stopped_by == "setup":
+            self.summary.remaining += len(candidates)
+            return
         if not candidates:
             return
         batches, singles = self.group(candidates)
@@ -254,17 +379,22 @@ class _Run:
         else:
             self.convert(batches, singles)
 
-    def decide(self, plan: QueryPlan, lead_id: str, record: Lead) -> Candidate | None:
-        if not plan.decidable:
-            return Candidate(lead_id, None, None)
-        decided = plan_lead(
-            self.sweeper.rules, lead_id, record, self.sweeper.clock(), legacy=self.zoho.legacy
-        )
-        if decided.action != "convert":
+    def decide(self, lead_id: str, row: Lead) -> Candidate | None:
+        """The lead's rule from its row, as the webhook would decide on the whole lead; a
+        candidate without a rule when the row cannot tell (the lead is read first)."""
+        if is_converted(row):
             return None
-        if not plan.complete:
-            return Candidate(lead_id, decided.rule, None)
-        return Candidate(lead_id, decided.rule, record, decided.request)
+        rules = self.sweeper.rules
+        decision = decide_partly(rules, row, functools.partial(answers, row))
+        if decision is None:
+            return Candidate(lead_id, None)
+        rule = decision.rule
+        if rule is None or rule.skip:
+            return None
+        if not all(answers_path(row, path) for path in placeholders(rule)):
+            return Candidate(lead_id, rule)
+        planned = plan_decision(decision, lead_id, row, self.sweeper.clock(), legacy=self.zoho.legacy)
+        return Candidate(lead_id, rule, row, planned.request)
 
     def within_limit(self, candidates: list[Candidate]) -> list[Candidate]:
         if self.options.limit is None:
@@ -301,7 +431,7 @@ class _Run:
     def mass_key(self, candidate: Candidate) -> str | None:
         """The Mass Convert parameters (without ids) as a grouping key; None when not expressible."""
         rule, request = candidate.rule, candidate.request
-        if rule is None or request is None or not self.zoho.version.mass_convert:
+        if rule is None or request is None or not self.zoho.version.mass_convert or self.mass_convert_off:
             return None
         if not mass_convertible(rule):
             return None
@@ -330,11 +460,11 @@ class _Run:
         for candidate in singles:
             rule = candidate.rule
             if rule is None:  # not decidable from the page: read and decide it as the webhook would
-                outcome = self.sweeper.converter.convert(candidate.lead_id, dry_run=True)[0]
-                if outcome.kind is not Kind.DRY_RUN or outcome.rule is None:
-                    self.tally(candidate.lead_id, outcome)
+                decided = self.convert_one(candidate, dry_run=True)
+                if decided.kind is not Kind.DRY_RUN or decided.rule is None:
+                    self.tally(candidate.lead_id, decided)
                     continue
-                self.summary.plan.append(PlannedLead(candidate.lead_id, outcome.rule, "single"))
+                self.summary.plan.append(PlannedLead(candidate.lead_id, decided.rule, "single"))
             else:
                 self.summary.plan.append(PlannedLead(candidate.lead_id, rule.name, "single"))
         self.advance(sum(len(batch.candidates) for batch in batches) + len(singles))
@@ -342,22 +472,47 @@ class _Run:
     # --- converting -----------------------------------------------------------------------------
 
     def convert(self, batches: list[MassBatch], singles: list[Candidate]) -> None:
-        """Submit the page's jobs, convert its singles while they run, then settle the jobs."""
-        jobs = self.submit(batches)
-        self.convert_singly(singles)
+        """Submit the page's jobs, convert its singles (and the leads of refused jobs) while they
+        run, then settle the jobs."""
+        jobs, refused = self.submit(batches)
+        self.convert_singly(singles + refused)
         left = [candidate for batch in self.wait_for(jobs) for candidate in self.settle(batch)]
         self.convert_singly(left)
 
-    def submit(self, batches: list[MassBatch]) -> dict[str, MassBatch]:
+    def submit(self, batches: list[MassBatch]) -> tuple[dict[str, MassBatch], list[Candidate]]:
+        """The jobs Zoho scheduled, and the leads of those it refused (they go singly, each then
+        getting its own answer)."""
         jobs: dict[str, MassBatch] = {}
+        refused: list[Candidate] = []
         for index, batch in enumerate(batches):
             if self.lacks_time(self.call_seconds):
                 self.summary.remaining += sum(len(rest.candidates) for rest in batches[index:])
                 self.summary.stop("time_budget", "the time budget ran out")
                 break
-            jobs[self.zoho.mass_convert(self.with_module_ids(batch.body))] = batch
+            if self.mass_convert_off:
+                refused += batch.candidates
+                continue
+            try:
+                job_id = self.zoho.mass_convert(self.with_module_ids(batch.body))
+            except (ZohoRefused, ZohoBadResponse) as error:
+                self.mass_convert_refused(error)
+                refused += batch.candidates
+                continue
+            jobs[job_id] = batch
             self.summary.mass_convert_jobs += 1
-        return jobs
+        return jobs, refused
+
+    def mass_convert_refused(self, error: ZohoError) -> None:
+        """A permission the token's user lacks is a setup problem, named once; the rest of the run
+        converts singly. Any other refusal concerns that batch only."""
+        if not (isinstance(error, ZohoRefused) and error.about_setup):
+            return
+        if self.mass_convert_off is None:
+            self.mass_convert_off = error.reason
+            self.summary.setup_problems.append(
+                f"Mass Convert refused: {error.reason}; this run converted one lead per call instead"
+                " (5 API credits a lead)"
+            )
 
     def with_module_ids(self, body: dict[str, Any]) -> dict[str, Any]:
         """Mass Convert names modules by api_name and id; ids are read from Zoho once per instance."""
@@ -372,8 +527,9 @@ class _Run:
     def wait_for(self, jobs: dict[str, MassBatch]) -> list[MassBatch]:
         """Poll every job with growing pauses until it finishes or the time budget runs out.
 
-        A poll that fails for a transient reason is tried again in the next round. A job whose
-        status says every lead converted needs no re-read; the others come back to be settled.
+        A poll that fails for a transient reason is tried again in the next round; a refused poll
+        settles its job at once (its leads are re-read). A job whose status says every lead
+        converted needs no re-read; the others come back to be settled.
         """
         pending, finished = dict(jobs), []
         pause = _FIRST_POLL_SECONDS
@@ -383,6 +539,10 @@ class _Run:
                 try:
                     status = self.zoho.mass_convert_status(job_id)
                 except ZohoUnavailable:
+                    continue
+                except (ZohoRefused, ZohoBadResponse) as error:
+                    self.mass_convert_refused(error)
+                    finished.append(pending.pop(job_id))
                     continue
                 if not status.finished:
                     continue
@@ -399,11 +559,13 @@ class _Run:
         return finished
 
     def settle(self, batch: MassBatch) -> list[Candidate]:
-        """Count the batch's converted leads (re-read from Zoho); return the others."""
-        records = {
-            str(record.get("id")): record
-            for record in self.zoho.get_leads(batch.lead_ids, ["Converted__s", "Converted_Deal"])
-        }
+        """Count the batch's converted leads (re-read from Zoho); return the others. When the
+        re-read is refused, every lead goes singly (a converted one answers already_converted)."""
+        try:
+            read = self.zoho.get_leads(batch.lead_ids, ["Converted__s", "Converted_Deal"])
+        except (ZohoRefused, ZohoBadResponse):
+            return batch.candidates
+        records = {str(record.get("id")): record for record in read}
         left = []
         for candidate in batch.candidates:
             record = records.get(candidate.lead_id)
@@ -418,43 +580,68 @@ class _Run:
         if not candidates:
             return
         context = contextvars.copy_context()
-        converter = self.sweeper.converter
 
-        def convert(candidate: Candidate) -> Outcome | None:
+        def convert(candidate: Candidate) -> Outcome | NotStarted:
+            if self.halted.is_set():
+                return "setup"
             if self.lacks_time(2 * self.call_seconds):
-                return None
-            return context.copy().run(
-                converter.convert, candidate.lead_id, record=candidate.record_for_single
-            )[0]
+                return "time_budget"
+            converted = context.copy().run(self.convert_one, candidate)
+            if converted.kind is Kind.MISCONFIGURED:
+                self.halted.set()
+            return converted
 
         with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-            for candidate, outcome in zip(candidates, pool.map(convert, candidates), strict=True):
-                self.tally(candidate.lead_id, outcome)
+            for candidate, result in zip(candidates, pool.map(convert, candidates), strict=True):
+                self.tally(candidate.lead_id, result)
                 self.advance(1)
+
+    def convert_one(self, candidate: Candidate, dry_run: bool = False) -> Outcome:
+        """The webhook's conversion of one lead; a bug in it fails this lead only."""
+        try:
+            return self.sweeper.converter.convert(
+                candidate.lead_id, dry_run=dry_run, record=candidate.record_for_single
+            )[0]
+        except Exception as error:
+            rule = candidate.rule.name if candidate.rule else None
+            return outcome.from_error(error, candidate.lead_id, rule)
 
     def advance(self, leads: int) -> None:
         self.done += leads
         self.progress(self.summary, self.done)
 
-    def tally(self, lead_id: str, outcome: Outcome | None) -> None:
-        if outcome is None:
+    def tally(self, lead_id: str, result: Outcome | NotStarted) -> None:
+        if result == "time_budget":
             self.summary.remaining += 1
             self.summary.stop("time_budget", "the time budget ran out")
-        elif outcome.kind is Kind.CONVERTED:
+        elif result == "setup":
+            self.summary.remaining += 1
+        elif not isinstance(result, Outcome):
+            raise AssertionError(result)
+        elif result.kind is Kind.CONVERTED:
             self.summary.converted += 1
-        elif outcome.kind is Kind.ALREADY_CONVERTED:
+        elif result.kind is Kind.ALREADY_CONVERTED:
             self.summary.already_converted += 1
-        elif outcome.kind in (Kind.SKIPPED, Kind.NOT_FOUND):
+        elif result.kind in (Kind.SKIPPED, Kind.NOT_FOUND):
             self.summary.skipped += 1
         else:
             self.summary.failed.append(
                 {
                     "lead_id": lead_id,
-                    "rule": outcome.rule,
-                    "outcome": outcome.kind.value,
-                    "reason": outcome.reason,
+                    "rule": result.rule,
+                    "outcome": result.kind.value,
+                    "reason": result.reason,
                 }
             )
+            if result.kind is Kind.MISCONFIGURED:
+                self.setup_problem(str(result.reason))
+
+    def setup_problem(self, reason: str) -> None:
+        """No lead can convert until the setup is fixed: say so once and convert nothing more."""
+        self.halted.set()
+        if reason not in self.summary.setup_problems:
+            self.summary.setup_problems.append(reason)
+        self.summary.stop("setup", f"no lead can convert until this is fixed: {reason}")
 
     def lacks_time(self, needed: float) -> bool:
         """Whether work that may take `needed` seconds would end past RECONCILE_MAX_SECONDS."""
@@ -462,10 +649,8 @@ class _Run:
 
 
 def mass_convertible(rule: Rule) -> bool:
-    """Whether Mass Convert can express the rule: it reads only what a COQL record holds, has no
-    notify or overwrite options, and carries tags over only as whole modules."""
+    """Whether Mass Convert can express the rule: no notify or overwrite options, and tags carried
+    over only as whole modules (its request must also have been built from the page's row)."""
     if rule.notify_lead_owner or rule.notify_new_entity_owner or rule.overwrite:
-        return False
-    if not reads_record_fields_only(rule):
         return False
     return all(selection == ALL_TAGS for _, selection in rule.carry_over_tags)

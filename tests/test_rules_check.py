@@ -8,14 +8,15 @@ import textwrap
 import pytest
 
 from handlers.errors import RulesError
+from handlers.org_metadata import FieldInfo
 from handlers.rules import parse_rules
 from handlers.rules_check import check
 from tests.conftest import ROOT
 from tests.test_rules import ISSUE_EXAMPLE
 
 
-def findings(text: str) -> list[str]:
-    return [str(finding) for finding in check(parse_rules(textwrap.dedent(text), "rules.yaml"))]
+def findings(text: str, fields: dict[str, FieldInfo] | None = None) -> list[str]:
+    return [str(finding) for finding in check(parse_rules(textwrap.dedent(text), "rules.yaml"), fields)]
 
 
 def warnings(text: str) -> list[str]:
@@ -73,12 +74,29 @@ def test_a_converting_rule_without_a_status_condition_is_a_warning():
     ]
 
 
-def test_conditions_the_sweep_matches_locally_are_a_note():
+LEAD_FIELDS = {
+    name: FieldInfo(name, kind) for name, kind in [("Lead_Status", "picklist"), ("Company", "text")]
+}
+
+
+def test_with_the_orgs_fields_conditions_the_sweep_matches_locally_are_a_note():
     text = 'rules: [{name: r, when: {Lead_Status: Qualified, Company: "O\'Hara"}}]'
 
+    assert findings(text, LEAD_FIELDS) == [
+        "note: rules.yaml: the sweep: rule 'r': when.Company is matched locally:"
+        " a value with a quote or backslash"
+    ]
+
+
+def test_without_the_org_the_notes_say_which_conditions_make_the_sweep_read_leads_in_full():
+    text = "rules: [{name: r, when: {Lead_Status: Qualified, Owner: Sam Seller, Tag: VIP}}]"
+
     assert findings(text) == [
-        "note: rules.yaml: the sweep: rule 'r': Company has a value with a quote or backslash:"
-        " matched locally"
+        "note: rules.yaml: the sweep: rule 'r': when.Owner: COQL answers the lookup Owner with its id"
+        " only, not its name: each lead the query returns for this rule is read in full before it is"
+        " decided (1 API credit a lead)",
+        "note: rules.yaml: the sweep: rule 'r': when.Tag: COQL does not read Tag: each lead the query"
+        " returns for this rule is read in full before it is decided (1 API credit a lead)",
     ]
 
 

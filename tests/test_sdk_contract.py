@@ -39,6 +39,7 @@ from zohocrmsdk.src.com.zoho.crm.api.users import MinifiedUser
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice
 
 from handlers.credentials import OAuthCredentials
+from handlers.org_metadata import read_org
 from handlers.rules import parse_rules
 from handlers.sweep_query import Window, plan_queries
 from handlers.zoho import ZohoClient, ZohoConfig
@@ -314,9 +315,10 @@ def test_the_sdk_runs_the_sweeps_own_coql_and_parses_its_pages(emulator, sdk):
         new_lead(emulator, Country="Ireland", Modified_Time=since + timedelta(hours=3)),
     ]
     new_lead(emulator, Lead_Source="Partner", Industry="Banking", Modified_Time=since + timedelta(hours=1))
-    plan = plan_queries(parse_rules(SWEEP_RULES))
+    fields = read_org(product_client(emulator), probe_scopes=False).lead_fields  # the field types
+    plan = plan_queries(parse_rules(SWEEP_RULES), fields)
     window = Window(since, since + timedelta(days=1))
-    (rules_filter,) = plan.filters
+    (rules_filter,) = plan.queries
 
     first = coql(plan.page_query(rules_filter, window, None, 2))
     (last_id,) = {record.get_id() for record in first.get_object().get_data()[-1:]}

@@ -1,13 +1,18 @@
-"""The sweep's COQL queries: the rules pushed down, within Zoho's limits, whatever their size."""
+"""The sweep's COQL queries: only what Zoho evaluates as loosely as the local matcher, in the form
+each field's type takes, within Zoho's limits whatever the rules' size; and what a row answers."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator, Mapping
+
+import pytest
 
 from handlers.coql import MAX_CRITERIA, MAX_IN_VALUES, MAX_SELECTED_FIELDS
+from handlers.org_metadata import Choice, FieldInfo
 from handlers.rules import parse_rules
-from handlers.sweep_query import Window, plan_queries
+from handlers.sweep_query import WINDOW_ONLY, Window, answers, answers_path, plan_queries
 
 WINDOW = Window(
     since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
@@ -15,13 +20,51 @@ WINDOW = Window(
 )
 
 
-def plan_for(text: str):
-    return plan_queries(parse_rules(text))
+class Org(Mapping[str, FieldInfo]):
+    """An org's Leads fields: those named with their type, every other name a text field."""
+
+    def __init__(self, **types: str | FieldInfo):
+        self.known = {
+            name: kind if isinstance(kind, FieldInfo) else FieldInfo(name, kind)
+            for name, kind in types.items()
+        }
+
+    def __getitem__(self, name: str) -> FieldInfo:
+        return self.known.get(name) or FieldInfo(name, "text")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
 
 
-def queries(text: str, after_id: str | None = "4876876000000123456") -> list[str]:
-    plan = plan_for(text)
-    return [plan.page_query(filter_, WINDOW, after_id, 2000) for filter_ in plan.filters]
+ORG = Org(
+    Lead_Status="picklist",
+    Lead_Source="picklist",
+    Annual_Revenue="currency",
+    No_of_Employees="integer",
+    Owner="ownerlookup",
+    Product_Interest="multiselectpicklist",
+    Created_Time="datetime",
+)
+
+
+def plan_for(text: str, org: Mapping[str, FieldInfo] | None = ORG):
+    return plan_queries(parse_rules(text), org)
+
+
+def queries(text: str, after_id: str | None = "4876876000000123456", org=ORG) -> list[str]:
+    plan = plan_for(text, org)
+    return [plan.page_query(query, WINDOW, after_id, 2000) for query in plan.queries]
+
+
+def where_of(text: str, org=ORG) -> str:
+    (query,) = queries(text, None, org)
+    return query.split(" where ", 1)[1].split(" order by ")[0]
 
 
 def criteria_in(query: str) -> int:
@@ -103,7 +146,7 @@ def test_a_value_with_a_quote_or_backslash_is_matched_locally_and_the_rest_pushe
           - {name: path, when: {Lead_Status: Qualified, Description: 'C:\temp'}}
         """
     )
-    texts = [plan.page_query(f, WINDOW, None, 2000) for f in plan.filters]
+    texts = [plan.page_query(query, WINDOW, None, 2000) for query in plan.queries]
 
     assert all("O'Brien" not in text and "\\" not in text for text in texts)
     assert all("Lead_Status = 'Qualified'" in text for text in texts)
@@ -119,8 +162,8 @@ def test_a_converting_rule_without_a_pushable_condition_leaves_the_window_alone(
           - {name: big, when: {Annual_Revenue: {gte: 1000000}}}
         """
     )
-    assert plan.filters == (None,)
-    (text,) = [plan.page_query(f, WINDOW, None, 2000) for f in plan.filters]
+    assert plan.queries == (WINDOW_ONLY,)
+    (text,) = [plan.page_query(query, WINDOW, None, 2000) for query in plan.queries]
     assert "Lead_Status =" not in text
     assert any("'big' has no condition" in note for note in plan.notes)
 
@@ -133,24 +176,184 @@ def test_skip_rules_add_nothing_to_the_filter_but_their_fields_are_read():
           - {name: q, when: {Lead_Status: Qualified}}
         """
     )
-    (text,) = [plan.page_query(f, WINDOW, None, 2000) for f in plan.filters]
+    (text,) = [plan.page_query(query, WINDOW, None, 2000) for query in plan.queries]
     assert "Email" not in text.split(" where ")[1]
     assert "Email" in plan.fields
 
 
-def test_more_than_fifty_fields_keep_the_conditions_and_mark_records_incomplete():
+def test_more_than_fifty_fields_select_the_conditions_first_and_say_the_rest_is_read_in_full():
     deal_fields = ", ".join(f"F{n}: '{{Field_{n}}}'" for n in range(60))
     plan = plan_for(
         "rules: [{name: r, when: {Lead_Status: Qualified},"
         f" deal: {{Deal_Name: x, Stage: y, Closing_Date: +1d, {deal_fields}}}}}]"
     )
-    assert len(plan.fields) <= MAX_SELECTED_FIELDS
-    assert "Lead_Status" in plan.fields
-    assert (plan.complete, plan.decidable) == (False, True)
+    assert len(plan.fields) == MAX_SELECTED_FIELDS
+    assert plan.fields[:3] == ("id", "Owner", "Lead_Status")
+    assert any("more than the 50" in note for note in plan.notes)
+    assert any("Field_59" in note and "read in full" in note for note in plan.notes)
 
 
-def test_conditions_on_more_than_fifty_fields_select_only_ids():
-    conditions = ", ".join(f"Field_{n}: {{exists: true}}" for n in range(60))
-    plan = plan_for(f"rules: [{{name: r, when: {{Lead_Status: Qualified, {conditions}}}}}]")
-    assert plan.fields == ("id",)
-    assert (plan.complete, plan.decidable) == (False, False)
+def test_a_number_written_as_text_goes_bare_on_a_currency_field():
+    where = where_of('rules: [{name: big, when: {Lead_Status: Qualified, Annual_Revenue: "2500000"}}]')
+    assert "Annual_Revenue = 2500000" in where
+    assert "'2500000'" not in where
+
+
+@pytest.mark.parametrize(
+    ("value", "pushed"),
+    [
+        ("2500000.50", "Annual_Revenue = 2500000.5"),
+        ("2.5e6", "Annual_Revenue = 2500000"),
+        ("1_000", "Annual_Revenue = 1000"),
+        (-7, "Annual_Revenue = -7"),
+    ],
+)
+def test_numbers_are_written_in_the_one_form_coql_reads(value, pushed):
+    assert pushed in where_of(
+        f"rules: [{{name: r, when: {{Lead_Status: Qualified, Annual_Revenue: {value!r}}}}}]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "why"),
+    [
+        ('No_of_Employees: "2.5"', "a whole-number field never equals 2.5"),
+        ("No_of_Employees: 10000000000000000000", "beyond a bigint"),
+        ('Annual_Revenue: "0.1234567890123456789"', "more digits than a double holds"),
+        ("Annual_Revenue: lots", "not a number"),
+        ("Annual_Revenue: true", "a flag"),
+        ('Company: "007"', "text that spells a number matches 7 locally"),
+        ("Company: 42", "a number on a text field"),
+        ('Company: " Acme"', "spaces Zoho may trim"),
+        ('Company: {in: [Acme, "42"]}', "one value of an in that cannot go keeps the whole in out"),
+        ("Owner: Sam Seller", "a lookup by name: COQL compares lookups by id"),
+        ('Owner: "0123"', "not an id"),
+        ("Owner.name: Sam Seller", "a lookup's name"),
+        ("Product_Interest: CRM", "a multi-select field"),
+        ("Tag: VIP", "tags"),
+        ("Created_Time: '2026-11-01T00:00:00+00:00'", "a date-time"),
+        ("Unknown_Field__c: x", "a field the org does not have"),
+    ],
+)
+def test_a_condition_coql_may_evaluate_more_strictly_is_never_pushed(condition, why):
+    field = condition.split(":")[0]
+    rules = parse_rules(f"rules: [{{name: r, when: {{Lead_Status: Qualified, {condition}}}}}]")
+    plan = plan_queries(rules, _Only(ORG))
+    (query,) = plan.queries
+    text = plan.page_query(query, WINDOW, None, 2000).split(" where ", 1)[1]
+    assert "Lead_Status = 'Qualified'" in text, why
+    assert field.split(".")[0] not in text, why
+
+
+class _Only(Mapping[str, FieldInfo]):
+    """The org's fields exactly: a name it does not list is not a field."""
+
+    def __init__(self, org: Org):
+        self.known = dict(org.known) | {"Company": FieldInfo("Company", "text")}
+
+    def __getitem__(self, name: str) -> FieldInfo:
+        return self.known[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+
+def test_a_lookup_is_pushed_by_id_in_quotes():
+    assert "Owner = '4876876000000002002'" in where_of(
+        "rules: [{name: r, when: {Owner: 4876876000000002002}}]"
+    )
+    assert "Owner = '4876876000000002002'" in where_of(
+        "rules: [{name: r, when: {Owner.id: '4876876000000002002'}}]"
+    )
+
+
+def test_a_picklist_value_is_pushed_in_every_form_of_its_option():
+    org = Org(
+        **{
+            **ORG.known,
+            "Lead_Status": FieldInfo(
+                "Lead_Status", "picklist", (Choice("Qualified", "Qualified"), Choice("Sales Ready", "SR_1"))
+            ),
+        }
+    )
+    where = where_of("rules: [{name: r, when: {Lead_Status: Sales Ready}}]", org)
+    assert "Lead_Status in ('Sales Ready', 'SR_1')" in where
+
+
+def test_without_the_orgs_fields_nothing_is_pushed_and_the_plan_says_so():
+    plan = plan_for("rules: [{name: r, when: {Lead_Status: Qualified}}]", None)
+    assert plan.queries == (WINDOW_ONLY,)
+    assert plan.notes[0] == "the org's Leads fields are not known: every condition is matched locally"
+
+
+def test_tags_and_fields_the_org_lacks_are_never_selected():
+    plan = plan_queries(
+        parse_rules("rules: [{name: r, when: {Lead_Status: Qualified, Tag: VIP, Typo_Field: x}}]"),
+        _Only(ORG),
+    )
+    assert plan.fields == ("id", "Owner", "Lead_Status")
+    assert any("Tag" in note and "read in full" in note for note in plan.notes)
+
+
+def test_a_lookup_compared_by_name_is_a_note_about_its_cost():
+    plan = plan_for("rules: [{name: r, when: {Lead_Status: Qualified, Owner: Sam Seller}}]")
+    assert any(
+        note.startswith("rule 'r': when.Owner: COQL answers the lookup Owner with its id only")
+        and "1 API credit a lead" in note
+        for note in plan.notes
+    )
+
+
+def test_a_refused_query_splits_into_one_query_per_rule_and_names_its_rules():
+    plan = plan_for(
+        """
+        rules:
+          - {name: a, when: {Lead_Status: Qualified, Lead_Source: Web}}
+          - {name: b, when: {Lead_Status: Qualified, Lead_Source: Partner}}
+          - {name: c, when: {Lead_Status: Qualified, Lead_Source: Web}, skip: false}
+        """
+    )
+    (query,) = plan.queries
+    assert query.rules == ("a", "c", "b")
+    assert [part.rules for part in query.split()] == [("a", "c"), ("b",)]
+
+
+ROW = {
+    "id": "1",
+    "Owner": {"id": "4876876000000002002"},
+    "Lead_Status": "Qualified",
+    "Product_Interest": ["CRM"],
+}
+
+
+@pytest.mark.parametrize(
+    ("condition", "answered"),
+    [
+        ("Lead_Status: Qualified", True),
+        ("Product_Interest: CRM", True),
+        ("Owner: 4876876000000002002", True),
+        ("Owner.id: 4876876000000002002", True),
+        ("Owner: {exists: true}", True),
+        ("Owner: Sam Seller", False),
+        ("Owner: {in: [4876876000000002002, Sam Seller]}", False),
+        ("Owner.name: Sam Seller", False),
+        ("Owner: {matches: Sam}", False),
+        ("Tag: VIP", False),
+        ("Company: Acme", False),
+    ],
+)
+def test_a_row_answers_only_what_coql_returned(condition, answered):
+    (rule,) = parse_rules(f"rules: [{{name: r, when: {{{condition}}}}}]").rules
+    (tested,) = rule.when
+    assert answers(ROW, tested) is answered
+
+
+def test_a_placeholder_on_a_lookup_needs_more_than_a_row():
+    assert answers_path(ROW, "Owner.id")
+    assert not answers_path(ROW, "Owner.name")
+    assert not answers_path(ROW, "Owner")
+    assert answers_path(ROW, "Lead_Status")
+    assert not answers_path(ROW, "Company")
