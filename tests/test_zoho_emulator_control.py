@@ -300,3 +300,58 @@ def test_control_reset_empties_the_token_throttle_and_restores_the_grant(emulato
     assert throttled["error"] == "Access Denied"
     assert "access_token" in fresh
     assert control(emulator, "GET", "scopes").json()["scopes"] == sorted(DEFAULT_GRANT)
+
+
+# --- profile permissions (zoho-crm-api.md §14.8) ------------------------------------------------
+
+CONVERT_LEADS = "Crm_Implied_Convert_Leads"
+MASS_CONVERT_LEADS = "Crm_Implied_Mass_Convert_Leads"
+
+
+def test_control_revokes_and_grants_profile_permissions(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    revoked = control(emulator, "POST", "permissions", {"revoke": [CONVERT_LEADS]})
+    refused = zoho.convert(lead_id)
+    read = control(emulator, "GET", "permissions")
+    granted = control(
+        emulator, "POST", "permissions", {"grant": [CONVERT_LEADS], "revoke": [MASS_CONVERT_LEADS]}
+    )
+    converted = zoho.convert(lead_id)
+
+    assert (revoked.status_code, revoked.json()) == (200, {"permissions": [MASS_CONVERT_LEADS]})
+    assert read.json() == {"permissions": [MASS_CONVERT_LEADS]}
+    assert (refused.status_code, refused.json()["details"]) == (403, {"permissions": [CONVERT_LEADS]})
+    assert granted.json() == {"permissions": [CONVERT_LEADS]}
+    assert converted.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ({"revoke": [CONVERT_LEADS], "drop": [MASS_CONVERT_LEADS]}, "drop"),
+        ({"revoke": CONVERT_LEADS}, "revoke"),
+        ({"revoke": [CONVERT_LEADS], "grant": [5]}, "grant"),
+        ({"revoke": [CONVERT_LEADS, "Crm_Implied_Delete_Leads"]}, "revoke"),
+        ({"revoke": [CONVERT_LEADS], "grant": [CONVERT_LEADS]}, "grant"),
+    ],
+)
+def test_a_permission_edit_with_a_wrong_key_is_refused_naming_it_and_changes_nothing(emulator, body, key):
+    answer = control(emulator, "POST", "permissions", body)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(f"{key}: ")
+    assert control(emulator, "GET", "permissions").json() == {
+        "permissions": [CONVERT_LEADS, MASS_CONVERT_LEADS]
+    }
+
+
+def test_control_reset_grants_the_permissions_again(emulator):
+    control(emulator, "POST", "permissions", {"revoke": [CONVERT_LEADS, MASS_CONVERT_LEADS]})
+
+    control(emulator, "POST", "reset")
+
+    assert control(emulator, "GET", "permissions").json()["permissions"] == [
+        CONVERT_LEADS,
+        MASS_CONVERT_LEADS,
+    ]

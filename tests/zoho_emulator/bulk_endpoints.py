@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import scopes
+from . import permissions, scopes
 from .conversion import parse_mass_convert_body
 from .coql import limits_for, parse, run
 from .crm import CrmStore
@@ -29,7 +29,8 @@ class BulkEndpoints:
 
     def routes(self) -> list[Route]:
         # zoho-crm-api.md §12: Mass Convert and its status from v4, COQL from v2.
-        # zoho-crm-api.md §13.7: their scopes.
+        # zoho-crm-api.md §13.7: their scopes. §14.2, §14.8: the submission and the status poll
+        # need the Mass Convert permission (which needs Convert Leads).
         return [
             Route(
                 "POST",
@@ -37,6 +38,7 @@ class BulkEndpoints:
                 self.mass_convert,
                 since=4,
                 scopes=scopes.MASS_CONVERT,
+                permissions=(permissions.MASS_CONVERT_LEADS,),
             ),
             Route(
                 "GET",
@@ -44,6 +46,7 @@ class BulkEndpoints:
                 self.mass_convert_status,
                 since=4,
                 scopes=scopes.MASS_CONVERT_STATUS,
+                permissions=(permissions.MASS_CONVERT_LEADS,),
             ),
             Route("POST", r"coql", self.coql, scopes=scopes.COQL),
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from . import permissions
 from .pipelines import PipelineBook
 from .protocol import Request, Response
 
@@ -33,6 +34,7 @@ SCRIPTED = (
 RECORD_MODULES = {"contacts": "Contacts", "accounts": "Accounts", "deals": "Deals"}
 USER_KEYS = frozenset({"full_name", "email", "profile", "id", "status", "confirm", "type"})
 PIPELINE_EDITS = frozenset({"pipeline", "remove_stages", "add_stages", "rename_stages", "rename"})
+PERMISSION_EDITS = ("grant", "revoke")
 
 
 class ControlEndpoints:
@@ -85,6 +87,11 @@ class ControlEndpoints:
             case ("GET", "scopes"):
                 granted = emulator.granted_scopes(request.param("refresh_token"))
                 return Response.json(200, {"scopes": sorted(granted)})
+            case ("POST", "permissions"):
+                self._edit_permissions(_json_object(request))
+                return Response.json(200, {"permissions": sorted(emulator.permissions)})
+            case ("GET", "permissions"):
+                return Response.json(200, {"permissions": sorted(emulator.permissions)})
             case ("GET", "state"):
                 state = {**emulator.crm.counts(), "token_requests": emulator.token_requests}
                 return Response.json(200, state)
@@ -205,6 +212,27 @@ class ControlEndpoints:
                 getattr(faults, name)(**arguments)
         if settings.get("revoke_tokens"):
             faults.revoke_tokens()
+
+    def _edit_permissions(self, body: dict[str, Any]) -> None:
+        """`{"revoke": [...], "grant": [...]}`: the token's user's profile permissions
+        (zoho-crm-api.md §14.8). All or nothing; a wrong key is 400 naming it."""
+        for key in body:
+            if key not in PERMISSION_EDITS:
+                raise ValueError(f"{key}: unknown key; known: {', '.join(PERMISSION_EDITS)}")
+        edits = {}
+        for key in PERMISSION_EDITS:
+            names = body.get(key, [])
+            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+                raise ValueError(f"{key}: expected a list of permission names")
+            unknown = [name for name in names if name not in permissions.KNOWN]
+            if unknown:
+                known = ", ".join(permissions.KNOWN)
+                raise ValueError(f"{key}: unknown permissions {unknown}; known: {known}")
+            edits[key] = names
+        both = sorted(set(edits["grant"]) & set(edits["revoke"]))
+        if both:
+            raise ValueError(f"grant: {both} also revoked")
+        self._emulator.update_permissions(grant=edits["grant"], revoke=edits["revoke"])
 
 
 def _names(body: dict[str, Any], key: str) -> list[str]:

@@ -15,6 +15,7 @@ from .journal import Journal, JournalEntry
 from .lead_endpoints import LeadEndpoints
 from .mass_convert import MassConvertJobs
 from .metadata_endpoints import MetadataEndpoints
+from .permissions import ProfilePermissions
 from .router import Router
 from .seed import apply_seed
 from .server import EmulatorHTTPServer
@@ -40,6 +41,7 @@ class ZohoEmulator:
         self.verbose = verbose
         self.crm = CrmStore()
         self._tokens = TokenAuthority(credentials)
+        self._permissions = ProfilePermissions()
         self.faults = Faults(self._tokens)
         self._initial_latency = latency
         self._initial_concurrency_limit = concurrency_limit
@@ -63,6 +65,7 @@ class ZohoEmulator:
                 *MetadataEndpoints(self.crm, self.faults).routes(),
                 *BulkEndpoints(self.crm, self._jobs, self.faults).routes(),
             ],
+            self._permissions,
         )
         gateway = Gateway(
             router=router,
@@ -108,13 +111,14 @@ class ZohoEmulator:
 
     def reset(self) -> None:
         """Back to the seeded state with the constructor's faults and an empty journal; the
-        refresh token's scopes back to DEFAULT_GRANT (extra refresh tokens forgotten) and the
-        token throttle's window emptied.
+        refresh token's scopes back to DEFAULT_GRANT (extra refresh tokens forgotten), the token
+        throttle's window emptied and every profile permission granted again.
 
         Access tokens already issued stay valid, so a running client is not logged out.
         """
         self._tokens.reset_grants()
         self._tokens.clear_throttle()
+        self._permissions.reset()
         self._jobs.clear()
         self.crm.clear()
         apply_seed(self.crm, self.seed)
@@ -133,6 +137,26 @@ class ZohoEmulator:
 
     def granted_scopes(self, refresh_token: str | None = None) -> frozenset[str]:
         return self._tokens.granted_scopes(refresh_token)
+
+    # --- profile permissions of the token's user (zoho-crm-api.md §14.8) -----------------------
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        """The permissions the token's user's profile has (both conversion ones by default)."""
+        return self._permissions.granted()
+
+    def revoke_permissions(self, *names: str) -> None:
+        """Take permissions (`permissions.CONVERT_LEADS`, `permissions.MASS_CONVERT_LEADS`) from
+        the profile: the calls that need one answer 403 NO_PERMISSION. ValueError for an unknown
+        name (nothing changes)."""
+        self._permissions.revoke(*names)
+
+    def grant_permissions(self, *names: str) -> None:
+        self._permissions.grant(*names)
+
+    def update_permissions(self, grant: Iterable[str] = (), revoke: Iterable[str] = ()) -> None:
+        """Grant and revoke in one step, all or nothing."""
+        self._permissions.update(grant, revoke)
 
     # --- journal ---------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import scopes
+from . import permissions, scopes
 from .conversion import checked_id, is_record_id, parse_convert_body
 from .crm import Conversion, CrmStore, Match
 from .faults import Faults
@@ -44,7 +44,13 @@ class LeadEndpoints:
         return [
             Route("GET", r"Leads", self.list_leads, scopes=scopes.LEAD_READ),
             Route("GET", r"Leads/(?P<id>[^/]+)", self.get_lead, scopes=scopes.LEAD_READ),
-            Route("POST", r"Leads/(?P<id>[^/]+)/actions/convert", self.convert, scopes=scopes.CONVERT),
+            Route(
+                "POST",
+                r"Leads/(?P<id>[^/]+)/actions/convert",
+                self.convert,
+                scopes=scopes.CONVERT,
+                permissions=(permissions.CONVERT_LEADS,),  # zoho-crm-api.md §14.1, §14.8
+            ),
             Route(
                 "GET",
                 r"Leads/(?P<id>[^/]+)/__conversion_options",

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .permissions import ProfilePermissions
 from .protocol import ApiError, FieldError, Request, Response, top_level_error
 from .scopes import Requirement, check
 from .tokens import TokenAuthority
@@ -44,6 +45,8 @@ class Route:
     handler: Handler
     since: float = 2.0  # first API version that has this endpoint
     scopes: Scopes = None
+    # Profile permissions the token's user needs (zoho-crm-api.md §14.8), checked after the scope.
+    permissions: tuple[str, ...] = ()
 
     def required_scopes(self, params: dict[str, str]) -> tuple[Requirement, ...]:
         if self.scopes is None:
@@ -58,9 +61,15 @@ class Route:
 
 
 class Router:
-    def __init__(self, tokens: TokenAuthority, routes: Iterable[Route]) -> None:
+    def __init__(
+        self,
+        tokens: TokenAuthority,
+        routes: Iterable[Route],
+        permissions: ProfilePermissions | None = None,
+    ) -> None:
         self._tokens = tokens
         self._routes = list(routes)
+        self._permissions = permissions or ProfilePermissions()
 
     def handle(self, request: Request) -> Response:
         try:
@@ -85,6 +94,9 @@ class Router:
                 # zoho-crm-api.md §13.7: a token without the endpoint's scope gets 401
                 # OAUTH_SCOPE_MISMATCH, before the request itself is looked at.
                 check(granted, route.required_scopes(params))
+                # zoho-crm-api.md §14.1, §14.2, §14.8: then the profile's permissions, 403
+                # NO_PERMISSION, still before the request itself is looked at.
+                self._permissions.check(route.permissions)
                 return route.handler(Call(request, version, params, granted))
         raise top_level_error(
             405, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one"
