@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers import __version__, outcome, rules_check
 from handlers.api_version import ApiVersion
@@ -27,6 +27,10 @@ from handlers.sweep import PlannedLead, SweepSummary
 from handlers.sweep_query import plan_queries
 from handlers.templates import JsonObject, Template
 from handlers.webhook import LEAD_ID
+
+if TYPE_CHECKING:
+    from handlers.org_metadata import OrgMetadata
+    from handlers.preflight import Problem
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
 DEFAULT_NAME_PREFIX = "zoho-lead"  # Terraform's default name_prefix
@@ -149,23 +153,16 @@ def check_rules(args: argparse.Namespace) -> int:
 
 def check_rules_against_org(args: argparse.Namespace) -> int:
     """One line per problem and a summary line (or JSON); exit 1 when there is any problem."""
-    runtime = _runtime(args)
-    rules = load_rules(args.file) if args.file else runtime.rules
-    from handlers.preflight import OrgCheck
-
-    settings = runtime.settings()
-    zoho = runtime.converter().zoho
-    report = OrgCheck(rules, zoho, settings.trusted_api_domains, probe_scopes=True).report()
-    problems = list(report.problems)
+    rules, org, problems = _org_problems(args)
     if args.json:
         print(
             json.dumps(
                 {
                     "source": rules.source,
-                    "api_domain": report.api_domain,
+                    "api_domain": org.api_domain,
                     "problems": [problem.as_dict() for problem in problems],
-                    "calls": report.calls,
-                    "credits": report.credits,
+                    "calls": org.calls,
+                    "credits": org.credits,
                 },
                 indent=2,
             )
@@ -181,10 +178,24 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
             else "no problem"
         )
         print(
-            f"{rules.source}: {len(rules.rules)} rules against the org at {report.api_domain}: {verdict};"
-            f" {report.calls} API calls, {report.credits} API credits"
+            f"{rules.source}: {len(rules.rules)} rules against the org at {org.api_domain}: {verdict};"
+            f" {org.calls} API calls, {org.credits} API credits"
         )
     return 1 if problems else 0
+
+
+def _org_problems(args: argparse.Namespace) -> tuple[RuleSet, OrgMetadata, list[Problem]]:
+    """The rules, the org as read, and the problems: first the parts of the org that could not
+    be read completely (the users past their page limit), then the preflight's."""
+    from handlers.org_metadata import read_org
+    from handlers.preflight import Problem, check_against_org
+
+    runtime = _runtime(args)
+    rules = load_rules(args.file) if args.file else runtime.rules
+    org = read_org(runtime.converter().zoho, probe_scopes=True)
+    problems = [Problem(rules.source, None, None, note) for note in org.incomplete]
+    problems += check_against_org(rules, org, runtime.settings().trusted_api_domains)
+    return rules, org, problems
 
 
 def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:

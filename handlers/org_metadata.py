@@ -25,6 +25,10 @@ SCOPE_REFUSED = "OAUTH_SCOPE_MISMATCH"
 # with the scope refusal or with "no such record", and nothing can change.
 ABSENT_ID = "1"
 USERS_PER_PAGE = 200  # the maximum (§13.4)
+# Pages of users read at most: 10,000 users, far beyond the orgs this is for, so the hourly check
+# spends at most 50 calls (and credits) on them. Past it the paging is taken as not ending (a
+# broken `more_records`) rather than followed: each page costs a call of the org's daily credits.
+MAX_USER_PAGES = 50
 NUMERIC_TYPES = frozenset({"integer", "bigint", "double", "currency", "percent", "decimal"})
 DATE_TYPES = frozenset({"date", "datetime"})
 COMPUTED_TYPES = frozenset({"formula", "rollup_summary", "autonumber"})
@@ -160,7 +164,8 @@ class MissingScope:
 
 @dataclass
 class OrgMetadata:
-    """What was read; a part is None when the token may not read it (see `missing_scopes`)."""
+    """What was read; a part is None when the token may not read it (see `missing_scopes`) or it
+    could not be read completely (see `incomplete`)."""
 
     lead_fields: dict[str, FieldInfo] | None = None
     deal_fields: dict[str, FieldInfo] | None = None
@@ -170,6 +175,9 @@ class OrgMetadata:
     users: dict[str, OrgUser] | None = None
     lead_tags: tuple[str, ...] | None = None
     missing_scopes: list[MissingScope] = field(default_factory=list)
+    # Parts that could be read but not completely, each a sentence saying which and why (that
+    # part is None, so its check is skipped rather than guessed from what was read).
+    incomplete: list[str] = field(default_factory=list)
     api_domain: str | None = None
     calls: int = 0
     credits: int = 0
@@ -270,27 +278,39 @@ class _Reader:
         return None
 
     def users(self) -> dict[str, OrgUser] | None:
+        """Every user, page by page; None when the token may not read them (a missing scope) or
+        the pages do not end: a page that repeats the one before (paging that does not advance)
+        or more than MAX_USER_PAGES (recorded in `incomplete`)."""
         users: dict[str, OrgUser] = {}
-        page = 1
+        previous: frozenset[str] | None = None
         with self._scope("ZohoCRM.users.READ", "the user check"):
-            while True:
+            for page in range(1, MAX_USER_PAGES + 1):
                 params = {"type": "AllUsers", "page": str(page), "per_page": str(USERS_PER_PAGE)}
                 body = self.zoho.read_metadata("/users", params)
                 if body is None:
                     return users
-                for item in _objects(body, "users", "the users"):
-                    user = OrgUser(
-                        str(item.get("id")),
-                        str(item.get("full_name") or item.get("email") or item.get("id")),
-                        str(item.get("status") or "").lower(),
-                        item.get("confirm") is not False,
+                listed = [_user(item) for item in _objects(body, "users", "the users")]
+                ids = frozenset(user.id for user in listed)
+                if ids == previous:
+                    self._users_incomplete(
+                        f"page {page} repeats the users of page {page - 1} (Zoho's paging does not advance)"
                     )
-                    users[user.id] = user
+                    return None
+                previous = ids
+                users.update((user.id, user) for user in listed)
                 info = body.get("info")
                 if not (isinstance(info, dict) and info.get("more_records")):
                     return users
-                page += 1
+            self._users_incomplete(
+                f"Zoho still had more after {MAX_USER_PAGES} pages of {USERS_PER_PAGE}"
+                f" ({MAX_USER_PAGES * USERS_PER_PAGE:,} users), the most this check reads"
+            )
         return None
+
+    def _users_incomplete(self, why: str) -> None:
+        self.org.incomplete.append(
+            f"the users list could not be read completely: {why}; the owners (assign_to) were not checked"
+        )
 
     def lead_tags(self) -> tuple[str, ...] | None:
         with self._scope("ZohoCRM.settings.tags.READ", "the tag check"):
@@ -332,6 +352,15 @@ class _Reader:
 
     def _missing(self, scope: str) -> bool:
         return any(missing.scope == scope for missing in self.org.missing_scopes)
+
+
+def _user(item: dict[str, Any]) -> OrgUser:
+    return OrgUser(
+        str(item.get("id")),
+        str(item.get("full_name") or item.get("email") or item.get("id")),
+        str(item.get("status") or "").lower(),
+        item.get("confirm") is not False,
+    )
 
 
 def _field(item: dict[str, Any]) -> FieldInfo:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from handlers.credentials import OAuthCredentials
-from handlers.org_metadata import read_org
+from handlers.org_metadata import MAX_USER_PAGES, read_org
 from handlers.zoho import ZohoClient, ZohoConfig
 from tests.conftest import CREDENTIALS
 from tests.zoho_emulator import ZohoEmulator
@@ -70,6 +72,53 @@ def test_users_with_their_status_over_every_page(emulator):
     assert (org.users[DANA].status, org.users[DANA].active) == ("inactive", False)
     assert (org.users[NICO].confirmed, org.users[NICO].active) == (False, False)
     assert [entry.query["page"] for entry in emulator.requests("GET", r"/users$")] == [["1"], ["2"]]
+
+
+def users_page(*ids: str, more: bool = True) -> bytes:
+    """A users answer as Zoho shapes it (§13.4) that says more pages follow."""
+    users = [{"id": id_, "full_name": f"User {id_}", "status": "active", "confirm": True} for id_ in ids]
+    return json.dumps(
+        {"users": users, "info": {"per_page": 200, "count": len(ids), "more_records": more}}
+    ).encode()
+
+
+def test_users_paging_that_repeats_its_page_stops_and_says_so(emulator):
+    emulator.faults.malformed_next(1000, body=users_page(SAM, DANA), path=r"/users$")
+
+    org = read_org(make_client(emulator))
+
+    assert org.users is None  # the owner check is skipped, not made against a partial list
+    assert org.incomplete == [
+        "the users list could not be read completely: page 2 repeats the users of page 1 (Zoho's paging"
+        " does not advance); the owners (assign_to) were not checked"
+    ]
+    assert len(emulator.requests("GET", r"/users$")) == 2
+    assert org.lead_tags is not None  # the reads after the users still happen
+    assert org.missing_scopes == []
+
+
+def test_users_paging_stops_at_its_page_limit(emulator):
+    for page in range(1, MAX_USER_PAGES + 10):
+        emulator.faults.malformed_next(1, body=users_page(f"48768760000{page:08d}"), path=r"/users$")
+
+    org = read_org(make_client(emulator))
+
+    assert org.users is None
+    assert org.incomplete == [
+        "the users list could not be read completely: Zoho still had more after 50 pages of 200"
+        " (10,000 users), the most this check reads; the owners (assign_to) were not checked"
+    ]
+    assert len(emulator.requests("GET", r"/users$")) == MAX_USER_PAGES == 50
+
+
+def test_the_last_page_ends_the_users_however_many_came_before(emulator):
+    emulator.faults.malformed_next(1, body=users_page(SAM), path=r"/users$")
+    emulator.faults.malformed_next(1, body=users_page(DANA, more=False), path=r"/users$")
+
+    org = read_org(make_client(emulator))
+
+    assert set(org.users) == {SAM, DANA}
+    assert org.incomplete == []
 
 
 def test_the_leads_tags(org):

@@ -14,7 +14,16 @@ import pytest
 import requests
 
 from handlers.cli import main
-from handlers.org_metadata import Choice, DealLayout, FieldInfo, MissingScope, OrgMetadata, OrgUser, Pipeline
+from handlers.org_metadata import (
+    MAX_USER_PAGES,
+    Choice,
+    DealLayout,
+    FieldInfo,
+    MissingScope,
+    OrgMetadata,
+    OrgUser,
+    Pipeline,
+)
 from handlers.preflight import check_against_org
 from handlers.rules import parse_rules
 from tests.conftest import CREDENTIALS, ROOT
@@ -450,3 +459,53 @@ def test_the_org_check_reads_the_metadata_in_a_few_calls(org_check, emulator):
         ("GET", "/crm/v8/settings/tags"),
     ]
     assert emulator.token_requests == 1
+
+
+USERS = r"^/crm/v8/users$"
+
+
+def users_page(*ids: str) -> bytes:
+    """A users answer that always says more pages follow (a broken `more_records`)."""
+    users = [{"id": id_, "full_name": f"User {id_}", "status": "active", "confirm": True} for id_ in ids]
+    return json.dumps(
+        {"users": users, "info": {"per_page": 200, "count": len(ids), "more_records": True}}
+    ).encode()
+
+
+def test_users_that_never_end_are_one_problem_and_the_other_checks_run(org_check, emulator, tmp_path):
+    emulator.faults.malformed_next(10_000, body=users_page("4876876000000002002"), path=USERS)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(BROKEN_RULES)
+
+    status, out = org_check(rules)
+
+    lines = out.splitlines()
+    assert status == 1
+    assert (
+        f"{rules}: the users list could not be read completely: page 2 repeats the users of page 1"
+        " (Zoho's paging does not advance); the owners (assign_to) were not checked"
+    ) in lines
+    assert not [line for line in lines if "assign_to" in line and "rule 'typos'" in line]
+    assert [line for line in lines if "rule 'typos': carry_over_tags.Contacts: no Leads tag" in line]
+    assert ": 12 problems (2 rules affected); " in lines[-1]  # 14 less 3 owners, plus the users line
+    assert len(emulator.requests("GET", USERS)) <= MAX_USER_PAGES
+
+
+def test_users_past_the_page_limit_are_one_problem_after_the_limits_calls(org_check, emulator):
+    for page in range(1, 2 * MAX_USER_PAGES):
+        emulator.faults.malformed_next(1, body=users_page(f"48768760000{page:08d}"), path=USERS)
+
+    status, out = org_check(ROOT / "rules.yaml", "--json")
+
+    answer = json.loads(out)
+    assert status == 1
+    assert answer["problems"] == [
+        {
+            "source": str(ROOT / "rules.yaml"),
+            "rule": None,
+            "key": None,
+            "message": "the users list could not be read completely: Zoho still had more after 50 pages of"
+            " 200 (10,000 users), the most this check reads; the owners (assign_to) were not checked",
+        }
+    ]
+    assert len(emulator.requests("GET", USERS)) == MAX_USER_PAGES
