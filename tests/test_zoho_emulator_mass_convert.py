@@ -169,3 +169,59 @@ def test_mass_convert_and_its_status_exist_from_v4_on(emulator, zoho):
 
     assert submit.status_code == 202
     assert (status.status_code, status.json()["code"]) == (400, "REQUIRED_PARAM_MISSING")
+
+
+# --- submissions refused whole (zoho-crm-api.md §14.2) -----------------------------------------
+
+UNKNOWN_LEAD = "4876876000000999999"
+
+
+def invalid_id(index: int, **details: Any) -> dict[str, Any]:
+    """zoho-crm-api.md §14.2: INVALID_DATA on `$.ids[i]`, a root object."""
+    return {
+        "code": "INVALID_DATA",
+        "details": {**details, "api_name": "ids", "json_path": f"$.ids[{index}]"},
+        "message": "the id given seems to be invalid",
+        "status": "error",
+    }
+
+
+def nothing_converts(emulator, lead_ids: list[str]) -> bool:
+    time.sleep(0.2)  # a job, had one been scheduled, would have run by now (mass_convert_seconds)
+    return all(emulator.crm.conversions(lead_id) == 0 for lead_id in lead_ids)
+
+
+@pytest.mark.parametrize(
+    ("ids", "index"),
+    [
+        (["{a}", UNKNOWN_LEAD, "{b}"], 1),
+        ([UNKNOWN_LEAD, "4876876000000999998"], 0),
+        (["{a}", "{a}", "{b}", UNKNOWN_LEAD], 3),  # the index in ids as given, repeats included
+        (["{a}", "0"], 1),
+        (["{a}", -5], 1),
+        (["{a}", int("4876876000000999999")], 1),
+    ],
+)
+def test_an_id_that_is_no_lead_refuses_the_whole_submission(emulator, zoho, ids, index):
+    emulator.faults.mass_convert_seconds = 0.05
+    leads = {"{a}": add_lead(emulator), "{b}": add_lead(emulator, Email="b@acme.example")}
+
+    answer = mass_convert(
+        zoho, [leads.get(value, value) if isinstance(value, str) else value for value in ids]
+    )
+
+    assert (answer.status_code, answer.json()) == (400, invalid_id(index))
+    assert nothing_converts(emulator, list(leads.values()))
+
+
+@pytest.mark.parametrize("value", ["abc", "4876876000000100001x", "", 1.5, True, None, {"id": "1"}, "9" * 20])
+def test_a_non_numeric_id_refuses_the_submission_expecting_a_long(emulator, zoho, value):
+    emulator.faults.mass_convert_seconds = 0.05
+    good = add_lead(emulator)
+
+    answer = mass_convert(zoho, [good, UNKNOWN_LEAD, value])
+
+    # zoho-crm-api.md §14.2: {expected_data_type: "long", api_name: "ids", json_path: "$.ids[i]"};
+    # an id of the wrong type is refused before any id is looked up.
+    assert (answer.status_code, answer.json()) == (400, invalid_id(2, expected_data_type="long"))
+    assert nothing_converts(emulator, [good])

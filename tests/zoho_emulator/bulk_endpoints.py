@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import permissions, scopes
-from .conversion import parse_mass_convert_body
+from .conversion import invalid_mass_convert_id, parse_mass_convert_body
 from .coql import limits_for, parse, run
 from .crm import CrmStore
 from .faults import Faults
@@ -53,10 +53,18 @@ class BulkEndpoints:
 
     def mass_convert(self, call: Call) -> Response:
         """Schedule a job. Answers the bare SuccessResponse object, without a data[] envelope,
-        as the v7 documentation's sample and the v8 SDK's MassConvertOperations parse it."""
+        as the v7 documentation's sample and the v8 SDK's MassConvertOperations parse it.
+
+        zoho-crm-api.md §14.2: every refusal is a root object and nothing is scheduled."""
         request = parse_mass_convert_body(call.request.json())
         conversion = request.conversion
         try:
+            # zoho-crm-api.md §14.2: an id that is no lead (never was, or deleted) refuses the
+            # whole submission; an already converted lead only fails inside the job (which ids
+            # do which is unverified: only ids the API could never convert refuse here).
+            missing = self._crm.first_missing_lead(request.listed)
+            if missing is not None:
+                raise invalid_mass_convert_id(missing)
             if conversion.deal is not None:
                 self._crm.check_deal(conversion.deal, "$.Deals")
             assignee = self._crm.user(conversion.assign_to or "")

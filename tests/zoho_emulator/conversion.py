@@ -67,8 +67,9 @@ class ConvertRequest:
 
 @dataclass(frozen=True)
 class MassConvertRequest:
-    ids: list[str]
+    ids: list[str]  # each once, in the order first given
     conversion: ConvertRequest
+    listed: list[str] = field(default_factory=list)  # as given (normalised), so $.ids[i] is exact
 
 
 def is_record_id(value: object) -> bool:
@@ -144,7 +145,7 @@ def _mass_convert_request(body: dict[str, Any]) -> MassConvertRequest:
             "limit exceeded",
             {"api_name": "ids", "json_path": "$.ids", "limit": MASS_CONVERT_MAX_IDS},
         )
-    lead_ids = [checked_id(value, f"$.ids[{index}]", "ids") for index, value in enumerate(ids)]
+    lead_ids = [_mass_convert_id(value, index) for index, value in enumerate(ids)]
     if "assign_to" not in body:
         raise missing_field("$.assign_to", "assign_to")
     deal = body.get("Deals")
@@ -165,7 +166,26 @@ def _mass_convert_request(body: dict[str, Any]) -> MassConvertRequest:
         deal=deal,
         carry_all_tags_to=tuple(dict.fromkeys(carry_to)),
     )
-    return MassConvertRequest(ids=list(dict.fromkeys(lead_ids)), conversion=conversion)
+    return MassConvertRequest(ids=list(dict.fromkeys(lead_ids)), conversion=conversion, listed=lead_ids)
+
+
+def invalid_mass_convert_id(index: int, expected_long: bool = False) -> FieldError:
+    """zoho-crm-api.md §14.2: an id in `ids` that is invalid refuses the whole submission,
+    `$.ids[i]` naming the first; a non-numeric one also says `expected_data_type: long`."""
+    details: dict[str, Any] = {"expected_data_type": "long"} if expected_long else {}
+    details.update(api_name="ids", json_path=f"$.ids[{index}]")
+    return FieldError("INVALID_DATA", "the id given seems to be invalid", details)
+
+
+def _mass_convert_id(value: Any, index: int) -> str:
+    """An id of `ids` as a long: a JSON integer or a string of digits (the SDK sends Longs as
+    numbers). Anything else, a number too large for a long included, is not numeric (§14.2).
+    A numeric id that is no record (0, negative) is refused later, with the ids that are no lead."""
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return str(value)
+    raise invalid_mass_convert_id(index, expected_long=True)
 
 
 def check_deal_shape(deal: Any, path: str) -> None:

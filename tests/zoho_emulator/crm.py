@@ -252,6 +252,12 @@ class CrmStore:
         with self._lock:
             return str(self._new_record("Accounts", fields)["id"])
 
+    def first_missing_lead(self, lead_ids: list[str]) -> int | None:
+        """The index of the first id that is no lead (never was, or deleted), or None."""
+        with self._lock:
+            leads = self._records["Leads"]
+            return next((index for index, lead_id in enumerate(lead_ids) if lead_id not in leads), None)
+
     def lead(self, lead_id: str) -> dict[str, Any]:
         """A copy of the lead, converted or not; KeyError when there is none."""
         with self._lock:
