@@ -292,6 +292,8 @@ def _criterion(condition: Condition, fields: FieldTypes) -> Criterion | str:
     info = fields.get(base)
     if info is None:
         return "the org has no such Leads field"
+    if base in NEVER_SELECTED:
+        return f"COQL does not read {base}"
     if not field_usable(base):
         return "its name is a COQL keyword"
     if key and not (key == "id" and info.data_type in LOOKUP_TYPES):

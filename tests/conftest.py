@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -178,3 +180,58 @@ def secret_manager() -> Iterator[SecretManagerFake]:
     """The Secret Manager fake on a local port; point SECRET_MANAGER_ENDPOINT at its url."""
     with SecretManagerFake() as fake:
         yield fake
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+SAM = "4876876000000002002"
+RIYA = "4876876000000002003"
+AN_HOUR_AGO = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+DEPLOYED = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # RECONCILE_SINCE: the first terraform apply
+
+
+@pytest.fixture
+def users(emulator):
+    emulator.crm.add_user("Sam Seller", "sam@example.com", id=SAM)
+    emulator.crm.add_user("Riya Rep", "riya@example.com", id=RIYA)
+
+
+@pytest.fixture
+def sweep_with(serve, monkeypatch, tmp_path, users):
+    """Run the `reconcile` entry point with the given rules; the answer must be a 200 summary."""
+    monkeypatch.setenv("RECONCILE_MAX_SECONDS", "60")
+    monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
+    monkeypatch.setenv(
+        "ZOHO_READ_TIMEOUT_SECONDS", "10"
+    )  # a loaded machine must not turn a convert into a retry
+
+    def run(rules: str, **options):
+        path = tmp_path / "rules.yaml"
+        path.write_text(textwrap.dedent(rules))
+        monkeypatch.setenv("RULES_FILE", str(path))
+        response = serve("reconcile").post("/", json=options)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    return run
+
+
+def add_leads(emulator, count: int, source: str, *, status: str = "Qualified", owner: str = SAM, **fields):
+    leads = []
+    for n in range(count):
+        values = {
+            "Last_Name": f"{source} {n}",
+            "Company": f"{source} Company {n}",
+            "Email": f"{source.replace(' ', '').lower()}{n}.{status.lower()}@example.com",
+            "Lead_Status": status,
+            "Lead_Source": source,
+            "Owner": owner,
+            "Tag": ["Imported"],
+            "Modified_Time": AN_HOUR_AGO,
+        }
+        leads.append(emulator.crm.add_lead(**{**values, **fields}))
+    return leads
+
+
+def converted(emulator, lead_ids) -> list[str]:
+    return [lead for lead in lead_ids if emulator.crm.lead(lead)["Converted__s"]]

@@ -180,6 +180,23 @@ class TestFailureNote:
             in (note["Note_Content"])
         )
 
+    @pytest.mark.parametrize(
+        "metadata", [b'{"fields": [{"api_name": "Stage", "pick_list_values": 7}]}', b"[" * 100_000]
+    )
+    def test_the_note_is_written_when_the_org_check_itself_fails(
+        self, serve, monkeypatch, tmp_path, emulator, metadata
+    ):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        lead = qualified_lead(emulator)
+        emulator.faults.malformed_next(1, body=metadata, path=r"/settings/fields$")
+
+        answer = post(serve(), lead).get_json()
+
+        assert (answer["outcome"], answer["code"]) == ("failed", "MAPPING_MISMATCH")
+        (note,) = emulator.crm.notes.values()
+        assert "Zoho code: MAPPING_MISMATCH" in note["Note_Content"]
+        assert "\nPreflight of the rule against the org could not run: " in note["Note_Content"]
+
     def test_a_refusal_unrelated_to_the_rule_reads_no_metadata(self, serve, monkeypatch, tmp_path, emulator):
         lead = qualified_lead(emulator)
         emulator.faults.fail_next(1, status=400, code="LIMIT_EXCEEDED", path=CONVERT)
@@ -333,3 +350,36 @@ def test_a_note_whose_answer_was_lost_is_not_added_twice(serve, monkeypatch, tmp
     post(serve(), lead)
 
     assert [n["Note_Title"] for n in emulator.crm.notes.values()] == ["Automatic conversion failed"]
+
+
+def test_a_profile_without_the_convert_permission_is_misconfigured_and_leaves_no_note(
+    client, emulator, log_lines
+):
+    lead = qualified_lead(emulator)
+    emulator.revoke_permissions("Crm_Implied_Convert_Leads")
+
+    response = post(client, lead)
+
+    answer = response.get_json()
+    assert (response.status_code, answer["outcome"], answer["code"]) == (
+        500,
+        "misconfigured",
+        "NO_PERMISSION",
+    )
+    assert answer["reason"].startswith(
+        "NO_PERMISSION: the profile of the Zoho user whose refresh token the function uses lacks the"
+        " permission Convert (Leads) (Crm_Implied_Convert_Leads)"
+    )
+    assert emulator.crm.notes == {}
+    assert not emulator.crm.lead(lead)["Converted__s"]
+    assert log_lines()[-1]["severity"] == "ERROR"
+
+
+def test_a_lead_deleted_before_its_convert_is_not_found_and_gets_no_note(client, emulator):
+    lead = qualified_lead(emulator)
+    emulator.faults.delete_leads_before_next([lead], path=CONVERT)
+
+    answer = post(client, lead).get_json()
+
+    assert answer["outcome"] == "not_found"
+    assert emulator.crm.notes == {}

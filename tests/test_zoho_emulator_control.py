@@ -355,3 +355,89 @@ def test_control_reset_grants_the_permissions_again(emulator):
         CONVERT_LEADS,
         MASS_CONVERT_LEADS,
     ]
+
+
+# --- malformed fault settings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"latency": "abc"}, "latency"),
+        ({"latency": -1}, "latency"),
+        ({"latency": True}, "latency"),
+        ({"concurrency_limit": 0}, "concurrency_limit"),
+        ({"concurrency_limit": 2.5}, "concurrency_limit"),
+        ({"concurrency_limit": "3"}, "concurrency_limit"),
+        ({"token_throttle": "yes"}, "token_throttle"),
+        ({"token_down": 1}, "token_down"),
+        ({"token_throttle_status": "x"}, "token_throttle_status"),
+        ({"token_throttle_status": 999}, "token_throttle_status"),
+        ({"mass_convert_seconds": None}, "mass_convert_seconds"),
+        ({"coql_offset_ceiling": "5"}, "coql_offset_ceiling"),
+        ({"coql_offset_ceiling": 0}, "coql_offset_ceiling"),
+        ({"mass_convert_fail_ids": "123"}, "mass_convert_fail_ids"),
+        ({"mass_convert_fail_ids": ["123", 456]}, "mass_convert_fail_ids"),
+        ({"hidden_fields": 5}, "hidden_fields"),
+        ({"hidden_fields": "Lead_Status"}, "hidden_fields"),
+        ({"clear": "yes"}, "clear"),
+        ({"revoke_tokens": 1}, "revoke_tokens"),
+        ({"fail_next": 1}, "fail_next"),
+        ({"fail_next": [1]}, "fail_next"),
+        ({"fail_next": {}}, "fail_next"),
+        ({"fail_next": {"n": 1, "times": 2}}, "fail_next"),
+        ({"fail_next": {"n": "1"}}, "fail_next"),
+        ({"fail_next": {"n": 0}}, "fail_next"),
+        ({"fail_next": {"n": 1, "status": 7}}, "fail_next"),
+        ({"fail_next": {"n": 1, "code": 500}}, "fail_next"),
+        ({"fail_next": {"n": 1, "path": "(unclosed"}}, "fail_next"),
+        ({"fail_next": {"n": 1, "method": "FETCH"}}, "fail_next"),
+        ({"fail_next": {"n": 1, "after": -1}}, "fail_next"),
+        ({"fail_fraction": {"fraction": 1.5}}, "fail_fraction"),
+        ({"fail_fraction": {"fraction": 0.5, "method": "GET"}}, "fail_fraction"),
+        ({"reset_next": {"n": 1, "path": "["}}, "reset_next"),
+        ({"hang_next": {"n": 1}}, "hang_next"),
+        ({"hang_next": {"n": 1, "seconds": "2"}}, "hang_next"),
+        ({"hang_next": {"n": 1, "seconds": 1, "after_processing": "yes"}}, "hang_next"),
+        ({"malformed_next": {"n": 1, "body": 5}}, "malformed_next"),
+        ({"trickle_next": {"n": 1, "seconds_per_byte": -0.1}}, "trickle_next"),
+        ({"schedule_next_convert": {"n": 1, "path": "x"}}, "schedule_next_convert"),
+    ],
+)
+def test_a_malformed_fault_setting_is_refused_naming_its_key_and_nothing_is_applied(
+    emulator, zoho, settings, key
+):
+    lead_id = add_lead(emulator)
+    # Every other key is fine: the one wrong key must keep them all from being applied.
+    body = {"latency": 0.01, "fail_next": {"n": 1, "status": 503}, "hidden_fields": ["Email"], **settings}
+
+    answer = control(emulator, "POST", "faults", body)
+    read = zoho.get(f"Leads/{lead_id}")
+
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(f"{key}: "), answer.json()
+    assert read.status_code == 200  # no fail_next was scheduled; the emulator serves on
+    assert read.json()["data"][0]["Email"] == "jane@acme.example"
+    assert emulator.faults.latency == 0.0
+    assert emulator.faults.hidden_fields == set()
+
+
+def test_after_a_refused_fault_setting_the_emulator_serves_and_takes_good_settings(emulator, zoho):
+    refused = control(emulator, "POST", "faults", {"fail_next": {"n": 1, "path": "(unclosed"}})
+    served = zoho.get("users")
+    accepted = control(
+        emulator,
+        "POST",
+        "faults",
+        {"fail_next": {"n": 1, "status": 503, "path": "users$", "method": "get"}, "concurrency_limit": None},
+    )
+    failed = zoho.get("users")
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "fail_next: path: invalid regular expression '(unclosed': "
+        "missing ), unterminated subpattern at position 0"
+    }
+    assert served.status_code == 200
+    assert accepted.status_code == 200
+    assert failed.status_code == 503

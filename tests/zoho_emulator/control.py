@@ -5,32 +5,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import permissions
+from . import fault_settings, permissions
 from .pipelines import PipelineBook
 from .protocol import Request, Response
 
 if TYPE_CHECKING:
     from .emulator import ZohoEmulator
 
-SETTINGS = (
-    "latency",
-    "concurrency_limit",
-    "token_throttle",
-    "token_throttle_status",
-    "token_down",
-    "mass_convert_seconds",
-    "coql_offset_ceiling",
-)
-# Fault methods, called with the JSON object as keyword arguments (a `body` string is UTF-8 encoded).
-SCRIPTED = (
-    "fail_next",
-    "fail_fraction",
-    "reset_next",
-    "hang_next",
-    "malformed_next",
-    "schedule_next_convert",
-    "trickle_next",
-)
 RECORD_MODULES = {"contacts": "Contacts", "accounts": "Accounts", "deals": "Deals"}
 USER_KEYS = frozenset({"full_name", "email", "profile", "id", "status", "confirm", "type"})
 PIPELINE_EDITS = frozenset({"pipeline", "remove_stages", "add_stages", "rename_stages", "rename"})
@@ -184,34 +165,12 @@ class ControlEndpoints:
         return sorted(self._emulator.granted_scopes(refresh_token))
 
     def _set_faults(self, settings: dict[str, Any]) -> None:
+        """Settings, scripted faults (their arguments as an object), `revoke_tokens`, `clear`
+        (applied first). Every key is checked before any is applied: a wrong one is 400
+        `{"error": "<key>: <what is wrong>"}` and nothing changes."""
         faults = self._emulator.faults
-        unknown = set(settings) - {
-            *SETTINGS,
-            *SCRIPTED,
-            "mass_convert_fail_ids",
-            "hidden_fields",
-            "revoke_tokens",
-            "clear",
-        }
-        if unknown:
-            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
-        if settings.get("clear"):
-            faults.clear()
-        for name in SETTINGS:
-            if name in settings:
-                setattr(faults, name, settings[name])
-        if "mass_convert_fail_ids" in settings:
-            faults.mass_convert_fail_ids = set(settings["mass_convert_fail_ids"])
-        if "hidden_fields" in settings:
-            faults.hidden_fields = set(settings["hidden_fields"])
-        for name in SCRIPTED:
-            if name in settings:
-                arguments = dict(settings[name])
-                if isinstance(arguments.get("body"), str):
-                    arguments["body"] = arguments["body"].encode()
-                getattr(faults, name)(**arguments)
-        if settings.get("revoke_tokens"):
-            faults.revoke_tokens()
+        for change in fault_settings.parse(settings):
+            change(faults)
 
     def _edit_permissions(self, body: dict[str, Any]) -> None:
         """`{"revoke": [...], "grant": [...]}`: the token's user's profile permissions
