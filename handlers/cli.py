@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handlers import __version__, outcome, rules_check
+from handlers import __version__, deadline, outcome, rules_check
 from handlers.api_version import ApiVersion
-from handlers.errors import Rejected, RulesError
+from handlers.errors import DeadlineExceeded, Rejected, RulesError
 from handlers.plan import plan_lead
 from handlers.reconcile import sweep, sweep_options
 from handlers.rules import Distribute, LeadOwner, RelativeDate, Rule, RuleSet, load_rules
@@ -36,6 +36,9 @@ DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
 DEFAULT_NAME_PREFIX = "zoho-lead"  # Terraform's default name_prefix
 PROG = "zoho-lead-converter"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
+# check-rules --org's deadline: its dozen calls take seconds; this leaves room for a few retried
+# ones (ZOHO_RETRY_SECONDS, 20 s each) and fifty pages of users, and still ends a stuck CI job.
+ORG_CHECK_SECONDS = 120.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,6 +105,14 @@ def _parser() -> argparse.ArgumentParser:
         " tags, scopes) with the configured credentials; any problem exits 1",
     )
     check.add_argument("--json", action="store_true", help="with --org: print the result as JSON")
+    check.add_argument(
+        "--max-seconds",
+        type=_seconds,
+        default=ORG_CHECK_SECONDS,
+        metavar="SECONDS",
+        help=f"with --org: the deadline of the whole check (default {ORG_CHECK_SECONDS:g}); a Zoho that"
+        " has not answered by then ends it with an error (exit 1)",
+    )
     check.set_defaults(command=check_rules)
 
     explain_ = commands.add_parser("explain", help="show which rule a lead matches, why, and the payload")
@@ -152,8 +163,18 @@ def check_rules(args: argparse.Namespace) -> int:
 
 
 def check_rules_against_org(args: argparse.Namespace) -> int:
-    """One line per problem and a summary line (or JSON); exit 1 when there is any problem."""
-    rules, org, problems = _org_problems(args)
+    """One line per problem and a summary line (or JSON); exit 1 when there is any problem, or
+    when Zoho has not answered within --max-seconds (one line on stderr saying so)."""
+    try:
+        with deadline.within(args.max_seconds):
+            rules, org, problems = _org_problems(args)
+    except DeadlineExceeded:
+        print(
+            f"error: check-rules --org did not finish within its deadline of {args.max_seconds:g} s"
+            " (--max-seconds): Zoho answered too slowly or not at all; nothing was checked",
+            file=sys.stderr,
+        )
+        return 1
     if args.json:
         print(
             json.dumps(
@@ -396,6 +417,16 @@ def deployed_secrets(project: str, prefix: str) -> dict[str, str]:
         "ZOHO_REFRESH_TOKEN_SECRET": f"{secrets}-zoho-refresh-token/versions/latest",
         "ZOHO_ACCESS_TOKEN_SECRET": f"{secrets}-zoho-access-token",
     }
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 3600:  # NaN fails too
+        raise argparse.ArgumentTypeError("a number of seconds above 0, at most 3600")
+    return seconds
 
 
 def _lead_id(text: str) -> str:

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -184,6 +185,37 @@ def test_a_reconcile_since_setting_outside_the_bounds_is_one_line(cli, emulator)
     assert done.stderr.startswith("misconfigured: RECONCILE_SINCE must be a time from 1970-01-01T00:00:00Z")
     assert done.stderr.count("\n") == 1
     assert emulator.journal == []
+
+
+def test_check_rules_org_ends_at_its_deadline_with_one_line(cli, emulator):
+    emulator.faults.hang_next(10, 4.0, path=r"/settings/fields$")  # longer than the deadline
+    started = time.monotonic()
+
+    done = cli("check-rules", "--org", "--max-seconds", "1", "rules.yaml", ZOHO_READ_TIMEOUT_SECONDS="10")
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: check-rules --org did not finish within its deadline of 1 s (--max-seconds):"
+        " Zoho answered too slowly or not at all; nothing was checked\n"
+    )
+    assert done.stdout == ""
+    assert time.monotonic() - started < 3.5  # the interpreter's start, the token and the 1 s
+    assert len(emulator.requests("GET", r"/settings/fields$")) == 1
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5", "soon", "nan", "3601"])
+def test_max_seconds_must_be_a_number_of_seconds(cli, seconds):
+    done = cli("check-rules", "--org", "--max-seconds", seconds)
+
+    assert done.returncode == 2
+    assert "--max-seconds: a number of seconds above 0, at most 3600" in done.stderr
+
+
+def test_check_rules_help_names_the_deadline(cli):
+    done = cli("check-rules", "--help")
+
+    text = " ".join(done.stdout.split())  # argparse wraps the help to the terminal's width
+    assert "--max-seconds SECONDS with --org: the deadline of the whole check (default 120)" in text
 
 
 def test_a_lead_id_that_is_not_digits_is_refused(cli):
