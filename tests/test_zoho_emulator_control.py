@@ -357,6 +357,49 @@ def test_control_reset_grants_the_permissions_again(emulator):
     ]
 
 
+# --- deleting leads -----------------------------------------------------------------------------
+
+
+def test_control_deletes_a_lead_and_an_unknown_one_is_not_found(emulator, zoho):
+    lead_id = add_lead(emulator)
+
+    deleted = control(emulator, "DELETE", f"leads/{lead_id}")
+    again = control(emulator, "DELETE", f"leads/{lead_id}")
+    stored = control(emulator, "GET", f"leads/{lead_id}")
+
+    assert (deleted.status_code, deleted.json()) == (200, {"deleted": lead_id})
+    assert (again.status_code, again.json()) == (404, {"error": "no such lead"})
+    assert stored.status_code == 404
+    assert zoho.get(f"Leads/{lead_id}").status_code == 204
+    assert control(emulator, "GET", "state").json()["leads"] == 0
+
+
+def test_control_schedules_leads_to_be_deleted_before_the_next_matching_call(emulator, zoho):
+    kept, gone = add_lead(emulator), add_lead(emulator, Email="gone@acme.example")
+
+    scheduled = control(
+        emulator,
+        "POST",
+        "faults",
+        {
+            "delete_leads_before_next": {
+                "lead_ids": [gone],
+                "path": "/actions/mass_convert$",
+                "method": "POST",
+            }
+        },
+    )
+    read = zoho.get(f"Leads/{gone}")
+    submitted = zoho.post(
+        "Leads/actions/mass_convert", json={"ids": [kept, gone], "assign_to": {"id": ADMIN}}
+    )
+
+    assert scheduled.status_code == 200
+    assert read.status_code == 200  # not a matching call: the lead is still there
+    assert (submitted.status_code, submitted.json()["details"]["json_path"]) == (400, "$.ids[1]")
+    assert zoho.get(f"Leads/{gone}").status_code == 204
+
+
 # --- malformed fault settings -------------------------------------------------------------------
 
 
@@ -402,6 +445,10 @@ def test_control_reset_grants_the_permissions_again(emulator):
         ({"malformed_next": {"n": 1, "body": 5}}, "malformed_next"),
         ({"trickle_next": {"n": 1, "seconds_per_byte": -0.1}}, "trickle_next"),
         ({"schedule_next_convert": {"n": 1, "path": "x"}}, "schedule_next_convert"),
+        ({"delete_leads_before_next": {"lead_ids": "4876876000000100001"}}, "delete_leads_before_next"),
+        ({"delete_leads_before_next": {"lead_ids": [4876876000000100001]}}, "delete_leads_before_next"),
+        ({"delete_leads_before_next": {"path": "coql"}}, "delete_leads_before_next"),
+        ({"delete_leads_before_next": {"lead_ids": ["1"], "path": "*"}}, "delete_leads_before_next"),
     ],
 )
 def test_a_malformed_fault_setting_is_refused_naming_its_key_and_nothing_is_applied(

@@ -152,3 +152,28 @@ def test_trickle_next_outlasts_a_read_timeout_a_byte_at_a_time(emulator, zoho):
 
     assert trickled.status_code == normal.status_code == 200
     assert trickled.json() == normal.json()
+
+
+def test_delete_leads_before_next_deletes_them_as_the_next_matching_call_arrives(emulator, zoho):
+    kept, gone = add_lead(emulator), add_lead(emulator, Email="gone@acme.example")
+    emulator.faults.delete_leads_before_next([gone, "4876876000000999999"], path=r"/actions/convert$")
+
+    before = zoho.get(f"Leads/{gone}")  # not a matching call
+    refused = zoho.convert(gone)  # the matching call: the lead is deleted, then the call is processed
+    converted = zoho.convert(kept)
+
+    assert before.status_code == 200
+    assert (refused.status_code, refused.json()["code"]) == (400, "INVALID_DATA")
+    assert converted.status_code == 200
+    assert emulator.crm.counts()["leads"] == 1
+
+
+def test_delete_leads_before_next_without_a_path_takes_the_next_api_call_and_clear_drops_it(emulator, zoho):
+    first, second = add_lead(emulator), add_lead(emulator, Email="second@acme.example")
+    emulator.faults.delete_leads_before_next([first], method="GET")
+    requests.post(f"{emulator.url}/oauth/v2/token", data=token_form(emulator.credentials), timeout=5)
+
+    assert zoho.get(f"Leads/{first}").status_code == 204
+    emulator.faults.delete_leads_before_next([second])
+    emulator.faults.clear()
+    assert zoho.get(f"Leads/{second}").status_code == 200

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.zoho_emulator.testing import DEAL, Zoho, add_lead
+import pytest
+
+from tests.zoho_emulator.testing import DEAL, Zoho, add_lead, lead_parent
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
 
@@ -139,3 +141,68 @@ def test_a_read_shows_every_layout_field_null_when_empty_but_not_the_hidden_ones
 
     assert lead["Industry"] is None  # empty, present: what Zoho answers
     assert "Lead_Status" not in lead  # field-level security: absent
+
+
+# --- deleted leads ------------------------------------------------------------------------------
+
+
+def test_a_deleted_lead_is_gone_from_every_read_as_an_id_that_never_existed(emulator, zoho):
+    kept, gone = add_lead(emulator, Last_Name="Kept"), add_lead(emulator, Last_Name="Gone")
+    never = "4876876000000999999"
+
+    emulator.crm.delete_lead(gone)
+
+    read, unknown = zoho.get(f"Leads/{gone}"), zoho.get(f"Leads/{never}")
+    both = zoho.get(f"Leads/{gone}", params={"converted": "both"})
+    listed = zoho.get("Leads", params={"ids": f"{kept},{gone}", "fields": "Last_Name"})
+    alone = zoho.get("Leads", params={"ids": gone, "fields": "Last_Name"})
+    query = zoho.post("coql", json={"select_query": "select Last_Name from Leads where id is not null"})
+    assert (read.status_code, both.status_code, unknown.status_code) == (204, 204, 204)
+    assert [row["id"] for row in listed.json()["data"]] == [kept]
+    assert alone.status_code == 204
+    assert [row["id"] for row in query.json()["data"]] == [kept]
+    assert emulator.crm.counts()["leads"] == 1
+    with pytest.raises(KeyError):
+        emulator.crm.lead(gone)
+
+
+def test_converting_a_deleted_lead_is_what_converting_an_unknown_id_is(emulator, zoho):
+    gone = add_lead(emulator)
+    emulator.crm.delete_lead(gone)
+
+    deleted = zoho.convert(gone, {"Deals": DEAL})
+    unknown = zoho.convert("4876876000000999999", {"Deals": DEAL})
+
+    # zoho-crm-api.md §14.1: INVALID_DATA with details.resource_path_index, a root object.
+    assert (deleted.status_code, deleted.json()) == (unknown.status_code, unknown.json())
+    assert deleted.json()["details"] == {"resource_path_index": 1}
+    assert emulator.crm.counts()["contacts"] == 0
+
+
+def test_deleting_a_lead_deletes_its_notes_and_an_unknown_lead_is_a_key_error(emulator, zoho):
+    lead_id = add_lead(emulator)
+    note = {"Note_Title": "t", "Note_Content": "c", "Parent_Id": lead_parent(lead_id)}
+    zoho.post("Notes", json={"data": [note]})
+
+    emulator.crm.delete_lead(lead_id)
+
+    assert emulator.crm.notes == {}
+    assert (
+        zoho.get(f"Leads/{lead_id}/Notes", params={"fields": "Note_Title"}).json()["code"] == "INVALID_DATA"
+    )
+    with pytest.raises(KeyError):
+        emulator.crm.delete_lead(lead_id)
+
+
+def test_deleted_leads_leave_the_id_order_of_the_others_intact(emulator, zoho):
+    lead_ids = [add_lead(emulator, Last_Name=f"L{n}") for n in range(6)]
+
+    assert emulator.crm.delete_leads([lead_ids[1], lead_ids[4], lead_ids[4], "4876876000000999999"]) == [
+        lead_ids[1],
+        lead_ids[4],
+    ]
+    query = f"select id from Leads where id > '{lead_ids[0]}' order by id asc limit 2"  # noqa: S608
+    page = zoho.post("coql", json={"select_query": query})
+
+    assert [row["id"] for row in page.json()["data"]] == [lead_ids[2], lead_ids[3]]
+    assert page.json()["info"]["more_records"] is True

@@ -225,3 +225,40 @@ def test_a_non_numeric_id_refuses_the_submission_expecting_a_long(emulator, zoho
     # an id of the wrong type is refused before any id is looked up.
     assert (answer.status_code, answer.json()) == (400, invalid_id(2, expected_data_type="long"))
     assert nothing_converts(emulator, [good])
+
+
+def test_a_deleted_lead_refuses_the_submission_naming_its_index(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.05
+    lead_ids = [add_lead(emulator, Email=f"{n}@acme.example") for n in range(3)]
+    emulator.crm.delete_lead(lead_ids[1])
+
+    answer = mass_convert(zoho, lead_ids)
+
+    assert (answer.status_code, answer.json()) == (400, invalid_id(1))
+    assert nothing_converts(emulator, [lead_ids[0], lead_ids[2]])
+
+
+def test_a_lead_deleted_between_a_coql_page_and_the_submission_refuses_it(emulator, zoho):
+    """faults.delete_leads_before_next: someone deletes a lead after the client read it."""
+    emulator.faults.mass_convert_seconds = 0.05
+    lead_ids = [add_lead(emulator, Email=f"{n}@acme.example") for n in range(3)]
+    emulator.faults.delete_leads_before_next([lead_ids[2]], path="/actions/mass_convert$", method="POST")
+
+    page = zoho.post("coql", json={"select_query": "select id from Leads where Lead_Status = 'Qualified'"})
+    answer = mass_convert(zoho, [row["id"] for row in page.json()["data"]])
+
+    assert [row["id"] for row in page.json()["data"]] == lead_ids
+    assert (answer.status_code, answer.json()) == (400, invalid_id(2))
+    assert nothing_converts(emulator, lead_ids[:2])
+    assert emulator.crm.counts()["leads"] == 2
+
+
+def test_a_lead_deleted_after_the_submission_fails_inside_the_job(emulator, zoho):
+    emulator.faults.mass_convert_seconds = 0.3
+    kept, gone = add_lead(emulator), add_lead(emulator, Email="gone@acme.example")
+
+    job_id = mass_convert(zoho, [kept, gone]).json()["details"]["job_id"]
+    emulator.crm.delete_lead(gone)
+    status = finished_job(zoho, job_id)
+
+    assert (status["Converted_Count"], status["Failed_Count"]) == (1, 1)

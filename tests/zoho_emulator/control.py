@@ -45,6 +45,12 @@ class ControlEndpoints:
                     return Response.json(200, emulator.crm.lead(lead[1]))
                 except KeyError:
                     return Response.json(404, {"error": "no such lead"})
+            case ("DELETE", path) if lead := re.fullmatch(r"leads/(\d+)", path):
+                try:
+                    emulator.crm.delete_lead(lead[1])
+                except KeyError:
+                    return Response.json(404, {"error": "no such lead"})
+                return Response.json(200, {"deleted": lead[1]})
             case ("GET", path) if notes := re.fullmatch(r"leads/(\d+)/notes", path):
                 return Response.json(200, emulator.crm.notes_of("Leads", notes[1]))
             case ("GET", path) if path in RECORD_MODULES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -251,6 +251,28 @@ class CrmStore:
     def add_account(self, **fields: Any) -> str:
         with self._lock:
             return str(self._new_record("Accounts", fields)["id"])
+
+    def delete_lead(self, lead_id: str) -> None:
+        """Delete a lead (to the recycle bin, as far as the API can tell: gone), with its notes.
+        Afterwards the lead is what an id that never existed is to every endpoint: Get Record,
+        Get Records, COQL, Convert and Mass Convert. KeyError when there is no such lead."""
+        with self._lock:
+            lead = self._records["Leads"].pop(lead_id)
+            self._lead_order.remove(lead)
+            for (module, _), index in self._field_indexes.items():
+                if module == "Leads":
+                    index.remove(lead)
+            for note in self._notes_by_parent.pop(("Leads", lead_id), []):
+                self._records["Notes"].pop(note["id"], None)
+
+    def delete_leads(self, lead_ids: Iterable[str]) -> list[str]:
+        """Delete those of the leads that exist (the others are passed over); returns their ids."""
+        with self._lock:
+            leads = self._records["Leads"]
+            deleted = [lead_id for lead_id in dict.fromkeys(lead_ids) if lead_id in leads]
+            for lead_id in deleted:
+                self.delete_lead(lead_id)
+            return deleted
 
     def first_missing_lead(self, lead_ids: list[str]) -> int | None:
         """The index of the first id that is no lead (never was, or deleted), or None."""

@@ -73,6 +73,7 @@ class ZohoEmulator:
             faults=self.faults,
             journal=self._journal,
             control=ControlEndpoints(self),
+            delete_leads=self.crm.delete_leads,
             base_url=lambda: self.url,
             stopping=self._stopping,
         )

@@ -108,6 +108,12 @@ def strings(value: Any) -> list[str]:
     return value
 
 
+def lead_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.isdigit() for item in value):
+        raise Refused(f"expected a list of lead ids (strings of digits), not {_describe(value)}")
+    return value
+
+
 def body(value: Any) -> bytes:
     """`malformed_next`'s body, given as text."""
     return text(value).encode()
@@ -155,6 +161,7 @@ SCRIPTED = {
     ),
     "schedule_next_convert": Scripted({"n": count(1)}, {}),
     "trickle_next": Scripted({"n": count(1), "seconds_per_byte": seconds}, _WHERE),
+    "delete_leads_before_next": Scripted({"lead_ids": lead_ids}, {**_WHERE, "n": count(1)}),
 }
 ACTIONS = {"revoke_tokens": flag, "clear": flag}
 KNOWN = frozenset({*SETTINGS, *SCRIPTED, *ACTIONS})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -67,6 +67,11 @@ class _Malformed(_Rule):
 
 
 @dataclass
+class _Deletion(_Rule):
+    lead_ids: tuple[str, ...] = ()
+
+
+@dataclass
 class _FractionFailure:
     fraction: float
     failure: _Failure
@@ -82,6 +87,7 @@ class FaultPlan:
     hang_after_processing: bool = False
     replacement: Response | None = None  # answer this instead of processing the request
     trickle_seconds: float = 0.0  # write the answer a byte at a time, this long apart
+    delete_leads: tuple[str, ...] = ()  # delete these leads before anything else happens
 
 
 def error_response(status: int, code: str) -> Response:
@@ -112,6 +118,7 @@ class Faults:
     _hangs: list[_Hang] = field(default_factory=list)
     _malformed: list[_Malformed] = field(default_factory=list)
     _trickles: list[_Trickle] = field(default_factory=list)
+    _deletions: list[_Deletion] = field(default_factory=list)
     _scheduled_converts: int = 0
 
     def fail_next(
@@ -178,6 +185,22 @@ class Faults:
         with self._lock:
             self._malformed.append(_Malformed(n, _compile(path), None, body, status, content_type))
 
+    def delete_leads_before_next(
+        self,
+        lead_ids: Iterable[str],
+        path: str | None = None,
+        method: str | None = None,
+        n: int = 1,
+    ) -> None:
+        """When the next matching call arrives, delete these leads before it is processed: the
+        moment between a client's COQL page and its next call when someone deletes a lead it
+        read. Ids that are no lead (any more) are passed over. With n > 1 the next n matching
+        calls each delete those of the leads still there."""
+        if isinstance(lead_ids, str):
+            raise TypeError("lead_ids is a list of lead ids, not one string")
+        with self._lock:
+            self._deletions.append(_Deletion(n, _compile(path), method, tuple(lead_ids)))
+
     def schedule_next_convert(self, n: int) -> None:
         """The next n successful converts answer 202 SCHEDULED with a job id.
 
@@ -214,13 +237,16 @@ class Faults:
             self._hangs.clear()
             self._malformed.clear()
             self._trickles.clear()
+            self._deletions.clear()
             self._scheduled_converts = 0
 
     def plan(self, method: str, path: str) -> FaultPlan:
         """Consume the faults that apply to this request."""
         with self._lock:
+            deletion = _take(self._deletions, method, path)
+            delete_leads = deletion.lead_ids if deletion else ()
             if _take(self._resets, method, path):
-                return FaultPlan(reset=True)
+                return FaultPlan(reset=True, delete_leads=delete_leads)
             hang = _take(self._hangs, method, path)
             trickle = _take(self._trickles, method, path)
             replacement = None
@@ -242,6 +268,7 @@ class Faults:
             hang_after_processing=bool(hang and hang.after_processing),
             replacement=replacement,
             trickle_seconds=trickle.seconds_per_byte if trickle else 0.0,
+            delete_leads=delete_leads,
         )
 
     @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from urllib.parse import parse_qsl
 
@@ -34,6 +34,7 @@ class Gateway:
         control: Callable[[Request], Response],
         base_url: Callable[[], str],
         stopping: threading.Event,
+        delete_leads: Callable[[Iterable[str]], object],
     ) -> None:
         self._router = router
         self._tokens = tokens
@@ -42,6 +43,7 @@ class Gateway:
         self._control = control
         self._base_url = base_url
         self._stopping = stopping
+        self._delete_leads = delete_leads
 
     def __call__(self, request: Request) -> Response | None:
         """Answer a request, or return None to have its connection reset."""
@@ -64,6 +66,10 @@ class Gateway:
             if not admitted:
                 return error_response(429, "TOO_MANY_REQUESTS")
             plan = self._faults.plan(request.method, request.path)
+            if plan.delete_leads:
+                # faults.delete_leads_before_next: the leads go as the request arrives, before it
+                # is processed (as if someone deleted them between a client's two calls).
+                self._delete_leads(plan.delete_leads)
             if plan.reset:
                 return None
             if is_api:

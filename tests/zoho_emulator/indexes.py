@@ -26,6 +26,17 @@ class IdOrder:
         self._keys.insert(position, key)
         self._records.insert(position, record)
 
+    def remove(self, record: dict[str, Any]) -> None:
+        """Forget a record (a deleted lead); a record it does not hold is ignored."""
+        key = int(record["id"])
+        position = bisect.bisect_left(self._keys, key)
+        while position < len(self._keys) and self._keys[position] == key:
+            if self._records[position] is record:
+                del self._keys[position]
+                del self._records[position]
+                return
+            position += 1
+
     def unconverted(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
         """Leads not yet converted with an id above `after` (or equal when inclusive), lowest first.
 
