@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from handlers import deadline, outcome
 from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
-from handlers.lead import Lead, Records, converted_records
+from handlers.lead import Records, converted_records
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest, with_existing_records
-from handlers.plan import plan_lead
+from handlers.plan import Plan, plan_lead
 from handlers.redaction import redact
 from handlers.rules import Rule, RuleSet
 
@@ -59,17 +59,18 @@ class Converter:
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
     def convert(
-        self, lead_id: str, *, dry_run: bool = False, record: Lead | None = None
+        self, lead_id: str, *, dry_run: bool = False, planned: Plan | None = None
     ) -> tuple[Outcome, int]:
         """The outcome for one lead and the number of Zoho API requests it took.
 
-        `record`: the lead as just read elsewhere (a sweep's COQL page) with every field the
-        rules read; without it the lead is read from Zoho first.
+        `planned`: the lead's plan to convert, made from a record just read elsewhere (a sweep's
+        COQL row that held everything the decision and the request need); without it the lead is
+        read from Zoho and planned first, as the webhook does.
         """
         with self.zoho.counting_calls() as calls:
             try:
                 with self._turn(lead_id):
-                    result = self._convert(lead_id, dry_run, record)
+                    result = self._convert(lead_id, dry_run, planned)
             except Failure as error:
                 result = outcome.from_error(error, lead_id)
         return result, calls.count
@@ -78,15 +79,17 @@ class Converter:
         """This lead's turn in the instance, waited for no longer than the request's deadline."""
         return deadline.holding(self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES])
 
-    def _convert(self, lead_id: str, dry_run: bool, record: Lead | None) -> Outcome:
-        lead = record if record is not None else self.zoho.get_lead(lead_id)
-        if lead is None:
-            return outcome.not_found(lead_id)
-        plan = plan_lead(self.rules, lead_id, lead, self.clock(), legacy=self.zoho.legacy)
+    def _convert(self, lead_id: str, dry_run: bool, planned: Plan | None) -> Outcome:
+        plan = planned
+        if plan is None:
+            lead = self.zoho.get_lead(lead_id)
+            if lead is None:
+                return outcome.not_found(lead_id)
+            plan = plan_lead(self.rules, lead_id, lead, self.clock(), legacy=self.zoho.legacy)
+            if plan.action == "already_converted":
+                return outcome.already_converted(lead_id, None, converted_records(lead), str(plan.reason))
         rule_name = plan.rule.name if plan.rule else None
-        if plan.action == "already_converted":
-            return outcome.already_converted(lead_id, None, converted_records(lead), str(plan.reason))
-        if plan.action == "skip" or plan.rule is None or plan.request is None:
+        if plan.action != "convert" or plan.rule is None or plan.request is None:
             return outcome.skipped(lead_id, rule_name, str(plan.reason))
         if dry_run:
             return outcome.dry_run(lead_id, plan.rule.name, plan.request.body, plan.request.missing_fields)

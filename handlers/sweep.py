@@ -39,7 +39,7 @@ from handlers.lead import Lead, is_converted
 from handlers.matching import decide_partly
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest
-from handlers.plan import plan_decision
+from handlers.plan import Plan, plan_decision
 from handlers.redaction import redact
 from handlers.rules import ALL_TAGS, Rule
 from handlers.settings import RECONCILE_SINCE
@@ -162,21 +162,24 @@ class SweepSummary:
 @dataclass(frozen=True)
 class Candidate:
     """A lead to convert. `rule` is None when its row could not decide it (the lead is then read
-    and decided as the webhook would); `record` and `request` are set when the Convert request
-    could be built from the row."""
+    and decided as the webhook would); `plan` is set when the Convert request could be built from
+    the row."""
 
     lead_id: str
     rule: Rule | None
-    record: Lead | None = None
-    request: ConvertRequest | None = None
+    plan: Plan | None = None
 
     @property
-    def record_for_single(self) -> Lead | None:
-        """The row a single Convert can be built from, sparing a read of the lead; rows hold no
-        tags, so a rule that carries tags over reads the lead."""
-        if self.rule is None or self.request is None or self.rule.carry_over_tags:
+    def request(self) -> ConvertRequest | None:
+        return self.plan.request if self.plan is not None else None
+
+    @property
+    def plan_for_single(self) -> Plan | None:
+        """The plan a single Convert can send, sparing a read of the lead; rows hold no tags, so
+        a rule that carries tags over reads the lead."""
+        if self.rule is None or self.rule.carry_over_tags:
             return None
-        return self.record
+        return self.plan
 
 
 @dataclass(frozen=True)
@@ -394,7 +397,7 @@ class _Run:
         if not all(answers_path(row, path) for path in placeholders(rule)):
             return Candidate(lead_id, rule)
         planned = plan_decision(decision, lead_id, row, self.sweeper.clock(), legacy=self.zoho.legacy)
-        return Candidate(lead_id, rule, row, planned.request)
+        return Candidate(lead_id, rule, planned)
 
     def within_limit(self, candidates: list[Candidate]) -> list[Candidate]:
         if self.options.limit is None:
@@ -600,7 +603,7 @@ class _Run:
         """The webhook's conversion of one lead; a bug in it fails this lead only."""
         try:
             return self.sweeper.converter.convert(
-                candidate.lead_id, dry_run=dry_run, record=candidate.record_for_single
+                candidate.lead_id, dry_run=dry_run, planned=candidate.plan_for_single
             )[0]
         except Exception as error:
             rule = candidate.rule.name if candidate.rule else None

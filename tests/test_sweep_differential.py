@@ -1,0 +1,176 @@
+"""The sweep decides every lead exactly as the webhook does (a differential test).
+
+Hypothesis writes rules files (every operator, lookups by id and by name, dotted lookup fields,
+tags, numbers written as text, dates, `exists`, skip rules, deal placeholders) and leads, and each
+lead is decided twice against the emulator: through the webhook's path (the lead read, then
+planned) and through the sweep (COQL rows, the lead read only where a row cannot tell). Both must
+name the same rule for every lead; then the sweep converts, and each converted lead's deal must
+be the one the webhook's plan describes. `DIFFERENTIAL_EXAMPLES` runs more examples (make test
+runs a fixed, bounded set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from handlers.outcome import Kind
+from handlers.reconcile import sweep
+from handlers.rules import parse_rules
+from handlers.runtime import Runtime
+from handlers.sweep import SweepOptions
+from tests.conftest import AN_HOUR_AGO, DEPLOYED, RIYA, SAM
+
+NUMBERED = "4876876000000002009"  # a user whose name is digits: a lookup by name or by id?
+USERS = {SAM: "Sam Seller", RIYA: "Riya Rep", NUMBERED: "12345"}
+LEAD_READ = r"^/crm/v8/Leads/\d+$"
+EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "100"))
+
+# What leads hold: few values per field, so that rules match some leads and not others.
+LEAD_VALUES: dict[str, list[Any]] = {
+    "Lead_Status": ["Qualified", "Contacted", "Junk Lead", None],
+    "Lead_Source": ["Partner", "Web", "Trade Show", None],
+    "Company": ["Acme", "acme", "007", "7", "O'Brien", "Back\\slash", None],
+    "Industry": ["Retail", "7.0", "", None],
+    "Annual_Revenue": [None, 0, 7, 7.5, 2500000, 10**20, 10**400],
+    "Email": ["a@test.invalid", "b@example.com", None],
+    "Owner": list(USERS),
+    "Tag": [[], ["VIP"], ["Imported"], ["VIP", "Imported"]],
+}
+# What rules compare them with: the leads' values, and the same values written otherwise.
+RULE_VALUES: dict[str, list[Any]] = {
+    "Lead_Status": ["Qualified", "Contacted", "qualified"],
+    "Lead_Source": ["Partner", "Web", "Trade Show"],
+    "Company": ["Acme", "acme", "007", "7", 7, "7.0", "O'Brien", "Back\\slash"],
+    "Industry": ["Retail", 7, "7", ""],
+    "Annual_Revenue": [0, 7, "7", 7.5, "7.50", 2500000, "2500000", "2.5e6", 10**20, "1e400"],
+    "Email": ["a@test.invalid", "b@example.com"],
+    "Owner": [SAM, int(SAM), RIYA, NUMBERED, "Sam Seller", "12345", "Riya Rep"],
+    "Owner.id": [SAM, RIYA, int(NUMBERED)],
+    "Owner.name": ["Sam Seller", "12345"],
+    "Tag": ["VIP", "Imported", "vip"],
+}
+ORDERED: dict[str, list[Any]] = {
+    "Annual_Revenue": [0, 7, "7.5", 2500000, "1e21"],
+    "Created_Time": ["2020-01-01", "2999-01-01", "2020-01-01T00:00:00+00:00"],
+    "Company": ["2026-01-01"],
+}
+PATTERNS = ["^A", "7", "@test\\.invalid$", "(?i)acme", "Sam"]
+PLACEHOLDERS = [None, "{Company}", "{Owner.name}", "{Owner.id}", "{Annual_Revenue}", "{Tag}"]
+
+
+def condition(field: str) -> st.SearchStrategy[Any]:
+    values = st.sampled_from(RULE_VALUES[field])
+    choices = [
+        values,
+        st.fixed_dictionaries({"in": st.lists(values, min_size=1, max_size=3)}),
+        st.fixed_dictionaries({"not": values}),
+        st.fixed_dictionaries({"not_in": st.lists(values, min_size=1, max_size=2)}),
+        st.fixed_dictionaries({"exists": st.booleans()}),
+        st.fixed_dictionaries({"matches": st.sampled_from(PATTERNS)}),
+    ]
+    if field in ORDERED:
+        operators = st.sampled_from(["gt", "gte", "lt", "lte"])
+        choices.append(st.dictionaries(operators, st.sampled_from(ORDERED[field]), min_size=1, max_size=2))
+    return st.one_of(choices)
+
+
+def when() -> st.SearchStrategy[dict[str, Any]]:
+    fields = st.sampled_from([*RULE_VALUES, "Created_Time"])
+    return st.lists(fields, min_size=1, max_size=3, unique=True).flatmap(
+        lambda chosen: st.fixed_dictionaries(
+            {name: condition(name) if name in RULE_VALUES else _dates() for name in chosen}
+        )
+    )
+
+
+def _dates() -> st.SearchStrategy[Any]:
+    return st.dictionaries(
+        st.sampled_from(["gt", "gte", "lt", "lte"]), st.sampled_from(ORDERED["Created_Time"]), min_size=1
+    )
+
+
+@st.composite
+def rules_files(draw: st.DrawFn) -> dict[str, Any]:
+    rules = []
+    for number in range(draw(st.integers(1, 3))):
+        rule: dict[str, Any] = {"name": f"r{number}", "when": draw(when())}
+        if draw(st.booleans()) and draw(st.booleans()):
+            rule["skip"] = True
+        else:
+            deal = {"Deal_Name": f"deal of r{number}", "Stage": "Qualification"}
+            deal |= {"Pipeline": "Standard (Standard)", "Closing_Date": "+30d"}
+            description = draw(st.sampled_from(PLACEHOLDERS))
+            if description is not None:
+                deal["Description"] = description
+            rule["deal"] = deal
+            rule["assign_to"] = draw(st.sampled_from(["lead_owner", SAM]))
+            if draw(st.booleans()):
+                rule["carry_over_tags"] = {"Contacts": "all"}
+        rules.append(rule)
+    return {"rules": rules}
+
+
+leads_strategy = st.lists(
+    st.fixed_dictionaries({k: st.sampled_from(v) for k, v in LEAD_VALUES.items()}), min_size=1, max_size=8
+)
+
+
+@pytest.fixture
+def org(emulator, function_env):
+    """The emulator back to an empty org with three users, for each example."""
+
+    def fresh() -> None:
+        emulator.reset()
+        for user_id, name in USERS.items():
+            emulator.crm.add_user(name, f"{user_id}@example.com", id=user_id)
+
+    return fresh
+
+
+@settings(
+    max_examples=EXAMPLES,
+    derandomize="DIFFERENTIAL_EXAMPLES" not in os.environ,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(document=rules_files(), leads=leads_strategy)
+def test_the_sweep_decides_and_converts_every_lead_as_the_webhook_does(emulator, org, document, leads):
+    org()
+    rules = parse_rules(json.dumps(document), "rules.yaml")
+    ids = [
+        emulator.crm.add_lead(Last_Name=f"Lead {n}", Modified_Time=AN_HOUR_AGO, **values)
+        for n, values in enumerate(leads)
+    ]
+    runtime = Runtime(rules)
+    converter = runtime.converter()
+
+    webhook = {lead: converter.convert(lead, dry_run=True)[0] for lead in ids}
+    expected = {lead: o.rule for lead, o in webhook.items() if o.kind is Kind.DRY_RUN}
+    assert all(o.kind in (Kind.DRY_RUN, Kind.SKIPPED) for o in webhook.values()), webhook
+
+    options = SweepOptions(since=DEPLOYED, dry_run=True, max_seconds=60)
+    planned = sweep(runtime, options)
+    assert (planned.complete, planned.failed) == (True, []), planned.as_dict()
+    assert {entry.lead_id: entry.rule for entry in planned.plan} == expected
+
+    emulator.clear_journal()
+    done = sweep(runtime, SweepOptions(since=DEPLOYED, max_seconds=60))
+    event(f"leads converted: {'none' if not expected else 'some' if len(expected) < len(ids) else 'all'}")
+    event(f"leads read in full by the sweep: {'yes' if emulator.requests('GET', LEAD_READ) else 'no'}")
+    event(f"Mass Convert used: {'yes' if done.mass_convert_jobs else 'no'}")
+    assert (done.complete, done.failed, done.converted) == (True, [], len(expected)), done.as_dict()
+    for lead in ids:
+        record = emulator.crm.lead(lead)
+        assert record["Converted__s"] is (lead in expected)
+        if lead in expected:
+            deal = emulator.crm.deals[record["Converted_Deal"]["id"]]
+            wanted = webhook[lead].payload["data"][0]["Deals"]
+            assert deal["Deal_Name"] == wanted["Deal_Name"] == f"deal of {expected[lead]}"
+            assert deal.get("Description") == wanted.get("Description")
+            assert deal["Owner"]["id"] == webhook[lead].payload["data"][0]["assign_to"]["id"]
