@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import requests
 
 from tests.zoho_emulator.testing import DEAL, Zoho, add_lead, lead_parent
 from tests.zoho_emulator.testing import emulator as emulator
@@ -206,3 +209,47 @@ def test_deleted_leads_leave_the_id_order_of_the_others_intact(emulator, zoho):
 
     assert [row["id"] for row in page.json()["data"]] == [lead_ids[2], lead_ids[3]]
     assert page.json()["info"]["more_records"] is True
+
+
+# --- multi-select picklists and numbers of any size ---------------------------------------------
+
+
+def test_a_multi_select_picklist_is_stored_and_read_as_a_list_of_strings(emulator, zoho):
+    chosen = add_lead(emulator, Product_Interest=("CRM", "Support"))
+    unset = add_lead(emulator, Email="unset@acme.example")
+    added = requests.post(
+        f"{emulator.url}/__emulator/leads",
+        json={"Last_Name": "Roe", "Product_Interest": ["Training"]},
+        timeout=5,
+    )
+
+    assert zoho.get(f"Leads/{chosen}").json()["data"][0]["Product_Interest"] == ["CRM", "Support"]
+    assert zoho.get(f"Leads/{unset}").json()["data"][0]["Product_Interest"] is None
+    assert emulator.crm.lead(added.json()["id"])["Product_Interest"] == ["Training"]
+
+
+@pytest.mark.parametrize("value", ["CRM", [1], {"CRM": True}])
+def test_a_multi_select_picklist_takes_only_a_list_of_strings(emulator, value):
+    refused = requests.post(
+        f"{emulator.url}/__emulator/leads", json={"Last_Name": "Roe", "Product_Interest": value}, timeout=5
+    )
+
+    with pytest.raises(ValueError, match="Product_Interest"):
+        add_lead(emulator, Product_Interest=value)
+    assert refused.status_code == 400
+    assert emulator.crm.counts()["leads"] == 0
+
+
+@pytest.mark.parametrize("digits", [400, 5000])  # 5000: past the 4,300 digits json.dumps writes
+def test_a_lead_with_an_integer_of_any_size_is_served_as_json(emulator, zoho, digits):
+    lead_id = add_lead(emulator, Annual_Revenue=10**digits)
+
+    read = zoho.get(f"Leads/{lead_id}")
+    listed = zoho.get("Leads", params={"ids": lead_id, "fields": "Annual_Revenue"})
+    stored = requests.get(f"{emulator.url}/__emulator/leads/{lead_id}", timeout=5)
+
+    expected = "1" + "0" * digits
+    assert json.loads(read.content, parse_int=str)["data"][0]["Annual_Revenue"] == expected
+    assert json.loads(listed.content, parse_int=str)["data"][0]["Annual_Revenue"] == expected
+    assert json.loads(stored.content, parse_int=str)["Annual_Revenue"] == expected
+    assert zoho.get("users").status_code == 200  # and serves on

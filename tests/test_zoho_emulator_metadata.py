@@ -92,6 +92,25 @@ def test_fields_carry_data_type_and_json_type_in_zohos_pairs(zoho):
     assert deals["Expected_Revenue"]["formula"]["return_type"] == "currency"
 
 
+def test_leads_have_a_custom_multi_select_picklist_in_their_layout(zoho):
+    field = fields_of(zoho, "Leads")["Product_Interest"]
+    (standard,) = layouts(zoho, "Leads").values()
+
+    assert (field["data_type"], field["json_type"], field["custom_field"]) == (
+        "multiselectpicklist",
+        "jsonarray",
+        True,
+    )
+    assert [value["actual_value"] for value in field["pick_list_values"]] == [
+        "CRM",
+        "Analytics",
+        "Support",
+        "Training",
+    ]
+    assert fields_of(zoho, "Leads")["Lead_Status"]["custom_field"] is False
+    assert "Product_Interest" in layout_fields(standard)
+
+
 def test_picklist_options_have_a_display_and_an_actual_value_and_may_be_unused(zoho):
     options = by_name(fields_of(zoho, "Leads")["Lead_Source"]["pick_list_values"], "actual_value")
 

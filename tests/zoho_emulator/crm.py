@@ -18,7 +18,7 @@ from .clock import now, zoho_time
 from .conversion import ConvertRequest, check_pipeline
 from .ids import MODULE_IDS, IdSequence
 from .indexes import FieldIndex, IdOrder, same_value
-from .metadata import stable_id
+from .metadata import MULTI_SELECT, module_fields, stable_id
 from .pipelines import PipelineBook
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
 
@@ -231,6 +231,10 @@ class CrmStore:
     # --- records ---------------------------------------------------------------------------
 
     def add_lead(self, **fields: Any) -> str:
+        """Add a lead with any fields; a multi-select field (`Product_Interest`) takes a list of
+        strings (kept as a list), and numbers of any size are kept as given."""
+        for name in MULTI_SELECT_LEAD_FIELDS & fields.keys():
+            fields[name] = _multi_select(name, fields[name])
         with self._lock:
             record = self._new_record("Leads", fields)
             record.update(
@@ -670,6 +674,20 @@ class CrmStore:
             ]
             found.append(Match(copy.deepcopy(record), matched))
         return found
+
+
+MULTI_SELECT_LEAD_FIELDS = frozenset(
+    definition.api_name for definition in module_fields("Leads") if definition.data_type == MULTI_SELECT
+)
+
+
+def _multi_select(name: str, value: Any) -> list[str] | None:
+    """A multi-select picklist's value: a list of strings (or null)."""
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{name} is a multi-select picklist: a list of strings, not {value!r}")
+    return list(value)
 
 
 def _tag_name(tag: str | dict[str, Any]) -> str:

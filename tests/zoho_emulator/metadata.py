@@ -17,6 +17,7 @@ from .ids import MODULE_IDS, ORG_ID, ORG_ZGID
 from .pipelines import FORECAST_CATEGORIES, PipelineBook, stage_json
 
 PROFILES = ("Administrator", "Standard")
+MULTI_SELECT = "multiselectpicklist"  # values are lists of option values (json_type jsonarray)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class FieldDef:
     # Lead fields only: the field of Contacts / Deals / Accounts a conversion copies it into.
     convert_mapping: tuple[tuple[str, str | None], ...] = ()
     return_type: str | None = None  # of a formula
+    custom: bool = False  # custom_field: added by the org, not one of Zoho's standard fields
 
     @property
     def json_type(self) -> str:
@@ -160,6 +162,14 @@ _LEADS = (
     FieldDef("Annual_Revenue", "currency", "Annual Revenue"),
     FieldDef("Industry", "text", "Industry"),
     FieldDef("Country", "text", "Country"),
+    # A custom multi-select picklist: stored and answered as a list of actual values (§13.1).
+    FieldDef(
+        "Product_Interest",
+        MULTI_SELECT,
+        "Product Interest",
+        picklist=options("CRM", "Analytics", "Support", "Training"),
+        custom=True,
+    ),
     FieldDef("Skype_ID", "text", "Skype ID", used=False),
     FieldDef("Converted__s", "boolean", "Converted", read_only=True),
     FieldDef("Converted_Date_Time", "datetime", "Converted Date Time", read_only=True),
@@ -259,7 +269,7 @@ def field_json(
             "api_update": writable,
         },
         "type": "used" if definition.used else "unused",
-        "custom_field": False,
+        "custom_field": definition.custom,
         "visible": True,
         "length": 120 if definition.api_name == "Deal_Name" else 255,
         "profiles": [

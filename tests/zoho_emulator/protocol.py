@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -64,12 +66,40 @@ class Response:
 
     @classmethod
     def json(cls, status: int, payload: Any) -> Response:
-        return cls(status, json.dumps(payload).encode(), JSON_TYPE)
+        return cls(status, dumps(payload), JSON_TYPE)
 
     @classmethod
     def no_content(cls) -> Response:
         # No Content-Type on purpose: clients (the SDK among them) pick a parser from it.
         return cls(204)
+
+
+def dumps(payload: Any) -> bytes:
+    """`payload` as JSON. Numbers of any size are written in full, as Zoho would send a value it
+    holds: Python's json writes big integers, but not one past `sys.get_int_max_str_digits()`
+    (4,300 digits), which is written out through Decimal instead."""
+    try:
+        return json.dumps(payload).encode()
+    except ValueError:
+        digits: dict[str, str] = {}
+        marker = f"\0{uuid.uuid4().hex}"
+        text = json.dumps(_mark_huge(payload, marker, digits))
+        for key, number in digits.items():
+            text = text.replace(json.dumps(key), number)
+        return text.encode()
+
+
+def _mark_huge(value: Any, marker: str, digits: dict[str, str]) -> Any:
+    """A copy of `value` with each integer json cannot write replaced by a unique string."""
+    if isinstance(value, dict):
+        return {key: _mark_huge(item, marker, digits) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mark_huge(item, marker, digits) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
+        key = f"{marker}{len(digits)}"
+        digits[key] = str(Decimal(value))
+        return key
+    return value
 
 
 class ApiError(Exception):
