@@ -175,6 +175,7 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    plan = plan_queries(rules, org.lead_fields)
     if args.json:
         print(
             json.dumps(
@@ -182,6 +183,7 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
                     "source": rules.source,
                     "api_domain": org.api_domain,
                     "problems": [problem.as_dict() for problem in problems],
+                    "sweep": {"queries": len(plan.queries), "notes": list(plan.notes)},
                     "calls": org.calls,
                     "credits": org.credits,
                 },
@@ -191,6 +193,10 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
     else:
         for problem in problems:
             print(problem)
+        queries = "1 COQL query" if len(plan.queries) == 1 else f"{len(plan.queries)} COQL queries"
+        print(f"note: {rules.source}: the sweep reads qualifying leads with {queries} per run")
+        for note in plan.notes:
+            print(f"note: {rules.source}: the sweep: {note}")
         affected = len({problem.rule for problem in problems if problem.rule is not None})
         verdict = (
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
@@ -206,17 +212,15 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
 
 
 def _org_problems(args: argparse.Namespace) -> tuple[RuleSet, OrgMetadata, list[Problem]]:
-    """The rules, the org as read, and the problems: first the parts of the org that could not
-    be read completely (the users past their page limit), then the preflight's."""
+    """The rules, the org as read, and the preflight's problems (the parts of the org that could
+    not be read completely first: the users past their page limit)."""
     from handlers.org_metadata import read_org
-    from handlers.preflight import Problem, check_against_org
+    from handlers.preflight import check_against_org
 
     runtime = _runtime(args)
     rules = load_rules(args.file) if args.file else runtime.rules
     org = read_org(runtime.converter().zoho, probe_scopes=True)
-    problems = [Problem(rules.source, None, None, note) for note in org.incomplete]
-    problems += check_against_org(rules, org, runtime.settings().trusted_api_domains)
-    return rules, org, problems
+    return rules, org, check_against_org(rules, org, runtime.settings().trusted_api_domains)
 
 
 def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
@@ -232,10 +236,9 @@ def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
         lines.append(
             f"note: Mass Convert {version.needs('mass_convert')}: the sweep converts one lead per call"
         )
-    plan = plan_queries(rules)
-    queries = "1 COQL query" if len(plan.filters) == 1 else f"{len(plan.filters)} COQL queries"
     lines.append(
-        f"the sweep reads qualifying leads with {queries} per run, {version.coql_page_size} leads per page"
+        f"the sweep reads qualifying leads with COQL, {version.coql_page_size} leads per page; which"
+        " conditions its queries carry depends on the org's field types (check-rules --org shows them)"
     )
     return lines
 

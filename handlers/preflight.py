@@ -51,7 +51,8 @@ class Problem:
 def check_against_org(
     rules: RuleSet, org: OrgMetadata, trusted_api_domains: frozenset[str] = frozenset()
 ) -> list[Problem]:
-    problems = [
+    problems = [Problem(rules.source, None, None, note) for note in org.incomplete]
+    problems += [
         Problem(
             rules.source,
             None,

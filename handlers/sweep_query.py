@@ -140,22 +140,27 @@ def full_reads(rules: RuleSet, fields: FieldTypes | None) -> list[str]:
     notes = []
     for rule in rules.rules:
         for condition in rule.when:
-            base, _, key = condition.field.partition(".")
-            info = fields.get(base) if fields is not None else None
-            lookup = base == "Owner" or (info is not None and info.data_type in LOOKUP_TYPES)
-            if base in NEVER_SELECTED or base.startswith("$"):
-                why = f"COQL does not read {base}"
-            elif lookup and key and key != "id":
-                why = f"COQL answers the lookup {base} with its id only"
-            elif lookup and not key and not answers({base: {"id": "1"}}, condition):
-                why = f"COQL answers the lookup {base} with its id only, not its name"
-            else:
-                continue
-            notes.append(
-                f"rule {rule.name!r}: when.{condition.field}: {why}: each lead the query returns for"
-                " this rule is read in full before it is decided (1 API credit a lead)"
-            )
+            why = _unanswerable(condition, fields)
+            if why is not None:
+                notes.append(
+                    f"rule {rule.name!r}: when.{condition.field}: {why}: each lead the query returns for"
+                    " this rule is read in full before it is decided (1 API credit a lead)"
+                )
     return notes
+
+
+def _unanswerable(condition: Condition, fields: FieldTypes | None) -> str | None:
+    """Why no COQL row answers the condition, if none does."""
+    base, _, key = condition.field.partition(".")
+    info = fields.get(base) if fields is not None else None
+    lookup = base == "Owner" or (info is not None and info.data_type in LOOKUP_TYPES)
+    if base in NEVER_SELECTED or base.startswith("$"):
+        return f"COQL does not read {base}"
+    if lookup and key and key != "id":
+        return f"COQL answers the lookup {base} with its id only"
+    if lookup and not key and not answers({base: {"id": "1"}}, condition):
+        return f"COQL answers the lookup {base} with its id only, not its name"
+    return None
 
 
 # --- what a row answers -----------------------------------------------------------------------
@@ -222,7 +227,11 @@ def _selected_fields(rules: RuleSet, fields: FieldTypes | None, notes: list[str]
             " select: a lead that needs one of the others is read in full before it is decided"
         )
         chosen = chosen[:MAX_SELECTED_FIELDS]
-    unread = [name for name in dict.fromkeys(wanted) if name not in chosen]
+    unread = [
+        name
+        for name in dict.fromkeys(wanted)
+        if name not in chosen and name not in NEVER_SELECTED and not name.startswith("$")
+    ]
     if unread:
         notes.append(
             f"COQL does not read {', '.join(unread)}: a lead whose decision needs them is read in full"
@@ -279,6 +288,8 @@ def _pushable_criteria(rule: Rule, fields: FieldTypes | None, notes: list[str]) 
             continue
         criterion = _criterion(condition, fields)
         if isinstance(criterion, str):
+            if _unanswerable(condition, fields) is not None:
+                continue  # said once, by full_reads
             notes.append(f"rule {rule.name!r}: when.{condition.field} is matched locally: {criterion}")
         else:
             criteria.append(criterion)

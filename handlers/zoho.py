@@ -184,7 +184,7 @@ class ZohoClient:
             return None
         error = reply.error()
         if error is not None:
-            if error.code == "INVALID_DATA" and _names_url_id(error):
+            if error.code == "INVALID_DATA" and error.names_url_id:
                 return None
             raise error
         return _first_record(reply, "the lead read")
@@ -601,10 +601,6 @@ def _code_from(answer: HttpAnswer) -> str:
 def _retry_after(answer: HttpAnswer) -> float | None:
     value = answer.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
-
-
-def _names_url_id(error: ZohoRefused) -> bool:
-    return isinstance(error.details, dict) and "resource_path_index" in error.details
 
 
 def _record_id(value: Any) -> str | None:

@@ -343,8 +343,12 @@ def test_the_bundled_rules_fit_the_demo_org(org_check):
     status, out = org_check(ROOT / "rules.yaml")
 
     assert status == 0
-    assert out.startswith(f"{ROOT / 'rules.yaml'}: 3 rules against the org at http://127.0.0.1:")
-    assert ": no problem; " in out
+    *notes, summary = out.splitlines()
+    assert summary.startswith(f"{ROOT / 'rules.yaml'}: 3 rules against the org at http://127.0.0.1:")
+    assert ": no problem; " in summary
+    assert notes == [
+        f"note: {ROOT / 'rules.yaml'}: the sweep reads qualifying leads with 1 COQL query per run"
+    ]
     assert re.search(r"; \d+ API calls, \d+ API credits\n$", out)
 
 
@@ -354,7 +358,7 @@ def test_every_kind_of_problem_is_one_line_naming_rule_and_key(org_check, tmp_pa
 
     status, out = org_check(rules)
 
-    lines = out.splitlines()
+    lines = [line for line in out.splitlines() if not line.startswith("note: ")]
     expected = [
         "rule 'typos': when.Lead_Stauts: Leads has no field 'Lead_Stauts' (did you mean 'Lead_Status'?)",
         "rule 'typos': when.Lead_Source: 'Houston' is the display value of Lead_Source's option"
@@ -423,6 +427,33 @@ def test_a_token_that_may_read_but_not_convert_is_told_which_scope_converts(org_
     assert "the sweep's COQL query" not in out
 
 
+def test_the_sweeps_queries_are_described_with_the_orgs_field_types(org_check, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - {name: sam, when: {Lead_Status: Qualified, Owner: Sam Seller}}\n"
+        "  - {name: vip, when: {Lead_Status: Qualified, Tag: VIP}}\n"
+        '  - {name: big, when: {Lead_Status: Qualified, Annual_Revenue: "2500000", Company: "007"}}\n'
+    )
+
+    status, out = org_check(rules, "--max-seconds", "60")
+
+    notes = [
+        line.removeprefix(f"note: {rules}: the sweep")
+        for line in out.splitlines()
+        if line.startswith("note:")
+    ]
+    assert notes == [
+        " reads qualifying leads with 1 COQL query per run",
+        ": rule 'sam': when.Owner: COQL answers the lookup Owner with its id only, not its name: each lead"
+        " the query returns for this rule is read in full before it is decided (1 API credit a lead)",
+        ": rule 'vip': when.Tag: COQL does not read Tag: each lead the query returns for this rule is read in"
+        " full before it is decided (1 API credit a lead)",
+        ": rule 'big': when.Company is matched locally: text that spells a number is matched by value",
+    ]
+    assert status == 0  # notes about cost, not problems
+
+
 def test_json_output_for_ci(org_check, tmp_path):
     rules = tmp_path / "rules.yaml"
     rules.write_text(BROKEN_RULES)
@@ -441,6 +472,7 @@ def test_json_output_for_ci(org_check, tmp_path):
     }
     assert answer["calls"] >= 7
     assert answer["credits"] >= answer["calls"]
+    assert answer["sweep"]["queries"] == 1
 
 
 def test_the_org_check_reads_the_metadata_in_a_few_calls(org_check, emulator):
