@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -430,3 +431,142 @@ def test_coql_offset_pages_in_id_order_agree_with_sorted_pages(emulator, zoho):
     assert [selected_ids(page) for page in by_id] == [selected_ids(page) for page in by_name]
     assert [page.json()["info"]["more_records"] for page in by_id] == [True, True, False]
     assert selected_ids(unordered) == selected_ids(by_id[2])
+
+
+# --- values take their field's type (zoho-crm-api.md §10) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "column", "expected_type"),
+    [
+        ("Annual_Revenue = '2500000'", "Annual_Revenue", "currency"),
+        ("Annual_Revenue in ('2500000', '900000')", "Annual_Revenue", "currency"),
+        ("Annual_Revenue > '1'", "Annual_Revenue", "currency"),
+        ("Company = 5", "Company", "text"),  # unverified: the riskier reading refuses it
+        ("Lead_Status = 5", "Lead_Status", "picklist"),
+        ("Lead_Status in ('Qualified', 5)", "Lead_Status", "picklist"),
+        ("Email = true", "Email", "email"),
+        ("Converted__s = 'false'", "Converted__s", "boolean"),
+        ("Modified_Time > 5", "Modified_Time", "datetime"),
+        ("Owner = 4876876000000002001", "Owner", "ownerlookup"),
+        ("Owner.id = 4876876000000002001", "Owner.id", "text"),
+        ("id = true", "id", "bigint"),
+    ],
+)
+def test_coql_refuses_a_value_of_another_type_than_its_fields(zoho, prospects, where, column, expected_type):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "INVALID_QUERY"
+    assert {"column_name": column, "expected_data_type": expected_type}.items() <= answer.json()[
+        "details"
+    ].items()
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Annual_Revenue = 2000000", ["partner"]),
+        ("Annual_Revenue in (900000, 2000000.0)", ["partner", "show"]),
+        ("Company = 'acme'", ["partner", "show", "late", "web"]),
+        ("Converted__s = false", ["partner", "show", "late", "web"]),
+    ],
+)
+def test_coql_takes_a_value_of_its_fields_type(zoho, prospects, where, expected):
+    answer = coql(zoho, f"select Last_Name from Leads where {where}")  # noqa: S608 (COQL)
+
+    assert selected_ids(answer) == [prospects[name] for name in expected]
+
+
+def test_coql_compares_a_lookup_by_id_not_by_name_and_answers_it_as_id_only(emulator, zoho):
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    sams = add_lead(emulator, Owner=seller)
+    add_lead(emulator, Email="admin@acme.example")
+
+    by_id = coql(zoho, f"select Owner, Last_Name from Leads where Owner = '{seller}'")  # noqa: S608
+    by_name = coql(zoho, "select Owner from Leads where Owner = 'Sam Seller'")
+    in_ids = coql(zoho, f"select Owner from Leads where Owner in ('{seller}', 'Sam Seller')")  # noqa: S608
+
+    assert by_id.json()["data"] == [{"id": sams, "Owner": {"id": seller}, "Last_Name": "Doe"}]
+    assert (by_name.status_code, by_name.content) == (204, b"")
+    assert selected_ids(in_ids) == [sams]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select id, Tag from Leads where id is not null",
+        "select id from Leads where Tag = 'VIP'",
+        "select id from Leads where Tag is not null",
+        "select id from Leads where Tag.name = 'VIP'",
+        "select id from Leads where id is not null order by Tag",
+    ],
+)
+def test_coql_has_no_tag_column(zoho, prospects, query):
+    """Whether COQL can select or filter tags is unverified (§10): Tag is refused like an unknown column."""
+    answer = coql(zoho, query)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "INVALID_QUERY"
+    assert answer.json()["message"] == "column given seems to be invalid"
+    assert answer.json()["details"]["column_name"] in ("Tag", "Tag.name")
+
+
+# --- a multi-select picklist --------------------------------------------------------------------
+
+
+@pytest.fixture
+def interests(emulator: ZohoEmulator) -> dict[str, str]:
+    return {
+        "both": add_lead(emulator, Product_Interest=["CRM", "Analytics"]),
+        "none": add_lead(emulator, Email="none@acme.example"),
+        "empty": add_lead(emulator, Email="empty@acme.example", Product_Interest=[]),
+    }
+
+
+def test_coql_answers_a_multi_select_as_a_list_and_takes_null_checks_on_it(zoho, interests):
+    chosen = coql(zoho, "select Product_Interest from Leads where Product_Interest is not null")
+    unset = coql(zoho, "select id from Leads where Product_Interest is null")
+
+    assert chosen.json()["data"] == [{"id": interests["both"], "Product_Interest": ["CRM", "Analytics"]}]
+    assert selected_ids(unset) == [interests["none"], interests["empty"]]
+
+
+@pytest.mark.parametrize(
+    ("where", "operator"),
+    [
+        ("Product_Interest = 'CRM'", "="),
+        ("Product_Interest != 'CRM'", "!="),
+        ("Product_Interest in ('CRM')", "in"),
+        ("Product_Interest not in ('CRM')", "not in"),
+        ("Product_Interest > 'CRM'", ">"),
+    ],
+)
+def test_coql_refuses_comparisons_on_a_multi_select(zoho, interests, where, operator):
+    """Unverified which operators a multi-select takes (§10 documents picklists): only null checks."""
+    answer = coql(zoho, f"select id from Leads where {where}")  # noqa: S608 (COQL)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "INVALID_QUERY"
+    assert answer.json()["message"] == "invalid operator found"
+    assert {"column_name": "Product_Interest", "operator": operator}.items() <= answer.json()[
+        "details"
+    ].items()
+
+
+# --- numbers of any size ------------------------------------------------------------------------
+
+
+def test_coql_selects_and_compares_integers_of_any_size(emulator, zoho):
+    huge = add_lead(emulator, Annual_Revenue=10**400)
+    vast = add_lead(emulator, Email="vast@acme.example", Annual_Revenue=10**5000)
+    add_lead(emulator, Email="small@acme.example", Annual_Revenue=5)
+
+    above = coql(zoho, f"select Annual_Revenue from Leads where Annual_Revenue > {10**399}")  # noqa: S608
+    exact = coql(zoho, f"select id from Leads where Annual_Revenue = {'1' + '0' * 5000}")  # noqa: S608
+
+    rows = json.loads(above.content, parse_int=str)["data"]
+    assert [row["id"] for row in rows] == [huge, vast]
+    assert rows[0]["Annual_Revenue"] == "1" + "0" * 400
+    assert rows[1]["Annual_Revenue"] == "1" + "0" * 5000
+    assert selected_ids(exact) == [vast]

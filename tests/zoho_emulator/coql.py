@@ -3,7 +3,10 @@
 Supported: `select f1, f2 from Leads where ... [order by f [asc|desc], ...]
 [limit count | limit offset, count | limit count offset n]`; criteria with =, !=, <, <=, >, >=,
 in, not in, is null, is not null, joined by `and` / `or` in pairs, and brackets. Text compares
-case-insensitively; <, <=, > and >= need a number, date or date-time field, or `id`.
+case-insensitively; <, <=, > and >= need a number, date or date-time field, or `id`. A value
+takes its field's type: quoted on text, picklist, date, date-time and lookup fields, bare on
+number fields, true / false on booleans; lookups compare by id. A multi-select picklist takes
+only `is null` / `is not null`; `Tag` is no column.
 
 Every grammar rule and limit below is one that zoho-crm-api.md §10 documents; where the
 reference leaves a reading open, the emulator takes the one that refuses more, so that a client
@@ -19,10 +22,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from .clock import parse_time
-from .metadata import FieldDef
+from .metadata import MULTI_SELECT, FieldDef
 from .protocol import ApiError, top_level_error
 
 DEFAULT_LIMIT = 200  # zoho-crm-api.md §10 page
@@ -31,6 +35,14 @@ MAX_IN_VALUES = 50  # zoho-crm-api.md §10 in / not in
 MAX_SELECTED = 50  # zoho-crm-api.md §10 select
 ORDERED_TYPES = frozenset({"datetime", "date", "currency", "double", "integer", "bigint", "id"})
 ID_TYPE = "id"  # record ids: digit strings that compare and sort as numbers
+# zoho-crm-api.md §10: a value must take its field's type. Number fields take bare numbers,
+# booleans true / false, every other field (text, picklists, dates, lookups by id) a quoted
+# string. Whether Zoho also takes a quoted number on a number field or a bare one on a text
+# field is unverified: both are refused (riskier reading).
+NUMBER_TYPES = frozenset({"currency", "double", "integer", "bigint", "percent", "decimal", "long"})
+# zoho-crm-api.md §10: whether COQL can select or filter a record's tags is unverified: `Tag` is
+# refused as an unknown column is (riskier reading).
+NOT_COLUMNS = frozenset({"Tag"})
 _WIDE_VERSIONS = frozenset({"v7", "v8"})  # zoho-crm-api.md §10 page and ceiling
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -130,7 +142,8 @@ class NullCheck(Node):
     negated: bool
 
     def matches(self, row: dict[str, Any]) -> bool:
-        return (self.column.raw(row) is None) != self.negated
+        value = self.column.raw(row)
+        return (value is None or value == []) != self.negated  # an empty multi-select is null
 
     def criteria(self) -> int:
         return 1
@@ -266,7 +279,7 @@ class Token:
     def value(self) -> str | int | float:
         """A literal's value; a quote inside a string is written twice (zoho-crm-api.md §10 quoting)."""
         if self.kind == "number":
-            return float(self.text) if "." in self.text else int(self.text)
+            return float(self.text) if "." in self.text else _whole(self.text)
         return self.text[1:-1].replace("''", "'")
 
 
@@ -391,16 +404,20 @@ class _Parser:
         negated = self._accept_keyword("not")
         if negated or self._peek().keyword == "in":
             self._expect_keyword("in")
+            if column.data_type == MULTI_SELECT:
+                raise _invalid_operator(name_token, column, "not in" if negated else "in")
             self._expect("(")
             return Membership(column, self._literal_list(column), negated)
         operator = self._next()
         if operator.kind != "operator":
             raise _syntax_error(operator)
         symbol = "!=" if operator.text == "<>" else operator.text
-        if symbol not in ("=", "!=") and column.data_type not in ORDERED_TYPES:
-            raise _invalid_query(
-                "invalid operator found", name_token, column_name=column.name, operator=operator.text
-            )
+        # zoho-crm-api.md §10 operators: `=`, `!=`, `in`, `not in` are documented for picklists;
+        # for a multi-select picklist no comparison is (unverified): only null checks are taken.
+        if column.data_type == MULTI_SELECT or (
+            symbol not in ("=", "!=") and column.data_type not in ORDERED_TYPES
+        ):
+            raise _invalid_operator(name_token, column, operator.text)
         return Comparison(column, symbol, self._literal(column))
 
     def _literal_list(self, column: Column) -> tuple[Any, ...]:
@@ -424,28 +441,29 @@ class _Parser:
         token = self._next()
         if token.kind not in ("string", "number") and token.keyword not in ("true", "false"):
             raise _syntax_error(token)
-        if token.kind == "word":
-            return token.keyword == "true"
-        value = token.value()
         kind = column.data_type
         if kind == ID_TYPE:
-            return _id_literal(token, value, column)
-        if kind in ("datetime", "date") and isinstance(value, str):
+            return _id_literal(token, column)
+        given = "boolean" if token.kind == "word" else token.kind
+        if given != _literal_kind(kind):
+            raise _invalid_query("invalid value", token, column_name=column.name, expected_data_type=kind)
+        if given == "boolean":
+            return token.keyword == "true"
+        value = token.value()
+        if kind in ("datetime", "date"):
             try:
-                return parse_time(value) if kind == "datetime" else date.fromisoformat(value)
+                return parse_time(str(value)) if kind == "datetime" else date.fromisoformat(str(value))
             except ValueError:
                 raise _invalid_query(
                     "invalid value", token, column_name=column.name, expected_data_type=kind
                 ) from None
-        if kind in ORDERED_TYPES and isinstance(value, str):
-            raise _invalid_query("invalid value", token, column_name=column.name, expected_data_type=kind)
         return value
 
     def _integer(self) -> int:
         token = self._next()
         if token.kind != "number" or not token.text.isdigit():
             raise _syntax_error(token)
-        return int(token.text)
+        return _whole(token.text)
 
     def _column(self) -> Column:
         token = self._next()
@@ -456,7 +474,7 @@ class _Parser:
         base, _, part = token.text.partition(".")
         definition = self._fields.get(base)
         known = definition is not None and (not part or definition.data_type in ("lookup", "ownerlookup"))
-        if definition is None or not known:
+        if definition is None or not known or base in NOT_COLUMNS:
             raise _invalid_query("column given seems to be invalid", token, column_name=token.text)
         return Column(token.text, "text" if part else definition.data_type)
 
@@ -522,11 +540,26 @@ def _tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def _id_literal(token: Token, value: str | int | float, column: Column) -> int:
+def _id_literal(token: Token, column: Column) -> int:
     """An id as a quoted digit string (`'4876876000000123456'`) or an unquoted integer."""
+    value = token.value() if token.kind != "word" else None
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return int(value)
+        return _whole(str(value)) if isinstance(value, str) else value
     raise _invalid_query("invalid value", token, column_name=column.name, expected_data_type="bigint")
+
+
+def _literal_kind(data_type: str) -> str:
+    """The token kind a value of the field's type is written as (zoho-crm-api.md §10)."""
+    if data_type in NUMBER_TYPES:
+        return "number"
+    if data_type == "boolean":
+        return "boolean"
+    return "string"
+
+
+def _whole(digits: str) -> int:
+    """An integer literal of any length (int() stops at 4,300 digits; Decimal does not)."""
+    return int(digits) if len(digits) < 4000 else int(Decimal(digits))
 
 
 def _value(row: dict[str, Any], name: str) -> Any:
@@ -595,6 +628,10 @@ def _syntax_error(token: Token) -> ApiError:
         "error occurred while parsing the query",
         {"near": token.text or "end of query", "line": 1, "column": token.column},
     )
+
+
+def _invalid_operator(token: Token, column: Column, operator: str) -> ApiError:
+    return _invalid_query("invalid operator found", token, column_name=column.name, operator=operator)
 
 
 def _invalid_query(message: str, token: Token, **details: Any) -> ApiError:
