@@ -244,6 +244,24 @@ def test_a_slow_org_check_keeps_its_share_of_the_time_budget(emulator, sweep_wit
     assert problem.startswith("the rules could not be checked against the org:")
 
 
+def test_users_that_never_end_are_a_rules_problem_not_an_endless_sweep(emulator, sweep_with):
+    web = add_leads(emulator, 2, "Web")
+    for page in range(60):  # every page new, and every page says more follow
+        users = [
+            {"id": str(4876876000000500000 + page * 200 + n), "full_name": "U", "status": "active"}
+            for n in range(200)
+        ]
+        body = {"users": users, "info": {"more_records": True}}
+        emulator.faults.malformed_next(1, body=json.dumps(body).encode(), path=r"^/crm/v8/users$")
+
+    summary = sweep_with(PARTNERS)
+
+    assert converted(emulator, web) == web
+    assert len(emulator.requests("GET", r"^/crm/v8/users$")) == 50
+    (problem,) = summary["rules_problems"]
+    assert "the users list could not be read completely" in problem
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
