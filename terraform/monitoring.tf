@@ -96,9 +96,11 @@ resource "google_monitoring_alert_policy" "failures" {
   }
 
   # The sweep logs one summary line (outcome "reconciled") with the failed leads in it, at
-  # ERROR severity when any failed or the rules have problems against the org (rules_problems).
+  # ERROR severity when any failed, the rules have problems against the org or a query was refused
+  # (rules_problems), the token's user lacks a permission (setup_problems), or the run stopped on an
+  # error or the setup.
   conditions {
-    display_name = "Reconcile sweep reported failed leads or rules problems"
+    display_name = "Reconcile sweep reported failed leads, rules or setup problems"
     condition_threshold {
       filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.outcomes.name}\" AND resource.type=\"cloud_run_revision\" AND metric.labels.outcome=\"reconciled\" AND metric.labels.severity=\"ERROR\""
       comparison      = "COMPARISON_GT"
@@ -148,8 +150,9 @@ resource "google_monitoring_alert_policy" "failures" {
     subject   = "${var.name_prefix}: lead conversion failures"
     content   = <<-EOT
       A lead conversion failed (outcome failed/error/misconfigured, or a sweep summary listing
-      failed leads or rules_problems: what the rules would fail on in the org, fixed in the rules
-      file or in Zoho; `zoho-lead-converter check-rules --org` lists them) or a function answered 5xx.
+      failed leads, rules_problems: what the rules would fail on in the org or a COQL query Zoho
+      refused, fixed in the rules file or in Zoho; `zoho-lead-converter check-rules --org` lists
+      them, or setup_problems: a permission the token's user lacks) or a function answered 5xx.
       Logs: resource.type="cloud_run_revision" AND resource.labels.service_name=("${join("\" OR \"", local.monitored_services)}") AND severity>=WARNING.
       Each line carries lead_id, rule, code and attempts. `misconfigured` means a secret is
       missing or unreadable, or the rules file is invalid: fix it and the next sweep retries.
