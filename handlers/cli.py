@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handlers import __version__, deadline, outcome, rules_check
+from handlers import __version__, deadline, outcome, redaction, report, rules_check
 from handlers.api_version import ApiVersion
 from handlers.errors import DeadlineExceeded, Rejected, RulesError
 from handlers.plan import plan_lead
@@ -42,15 +42,18 @@ ORG_CHECK_SECONDS = 120.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command's exit status. Output into a pipe its reader closed early (`| head -1`) ends
-    the command quietly with status 141, as SIGPIPE would, instead of a traceback. SIGPIPE itself
-    stays ignored, as Python sets it: a Zoho connection that breaks must be an error, not a kill.
+    """The command's exit status. Everything it prints is scrubbed of every secret it knows, as the
+    function's answers and log lines are; its log lines go to stderr. Output into a pipe its reader
+    closed early (`| head -1`) ends the command quietly with status 141, as SIGPIPE would, instead
+    of a traceback. SIGPIPE itself stays ignored, as Python sets it: a Zoho connection that breaks
+    must be an error, not a kill.
     """
     try:
-        try:
-            return _run(argv)
-        finally:
-            sys.stdout.flush()  # inside the try: buffered output meets a closed pipe here
+        with redaction.scrubbed_output(), report.logs_to(sys.stderr):
+            try:
+                return _run(argv)
+            finally:
+                sys.stdout.flush()  # inside the try: buffered output meets a closed pipe here
     except BrokenPipeError:
         # Whatever is still buffered goes nowhere, so the flush at exit cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

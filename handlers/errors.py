@@ -18,6 +18,7 @@ FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "error
 SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})
 # The profile of the token's user lacks a permission (zoho-api.md, "The token's user").
 PERMISSION_CODE = "NO_PERMISSION"
+MESSAGE_CHARS = 500  # of Zoho's message quoted in a reason (scrubbed first, so no part survives)
 PERMISSION_NAMES = {
     "Crm_Implied_Convert_Leads": "Convert (Leads)",
     "Crm_Implied_Mass_Convert_Leads": "Mass Convert (Leads)",
@@ -129,6 +130,10 @@ class ZohoRefused(ZohoError):
         self.code, self.message, self.details, self.http_status = code, message, details, http_status
         super().__init__(f"{code}: {message}" + (f" {details}" if details else ""))
 
+    def __str__(self) -> str:
+        """Zoho's words are not trusted (an answer may echo the request): scrubbed like `reason`."""
+        return redact(super().__str__())
+
     @property
     def kind(self) -> FailureKind:
         return "misconfigured" if self.code in SETUP_CODES or self.code == PERMISSION_CODE else "failed"
@@ -142,7 +147,7 @@ class ZohoRefused(ZohoError):
             )
         if self.code == PERMISSION_CODE:
             return self._missing_permission()
-        reason = f"{self.code}: {self.message}"
+        reason = f"{self.code}: {redact(self.message)[:MESSAGE_CHARS]}"
         details = self.details
         if isinstance(details, dict):
             duplicate = details.get("duplicate_record")

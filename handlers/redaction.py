@@ -3,19 +3,29 @@
 Every secret value the function learns (webhook secrets, OAuth credentials, access tokens) is
 registered here; `redact` replaces each occurrence, and also every run of 12 or more characters
 of a secret, so that a secret cut short (a truncated error detail, a partial echo from Zoho) is
-scrubbed too. Secrets are also registered in their JSON-escaped spellings, since answers and log
-lines are JSON. This is a last line of defence: the code never puts secrets into messages on purpose.
+scrubbed too. Letters match whatever their case (an echo may upper-case what it repeats), and
+secrets are also registered in their JSON-escaped and URL-encoded spellings, since answers and log
+lines are JSON and a form body echoed back is URL-encoded. This is a last line of defence: the
+code never puts secrets into messages on purpose.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import string
+import sys
 import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
 
 PLACEHOLDER = "[redacted]"
 PARTIAL = 12  # runs of this many characters of a secret are scrubbed wherever they appear
 
 _CHUNK = PARTIAL // 2  # every run of PARTIAL characters holds one of a secret's aligned chunks
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # keeps every index in place
 
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
@@ -39,9 +49,9 @@ def register(*values: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    for secret in sorted((s for s in _secrets if s in text), key=len, reverse=True):
-        text = text.replace(secret, PLACEHOLDER)
-    spans = _partial_spans(text)
+    folded = text.translate(_FOLD)
+    spans = [span for secret in _secrets if secret in folded for span in _occurrences(folded, secret)]
+    spans += _partial_spans(folded)
     if not spans:
         return text
     parts, position = [], 0
@@ -49,6 +59,14 @@ def redact(text: str) -> str:
         parts += [text[position:start], PLACEHOLDER]
         position = end
     return "".join([*parts, text[position:]])
+
+
+def _occurrences(text: str, secret: str) -> list[tuple[int, int]]:
+    spans, found = [], text.find(secret)
+    while found != -1:
+        spans.append((found, found + len(secret)))
+        found = text.find(secret, found + 1)
+    return spans
 
 
 def _partial_spans(text: str) -> list[tuple[int, int]]:
@@ -99,5 +117,52 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _spellings(value: str) -> set[str]:
-    """The value as is and as it appears inside JSON strings (escaped, ASCII-only or not)."""
-    return {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    """The value as is, inside JSON strings (escaped, ASCII-only or not) and URL-encoded, each with
+    its letters in lower case (texts are searched folded the same way)."""
+    spellings = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote_plus(value),
+    }
+    return {spelling.translate(_FOLD) for spelling in spellings}
+
+
+class ScrubbedStream(io.TextIOBase):
+    """A text stream whose every write is scrubbed, and written whatever it holds (a lone surrogate
+    from a lead's field is escaped, not an error): the command line's stdout and stderr. Each write
+    is scrubbed whole, so a secret is caught unless a single line is written in pieces."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+
+@contextmanager
+def scrubbed_output() -> Iterator[None]:
+    """stdout and stderr scrubbed inside the block (the streams are put back after it)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbedStream(sys.stdout), ScrubbedStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved

@@ -13,8 +13,9 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol, TextIO
 
 import flask
 
@@ -25,6 +26,7 @@ from handlers.redaction import redact
 _TRACEPARENT = re.compile(r"00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})")
 _CLOUD_TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/([0-9]{1,20}))?(?:;o=([01]))?")
 _write_lock = threading.Lock()
+_log_stream: list[TextIO] = []  # where log lines go instead of stdout (the command line: stderr)
 
 
 def respond(outcome: Outcome, log_fields: Mapping[str, Any] | None = None) -> flask.Response:
@@ -47,9 +49,21 @@ def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
     # ASCII-only JSON: U+2028, U+2029 and lone surrogates become \u escapes, so each entry stays one
     # line of valid JSON for every reader (splitlines() splits on U+2028) and the write cannot fail.
     line = redact(json.dumps(entry, default=str, separators=(",", ":")))
+    stream = _log_stream[-1] if _log_stream else sys.stdout
     with _write_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        stream.write(line + "\n")
+        stream.flush()
+
+
+@contextmanager
+def logs_to(stream: TextIO) -> Iterator[None]:
+    """Log lines go to `stream` inside the block: the command line keeps stdout for its output
+    (`--json` documents), and its log lines (a token cache warning, say) go to stderr."""
+    _log_stream.append(stream)
+    try:
+        yield
+    finally:
+        _log_stream.remove(stream)
 
 
 class _Headers(Protocol):

@@ -71,9 +71,10 @@ LEAK_RUN = 12  # a run of this many characters of a secret counts as a leak (han
 
 
 def leaked_secrets(texts: list[str], secrets: set[str]) -> int:
-    """How many of the secrets appear, whole or as a run of LEAK_RUN characters, in the texts."""
-    written = "\n".join(texts)
-    return sum(1 for secret in secrets if any(run in written for run in _runs(secret)))
+    """How many of the secrets appear, whole or as a run of LEAK_RUN characters, in any case, in
+    the texts."""
+    written = "\n".join(texts).lower()
+    return sum(1 for secret in secrets if any(run.lower() in written for run in _runs(secret)))
 
 
 def _runs(secret: str) -> list[str]:

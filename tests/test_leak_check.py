@@ -17,3 +17,9 @@ def test_a_run_of_twelve_characters_of_a_secret_is_a_leak():
 
     assert leaked_secrets(["truncated: 1000.0123456789a"], secrets) == 1
     assert leaked_secrets(["too short to matter: 1000.012345"], secrets) == 0
+
+
+def test_a_secret_counts_in_any_case_from_twelve_characters_in_a_row():
+    secret = "1000.rt-8c2e6a4f91d07b35"
+    assert leaked_secrets([f"echo: {secret.upper()[3:15]}"], {secret}) == 1
+    assert leaked_secrets(["echo: 1000.RT-8C2"], {secret}) == 0  # 11 characters
