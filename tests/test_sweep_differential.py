@@ -1,7 +1,7 @@
 """The sweep decides every lead exactly as the webhook does (a differential test).
 
 Hypothesis writes rules files (every operator, lookups by id and by name, dotted lookup fields,
-tags, numbers written as text, dates, `exists`, skip rules, deal placeholders) and leads, and each
+tags, a multi-select field, numbers written as text, dates, `exists`, skip rules, deal placeholders) and leads, and each
 lead is decided twice against the emulator: through the webhook's path (the lead read, then
 planned) and through the sweep (COQL rows, the lead read only where a row cannot tell). Both must
 name the same rule for every lead; then the sweep converts, and each converted lead's deal must
@@ -41,6 +41,7 @@ LEAD_VALUES: dict[str, list[Any]] = {
     "Email": ["a@test.invalid", "b@example.com", None],
     "Owner": list(USERS),
     "Tag": [[], ["VIP"], ["Imported"], ["VIP", "Imported"]],
+    "Product_Interest": [[], ["CRM"], ["CRM", "Support"], ["Training"]],  # a multi-select picklist
 }
 # What rules compare them with: the leads' values, and the same values written otherwise.
 RULE_VALUES: dict[str, list[Any]] = {
@@ -54,6 +55,7 @@ RULE_VALUES: dict[str, list[Any]] = {
     "Owner.id": [SAM, RIYA, int(NUMBERED)],
     "Owner.name": ["Sam Seller", "12345"],
     "Tag": ["VIP", "Imported", "vip"],
+    "Product_Interest": ["CRM", "Support", "crm"],
 }
 ORDERED: dict[str, list[Any]] = {
     "Annual_Revenue": [0, 7, "7.5", 2500000, "1e21"],
