@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 NOTE_TITLE = "Automatic conversion failed"
 NOTE_MESSAGE_CHARS = 2000
+# Kept back from Convert and from the note's preflight, so that a refusal that comes late still
+# gets its note (a read of the notes and a write): a fifth of the deadline, at most 5 s.
+NOTE_SHARE, NOTE_MAX_SECONDS = 0.2, 5.0
 # Refusals that the rule's configuration probably caused: their note carries the rule's preflight.
 CONFIGURATION_CODES = ("MAPPING_MISMATCH", "MANDATORY_NOT_FOUND", "INVALID_DATA")
 _LOCK_STRIPES = 256
@@ -97,7 +100,8 @@ class Converter:
 
     def _send(self, lead_id: str, rule: Rule, request: ConvertRequest) -> Outcome:
         try:
-            result = self.zoho.convert_lead(lead_id, request.body)
+            with self._leaving_time_for_the_note():
+                result = self.zoho.convert_lead(lead_id, request.body)
         except ZohoRefused as refusal:
             if refusal.code == "ID_ALREADY_CONVERTED":
                 return self._read_back(lead_id, rule)
@@ -148,10 +152,17 @@ class Converter:
     def _failed(self, lead_id: str, rule: Rule, refusal: ZohoRefused, because: str | None = None) -> Outcome:
         failed = outcome.from_error(refusal, lead_id, rule.name, because=because)
         if failed.kind is Kind.FAILED and self.failure_note:
-            note_warning = self._write_note(failed, self._preflight(rule, refusal))
+            with self._leaving_time_for_the_note():
+                preflight = self._preflight(rule, refusal)
+            note_warning = self._write_note(failed, preflight)
             if note_warning:
                 return failed.with_warning(note_warning)
         return failed
+
+    def _leaving_time_for_the_note(self) -> contextlib.AbstractContextManager[None]:
+        if not self.failure_note:
+            return contextlib.nullcontext()
+        return deadline.leaving(min(NOTE_MAX_SECONDS, NOTE_SHARE * (deadline.length() or 0.0)))
 
     def _preflight(self, rule: Rule, refusal: ZohoRefused) -> str:
         """What the org check says about the rule, when the refusal looks like its configuration."""

@@ -38,6 +38,24 @@ def remaining() -> float | None:
     return None if current is None else current[0] - time.monotonic()
 
 
+def length() -> float | None:
+    """The whole deadline's length in seconds (not what is left of it); None outside any deadline."""
+    current = _deadline.get()
+    return None if current is None else current[1]
+
+
+@contextmanager
+def leaving(seconds: float) -> Iterator[None]:
+    """Everything inside must be done `seconds` before the deadline (at most half of what is left
+    is kept back), so that what follows the block still has that time."""
+    left = remaining()
+    if left is None:
+        yield
+        return
+    with within(max(left - min(seconds, left / 2), 0.0)):
+        yield
+
+
 def budget(limit: float) -> float:
     """`limit`, or less when the deadline is nearer; DeadlineExceeded once it has passed."""
     left = remaining()

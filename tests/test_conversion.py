@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -196,6 +197,24 @@ class TestFailureNote:
         (note,) = emulator.crm.notes.values()
         assert "Zoho code: MAPPING_MISMATCH" in note["Note_Content"]
         assert "\nPreflight of the rule against the org could not run: " in note["Note_Content"]
+
+    def test_a_slow_org_check_leaves_the_note_its_time_before_the_deadline(
+        self, serve, monkeypatch, tmp_path, emulator
+    ):
+        rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
+        monkeypatch.setenv("WEBHOOK_DEADLINE_SECONDS", "8")
+        monkeypatch.setenv("ZOHO_READ_TIMEOUT_SECONDS", "30")
+        monkeypatch.setenv("ZOHO_RETRY_SECONDS", "30")  # only the deadline cuts the hanging reads
+        lead = qualified_lead(emulator)
+        emulator.faults.hang_next(10, seconds=30, path=r"/settings/")  # the preflight's metadata hangs
+
+        started = time.monotonic()
+        answer = post(serve(), lead).get_json()
+
+        assert time.monotonic() - started < 8
+        assert (answer["outcome"], answer["code"]) == ("failed", "MAPPING_MISMATCH")
+        (note,) = emulator.crm.notes.values()
+        assert "Preflight of the rule against the org could not run: " in note["Note_Content"]
 
     def test_a_refusal_unrelated_to_the_rule_reads_no_metadata(self, serve, monkeypatch, tmp_path, emulator):
         lead = qualified_lead(emulator)

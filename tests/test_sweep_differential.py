@@ -1,12 +1,12 @@
 """The sweep decides every lead exactly as the webhook does (a differential test).
 
 Hypothesis writes rules files (every operator, lookups by id and by name, dotted lookup fields,
-tags, a multi-select field, numbers written as text, dates, `exists`, skip rules, deal placeholders) and leads, and each
-lead is decided twice against the emulator: through the webhook's path (the lead read, then
-planned) and through the sweep (COQL rows, the lead read only where a row cannot tell). Both must
-name the same rule for every lead; then the sweep converts, and each converted lead's deal must
-be the one the webhook's plan describes. `DIFFERENTIAL_EXAMPLES` runs more examples (make test
-runs a fixed, bounded set).
+tags, a multi-select field, numbers written as text, dates, `exists`, skip rules, deal
+placeholders) and leads, and each lead is decided twice against the emulator: through the
+webhook's path (the lead read, then planned) and through the sweep (COQL rows, the lead read only
+where a row cannot tell). Both must name the same rule for every lead; then the sweep converts, and
+each converted lead's deal must be the one the webhook's plan describes. `DIFFERENTIAL_EXAMPLES`
+runs more examples (make test runs a fixed, bounded set).
 """
 
 from __future__ import annotations
