@@ -1,12 +1,12 @@
 """Zoho access tokens, from the refresh-token grant to the token every instance shares.
 
 Zoho issues at most 10 access tokens per refresh token per 10 minutes and then locks the
-integration out (`zoho-crm-api.md` §5.3). So the cache refreshes only when the token is missing,
-within five minutes of expiry, or rejected by Zoho; lets one thread refresh at a time; after a
-throttle answer stops asking for a cool-down period; and, with `ZOHO_ACCESS_TOKEN_SECRET` set,
-shares the token between instances as the latest version of one Secret Manager secret, so that
-a hundred cold starts make one refresh. Which instance refreshes is settled by a claim written
-into the secret's annotations (`SecretManagerTokenStore.claim_refresh`).
+integration out (docs/zoho-api.md, "OAuth and data centres"). So the cache refreshes only when
+the token is missing, within five minutes of expiry, or rejected by Zoho; lets one thread refresh
+at a time; after a throttle answer stops asking for a cool-down period; and, with
+`ZOHO_ACCESS_TOKEN_SECRET` set, shares the token between instances as the latest version of one
+Secret Manager secret, so that a hundred cold starts make one refresh. Which instance refreshes
+is settled by a claim written into the secret's annotations (`SecretManagerTokenStore.claim_refresh`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ CLAIM_ANNOTATION = "refresh-claimed-until"  # epoch seconds until which one inst
 THROTTLE_ERROR = "Access Denied"
 REJECTED_CREDENTIALS = ("invalid_client", "invalid_code", "invalid_client_secret", "unauthorized_client")
 REFRESH_MARGIN_SECONDS = 300.0
-LIFETIME_SECONDS = 3600.0  # a Zoho access token lives an hour (zoho-crm-api.md §5.3)
+LIFETIME_SECONDS = 3600.0  # a Zoho access token lives an hour (docs/zoho-api.md, "OAuth and data centres")
 # How long another instance may take to refresh before this one does it itself: longer than a
 # token request can take (connect and read timeouts, 13 s by default), so they never race.
 LEASE_SECONDS = 30.0

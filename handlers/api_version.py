@@ -1,6 +1,6 @@
 """What each Zoho CRM API version offers, decided once from ZOHO_API_VERSION.
 
-The facts come from the reference notes (`zoho-crm-api.md` §8, §10 and §12). Where a version's
+The facts and their sources are in docs/zoho-api.md ("API versions"). Where a version's
 behaviour is not documented, the stricter figure applies, so the function never depends on a
 capability Zoho may lack.
 """

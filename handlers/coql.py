@@ -2,7 +2,7 @@
 
 Zoho refuses more than two criteria joined at one level (`A and B and C` is a SYNTAX_ERROR; it
 must be `((A and B) and C)`), more than 25 criteria, more than 50 values in one `in`, and more
-than 50 selected fields (`zoho-crm-api.md` §10). Whether an `in` counts as one criterion or as
+than 50 selected fields (docs/zoho-api.md, "COQL"). Whether an `in` counts as one criterion or as
 one per value is not settled, so this module counts one per value. A text value containing a
 quote or a backslash is never written into a query: whether Zoho accepts a backslash escape is
 unverified, so callers match such values locally instead (`quotable`).

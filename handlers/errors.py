@@ -16,7 +16,7 @@ FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "error
 
 # Zoho codes that mean the token cannot do the job: a setup problem, not a problem of the lead.
 SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})
-# The profile of the token's user lacks a permission (zoho-api.md, "The token's user").
+# The profile of the token's user lacks a permission (docs/zoho-api.md, "The token's user and permissions").
 PERMISSION_CODE = "NO_PERMISSION"
 MESSAGE_CHARS = 500  # of Zoho's message quoted in a reason (scrubbed first, so no part survives)
 PERMISSION_NAMES = {

@@ -2,9 +2,9 @@
 
 Fields of Leads and Deals (types, picklists, writability), the Leads layouts' conversion mapping
 and the Deals layouts it converts into (required fields), each such layout's pipelines and their
-stages, the users, the Leads tags (zoho-crm-api.md §13.1-§13.5), and whether the token may make
-every call the product makes (§13.7: a refused scope answers 401 OAUTH_SCOPE_MISMATCH; there is
-no introspection endpoint, so each call is probed once). A read the token may not make is
+stages, the users, the Leads tags (docs/zoho-api.md, "Metadata"), and whether the token may make
+every call the product makes ("Scopes" there: a refused scope answers 401 OAUTH_SCOPE_MISMATCH;
+there is no introspection endpoint, so each call is probed once). A read the token may not make is
 recorded as a missing scope and that part of the check is skipped, never guessed.
 """
 
@@ -24,7 +24,7 @@ SCOPE_REFUSED = "OAUTH_SCOPE_MISMATCH"
 # A lead id no org has: the probes of Convert, Notes and Mass Convert name it, so Zoho answers
 # with the scope refusal or with "no such record", and nothing can change.
 ABSENT_ID = "1"
-USERS_PER_PAGE = 200  # the maximum (§13.4)
+USERS_PER_PAGE = 200  # the maximum (docs/zoho-api.md, "Metadata")
 # Pages of users read at most: 10,000 users, far beyond the orgs this is for, so the hourly check
 # spends at most 50 calls (and credits) on them. Past it the paging is taken as not ending (a
 # broken `more_records`) rather than followed: each page costs a call of the org's daily credits.
@@ -32,13 +32,14 @@ MAX_USER_PAGES = 50
 NUMERIC_TYPES = frozenset({"integer", "bigint", "double", "currency", "percent", "decimal"})
 DATE_TYPES = frozenset({"date", "datetime"})
 COMPUTED_TYPES = frozenset({"formula", "rollup_summary", "autonumber"})
-# Credits per call (zoho-crm-api.md §13.8): 1 is the documented default; Convert Lead costs 5.
+# Credits per call (docs/zoho-api.md, "Credits and limits"): 1 is the documented default; Convert Lead 5.
 CONVERT_CREDITS = 5
 
 
 @dataclass(frozen=True)
 class Choice:
-    """A picklist option: what the UI shows and what the API stores (they can differ, §13.1)."""
+    """A picklist option: what the UI shows and what the API stores (they can differ: docs/zoho-api.md,
+    "Metadata")."""
 
     display: str
     actual: str
@@ -50,7 +51,7 @@ class FieldInfo:
     api_name: str
     data_type: str
     choices: tuple[Choice, ...] = ()
-    writable: bool = True  # may be set through the API on create (§13.10)
+    writable: bool = True  # may be set through the API on create (docs/zoho-api.md, "Metadata")
     return_type: str | None = None  # of a formula or rollup summary
 
     @property
@@ -105,7 +106,7 @@ class OrgUser:
 class Probe:
     """One call the function makes, sent once to see whether the token's scopes allow it.
 
-    `scope` says what allows the call (zoho-crm-api.md §13.7): Zoho's refusal does not say which
+    `scope` says what allows the call (docs/zoho-api.md, "Scopes"): Zoho's refusal does not say which
     scope was missing, and some calls need more than one."""
 
     scope: str
@@ -231,7 +232,8 @@ class _Reader:
         return fields
 
     def deal_layouts(self) -> tuple[DealLayout, ...] | None:
-        """The Deals layouts named by the active Leads layouts' conversion mapping (§13.2)."""
+        """The Deals layouts named by the active Leads layouts' conversion mapping (docs/zoho-api.md,
+        "Metadata")."""
         leads = self._read("/settings/layouts", {"module": "Leads"}, "ZohoCRM.settings.layouts.READ")
         deals = self._read("/settings/layouts", {"module": "Deals"}, "ZohoCRM.settings.layouts.READ")
         if leads is None or deals is None:
@@ -266,7 +268,7 @@ class _Reader:
         with self._scope("ZohoCRM.settings.pipeline.READ", "the Stage and Pipeline check"):
             body = self.zoho.read_metadata("/settings/pipeline", {"layout_id": layout_id})
             if body is None:
-                return None  # 204: no pipeline in this layout (§13.3)
+                return None  # 204: no pipeline in this layout (docs/zoho-api.md, "Metadata")
             return tuple(
                 Pipeline(
                     str(item.get("display_value")),
@@ -322,7 +324,7 @@ class _Reader:
         return None
 
     def probe_product_calls(self) -> None:
-        """Each call the function makes, once, naming nothing that exists (§13.7, option a)."""
+        """Each call the function makes, once, naming nothing that exists (docs/zoho-api.md, "Scopes")."""
         for probe in PROBES:
             if "mass_convert" in probe.path and not self.zoho.version.mass_convert:
                 continue
@@ -393,7 +395,8 @@ def _choice(item: dict[str, Any]) -> Choice:
 
 
 def _layout_required(layout: dict[str, Any]) -> set[str]:
-    """Fields the layout requires that have no default value (§13.2 `required`, `default_value`)."""
+    """Fields the layout requires that have no default value (`required`, `default_value`:
+    docs/zoho-api.md, "Metadata")."""
     return {
         str(item["api_name"])
         for section in layout.get("sections") or []

@@ -5,7 +5,7 @@ not exist (with a "did you mean" from the org's own API names), a picklist value
 not have, a comparison on a field of the wrong type, a stage outside its pipeline, a required
 Deals field the rule leaves empty, an inactive user, an unknown tag, a missing OAuth scope.
 Picklist values are checked against the options' actual values, what the API stores and
-answers (zoho-crm-api.md §13.1); a display value is named when it was probably meant.
+answers (docs/zoho-api.md, "Metadata"); a display value is named when it was probably meant.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ ACCOUNTS_SERVERS = {
     "sa": "https://accounts.zoho.sa",
     "cn": "https://accounts.zoho.com.cn",
 }
-API_DOMAINS = {  # the production API host of each data centre (zoho-crm-api.md §5.1)
+API_DOMAINS = {  # the production API host of each data centre (docs/zoho-api.md, "OAuth and data centres")
     "us": "https://www.zohoapis.com",
     "eu": "https://www.zohoapis.eu",
     "in": "https://www.zohoapis.in",

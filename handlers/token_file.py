@@ -1,10 +1,11 @@
 """The command line's access token, kept between runs in a file only its user can read.
 
 Every run of the CLI is a new process; without a cache each one would ask Zoho for a token, and
-ten runs in ten minutes trip Zoho's token throttle (zoho-crm-api.md §5.3) for the deployed
-function too, since it shares the refresh token. The file holds the access token, its expiry and
-API domain, never the refresh token; it is keyed by client id and accounts server, so two orgs
-never share one; it is written atomically with mode 0600, and one readable by others is ignored.
+ten runs in ten minutes trip Zoho's token throttle (docs/zoho-api.md, "OAuth and data centres")
+for the deployed function too, since it shares the refresh token. The file holds the access
+token, its expiry and API domain, never the refresh token; it is keyed by client id and accounts
+server, so two orgs never share one; it is written atomically with mode 0600, and one readable by
+others is ignored.
 """
 
 from __future__ import annotations

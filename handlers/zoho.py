@@ -230,7 +230,7 @@ class ZohoClient:
             page += 1
 
     def add_note(self, lead_id: str, title: str, content: str) -> None:
-        """A note on the lead, its parent named as the version expects (zoho-crm-api.md §11)."""
+        """A note on the lead, its parent named as the version expects (docs/zoho-api.md, "Notes")."""
         note: dict[str, Any] = {"Note_Title": title, "Note_Content": content}
         if self.legacy:
             note.update(Parent_Id=lead_id, se_module="Leads")
