@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import threading
 import zlib
 from collections.abc import Callable
@@ -95,7 +96,8 @@ class Converter:
         if plan.action != "convert" or plan.rule is None or plan.request is None:
             return outcome.skipped(lead_id, rule_name, str(plan.reason))
         if dry_run:
-            return outcome.dry_run(lead_id, plan.rule.name, plan.request.body, plan.request.missing_fields)
+            would = outcome.dry_run(lead_id, plan.rule.name, plan.request.body, plan.request.missing_fields)
+            return functools.reduce(Outcome.with_warning, plan.request.warnings, would)
         return self._send(lead_id, plan.rule, plan.request)
 
     def _send(self, lead_id: str, rule: Rule, request: ConvertRequest) -> Outcome:
@@ -111,7 +113,12 @@ class Converter:
                 return self._link_existing(lead_id, rule, request, refusal)
             return self._failed(lead_id, rule, refusal)
         return outcome.converted(
-            lead_id, rule.name, result.records, missing_fields=request.missing_fields, job_id=result.job_id
+            lead_id,
+            rule.name,
+            result.records,
+            missing_fields=request.missing_fields,
+            job_id=result.job_id,
+            warnings=request.warnings,
         )
 
     def _read_back(self, lead_id: str, rule: Rule) -> Outcome:
@@ -146,7 +153,7 @@ class Converter:
             result.records,
             missing_fields=linked.missing_fields,
             job_id=result.job_id,
-            warnings=(warning,),
+            warnings=(*linked.warnings, warning),
         )
 
     def _failed(self, lead_id: str, rule: Rule, refusal: ZohoRefused, because: str | None = None) -> Outcome:

@@ -13,13 +13,28 @@ from handlers.lead import Lead, owner_id, tag_names
 from handlers.rules import ALL_TAGS, Distribute, LeadOwner, RelativeDate, Rule, User
 from handlers.templates import render_value
 
+# The longest text single Convert takes in a Deals text field (docs/zoho-api.md, "Convert Lead");
+# a rendered value past it is cut, or Zoho would refuse the whole conversion (INVALID_DATA with
+# maximum_length). Mass Convert allows a longer Deal_Name; both paths cut to these, so that a lead
+# makes the same deal whichever converts it. Picklists are never cut: a cut option is no option.
+DEAL_TEXT_LENGTHS = {"Deal_Name": 120, "Next_Step": 200, "Description": 32000}
+
 
 @dataclass(frozen=True)
 class ConvertRequest:
-    """The exact body to send, and the placeholders that rendered empty for want of a lead value."""
+    """The exact body to send; the placeholders that rendered empty for want of a lead value; the
+    deal fields cut to Zoho's maximum length."""
 
     body: dict[str, Any]
     missing_fields: tuple[str, ...]
+    cut_fields: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(
+            f"deal.{name} was cut to {DEAL_TEXT_LENGTHS[name]} characters, the most Zoho takes"
+            for name in self.cut_fields
+        )
 
 
 def build_convert_request(
@@ -32,11 +47,16 @@ def build_convert_request(
         "notify_new_entity_owner": rule.notify_new_entity_owner,
     }
     missing: list[str] = []
+    cut: list[str] = []
     owner = choose_owner(rule, lead_id, lead)
     if owner is not None:
         item["assign_to"] = owner if legacy else {"id": owner}
     if rule.deal is not None:
         deal = render_value(rule.deal.values, lead, missing)
+        for name, longest in DEAL_TEXT_LENGTHS.items():
+            if isinstance(deal.get(name), str) and len(deal[name]) > longest:
+                deal[name] = deal[name][:longest]
+                cut.append(name)
         deal["Closing_Date"] = closing_date(rule, now).isoformat()
         item["Deals"] = deal
     tags = carried_tags(rule, lead)
@@ -44,7 +64,7 @@ def build_convert_request(
         item["carry_over_tags"] = tags
     if rule.move_attachments_to is not None:
         item["move_attachments_to"] = {"api_name": rule.move_attachments_to}
-    return ConvertRequest(body={"data": [item]}, missing_fields=tuple(dict.fromkeys(missing)))
+    return ConvertRequest({"data": [item]}, tuple(dict.fromkeys(missing)), tuple(cut))
 
 
 def with_existing_records(
@@ -55,7 +75,7 @@ def with_existing_records(
     for module, record_id in (("Contacts", contact_id), ("Accounts", account_id)):
         if record_id is not None:
             item[module] = record_id if legacy else {"id": record_id}
-    return ConvertRequest(body={"data": [item]}, missing_fields=request.missing_fields)
+    return ConvertRequest({"data": [item]}, request.missing_fields, request.cut_fields)
 
 
 def choose_owner(rule: Rule, lead_id: str, lead: Lead) -> str | None:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from handlers.errors import in_rules
+from handlers.payload import DEAL_TEXT_LENGTHS
 from handlers.rules import Condition, Rule, RuleSet
 from handlers.sweep_query import FieldTypes, full_reads, plan_queries
+from handlers.templates import Placeholder, Template
 
 STATUS_FIELD = "Lead_Status"
 
@@ -31,7 +33,12 @@ class Finding:
 
 def check(rules: RuleSet, fields: FieldTypes | None = None) -> list[Finding]:
     """`fields`: the org's Leads fields, when the check runs against the org (check-rules --org)."""
-    return [*_reachability(rules), *_status_conditions(rules), *_sweep_notes(rules, fields)]
+    return [
+        *_reachability(rules),
+        *_status_conditions(rules),
+        *_deal_text_lengths(rules),
+        *_sweep_notes(rules, fields),
+    ]
 
 
 def _reachability(rules: RuleSet) -> list[Finding]:
@@ -101,6 +108,29 @@ def _status_conditions(rules: RuleSet) -> list[Finding]:
         for rule in rules.rules
         if not rule.skip and all(c.field.split(".")[0] != STATUS_FIELD for c in rule.when)
     ]
+
+
+def _deal_text_lengths(rules: RuleSet) -> list[Finding]:
+    """Deal text Zoho would refuse as too long is cut at conversion: always, when the rule's own
+    text is too long (a warning); when a lead's values are long, for a placeholder (a note)."""
+    findings = []
+    for rule in rules.rules:
+        values = dict(rule.deal.fields) if rule.deal is not None else {}
+        for name, longest in DEAL_TEXT_LENGTHS.items():
+            value = values.get(name)
+            parts = value.parts if isinstance(value, Template) else (value,) if isinstance(value, str) else ()
+            text = sum(len(part) for part in parts if isinstance(part, str))
+            key = f"deal.{name}"
+            if text > longest:
+                message = f"its own text is {text} characters; Zoho takes at most {longest}: it is always cut"
+                findings.append(Finding("warning", rules.source, rule.name, key, message))
+            elif any(isinstance(part, Placeholder) for part in parts):
+                message = (
+                    f"a lead's values can make it longer than the {longest} characters Zoho takes"
+                    " (Company holds up to 200): it is then cut, and the log line says so"
+                )
+                findings.append(Finding("note", rules.source, rule.name, key, message))
+    return findings
 
 
 def _sweep_notes(rules: RuleSet, fields: FieldTypes | None) -> list[Finding]:

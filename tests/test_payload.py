@@ -132,3 +132,35 @@ def test_no_deal_no_tags_when_the_lead_has_none_of_them():
     body = body_for("carry_over_tags: {Contacts: [Cold]}")
     assert "Deals" not in body["data"][0]
     assert "carry_over_tags" not in body["data"][0]
+
+
+def test_a_deal_name_longer_than_zoho_takes_is_cut_and_said():
+    long_company = "Consolidated " * 16  # 208 characters, within the 200 of Leads' Company and more
+    request = build_convert_request(
+        rule(
+            'deal: {Deal_Name: "{Company} - {Last_Name}", Stage: S, Closing_Date: +1d,'
+            ' Description: "{Company}"}'
+        ),
+        LEAD_ID,
+        {**LEAD, "Company": long_company},
+        NOON_UTC,
+        legacy=False,
+    )
+
+    deal = request.body["data"][0]["Deals"]
+    assert deal["Deal_Name"] == (long_company + " - Doe")[:120]
+    assert deal["Description"] == long_company  # within its own maximum
+    assert request.cut_fields == ("Deal_Name",)
+    assert request.warnings == ("deal.Deal_Name was cut to 120 characters, the most Zoho takes",)
+
+
+def test_a_deal_name_within_the_maximum_is_sent_whole():
+    request = build_convert_request(
+        rule('deal: {Deal_Name: "{Company}", Stage: S, Closing_Date: +1d}'),
+        LEAD_ID,
+        LEAD,
+        NOON_UTC,
+        legacy=False,
+    )
+    assert request.body["data"][0]["Deals"]["Deal_Name"] == "Globex"
+    assert request.cut_fields == ()

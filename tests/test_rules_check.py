@@ -112,3 +112,25 @@ def test_a_threshold_that_is_neither_a_number_nor_a_date_is_an_error(threshold):
 @pytest.mark.parametrize("threshold", ["1000000", "'1000000'", "2026-01-31", "'2026-01-31T09:00:00+00:00'"])
 def test_numbers_and_iso_dates_are_thresholds(threshold):
     parse_rules(f"rules: [{{name: ok, when: {{Created_Time: {{gte: {threshold}}}}}}}]", "rules.yaml")
+
+
+def test_deal_text_longer_than_zoho_takes_is_a_warning_and_a_placeholder_that_may_be_a_note():
+    long_name = "x" * 121
+    text = f"""
+    rules:
+      - name: long
+        when: {{Lead_Status: Qualified}}
+        deal: {{Deal_Name: {long_name}, Stage: S, Closing_Date: +1d}}
+      - name: templated
+        when: {{Lead_Status: Contacted}}
+        deal: {{Deal_Name: "{{Company}} - {{Last_Name}}", Stage: S, Closing_Date: +1d}}
+    """
+
+    lines = [line for line in findings(text) if "deal.Deal_Name" in line]
+
+    assert lines == [
+        "warning: rules.yaml: rule 'long': deal.Deal_Name: its own text is 121 characters; Zoho takes at"
+        " most 120: it is always cut",
+        "note: rules.yaml: rule 'templated': deal.Deal_Name: a lead's values can make it longer than the"
+        " 120 characters Zoho takes (Company holds up to 200): it is then cut, and the log line says so",
+    ]
