@@ -7,15 +7,40 @@ PY := $(BIN)/python
 TF_VENV ?= .venv-terraform
 CHECKOV_VENV ?= .venv-checkov
 
-.PHONY: demo test lint bench terraform-check clean
+.PHONY: demo test lint bench terraform-check requirements clean
 
-# The project itself is installed editable (its dependencies are the pins above), for the
-# `zoho-lead-converter` command: the code it runs is the working tree's, and so is its rules.yaml.
-$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml handlers/__init__.py
+# First the function's own lock, requirements.txt (every package pinned and hashed: pip checks
+# each download against it), so the tests run on exactly what Cloud Functions installs; then the
+# tools (requirements-dev.txt, whose -r requirements.in the lock already satisfies). The project
+# itself is installed editable without dependencies, for the `zoho-lead-converter` command: the
+# code it runs is the working tree's, and so is its rules.yaml.
+$(BIN)/.installed: requirements.txt requirements.in requirements-dev.txt pyproject.toml handlers/__init__.py
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
+
+# requirements.txt is generated from requirements.in (docs/dependencies.md): uv resolves the whole
+# dependency closure for every platform and Python from 3.11 on (--universal, markers where they
+# differ) and writes each package pinned with the sha256 of every file PyPI has for that version.
+# Needs PyPI; never run by `make test`, which checks the two files agree (tests/test_requirements.py).
+# Pins already in requirements.txt are kept where they still fit; to move every package to its
+# newest allowed version: make requirements UV_FLAGS=--upgrade
+UV_VENV ?= .venv-uv
+UV_VERSION = 0.13.9
+UV_FLAGS ?=
+UV_COMPILE = $(UV_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make requirements"
+
+$(UV_VENV)/.installed-$(UV_VERSION):
+	rm -rf $(UV_VENV)
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
+
+requirements: $(UV_VENV)/.installed-$(UV_VERSION)
+	$(UV_COMPILE) $(UV_FLAGS) --output-file requirements.txt requirements.in
 
 demo: $(BIN)/.installed
 	$(PY) -m tests.demo

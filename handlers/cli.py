@@ -166,8 +166,9 @@ def check_rules(args: argparse.Namespace) -> int:
 
 
 def check_rules_against_org(args: argparse.Namespace) -> int:
-    """One line per problem and a summary line (or JSON); exit 1 when there is any problem, or
-    when Zoho has not answered within --max-seconds (one line on stderr saying so)."""
+    """One line per problem or warning and a summary line (or JSON); exit 1 when there is any
+    problem (warnings alone exit 0), or when Zoho has not answered within --max-seconds (one line
+    on stderr saying so)."""
     try:
         with deadline.within(args.max_seconds):
             rules, org, problems = _org_problems(args)
@@ -200,18 +201,25 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
         print(f"note: {rules.source}: the sweep reads qualifying leads with {queries} per run")
         for note in plan.notes:
             print(f"note: {rules.source}: the sweep: {note}")
-        affected = len({problem.rule for problem in problems if problem.rule is not None})
-        verdict = (
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-            f" ({affected} rule{'s' if affected != 1 else ''} affected)"
-            if problems
-            else "no problem"
-        )
         print(
-            f"{rules.source}: {len(rules.rules)} rules against the org at {org.api_domain}: {verdict};"
-            f" {org.calls} API calls, {org.credits} API credits"
+            f"{rules.source}: {len(rules.rules)} rules against the org at {org.api_domain}:"
+            f" {_verdict(problems)}; {org.calls} API calls, {org.credits} API credits"
         )
-    return 1 if problems else 0
+    return 1 if any(problem.level == "problem" for problem in problems) else 0
+
+
+def _verdict(found: list[Problem]) -> str:
+    """`3 problems (2 rules affected), 1 warning`, or `no problem`."""
+    problems = [problem for problem in found if problem.level == "problem"]
+    warnings = len(found) - len(problems)
+    affected = len({problem.rule for problem in problems if problem.rule is not None})
+    verdict = (
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        f" ({affected} rule{'s' if affected != 1 else ''} affected)"
+        if problems
+        else "no problem"
+    )
+    return verdict + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
 
 
 def _org_problems(args: argparse.Namespace) -> tuple[RuleSet, OrgMetadata, list[Problem]]:
@@ -409,8 +417,40 @@ def _runtime(args: argparse.Namespace) -> Runtime:
 
     env = dict(os.environ)
     if args.project:
-        env.update(deployed_secrets(args.project, args.name_prefix))
+        env = deployed_env(env, args.project, args.name_prefix)
     return Runtime.start(DEFAULT_RULES, env, token_directory=default_directory(env))
+
+
+# With --project the credentials, the token cache and the servers the credentials are sent to
+# are the deployment's alone; these, set locally, would replace or join them (a shell still set
+# up for the emulator, or for another org). The endpoints pass only while SECRET_MANAGER_ENDPOINT
+# points at a local Secret Manager too (the tests' fake): then the whole "project" is local.
+NOT_WITH_PROJECT = (
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "ZOHO_CLIENT_ID_SECRET",
+    "ZOHO_CLIENT_SECRET_SECRET",
+    "ZOHO_REFRESH_TOKEN_SECRET",
+    "ZOHO_ACCESS_TOKEN_SECRET",
+)
+ENDPOINTS_NOT_WITH_PROJECT = ("ZOHO_ACCOUNTS_URL", "ZOHO_API_DOMAIN")
+
+
+def deployed_env(env: dict[str, str], project: str, prefix: str) -> dict[str, str]:
+    """`env` with the deployed secrets' names; refused, naming them, while local credentials or
+    endpoints are set, so that nothing but the deployed grant reaches the deployed cache."""
+    local = [name for name in NOT_WITH_PROJECT if env.get(name, "").strip()]
+    if not env.get("SECRET_MANAGER_ENDPOINT", "").strip():
+        local += [name for name in ENDPOINTS_NOT_WITH_PROJECT if env.get(name, "").strip()]
+    if local:
+        raise Rejected(
+            "bad_request",
+            f"--project uses only the credentials deployed in {project}, but {', '.join(local)}"
+            f" {'is' if len(local) == 1 else 'are'} set here and would be used instead of them or"
+            f" beside them: run `unset {' '.join(local)}` first, or leave out --project",
+        )
+    return {**env, **deployed_secrets(project, prefix)}
 
 
 def deployed_secrets(project: str, prefix: str) -> dict[str, str]:

@@ -44,6 +44,18 @@ class Choice:
     display: str
     actual: str
     used: bool = True
+    reference: str | None = None  # the untranslated value, where Zoho gives one
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every value that names this option: actual, display and reference, each once."""
+        return tuple(dict.fromkeys(form for form in (self.actual, self.display, self.reference) if form))
+
+    @property
+    def ambiguous(self) -> bool:
+        """Whether the option's forms differ (renamed or translated): which one the API takes is
+        unsettled (docs/zoho-api.md, "Metadata")."""
+        return len(self.forms) > 1
 
 
 @dataclass(frozen=True)
@@ -391,7 +403,13 @@ def _field(item: dict[str, Any]) -> FieldInfo:
 
 def _choice(item: dict[str, Any]) -> Choice:
     display = str(item.get("display_value") or item.get("actual_value") or "")
-    return Choice(display, str(item.get("actual_value") or display), item.get("type", "used") != "unused")
+    reference = item.get("reference_value")
+    return Choice(
+        display,
+        str(item.get("actual_value") or display),
+        item.get("type", "used") != "unused",
+        str(reference) if reference else None,
+    )
 
 
 def _layout_required(layout: dict[str, Any]) -> set[str]:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from handlers import deadline
 from handlers.errors import in_rules
@@ -34,15 +34,24 @@ CONVERT_BODY_DEAL_FIELDS = frozenset({"Closing_Date"})  # set by the rule, outsi
 EXAMPLES = 8  # options listed in a message
 
 
+class Caution(str):
+    """A finding that is a warning, not a problem: the rule may well work, but something about it
+    is unsettled (which form of a renamed picklist option Zoho's API takes)."""
+
+
 @dataclass(frozen=True)
 class Problem:
+    """What the rules would fail on in the org (`level` "problem"), or what may (`"warning"`)."""
+
     source: str
     rule: str | None
     key: str | None
     message: str
+    level: Literal["problem", "warning"] = "problem"
 
     def __str__(self) -> str:
-        return in_rules(self.source, self.rule, self.key, self.message)
+        text = in_rules(self.source, self.rule, self.key, self.message)
+        return f"warning: {text}" if self.level == "warning" else text
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,7 +83,14 @@ def check_against_org(
         )
     for rule in rules.rules:
         problems += [
-            Problem(rules.source, rule.name, key, message) for key, message in _RuleCheck(rule, org).run()
+            Problem(
+                rules.source,
+                rule.name,
+                key,
+                str(message),
+                "warning" if isinstance(message, Caution) else "problem",
+            )
+            for key, message in _RuleCheck(rule, org).run()
         ]
     return problems
 
@@ -171,31 +187,29 @@ class _RuleCheck:
         wanted = _literal(values["Pipeline"])
         if wanted is None:
             return  # a placeholder: known per lead only
-        pipeline = next((p for p in layout.pipelines if p.actual == wanted), None)
+        pipeline = next((p for p in layout.pipelines if wanted in (p.actual, p.display)), None)
         if pipeline is None:
-            shown = next((p for p in layout.pipelines if p.display == wanted), None)
-            hint = (
-                f" (write its actual value {shown.actual!r})"
-                if shown
-                else _did_you_mean(wanted, [p.actual for p in layout.pipelines])
-            )
             yield (
                 "deal.Pipeline",
-                f"{wanted!r} is not a pipeline of the Deals layout {layout.name!r}{hint}"
-                f" (its pipelines: {names})",
+                f"{wanted!r} is not a pipeline of the Deals layout {layout.name!r}"
+                f"{_did_you_mean(wanted, [p.actual for p in layout.pipelines])} (its pipelines: {names})",
             )
             return
+        if pipeline.display != pipeline.actual:
+            yield "deal.Pipeline", _unsettled("pipeline", wanted, Choice(pipeline.display, pipeline.actual))
         stage = _literal(values.get("Stage"))
-        if stage is not None and stage not in {s.actual for s in pipeline.stages}:
+        if stage is None:
+            return
+        option = next((s for s in pipeline.stages if stage in s.forms), None)
+        if option is None:
             stages = ", ".join(_shown(s) for s in pipeline.stages[:EXAMPLES])
-            shown_stage = next((s for s in pipeline.stages if s.display == stage), None)
-            hint = f" (write its actual value {shown_stage.actual!r})" if shown_stage else ""
             more = ", …" if len(pipeline.stages) > EXAMPLES else ""
             yield (
                 "deal.Stage",
-                f"{stage!r} is not a stage of pipeline {pipeline.actual!r}{hint}"
-                f" (its stages: {stages}{more})",
+                f"{stage!r} is not a stage of pipeline {pipeline.actual!r} (its stages: {stages}{more})",
             )
+        elif option.ambiguous:
+            yield "deal.Stage", _unsettled("stage", stage, option)
 
     def owners(self) -> Iterator[tuple[str, str]]:
         users = self.org.users
@@ -249,20 +263,31 @@ def _comparison(key: str, condition: Condition, info: FieldInfo) -> Iterator[tup
 
 
 def _choice_problem(info: FieldInfo, value: str) -> str | None:
-    """Why `value` is not one of the field's picklist options (their actual values), if it is not."""
-    option = next((choice for choice in info.choices if choice.actual == value), None)
+    """Why `value` is not one of the field's picklist options, if it is not (any of an option's
+    forms names it); a Caution when it is one whose forms differ."""
+    option = next((choice for choice in info.choices if value in choice.forms), None)
     if option is not None:
-        return None if option.used else f"{value!r} is an unused option of {info.api_name}"
-    shown = next((choice for choice in info.choices if choice.display == value), None)
-    if shown is not None:
-        return (
-            f"{value!r} is the display value of {info.api_name}'s option {shown.actual!r}:"
-            f" write the actual value {shown.actual!r}"
-        )
+        if not option.used:
+            return f"{value!r} is an unused option of {info.api_name}"
+        return _unsettled(f"{info.api_name} option", value, option) if option.ambiguous else None
     options = [choice.actual for choice in info.choices]
     listed = ", ".join(options[:EXAMPLES]) + (", …" if len(options) > EXAMPLES else "")
-    hint = _did_you_mean(value, options)
+    hint = _did_you_mean(value, [form for choice in info.choices for form in choice.forms])
     return f"{value!r} is not an option of {info.api_name}{hint} (its options: {listed})"
+
+
+def _unsettled(what: str, value: str, option: Choice) -> Caution:
+    """A value naming an option whose forms differ: Zoho's documentation does not settle which
+    form its API takes and answers (docs/zoho-api.md, "Metadata"), so say how to find out."""
+    forms = f"display {option.display!r}, actual {option.actual!r}"
+    if option.reference and option.reference not in (option.display, option.actual):
+        forms += f", reference {option.reference!r}"
+    which = [name for name, form in (("display", option.display), ("actual", option.actual)) if form == value]
+    return Caution(
+        f"{value!r} is the {' and '.join(which) or 'reference'} value of the {what} ({forms}); Zoho's"
+        " documentation does not settle which form the API takes: convert one lead by hand"
+        " (zoho-lead-converter convert LEAD_ID) and keep the form that works"
+    )
 
 
 def _lead_field(fields: dict[str, FieldInfo], path: str) -> FieldInfo | None:

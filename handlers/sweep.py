@@ -284,7 +284,7 @@ class _Run:
             )
             last = org_check.last_report
             return last.lead_fields if last is not None else None
-        self.summary.rules_problems += [str(problem) for problem in report.problems]
+        self.summary.rules_problems += [str(p) for p in report.problems if p.level == "problem"]
         return report.lead_fields
 
     # --- reading ----------------------------------------------------------------------------------

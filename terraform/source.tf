@@ -14,6 +14,13 @@ locals {
     { for f in local.source_handler_files : f => f },
     { (local.rules_archive_name) = var.rules_file },
   )
+
+  # requirements.txt is the hash-pinned lock `make requirements` writes from requirements.in: every
+  # package `name==version`, continued by the sha256 of its files, so the build's pip checks each
+  # download (docs/dependencies.md). Counted here for the archive's precondition.
+  requirements_text      = file("${local.root}/${local.source_files["requirements.txt"]}")
+  requirements_pins      = length(regexall("(?m)^[A-Za-z0-9]", local.requirements_text))
+  requirements_hash_pins = length(regexall("(?m)^[A-Za-z0-9][A-Za-z0-9._-]*==[^\\n\\\\]*\\\\\\n[ \\t]+--hash=sha256:[0-9a-f]{64}", local.requirements_text))
 }
 
 data "archive_file" "source" {
@@ -38,6 +45,10 @@ data "archive_file" "source" {
     precondition {
       condition     = fileexists("${local.root}/${var.rules_file}")
       error_message = "The rules file given by var.rules_file does not exist (paths are relative to the repository root)."
+    }
+    precondition {
+      condition     = local.requirements_pins > 0 && local.requirements_hash_pins == local.requirements_pins
+      error_message = "requirements.txt must pin every package as name==version followed by its --hash lines, so that the build installs only files whose hashes it holds: regenerate it from requirements.in with `make requirements` (docs/dependencies.md)."
     }
   }
 }

@@ -26,6 +26,8 @@ from typing import Any
 import hcl2
 import pytest
 
+from tests.test_requirements import parse_lock
+
 ROOT = Path(__file__).resolve().parents[1]
 TF_DIR = ROOT / "terraform"
 
@@ -622,7 +624,7 @@ def check_runtime(tf_dir: Path, repo: Path) -> list[Problem]:
             problems.append(Problem(f"runtime:syntax:{path.name}", f"not valid Python 3.{oldest}: {error}"))
     requirements = repo / "requirements.txt"
     pins = requirements.read_text() if requirements.is_file() else ""
-    if not re.search(r"^functions-framework==\d+\.\d+\.\d+\s*$", pins, re.MULTILINE):
+    if not re.search(r"^functions-framework==\d+\.\d+\.\d+(?: \\)?$", pins, re.MULTILINE):
         problems.append(
             Problem("runtime:functions-framework", "requirements.txt must pin functions-framework==X.Y.Z")
         )
@@ -648,7 +650,9 @@ def _local_modules(repo: Path, paths: Iterable[Path]) -> set[str]:
 
 def check_archive(tf_dir: Path, repo: Path) -> list[Problem]:
     """The archive holds main.py, handlers/, requirements.txt and the rules file, and nothing
-    else: no tests, no terraform, no virtual environment or cache; local imports resolve."""
+    else: no tests, no terraform, no virtual environment or cache; local imports resolve; the
+    requirements.txt it packs pins every package by version and hash (the build's pip then checks
+    every download), and source.tf refuses to pack one that does not."""
     tf = load_terraform(tf_dir)
     rules = str(tf.variable_default("rules_file"))
     contents = archive_contents(tf, repo)
@@ -672,6 +676,20 @@ def check_archive(tf_dir: Path, repo: Path) -> list[Problem]:
     for module in sorted(_local_modules(repo, packed)):
         if not any(n == f"{module}.py" or n.startswith(f"{module}/") for n in contents):
             problems.append(Problem(f"archive:import:{module}", "imported by packed code, not packed"))
+    requirements = contents.get("requirements.txt")
+    if requirements is not None and requirements.is_file():
+        form, locked = parse_lock(requirements.read_text())
+        unhashed = [f"{e.name}=={e.version}" for e in locked.values() if not e.hashes]
+        if form or unhashed or not locked:
+            wrong = "; ".join([*form, *(f"{u} has no --hash" for u in unhashed)]) or "no package"
+            problems.append(Problem("archive:requirements", f"requirements.txt is not hash-pinned: {wrong}"))
+    source = (tf_dir / "source.tf").read_text()
+    if not re.search(
+        r"condition\s*=\s*local\.requirements_pins > 0 && local\.requirements_hash_pins ==", source
+    ):
+        problems.append(
+            Problem("archive:requirements", "source.tf must refuse a requirements.txt without hashes")
+        )
     return problems
 
 
@@ -1355,6 +1373,25 @@ def test_packing_the_whole_repository_is_caught(copy: Path) -> None:
     keys = {p.key for p in check_archive(copy / "terraform", ROOT)}
     assert "archive:missing:handlers/__init__.py" in keys
     assert "archive:extra:tests/test_terraform.py" in keys
+
+
+def test_packing_requirements_without_hashes_is_caught(copy: Path) -> None:
+    """A requirements.txt pinned by version only (as before the lock), and a source.tf that no
+    longer refuses one."""
+    shutil.copytree(ROOT / "handlers", copy / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "rules.yaml", copy / "rules.yaml")
+    versions_only = (ROOT / "requirements.in").read_text()
+    (copy / "requirements.txt").write_text(versions_only)
+    problems = [p for p in check_archive(copy / "terraform", copy) if p.key == "archive:requirements"]
+    pin = re.search(r"^functions-framework==\S+$", versions_only, re.MULTILINE)
+    assert len(problems) == 1
+    assert pin
+    assert f"{pin.group(0)} has no --hash" in problems[0].message
+    shutil.copy(ROOT / "requirements.txt", copy / "requirements.txt")
+    assert check_archive(copy / "terraform", copy) == []
+    source_tf = copy / "terraform" / "source.tf"
+    source_tf.write_text(source_tf.read_text().replace("local.requirements_hash_pins ==", "0 ==", 1))
+    assert {p.key for p in check_archive(copy / "terraform", copy)} == {"archive:requirements"}
 
 
 def cut_block(path: Path, header: str) -> None:

@@ -370,3 +370,20 @@ def test_terraform_test_names_an_environment_variable_unknown_at_plan(planted: P
     assert run.returncode == 1
     assert 'run "every_environment_variable_is_known_at_plan_time"... fail' in run.stdout
     assert "Unknown condition value" in run.stdout
+
+
+def test_terraform_refuses_to_pack_requirements_without_hashes(planted: Path) -> None:
+    """source.tf's precondition, evaluated by Terraform: a requirements.txt pinned by version only
+    (here requirements.in, which is that) fails the plan, naming the command that fixes it."""
+    shutil.copy(ROOT / "requirements.in", planted / "unhashed.txt")
+    plant(
+        planted / "source.tf",
+        '"requirements.txt" = "requirements.txt"',
+        '"requirements.txt" = "terraform/unhashed.txt"',
+    )
+    run = tfschema(
+        "check", "--tf-dir", str(planted), "--steps", "test", "--test-file", "tests/plan.tftest.hcl"
+    )
+    assert run.returncode == 1
+    assert "Resource precondition failed" in run.stdout
+    assert "make requirements" in run.stdout
