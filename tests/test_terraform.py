@@ -401,16 +401,13 @@ def settings_collection(repo: Path, name: str) -> list[str] | None:
 
 
 def secret_manager_permissions_used(repo: Path) -> set[str]:
-    """Permissions of the Secret Manager client methods the code calls (beyond reading values)."""
+    """Permissions of the Secret Manager client methods the code uses: called (`client.get_secret(...)`)
+    or handed to a helper that calls them (`_call(name, client.get_secret, ...)`)."""
     used = set()
     for path in code_python_files(repo):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in SECRET_MANAGER_METHODS
-            ):
-                used.add(SECRET_MANAGER_METHODS[node.func.attr])
+            if isinstance(node, ast.Attribute) and node.attr in SECRET_MANAGER_METHODS:
+                used.add(SECRET_MANAGER_METHODS[node.attr])
     return used
 
 
