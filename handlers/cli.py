@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,6 +189,7 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
                     "api_domain": org.api_domain,
                     "problems": [problem.as_dict() for problem in problems],
                     "sweep": {"queries": len(plan.queries), "notes": list(plan.notes)},
+                    "token_user": asdict(org.token_user) if org.token_user else None,
                     "calls": org.calls,
                     "credits": org.credits,
                 },
@@ -197,6 +199,8 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
     else:
         for problem in problems:
             print(problem)
+        if org.token_user is not None:
+            print(f"note: {rules.source}: the calls run as {org.token_user.describe()}")
         queries = "1 COQL query" if len(plan.queries) == 1 else f"{len(plan.queries)} COQL queries"
         print(f"note: {rules.source}: the sweep reads qualifying leads with {queries} per run")
         for note in plan.notes:

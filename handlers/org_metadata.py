@@ -108,10 +108,21 @@ class OrgUser:
     name: str
     status: str
     confirmed: bool
+    profile: str | None = None
+    role: str | None = None
 
     @property
     def active(self) -> bool:
         return self.status == "active" and self.confirmed
+
+    def describe(self) -> str:
+        """`Ava Admin (4876876000000002001), profile Administrator, role CEO, active`."""
+        parts = [f"{self.name} ({self.id})"]
+        parts += [
+            f"{what} {value}" for what, value in (("profile", self.profile), ("role", self.role)) if value
+        ]
+        parts.append(self.status + ("" if self.confirmed else ", invitation not accepted"))
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,20 @@ PROBES = (
         body={"select_query": "select id from Leads where id = '1' limit 1"},  # ABSENT_ID
     ),
     Probe(
+        "ZohoCRM.modules.ALL (or ZohoCRM.modules.notes.READ with ZohoCRM.modules.leads.READ)",
+        "the failure note's duplicate check",
+        "GET",
+        f"/Leads/{ABSENT_ID}/Notes",
+        params={"fields": "Note_Title"},
+    ),
+    Probe(
+        "ZohoCRM.mass_convert.leads.CREATE",
+        "the sweep's Mass Convert",
+        "POST",
+        "/Leads/actions/mass_convert",
+        body={"ids": [ABSENT_ID]},  # no such lead: refused whole, nothing scheduled
+    ),
+    Probe(
         "ZohoCRM.mass_convert.leads.READ",
         "the sweep's Mass Convert status",
         "GET",
@@ -186,6 +211,7 @@ class OrgMetadata:
     # Deals fields that a Leads field's conversion mapping fills (Lead field -> Deals field).
     mapped_deal_fields: frozenset[str] = frozenset()
     users: dict[str, OrgUser] | None = None
+    token_user: OrgUser | None = None  # who the refresh token acts as (read by check-rules --org)
     lead_tags: tuple[str, ...] | None = None
     missing_scopes: list[MissingScope] = field(default_factory=list)
     # Parts that could be read but not completely, each a sentence saying which and why (that
@@ -212,6 +238,7 @@ def read_org(zoho: ZohoClient, *, probe_scopes: bool = True) -> OrgMetadata:
         org.users = reader.users()
         org.lead_tags = reader.lead_tags()
         if probe_scopes:
+            org.token_user = reader.token_user()
             reader.probe_product_calls()
         org.api_domain = zoho.api_domain()
     org.calls = calls.count
@@ -321,6 +348,15 @@ class _Reader:
             )
         return None
 
+    def token_user(self) -> OrgUser | None:
+        """The user whose refresh token the function uses: every call runs with their profile,
+        role and sharing (docs/zoho-api.md, "The token's user and permissions")."""
+        with self._scope("ZohoCRM.users.READ", "the token's user"):
+            body = self.zoho.read_metadata("/users", {"type": "CurrentUser"})
+            listed = _objects(body, "users", "the current user") if body is not None else []
+            return _user(listed[0]) if listed else None
+        return None
+
     def _users_incomplete(self, why: str) -> None:
         self.org.incomplete.append(
             f"the users list could not be read completely: {why}; the owners (assign_to) were not checked"
@@ -374,7 +410,14 @@ def _user(item: dict[str, Any]) -> OrgUser:
         str(item.get("full_name") or item.get("email") or item.get("id")),
         str(item.get("status") or "").lower(),
         item.get("confirm") is not False,
+        _name_of(item.get("profile")),
+        _name_of(item.get("role")),
     )
+
+
+def _name_of(reference: Any) -> str | None:
+    """A `{"name", "id"}` reference's name (a user's profile or role)."""
+    return str(reference["name"]) if isinstance(reference, dict) and reference.get("name") else None
 
 
 def _field(item: dict[str, Any]) -> FieldInfo:

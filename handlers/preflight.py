@@ -71,6 +71,17 @@ def check_against_org(
         )
         for missing in org.missing_scopes
     ]
+    user = org.token_user
+    if user is not None and not user.active:
+        problems.append(
+            Problem(
+                rules.source,
+                None,
+                None,
+                f"the user whose refresh token the function uses is not active ({user.describe()}):"
+                " every call runs as this user; mint the token as an active user",
+            )
+        )
     domain = (org.api_domain or "").rstrip("/").lower()
     if domain and trusted_api_domains and domain not in trusted_api_domains:
         problems.append(

@@ -71,7 +71,14 @@ def test_users_with_their_status_over_every_page(emulator):
     assert org.users[SAM].active
     assert (org.users[DANA].status, org.users[DANA].active) == ("inactive", False)
     assert (org.users[NICO].confirmed, org.users[NICO].active) == (False, False)
-    assert [entry.query["page"] for entry in emulator.requests("GET", r"/users$")] == [["1"], ["2"]]
+    assert [entry.query["page"] for entry in user_pages(emulator)] == [["1"], ["2"]]
+
+
+def user_pages(emulator):
+    """The reads of every user's page (not the read of the token's own user)."""
+    return [
+        entry for entry in emulator.requests("GET", r"/users$") if entry.query.get("type") == ["AllUsers"]
+    ]
 
 
 def users_page(*ids: str, more: bool = True) -> bytes:
@@ -92,7 +99,7 @@ def test_users_paging_that_repeats_its_page_stops_and_says_so(emulator):
         "the users list could not be read completely: page 2 repeats the users of page 1 (Zoho's paging"
         " does not advance); the owners (assign_to) were not checked"
     ]
-    assert len(emulator.requests("GET", r"/users$")) == 2
+    assert len(user_pages(emulator)) == 2
     assert org.lead_tags is not None  # the reads after the users still happen
     assert org.missing_scopes == []
 
@@ -108,7 +115,7 @@ def test_users_paging_stops_at_its_page_limit(emulator):
         "the users list could not be read completely: Zoho still had more after 50 pages of 200"
         " (10,000 users), the most this check reads; the owners (assign_to) were not checked"
     ]
-    assert len(emulator.requests("GET", r"/users$")) == MAX_USER_PAGES == 50
+    assert len(user_pages(emulator)) == MAX_USER_PAGES == 50
 
 
 def test_the_last_page_ends_the_users_however_many_came_before(emulator):
@@ -126,9 +133,30 @@ def test_the_leads_tags(org):
 
 
 def test_calls_and_credits_are_counted(org):
-    assert org.calls == 12  # 7 metadata reads and 5 scope probes
-    assert org.credits == 16  # the Convert probe costs 5
+    assert org.calls == 15  # 7 metadata reads, the token's user and 7 scope probes
+    assert org.credits == 19  # the Convert probe costs 5
     assert org.missing_scopes == []
+
+
+def test_the_tokens_user_is_read_with_profile_and_role(org):
+    assert org.token_user is not None
+    assert (
+        org.token_user.describe()
+        == "Ava Admin (4876876000000002001), profile Administrator, role CEO, active"
+    )
+
+
+def test_every_call_the_product_makes_has_its_scope_probed(emulator):
+    emulator.grant_scopes(
+        [scope for scope in emulator.granted_scopes() if scope != "ZohoCRM.mass_convert.leads.CREATE"]
+    )
+
+    org = read_org(make_client(emulator))
+
+    assert [(missing.scope, missing.needed_for) for missing in org.missing_scopes] == [
+        ("ZohoCRM.mass_convert.leads.CREATE", "the sweep's Mass Convert")
+    ]
+    assert [entry.status for entry in emulator.requests("POST", r"/Leads/actions/mass_convert$")] == [401]
 
 
 def test_without_probes_only_the_metadata_is_read(emulator):
