@@ -171,7 +171,8 @@ locals {
   monitored_services = concat([local.webhook_name], var.enable_reconcile ? [local.reconcile_name] : [])
 
   # Every alert policy notifies these: the channels given by name or ID, and one email channel
-  # per address in alert_emails (monitoring.tf). outputs.alert_warning speaks up when both are empty.
+  # per address in alert_emails (monitoring.tf). With none, the plan fails unless
+  # var.alerts_notify_nobody says so on purpose (outputs.tf, output alert_warning).
   notification_channels = concat(
     [
       for c in var.notification_channels :
@@ -179,5 +180,5 @@ locals {
     ],
     [for c in google_monitoring_notification_channel.email : c.name],
   )
-  alerts_notify_nobody = length(var.notification_channels) + length(var.alert_emails) == 0
+  no_alert_channel = length(var.notification_channels) + length(var.alert_emails) == 0
 }

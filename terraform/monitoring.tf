@@ -3,6 +3,15 @@
 # requests. Every policy notifies local.notification_channels (notification_channels plus one
 # email channel per alert_emails address).
 
+# A warning on every plan and apply of a deployment whose alerts notify nobody on purpose
+# (without alerts_notify_nobody, no channel fails the plan: output alert_warning in outputs.tf).
+check "alerts_notify_somebody" {
+  assert {
+    condition     = !var.alerts_notify_nobody
+    error_message = "alerts_notify_nobody = true: the alert policies notify nobody, so failed conversions, 5xx answers, a stopped sweep and someone guessing the webhook secret show in the Cloud Monitoring console only. Set alert_emails (or notification_channels) and remove alerts_notify_nobody."
+  }
+}
+
 resource "google_monitoring_notification_channel" "email" {
   for_each = toset(var.alert_emails)
 

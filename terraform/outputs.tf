@@ -81,9 +81,22 @@ output "service_accounts" {
   }
 }
 
+# Alerts must reach someone. Without a channel the plan fails here, before anything changes; a
+# deployment without notifications takes alerts_notify_nobody = true, said on purpose in its
+# variables, and then every plan warns (check "alerts_notify_somebody") and this output says so.
 output "alert_warning" {
-  description = "A warning when the alerts notify nobody (notification_channels and alert_emails both empty); null, and so not shown, otherwise."
-  value       = local.alerts_notify_nobody ? "WARNING: the alert policies notify nobody. notification_channels and alert_emails are both empty, so failed conversions, 5xx answers, a stopped sweep and bursts of rejected webhook requests open incidents in the Cloud Monitoring console only. Set alert_emails = [\"you@example.com\"] (or notification_channels) and apply again." : null
+  description = "A warning when the alerts notify nobody (alerts_notify_nobody = true); null, and so not shown, otherwise. Its preconditions fail the plan when no alert channel is set without alerts_notify_nobody, and when alerts_notify_nobody contradicts the channels given."
+  value       = var.alerts_notify_nobody ? "WARNING: the alert policies notify nobody (alerts_notify_nobody = true). Failed conversions, 5xx answers, a stopped sweep and bursts of rejected webhook requests open incidents in the Cloud Monitoring console only. Set alert_emails = [\"you@example.com\"] (or notification_channels), remove alerts_notify_nobody and apply again." : null
+
+  precondition {
+    condition     = !local.no_alert_channel || var.alerts_notify_nobody
+    error_message = "No alert channel: alert_emails and notification_channels are both empty, so failed conversions, 5xx answers, a stopped sweep and someone guessing the webhook secret would notify nobody. Set alert_emails = [\"you@example.com\"] (or notification_channels) in terraform.tfvars. To deploy without notifications on purpose, set alerts_notify_nobody = true."
+  }
+
+  precondition {
+    condition     = !(var.alerts_notify_nobody && !local.no_alert_channel)
+    error_message = "alerts_notify_nobody = true, but alert_emails or notification_channels names a channel: remove alerts_notify_nobody (or the channels)."
+  }
 }
 
 output "dashboard_url" {

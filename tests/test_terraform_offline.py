@@ -387,3 +387,17 @@ def test_terraform_refuses_to_pack_requirements_without_hashes(planted: Path) ->
     assert run.returncode == 1
     assert "Resource precondition failed" in run.stdout
     assert "make requirements" in run.stdout
+
+
+def test_terraform_test_names_alerts_that_would_notify_nobody(planted: Path) -> None:
+    """The refusal of a deployment without an alert channel, loosened to the old warning."""
+    plant(
+        planted / "outputs.tf",
+        "condition     = !local.no_alert_channel || var.alerts_notify_nobody",
+        "condition     = length(var.alert_emails) >= 0",
+    )
+    run = tfschema(
+        "check", "--tf-dir", str(planted), "--steps", "test", "--test-file", "tests/alerts.tftest.hcl"
+    )
+    assert run.returncode == 1
+    assert 'run "no_alert_channel_fails_the_plan"... fail' in run.stdout

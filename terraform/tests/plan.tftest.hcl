@@ -7,8 +7,9 @@ mock_provider "archive" {}
 mock_provider "time" {}
 
 variables {
-  project_id = "acme-crm-prod"
-  zoho_dc    = "eu"
+  project_id   = "acme-crm-prod"
+  zoho_dc      = "eu"
+  alert_emails = ["ops@example.com"]
 }
 
 # An environment variable unknown at plan time makes the google provider fail a first apply with

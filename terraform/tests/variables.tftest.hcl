@@ -7,8 +7,9 @@ mock_provider "archive" {}
 mock_provider "time" {}
 
 variables {
-  project_id = "acme-crm-prod"
-  zoho_dc    = "eu"
+  project_id   = "acme-crm-prod"
+  zoho_dc      = "eu"
+  alert_emails = ["ops@example.com"]
 }
 
 run "project_id_rejects_a_bad_value" {
