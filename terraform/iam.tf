@@ -67,11 +67,21 @@ resource "google_secret_manager_secret_iam_member" "reconcile_secret_access" {
 }
 
 # Token cache: read it (secretAccessor) and maintain it with a custom role granted on this one
-# secret. The code adds a version per new token, lists the older ones, disables the previous one
-# and destroys those disabled before (so billed versions stay at two), and claims the next
-# refresh by a conditional (etag) update of the secret's annotations. No predefined role fits:
-# secretVersionManager lacks secrets.get/update and brings versions.enable, and Secret Manager
-# Admin would let the functions change the secret's IAM policy or delete it. tests/test_terraform.py keeps this list equal to the Secret Manager calls in handlers/.
+# secret. The permissions are exactly those of the Secret Manager calls handlers/ makes on it
+# (handlers/secret_manager.py, used by handlers/access_token.py's SecretManagerTokenStore):
+#   secrets.get       get_secret              read the refresh claim (annotations) and the etag
+#   secrets.update    update_secret           write the claim, update_mask annotations, if the etag holds
+#   versions.add      add_secret_version      store a new access token
+#   versions.list     list_secret_versions    find the older versions
+#   versions.disable  disable_secret_version  the superseded token
+#   versions.destroy  destroy_secret_version  versions disabled before (billed versions stay at two)
+# No predefined role fits: secretVersionManager lacks secrets.get/update and brings
+# versions.enable and versions.get, and Secret Manager Admin would let the functions change the
+# secret's IAM policy or delete it. IAM cannot narrow secrets.update to the annotations: it also
+# allows setting the secret's expiry (ttl, expire_time: the secret is deleted when it expires),
+# rotation, topics and labels, and versions.destroy reaches the newest version too. What that
+# costs and what would remove it: docs/terraform.md, "The token cache". tests/test_terraform.py
+# keeps this list equal to the calls in handlers/; tests/token_cache.tftest.hcl to the list above.
 resource "google_project_iam_custom_role" "token_cache_writer" {
   count = var.shared_token_cache ? 1 : 0
 

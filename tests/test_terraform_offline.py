@@ -401,3 +401,17 @@ def test_terraform_test_names_alerts_that_would_notify_nobody(planted: Path) -> 
     )
     assert run.returncode == 1
     assert 'run "no_alert_channel_fails_the_plan"... fail' in run.stdout
+
+
+def test_terraform_test_names_a_permission_added_to_the_token_cache_role(planted: Path) -> None:
+    """Re-enabling old versions is no call the code makes: the role's exact list catches it."""
+    plant(
+        planted / "iam.tf",
+        '    "secretmanager.versions.list",\n',
+        '    "secretmanager.versions.list",\n    "secretmanager.versions.enable",\n',
+    )
+    run = tfschema(
+        "check", "--tf-dir", str(planted), "--steps", "test", "--test-file", "tests/token_cache.tftest.hcl"
+    )
+    assert run.returncode == 1
+    assert 'run "the_custom_role_holds_exactly_the_methods_the_code_uses"... fail' in run.stdout
