@@ -4,7 +4,9 @@
 from Secret Manager are kept for `SECRET_CACHE_SECONDS`, so a rotated secret takes effect
 without a redeploy. When a value expires, one thread reads it again while the others keep using
 the old one; a read that fails for a passing reason keeps the old value until the next expiry, and
-a value never read yet is waited for only by the threads that need it.
+a value never read yet is waited for only by the threads that need it. Reads and waits end at the
+request's deadline (handlers.deadline): a Secret Manager that trickles its answer costs a request
+its deadline, never more.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from handlers import redaction
+from handlers import deadline, redaction
 from handlers.errors import Misconfigured, SecretUnavailable
 from handlers.secret_manager import VERSION_NAME, SecretManager
 from handlers.settings import (
@@ -124,7 +126,7 @@ class Credentials:
                 entry.refreshing = True
         if stale is not None:
             return self._refresh(version, entry, stale)
-        with entry.first_read:  # only the threads that need this value wait, for one read
+        with deadline.holding(entry.first_read):  # only the threads that need it wait, for one read
             if entry.value is not None:
                 return entry.value
             value = self._read(version)
@@ -141,6 +143,10 @@ class Credentials:
         except Misconfigured:
             with self._lock:
                 entry.value, entry.refreshing = None, False  # disabled or deleted: stop using it
+            raise
+        except BaseException:  # this request's deadline passed: the next thread tries again
+            with self._lock:
+                entry.refreshing = False
             raise
         with self._lock:
             entry.value, entry.read_at, entry.refreshing = value, time.monotonic(), False

@@ -1,9 +1,9 @@
 """One deadline per request: the moment by which a webhook must answer, or a sweep must stop.
 
 A door opens a deadline with `within(seconds)`; every Zoho call and Secret Manager read made
-inside it takes its timeouts from what is left (`budget`), and handlers.http cuts a connection
-still open when the time is up. So no answer from Zoho, however slow or trickling, holds a
-request past its deadline.
+inside it takes its timeouts from what is left (`budget`), and handlers.http (Zoho) and
+handlers.secret_manager cut a connection still open when the time is up. So no answer from Zoho
+or Secret Manager, however slow or trickling, holds a request past its deadline.
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ def holding(lock: threading.Lock) -> Iterator[None]:
         lock.release()
 
 
-def exceeded() -> DeadlineExceeded:
+def exceeded(awaited: str = "Zoho answered") -> DeadlineExceeded:
+    """The failure of a request whose deadline passed before `awaited` happened."""
     current = _deadline.get()
     seconds = current[1] if current is not None else 0.0
-    return DeadlineExceeded(f"the deadline of {seconds:g} s passed before Zoho answered")
+    return DeadlineExceeded(f"the deadline of {seconds:g} s passed before {awaited}")

@@ -2,22 +2,32 @@
 
 The client library is slow to import (gRPC and protobuf), so instances whose secrets come from
 the environment never load it.
+
+Every call is held to the request's deadline (handlers.deadline), as Zoho's calls are. The
+client's `timeout` bounds each socket operation only, so an answer trickled a byte at a time
+would outlast it; each call therefore also gets a total budget (`_TIMEOUT_SECONDS`, or what is
+left of the deadline), and a timer shuts its connection down when the budget is spent. The
+REST transport's session is given connections that tell the calling thread's budget which
+socket they use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from handlers import deadline
 from handlers.errors import Failure, Misconfigured, SecretUnavailable
 
 if TYPE_CHECKING:
     from google.api_core.exceptions import GoogleAPICallError
+
+T = TypeVar("T")
 
 VERSION_NAME = re.compile(r"projects/[^/\s]+/secrets/[^/\s]+/versions/[^/\s]+")
 SECRET_NAME = re.compile(r"projects/[^/\s]+/secrets/[^/\s]+")
@@ -42,22 +52,14 @@ class SecretManager:
     def access(self, version_name: str) -> SecretVersion:
         """The value of a version (`.../versions/latest` for the newest enabled one)."""
         client = self.client()
-        with _errors(version_name):
-            response = client.access_secret_version(
-                name=version_name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
-            )
+        response = _call(version_name, client.access_secret_version, name=version_name)
         return SecretVersion(response.name, response.payload.data.decode("utf-8"))
 
     def add_version(self, secret_name: str, value: str) -> str:
         """Store a new version and return its name."""
         client = self.client()
-        with _errors(secret_name):
-            version = client.add_secret_version(
-                parent=secret_name,
-                payload={"data": value.encode("utf-8")},
-                retry=None,
-                timeout=deadline.budget(_TIMEOUT_SECONDS),
-            )
+        payload = {"data": value.encode("utf-8")}
+        version = _call(secret_name, client.add_secret_version, parent=secret_name, payload=payload)
         return str(version.name)
 
     def retire_older_versions(self, secret_name: str, keep: str) -> None:
@@ -71,29 +73,19 @@ class SecretManager:
         from google.cloud.secretmanager import SecretVersion
 
         client = self.client()
-        with _errors(secret_name):
-            versions = client.list_secret_versions(
-                request={"parent": secret_name}, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
-            )
-            for version in versions:
-                if _version_number(version.name) >= _version_number(keep):
-                    continue
-                if version.state == SecretVersion.State.ENABLED:
-                    client.disable_secret_version(
-                        name=version.name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
-                    )
-                elif version.state == SecretVersion.State.DISABLED:
-                    client.destroy_secret_version(
-                        name=version.name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
-                    )
+        versions = _call(secret_name, _listed(client.list_secret_versions), request={"parent": secret_name})
+        for version in versions:
+            if _version_number(version.name) >= _version_number(keep):
+                continue
+            if version.state == SecretVersion.State.ENABLED:
+                _call(secret_name, client.disable_secret_version, name=version.name)
+            elif version.state == SecretVersion.State.DISABLED:
+                _call(secret_name, client.destroy_secret_version, name=version.name)
 
     def get_secret(self, secret_name: str) -> tuple[dict[str, str], str]:
         """The secret's annotations, and its etag for a conditional update."""
         client = self.client()
-        with _errors(secret_name):
-            secret = client.get_secret(
-                name=secret_name, retry=None, timeout=deadline.budget(_TIMEOUT_SECONDS)
-            )
+        secret = _call(secret_name, client.get_secret, name=secret_name)
         return dict(secret.annotations), str(secret.etag)
 
     def update_annotations(self, secret_name: str, annotations: Mapping[str, str], etag: str) -> bool:
@@ -101,18 +93,18 @@ class SecretManager:
         from google.api_core.exceptions import GoogleAPICallError
 
         client = self.client()
-        with _errors(secret_name):
-            try:
-                client.update_secret(
-                    secret={"name": secret_name, "annotations": dict(annotations), "etag": etag},
-                    update_mask={"paths": ["annotations"]},
-                    retry=None,
-                    timeout=deadline.budget(_TIMEOUT_SECONDS),
-                )
-            except GoogleAPICallError as error:
-                if _status(error) in _STALE_ETAG:
-                    return False
-                raise
+        try:
+            _call(
+                secret_name,
+                client.update_secret,
+                secret={"name": secret_name, "annotations": dict(annotations), "etag": etag},
+                update_mask={"paths": ["annotations"]},
+                passing=GoogleAPICallError,
+            )
+        except GoogleAPICallError as error:
+            if _status(error) in _STALE_ETAG:
+                return False
+            raise _translated(error, secret_name) from None
         return True
 
     def client(self) -> Any:
@@ -132,29 +124,129 @@ class SecretManager:
             options["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
             options["client_options"] = {"api_endpoint": self._endpoint}
         try:
-            return secretmanager.SecretManagerServiceClient(**options)
+            client = secretmanager.SecretManagerServiceClient(**options)
         except DefaultCredentialsError:
             raise Misconfigured(
                 "no Google credentials to read Secret Manager with"
                 " (run `gcloud auth application-default login`, or set the secrets directly)"
             ) from None
+        session = getattr(getattr(client, "_transport", None), "_session", None)
+        if session is not None:  # the REST transport's requests.Session: its calls can be cut
+            adapter = _cuttable_adapter()
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        return client
 
 
-@contextmanager
-def _errors(name: str) -> Iterator[None]:
-    """Client-library errors as Misconfigured (fix the setup) or SecretUnavailable (retry)."""
+def _call(
+    about: str, method: Callable[..., T], /, *, passing: type[Exception] | None = None, **arguments: Any
+) -> T:
+    """One client call about the secret `about`, done within its budget whatever the server
+    does. Errors come out as Misconfigured (fix the setup) or SecretUnavailable (retry), and as
+    DeadlineExceeded once the request's deadline has passed; `passing`: an error type the
+    caller handles itself."""
     from google.api_core.exceptions import GoogleAPICallError
 
+    left = deadline.remaining()
+    if left is not None and left <= 0:
+        raise deadline.exceeded("Secret Manager answered")
+    budget = _TIMEOUT_SECONDS if left is None else min(_TIMEOUT_SECONDS, left)
+    bound = _Bound()
+    _in_flight.bound = bound
+    timer = threading.Timer(budget, bound.cut)
+    timer.daemon = True
+    timer.start()
     try:
-        yield
-    except GoogleAPICallError as error:
-        raise _translated(error, name) from None
-    except Failure:
-        raise  # the request's deadline passed (handlers.deadline), or a failure already named
+        return method(retry=None, timeout=budget, **arguments)
     except Exception as error:
-        raise SecretUnavailable(
-            f"Secret Manager unavailable for {name} ({error.__class__.__name__})"
-        ) from None
+        if bound.was_cut:
+            left = deadline.remaining()
+            if left is not None and left <= 0:
+                raise deadline.exceeded("Secret Manager answered") from None
+            raise SecretUnavailable(f"Secret Manager took longer than {budget:g} s for {about}") from None
+        if passing is not None and isinstance(error, passing):
+            raise
+        if isinstance(error, GoogleAPICallError):
+            raise _translated(error, about) from None
+        if isinstance(error, Failure):
+            raise  # a failure already named
+        kind = error.__class__.__name__
+        raise SecretUnavailable(f"Secret Manager unavailable for {about} ({kind})") from None
+    finally:
+        bound.finish()
+        timer.cancel()
+        _in_flight.bound = None
+
+
+class _Bound:
+    """One call's budget: the connection it uses, so the timer (another thread) can cut it."""
+
+    def __init__(self) -> None:
+        self._connection: Any = None
+        self.was_cut = False
+        self._done = False
+        self._lock = threading.Lock()
+
+    def use(self, connection: Any) -> None:
+        with self._lock:
+            self._connection = connection
+            if self.was_cut:
+                _shut(connection)
+
+    def cut(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.was_cut = True
+            if self._connection is not None:
+                _shut(self._connection)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+
+
+_in_flight = threading.local()
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _cuttable_adapter() -> Any:
+    """An HTTPAdapter whose connections announce themselves to the calling thread's budget
+    (defined on first use: requests and urllib3 come with the client library)."""
+    import urllib3
+    from requests.adapters import HTTPAdapter
+
+    class Announcing:
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            bound: _Bound | None = getattr(_in_flight, "bound", None)
+            if bound is not None:
+                bound.use(self)
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    class Connection(Announcing, urllib3.connection.HTTPConnection):
+        pass
+
+    class SecureConnection(Announcing, urllib3.connection.HTTPSConnection):
+        pass
+
+    class Pool(urllib3.HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class SecurePool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = SecureConnection
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": SecurePool}
+
+    return Adapter()
 
 
 def _translated(error: GoogleAPICallError, name: str) -> Exception:
@@ -178,6 +270,11 @@ def _status(error: GoogleAPICallError) -> str:
         return str(error.response.json()["error"]["status"])
     except (AttributeError, KeyError, TypeError, ValueError):
         return ""
+
+
+def _listed(method: Callable[..., Any]) -> Callable[..., list[Any]]:
+    """`method`, its pages read inside the call (a pager reads the next page when iterated)."""
+    return lambda **arguments: list(method(**arguments))
 
 
 def _version_number(version_name: str) -> int:

@@ -9,7 +9,9 @@ way Google documents:
   disabled, access fails with 400 FAILED_PRECONDITION ("... is in DISABLED state"), as it does on
   Google; a secret without versions (or no such secret) is 404 NOT_FOUND;
 - an update whose etag no longer matches fails with 400 FAILED_PRECONDITION (Google's etag page);
-- `unavailable = True` answers 503 UNAVAILABLE to everything.
+- `unavailable = True` answers 503 UNAVAILABLE to everything;
+- `trickle_next(n, seconds_per_byte, path)` writes the next n matching answers a byte at a time,
+  so each read gets a byte before any read timeout: only a total bound stops the client.
 
 Served: access, addVersion, list versions (filter `state:ENABLED|DISABLED`), disable, destroy, get secret,
 and patch secret with `updateMask=annotations`. Anything else answers 501 UNIMPLEMENTED.
@@ -208,6 +210,20 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+@dataclass
+class _Trickle:
+    left: int
+    path: re.Pattern[str] | None
+    seconds_per_byte: float
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: dict[str, Any]
+    trickle_seconds: float = 0.0  # seconds between two bytes of the answer; 0: all at once
+
+
 @dataclass(frozen=True)
 class _Call:
     method: str
@@ -340,6 +356,7 @@ class SecretManagerFake:
         self.store = SecretStore()
         self.unavailable = False  # True: every request answers 503 UNAVAILABLE
         self.latency = 0.0  # seconds every answer is held back
+        self._trickles: list[_Trickle] = []
         self._api = SecretManagerApi(self.store)
         self._journal: list[FakeRequest] = []
         self._journal_lock = threading.Lock()
@@ -408,6 +425,20 @@ class SecretManagerFake:
         with self._journal_lock:
             self._journal.clear()
 
+    def trickle_next(self, n: int, seconds_per_byte: float, path: str | None = None) -> None:
+        """The next n answers to requests whose path matches `path` (a regex searched; any path
+        when None) are written a byte at a time, `seconds_per_byte` apart."""
+        with self._journal_lock:
+            self._trickles.append(_Trickle(n, re.compile(path) if path else None, seconds_per_byte))
+
+    def _take_trickle(self, path: str) -> float:
+        with self._journal_lock:
+            for trickle in self._trickles:
+                if trickle.left > 0 and (trickle.path is None or trickle.path.search(path)):
+                    trickle.left -= 1
+                    return trickle.seconds_per_byte
+        return 0.0
+
     def requests(self, method: str | None = None, path: str | None = None) -> list[FakeRequest]:
         """Journal entries filtered by method and by a regex searched in the path."""
         return [
@@ -416,7 +447,7 @@ class SecretManagerFake:
             if (method is None or entry.method == method) and (path is None or re.search(path, entry.path))
         ]
 
-    def _handle(self, call: _Call) -> tuple[int, dict[str, Any]]:
+    def _handle(self, call: _Call) -> _Answer:
         if self.latency:
             time.sleep(self.latency)
         if self.unavailable:
@@ -425,10 +456,10 @@ class SecretManagerFake:
             status, body = self._api.answer(call)
         with self._journal_lock:
             self._journal.append(FakeRequest(call.method, call.path, call.query, call.body, status))
-        return status, body
+        return _Answer(status, body, self._take_trickle(call.path))
 
 
-Handler = Callable[[_Call], tuple[int, dict[str, Any]]]
+Handler = Callable[[_Call], _Answer]
 
 
 class _Server(TrackingHTTPServer):
@@ -444,8 +475,8 @@ class _RequestHandler(KeepAliveHandler):
     def _serve(self) -> None:
         url = urlsplit(self.path)
         call = _Call(self.command, url.path, parse_qs(url.query, keep_blank_values=True), self._body())
-        status, body = self.server.app(call)
-        self._write(status, json.dumps(body).encode("utf-8"))
+        answer = self.server.app(call)
+        self._write(answer.status, json.dumps(answer.body).encode("utf-8"), answer.trickle_seconds)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
@@ -457,15 +488,22 @@ class _RequestHandler(KeepAliveHandler):
         except ValueError:
             return None
 
-    def _write(self, status: int, body: bytes) -> None:
-        """Head and body in one sendall, so no delayed ACK stalls the client."""
+    def _write(self, status: int, body: bytes, trickle_seconds: float = 0.0) -> None:
+        """Head and body in one sendall, so no delayed ACK stalls the client; or, trickled, the
+        head and then the body a byte at a time, until the client hangs up."""
         head = (
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
             "Content-Type: application/json; charset=UTF-8\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
-        )
+        ).encode("latin-1")
         try:
-            self.connection.sendall(head.encode("latin-1") + body)
+            if not trickle_seconds:
+                self.connection.sendall(head + body)
+                return
+            self.connection.sendall(head)
+            for index in range(len(body)):
+                time.sleep(trickle_seconds)
+                self.connection.sendall(body[index : index + 1])
         except OSError:
             self.close_connection = True
 
