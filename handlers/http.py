@@ -3,8 +3,12 @@
 `requests` timeouts bound each socket operation, not the whole answer: a server that trickles a
 byte a second never times out. So every call also gets a total budget (what is left of the retry
 window and of the request's deadline); a watchdog shuts the connection down when the budget is
-spent (one watchdog thread serves every call), and the call fails at once. The callers
-(handlers.zoho) retry with backoff.
+spent (one watchdog thread serves every call), and the call fails at once. A call the watchdog cut
+is a failure whatever was read before the cut (a status line without the rest of its headers
+reads as a whole answer to http.client). The callers (handlers.zoho) retry with backoff.
+
+An answer is read as it streams in, up to MAX_ANSWER_BYTES (decoded), and refused past it, so a
+runaway answer costs at most the cap in memory, never its own size.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import heapq
 import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +26,17 @@ from typing import Any
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+
+from handlers.errors import ZohoBadResponse
+
+# The largest answer read from Zoho, decoded. The largest the product legitimately gets is a COQL
+# page: 2,000 records of up to 50 fields; with every field a single-line text at its 255-character
+# limit that is 26 MiB of JSON (docs/architecture.md, "Secrets and hostile input"). The Leads and
+# Deals fields metadata with type=all is far smaller (about 4 KB a field with its picklist and
+# profiles: a few MB for the largest module). Past the cap the call is refused; reading and parsing
+# an answer at the cap takes about 100 MB, within the webhook's 256 MB.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+_CHUNK_BYTES = 256 * 1024
 
 
 class HttpFailure(Exception):
@@ -31,6 +47,10 @@ class HttpFailure(Exception):
         self.kind, self.cut = kind, cut  # kind: the exception's name, e.g. ReadTimeout
 
 
+class AnswerTooLarge(ZohoBadResponse):
+    """The answer is larger than the cap: refused, not retried (it would be as large again)."""
+
+
 @dataclass(frozen=True)
 class HttpAnswer:
     status: int
@@ -39,7 +59,8 @@ class HttpAnswer:
 
 
 class Http:
-    def __init__(self, pool_size: int):
+    def __init__(self, pool_size: int, max_answer_bytes: int = MAX_ANSWER_BYTES):
+        self._max_answer_bytes = max_answer_bytes
         self._session = requests.Session()
         self._session.trust_env = False  # no proxy or netrc lookups per call; Zoho is reached directly
         adapter = _CuttableAdapter(pool_connections=4, pool_maxsize=max(1, pool_size), max_retries=0)
@@ -59,10 +80,12 @@ class Http:
         form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HttpAnswer:
-        """One attempt, done within `budget` seconds whatever the server does."""
+        """One attempt, done within `budget` seconds whatever the server does: its answer, read
+        whole; HttpFailure when there is none (a cut answer is none); AnswerTooLarge past the cap."""
         slot = _Slot()
         _current.slot = slot
         _WATCHDOG.watch(slot, budget)
+        failure: requests.RequestException | AnswerTooLarge | None = None
         try:
             response = self._session.request(
                 method,
@@ -73,20 +96,53 @@ class Http:
                 headers=headers,
                 timeout=(min(connect_timeout, budget), min(read_timeout, budget)),
                 allow_redirects=False,
+                stream=True,
             )
-        except requests.RequestException as exc:
-            kind = exc.__class__.__name__
-            if slot.was_cut:
-                reason = "took longer than its time budget"
-            elif isinstance(exc, requests.Timeout):
+            try:
+                body = self._read(response, method, url)
+            finally:
+                response.close()
+        except (requests.RequestException, AnswerTooLarge) as exc:
+            failure = exc
+        finally:
+            _current.slot = None
+            cut = slot.finish()
+        if cut:  # whatever was read: a status line alone reads as an answer with no body
+            kind = failure.__class__.__name__ if failure is not None else "Cut"
+            raise HttpFailure("took longer than its time budget", kind, cut=True) from None
+        if isinstance(failure, AnswerTooLarge):
+            raise failure
+        if failure is not None:
+            kind = failure.__class__.__name__
+            if isinstance(failure, requests.Timeout):
                 reason = f"timed out ({kind})"
             else:
                 reason = f"connection failed ({kind})"
-            raise HttpFailure(reason, kind, cut=slot.was_cut) from None
-        finally:
-            slot.done = True
-            _current.slot = None
-        return HttpAnswer(response.status_code, response.headers, response.content)
+            raise HttpFailure(reason, kind) from None
+        return HttpAnswer(response.status_code, response.headers, body)
+
+    def _read(self, response: requests.Response, method: str, url: str) -> bytes:
+        """The answer's body, decoded, as it streams in; AnswerTooLarge past the cap, before more
+        than the cap and one chunk is held."""
+        cap = self._max_answer_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _too_large(method, url, cap, f"{int(declared):,} bytes announced")
+        chunks, size = [], 0
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise _too_large(method, url, cap, "read up to the cap")
+        return b"".join(chunks)
+
+
+def _too_large(method: str, url: str, cap: int, what: str) -> AnswerTooLarge:
+    path = urllib.parse.urlsplit(url).path
+    return AnswerTooLarge(
+        f"{method} {path} answered more than {cap / (1024 * 1024):g} MiB, the cap on a Zoho"
+        f" answer ({what}): refused"
+    )
 
 
 class _Slot:
@@ -111,6 +167,12 @@ class _Slot:
             self.was_cut = True
             if self.connection is not None:
                 _shut(self.connection)
+
+    def finish(self) -> bool:
+        """The call is over: no cut from now on. Whether the watchdog cut it before."""
+        with self._lock:
+            self.done = True
+            return self.was_cut
 
 
 class _Watchdog:
