@@ -1,25 +1,42 @@
 """Zoho access tokens, from the refresh-token grant to the token every instance shares.
 
 Zoho issues at most 10 access tokens per refresh token per 10 minutes and then locks the
-integration out (docs/zoho-api.md, "OAuth and data centres"). So the cache refreshes only when
-the token is missing, within five minutes of expiry, or rejected by Zoho; lets one thread refresh
-at a time; after a throttle answer stops asking for a cool-down period; and, with
-`ZOHO_ACCESS_TOKEN_SECRET` set, shares the token between instances as the latest version of one
-Secret Manager secret, so that a hundred cold starts make one refresh. Which instance refreshes
-is settled by a claim written into the secret's annotations (`SecretManagerTokenStore.claim_refresh`).
+integration out (`zoho-crm-api.md` §5.3). So the cache refreshes only when the token is missing,
+within five minutes of expiry, or rejected by Zoho; lets one thread refresh at a time; after a
+throttle answer stops asking for a cool-down period; and, with `ZOHO_ACCESS_TOKEN_SECRET` set,
+shares the token between instances as the latest version of one Secret Manager secret, so that
+a hundred cold starts make one refresh.
+
+Which instance refreshes is settled by a claim written into the secret's annotations
+(`SecretManagerTokenStore.claim_refresh`). A claim lasts one lease: the longest a token request
+can take (connect and read timeouts, 13.05 s by default) plus `CLAIM_MARGIN_SECONDS`, so 15.05 s,
+inside one call's retry window (`ZOHO_RETRY_SECONDS`, 20 s). The others wait for the claim: they
+read the shared token again every `POLL_SECONDS` until it appears or the claim ends (the holder
+gives its claim back when its refresh fails, so they need not wait out the lease), then claim in
+turn; never past the request's deadline. Each `current()` call writes at most one WARNING line,
+however long it waits.
+
+Every token records which grant minted it (`grant_fingerprint`: a SHA-256 prefix of the refresh
+token, never the token), and a stored token of another grant is a miss: refreshed and replaced.
+So a token minted from another refresh token (a command line with a narrower grant, or another
+org's) is never used for this one. A token's value must be what Zoho issues (`token_problem`),
+whether it comes from Zoho, the shared cache or the command line's file, so a value with CR, LF
+or another control character never reaches an Authorization header.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from handlers import redaction, report
+from handlers import deadline, redaction, report
 from handlers.errors import (
     CredentialsRejected,
     Misconfigured,
@@ -34,11 +51,35 @@ CLAIM_ANNOTATION = "refresh-claimed-until"  # epoch seconds until which one inst
 THROTTLE_ERROR = "Access Denied"
 REJECTED_CREDENTIALS = ("invalid_client", "invalid_code", "invalid_client_secret", "unauthorized_client")
 REFRESH_MARGIN_SECONDS = 300.0
-LIFETIME_SECONDS = 3600.0  # a Zoho access token lives an hour (docs/zoho-api.md, "OAuth and data centres")
-# How long another instance may take to refresh before this one does it itself: longer than a
-# token request can take (connect and read timeouts, 13 s by default), so they never race.
-LEASE_SECONDS = 30.0
+LIFETIME_SECONDS = 3600.0  # a Zoho access token lives an hour (zoho-crm-api.md §5.3)
+# A claim's lease is the longest a token request may take plus this margin, so the holder's
+# refresh always ends inside its claim and two instances never refresh at once.
+CLAIM_MARGIN_SECONDS = 2.0
+TOKEN_REQUEST_SECONDS = 13.05  # the default connect and read timeouts (3.05 s + 10 s)
 POLL_SECONDS = 0.2
+# What an access token may hold: RFC 6750's b64token (letters, digits, - . _ ~ + /, then =),
+# which Zoho's tokens (1000.<hex>.<hex>) are; never a space, CR, LF or other control character.
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+TOKEN_MAX_CHARACTERS = 2048  # Zoho's are about 70
+_GRANT_DOMAIN = b"zoho-lead-converter grant\0"
+
+
+def grant_fingerprint(refresh_token: str) -> str:
+    """Which grant a token comes from: 128 bits of SHA-256 over the refresh token (with a prefix
+    of this program's own), which names the grant without revealing the refresh token."""
+    return hashlib.sha256(_GRANT_DOMAIN + refresh_token.encode("utf-8")).hexdigest()[:32]
+
+
+def token_problem(value: str) -> str | None:
+    """What makes `value` no access token Zoho issues, or None. Never quotes the value."""
+    if len(value) > TOKEN_MAX_CHARACTERS:
+        return f"an access token longer than {TOKEN_MAX_CHARACTERS} characters"
+    if not TOKEN_CHARACTERS.fullmatch(value):
+        return (
+            "an access token with characters a Zoho token never has (a control character such as"
+            " CR or LF, a space, or another)"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,6 +87,7 @@ class AccessToken:
     value: str = field(repr=False)
     expires_at: float  # seconds since the epoch, so instances can share it
     api_domain: str | None
+    grant: str | None = None  # grant_fingerprint of the refresh token that minted it
 
     def usable(self, now: float) -> bool:
         return now < self.expires_at - REFRESH_MARGIN_SECONDS
@@ -57,12 +99,16 @@ class TokenPolicy:
 
     `api_domains`: the hosts the function may send the token to (the configured data centre's
     Zoho API hosts); empty when ZOHO_API_DOMAIN overrides the token's own domain. A forged cache
-    entry pointing elsewhere, over http://, or expiring years ahead is never used.
+    entry pointing elsewhere, over http://, expiring years ahead, or holding anything but a
+    token's characters is never used.
     """
 
     api_domains: frozenset[str] = frozenset()
 
     def problem(self, token: AccessToken, now: float) -> str | None:
+        value = token_problem(token.value)
+        if value is not None:
+            return value
         if token.expires_at > now + LIFETIME_SECONDS + 60:
             return "an expiry later than a Zoho token's one-hour lifetime"
         if self.api_domains and (token.api_domain or "").rstrip("/").lower() not in self.api_domains:
@@ -70,16 +116,55 @@ class TokenPolicy:
         return None
 
 
+class TokenStoreProblem(Exception):
+    """The store could not be read or written; the message says what, for a WARNING line."""
+
+
 class TokenStore(Protocol):
-    """Where instances share the current token (SecretManagerTokenStore below)."""
+    """Where the token is kept beyond one process: SecretManagerTokenStore below, shared by every
+    instance, or handlers.token_file.FileTokenStore, the command line's."""
 
-    def load(self) -> AccessToken | None: ...
-
-    def save(self, token: AccessToken) -> None: ...
-
-    def claim_refresh(self, seconds: float) -> bool:
-        """True when this instance may refresh now; False while another instance holds the claim."""
+    def grant(self) -> str:
+        """The grant (grant_fingerprint) whose tokens this store hands out: the configured one."""
         ...
+
+    def describe(self) -> str:
+        """What the stored token is called in a warning ('the shared access token')."""
+        ...
+
+    def load(self) -> AccessToken | None:
+        """The stored token, None when there is none; TokenStoreProblem when it is unreadable."""
+        ...
+
+    def save(self, token: AccessToken) -> None:
+        """Keep `token` (with its grant); TokenStoreProblem when it could not be kept."""
+        ...
+
+    def claim_refresh(self, seconds: float) -> float | None:
+        """None when this process has claimed the next refresh for `seconds`; otherwise the time
+        (epoch seconds) at which another instance's claim ends. TokenStoreProblem when the
+        claim cannot be read or written."""
+        ...
+
+    def release_claim(self) -> None:
+        """Give back this process's claim (its refresh failed), so others need not wait it out."""
+        ...
+
+    def warn(self, message: str) -> None: ...
+
+
+class _Warnings:
+    """The warnings of one `TokenCache.current()` call: the first is written, the rest dropped,
+    so a request that polls the shared cache for seconds writes one WARNING line at most."""
+
+    def __init__(self, store: TokenStore | None):
+        self._store = store
+        self.written = False
+
+    def warn(self, message: str) -> None:
+        if not self.written and self._store is not None:
+            self._store.warn(message)
+            self.written = True
 
 
 class TokenCache:
@@ -91,13 +176,17 @@ class TokenCache:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         policy: TokenPolicy = TokenPolicy(),
+        token_request_seconds: float = TOKEN_REQUEST_SECONDS,
     ):
+        """`fetch` mints a token from the refresh token, labelled with its grant; it takes at most
+        `token_request_seconds`, which sets the lease of a refresh claim."""
         self._fetch = fetch
         self._policy = policy
         self._cooldown = cooldown_seconds
         self._store = store
         self._clock = clock
         self._sleep = sleep
+        self.lease_seconds = token_request_seconds + CLAIM_MARGIN_SECONDS
         self._token: AccessToken | None = None
         self._rejected: str | None = None
         self._quiet_until = 0.0
@@ -108,14 +197,15 @@ class TokenCache:
         token = self._token
         if token is not None and token.usable(self._clock()):
             return token
-        with self._lock:
+        with deadline.holding(self._lock):  # another thread may be waiting for a claim
             now = self._clock()
             if self._token is not None and self._token.usable(now):
                 return self._token
-            token = self._shared(now)
+            warnings = _Warnings(self._store)
+            token = self._shared(warnings)
             if token is None:
                 self._refuse_while_throttled(now)
-                token = self._shared_after_claim() or self._refresh()
+                token = self._claimed_or_waited_for(warnings)
             self._token = token
             return token
 
@@ -126,29 +216,88 @@ class TokenCache:
             if self._token is not None and self._token.value == value:
                 self._token = None
 
-    def _shared(self, now: float) -> AccessToken | None:
+    def _shared(self, warnings: _Warnings) -> AccessToken | None:
+        """The stored token if this instance may use it; a miss otherwise (warned about when the
+        entry is not merely absent or expired)."""
         if self._store is None:
             return None
-        token = self._store.load()
+        try:
+            token = self._store.load()
+        except TokenStoreProblem as unreadable:
+            warnings.warn(f"{unreadable}; refreshing instead")
+            return None
+        now = self._clock()
         if token is None or token.value == self._rejected or not token.usable(now):
             return None
         problem = self._policy.problem(token, now)
         if problem is not None:
-            _warn(f"ignored the shared access token: it has {problem}; refreshing instead")
+            warnings.warn(f"ignored {self._store.describe()}: it has {problem}; refreshing instead")
+            return None
+        if token.grant != self._store.grant():
+            warnings.warn(
+                f"ignored {self._store.describe()}: it was minted from another refresh token (not"
+                " the configured grant); refreshing instead"
+            )
             return None
         return token
 
-    def _shared_after_claim(self) -> AccessToken | None:
-        """Claim the refresh for this instance, or wait for the instance that holds the claim."""
-        if self._store is None or self._store.claim_refresh(LEASE_SECONDS):
-            return None
-        give_up = self._clock() + LEASE_SECONDS
-        while self._clock() < give_up:
-            self._sleep(POLL_SECONDS)
-            token = self._shared(self._clock())
+    def _claimed_or_waited_for(self, warnings: _Warnings) -> AccessToken:
+        """Refresh under this instance's claim, or wait for the instance that holds one and use
+        its token; when its claim ends without a token, claim in turn."""
+        if self._store is None:
+            return self._refresh(warnings)
+        started = self._clock()
+        while True:
+            try:
+                other_claim_ends = self._store.claim_refresh(self.lease_seconds)
+            except TokenStoreProblem as problem:
+                # Refreshing here beats waiting on a coordination mechanism that is down.
+                warnings.warn(f"could not claim the token refresh, refreshing anyway: {problem}")
+                return self._refresh(warnings)
+            if other_claim_ends is None:
+                return self._refresh_claimed(warnings)
+            if self._clock() - started > 2 * self.lease_seconds:
+                # Claims keep being taken and none delivers a token: stop waiting on them.
+                return self._refresh(warnings)
+            token = self._wait_for_shared(other_claim_ends, warnings)
+            if token is not None:
+                return token
+
+    def _wait_for_shared(self, claim_ends: float, warnings: _Warnings) -> AccessToken | None:
+        """Poll the store until another instance's token appears or its claim ends."""
+        while (now := self._clock()) < claim_ends:
+            left = self._time_left()
+            self._sleep(min(POLL_SECONDS, claim_ends - now, left))
+            self._time_left()
+            token = self._shared(warnings)
             if token is not None:
                 return token
         return None
+
+    @staticmethod
+    def _time_left() -> float:
+        """Seconds left before the request's deadline (infinite outside one); DeadlineExceeded
+        once it has passed."""
+        left = deadline.remaining()
+        if left is None:
+            return math.inf
+        if left <= 0:
+            raise deadline.exceeded("the token refresh another instance claimed was done")
+        return left
+
+    def _refresh_claimed(self, warnings: _Warnings) -> AccessToken:
+        try:
+            return self._refresh(warnings)
+        except BaseException:
+            self._release_claim()
+            raise
+
+    def _release_claim(self) -> None:
+        try:
+            if self._store is not None:
+                self._store.release_claim()
+        except (TokenStoreProblem, ZohoUnavailable):  # the deadline passed, say: the lease ends it
+            pass
 
     def _refuse_while_throttled(self, now: float) -> None:
         if now < self._quiet_until:
@@ -157,12 +306,15 @@ class TokenCache:
                 f" not asking again for {self._quiet_until - now:.0f} s"
             )
 
-    def _refresh(self) -> AccessToken:
+    def _refresh(self, warnings: _Warnings) -> AccessToken:
         try:
             token = self._fetch()
         except TokenThrottled:
             self._quiet_until = self._clock() + self._cooldown
             raise
+        value = token_problem(token.value)
+        if value is not None:
+            raise ZohoBadResponse(f"the token endpoint answered {value}; it is not used")
         problem = self._policy.problem(token, self._clock())
         if problem is not None:
             raise ZohoBadResponse(
@@ -170,84 +322,131 @@ class TokenCache:
                 " ZOHO_ACCOUNTS_URL, or set ZOHO_API_DOMAIN"
             )
         self.refreshes += 1
-        if self._store is not None:
-            self._store.save(token)
+        if self._store is not None and token.grant is not None and token.grant == self._store.grant():
+            try:
+                self._store.save(token)
+            except TokenStoreProblem as unkept:
+                warnings.warn(str(unkept))
         return token
 
 
 class SecretManagerTokenStore:
-    def __init__(self, manager: SecretManager, secret_name: str):
+    def __init__(self, manager: SecretManager, secret_name: str, grant: Callable[[], str]):
+        """`grant`: the fingerprint of the configured refresh token (read when needed)."""
         self._manager = manager
         self._secret = secret_name.rstrip("/")
+        self._grant = grant
+        self._claim: str | None = None  # the claim this process wrote, to give it back
+
+    def grant(self) -> str:
+        return self._grant()
+
+    def describe(self) -> str:
+        return "the shared access token"
 
     def load(self) -> AccessToken | None:
         try:
             version = self._manager.access(f"{self._secret}/versions/latest")
-            record = json.loads(version.value)
-            token = AccessToken(
-                str(record["access_token"]),
-                float(record["expires_at"]),
-                record.get("api_domain"),
-            )
         except Misconfigured:
             return None  # no version yet (first refresh), or not readable: refresh instead
-        except (SecretUnavailable, ValueError, KeyError, TypeError) as error:
-            _warn(f"shared access token unreadable, refreshing instead ({error.__class__.__name__})")
-            return None
-        redaction.register(token.value)
-        return token
+        except SecretUnavailable as error:
+            raise TokenStoreProblem(f"shared access token unreadable ({error.__class__.__name__})") from None
+        return token_from_record(version.value, "shared access token")
 
     def save(self, token: AccessToken) -> None:
-        record = {
-            "access_token": token.value,
-            "expires_at": token.expires_at,
-            "api_domain": token.api_domain,
-        }
         try:
-            version = self._manager.add_version(self._secret, json.dumps(record))
+            version = self._manager.add_version(self._secret, token_record(token))
             self._manager.retire_older_versions(self._secret, keep=version)
         except (Misconfigured, SecretUnavailable) as error:
-            _warn(f"could not share the new access token: {error}")
+            raise TokenStoreProblem(f"could not share the new access token: {error}") from None
 
-    def claim_refresh(self, seconds: float) -> bool:
-        """Claim the next refresh for `seconds`; False while another instance's claim runs.
+    def claim_refresh(self, seconds: float) -> float | None:
+        """Claim the next refresh for `seconds`, or say when another instance's claim ends.
 
         The claim is written only if the secret is unchanged since it was read (its etag), so of
-        instances racing for it exactly one wins. When Secret Manager fails the answer is True:
-        refreshing here beats waiting on a coordination mechanism that is down.
+        instances racing for it exactly one wins; the losers wait a lease from now.
         """
         try:
             annotations, etag = self._manager.get_secret(self._secret)
             now = time.time()
-            if _claimed_until(annotations, now) > now:
-                return False
-            claim = {**annotations, CLAIM_ANNOTATION: f"{now + seconds:.3f}"}
-            return self._manager.update_annotations(self._secret, claim, etag)
+            claimed_until = _claimed_until(annotations, now, seconds)
+            if claimed_until > now:
+                return claimed_until
+            mine = f"{now + seconds:.3f}"
+            if self._manager.update_annotations(self._secret, {**annotations, CLAIM_ANNOTATION: mine}, etag):
+                self._claim = mine
+                return None
+            return now + seconds
         except (Misconfigured, SecretUnavailable) as error:
-            _warn(f"could not claim the token refresh, refreshing anyway: {error}")
-            return True
+            raise TokenStoreProblem(str(error)) from None
+
+    def release_claim(self) -> None:
+        mine, self._claim = self._claim, None
+        if mine is None:
+            return
+        try:
+            annotations, etag = self._manager.get_secret(self._secret)
+            if annotations.get(CLAIM_ANNOTATION) != mine:
+                return  # lapsed, and another instance's claim since
+            rest = {key: value for key, value in annotations.items() if key != CLAIM_ANNOTATION}
+            self._manager.update_annotations(self._secret, rest, etag)
+        except (Misconfigured, SecretUnavailable) as error:
+            raise TokenStoreProblem(str(error)) from None
+
+    def warn(self, message: str) -> None:
+        report.write("WARNING", message, {"component": "token_store"})
 
 
-def _claimed_until(annotations: dict[str, str], now: float) -> float:
+def _claimed_until(annotations: dict[str, str], now: float, lease: float) -> float:
     """The claim's end; an unreadable value, or one further away than a lease (`inf`, a forged
     year), counts as no claim, so it cannot block refreshes."""
     try:
         until = float(annotations.get(CLAIM_ANNOTATION, "0"))
     except ValueError:
         return 0.0
-    return until if math.isfinite(until) and until <= now + LEASE_SECONDS else 0.0
+    return until if math.isfinite(until) and until <= now + lease else 0.0
 
 
-def _warn(message: str) -> None:
-    report.write("WARNING", message, {"component": "token_store"})
+def token_record(token: AccessToken) -> str:
+    """How a store keeps a token: JSON with its expiry, API domain and grant, never a refresh token."""
+    return json.dumps(
+        {
+            "access_token": token.value,
+            "expires_at": token.expires_at,
+            "api_domain": token.api_domain,
+            "grant": token.grant,
+        }
+    )
 
 
-def parse_token_response(body: dict[str, Any], status: int) -> AccessToken:
-    """The token endpoint's JSON as an AccessToken, or the error it means."""
+def token_from_record(text: str, what: str) -> AccessToken:
+    """The token a store's record holds; TokenStoreProblem ('<what> unreadable (...)') otherwise."""
+    try:
+        record = json.loads(text)
+        value, grant, domain = record["access_token"], record.get("grant"), record.get("api_domain")
+        if (
+            not isinstance(value, str)
+            or not isinstance(grant, str | None)
+            or not isinstance(domain, str | None)
+        ):
+            raise TypeError("a field of the wrong type")
+        token = AccessToken(value, float(record["expires_at"]), _domain(domain), grant)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        raise TokenStoreProblem(f"{what} unreadable ({error.__class__.__name__})") from None
+    redaction.register(token.value)
+    return token
+
+
+def parse_token_response(body: dict[str, Any], status: int, grant: str | None = None) -> AccessToken:
+    """The token endpoint's JSON as an AccessToken (labelled with `grant`, the fingerprint of the
+    refresh token that asked for it), or the error it means."""
     value = body.get("access_token")
     if isinstance(value, str) and value:
         redaction.register(value)
-        return AccessToken(value, time.time() + _expires_in(body), _domain(body.get("api_domain")))
+        problem = token_problem(value)
+        if problem is not None:
+            raise ZohoBadResponse(f"the token endpoint answered {problem}; it is not used")
+        return AccessToken(value, time.time() + _expires_in(body), _domain(body.get("api_domain")), grant)
     error = str(body.get("error") or f"HTTP {status} without access_token")
     if error == THROTTLE_ERROR:
         raise TokenThrottled(

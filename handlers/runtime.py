@@ -18,7 +18,7 @@ from handlers.conversion import Converter
 from handlers.credentials import Credentials
 from handlers.rules import RuleSet, load_rules
 from handlers.secret_manager import SecretManager
-from handlers.settings import RULES_FILE, Settings, env_text
+from handlers.settings import RULES_FILE, ZOHO_REFRESH_TOKEN, Settings, env_text
 
 if TYPE_CHECKING:
     from handlers.access_token import TokenStore
@@ -97,15 +97,22 @@ class Runtime:
             return self._converter
 
     def _token_store(self, settings: Settings, credentials: Credentials) -> TokenStore | None:
-        from handlers.access_token import SecretManagerTokenStore
+        """Where the access token is kept beyond this instance: the shared Secret Manager cache,
+        else the command line's file (its directory checked now: a command refuses to start on
+        an unsafe one). Either hands out only tokens of the configured refresh token's grant."""
+        from handlers.access_token import SecretManagerTokenStore, grant_fingerprint
+
+        def grant() -> str:
+            (refresh_token,) = credentials.values(ZOHO_REFRESH_TOKEN)
+            return grant_fingerprint(refresh_token)
 
         if settings.access_token_secret:
-            return SecretManagerTokenStore(self._secret_manager(), settings.access_token_secret)
+            return SecretManagerTokenStore(self._secret_manager(), settings.access_token_secret, grant)
         if self._token_directory is not None:
             from handlers.token_file import FileTokenStore
 
-            return FileTokenStore(
-                self._token_directory, lambda: (credentials.oauth().client_id, settings.accounts_url)
+            return FileTokenStore.open(
+                self._token_directory, lambda: (credentials.oauth().client_id, settings.accounts_url), grant
             )
         return None
 

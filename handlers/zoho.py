@@ -35,7 +35,14 @@ from tenacity import (
 )
 
 from handlers import deadline
-from handlers.access_token import AccessToken, TokenCache, TokenPolicy, TokenStore, parse_token_response
+from handlers.access_token import (
+    AccessToken,
+    TokenCache,
+    TokenPolicy,
+    TokenStore,
+    grant_fingerprint,
+    parse_token_response,
+)
 from handlers.api_version import ApiVersion
 from handlers.credentials import OAuthCredentials
 from handlers.errors import ZohoBadResponse, ZohoRefused, ZohoUnavailable
@@ -159,7 +166,11 @@ class ZohoClient:
         trusted = config.trusted_api_domains or frozenset({_origin(config.accounts_url)})
         policy = TokenPolicy(frozenset() if config.api_domain else trusted)
         self.tokens = TokenCache(
-            self._request_token, config.token_cooldown_seconds, token_store, policy=policy
+            self._request_token,
+            config.token_cooldown_seconds,
+            token_store,
+            policy=policy,
+            token_request_seconds=config.connect_timeout + config.read_timeout,
         )
 
     @property
@@ -460,7 +471,7 @@ class ZohoClient:
             raise ZohoUnavailable(f"Zoho token endpoint answered HTTP {answer.status} without JSON") from None
         if not isinstance(body, dict):
             raise ZohoUnavailable("Zoho token endpoint answered an unexpected JSON shape")
-        return parse_token_response(body, answer.status)
+        return parse_token_response(body, answer.status, grant_fingerprint(credentials.refresh_token))
 
 
 def _origin(url: str) -> str:
