@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import permissions, scopes
+from . import credits, permissions, scopes
 from .conversion import invalid_mass_convert_id, parse_mass_convert_body
 from .coql import limits_for, parse, run
 from .crm import CrmStore
@@ -39,6 +39,7 @@ class BulkEndpoints:
                 since=4,
                 scopes=scopes.MASS_CONVERT,
                 permissions=(permissions.MASS_CONVERT_LEADS,),
+                credits=credits.MASS_CONVERT,  # zoho-crm-api.md §14.7 (credits.py)
             ),
             Route(
                 "GET",
@@ -48,7 +49,13 @@ class BulkEndpoints:
                 scopes=scopes.MASS_CONVERT_STATUS,
                 permissions=(permissions.MASS_CONVERT_LEADS,),
             ),
-            Route("POST", r"coql", self.coql, scopes=scopes.COQL),
+            Route(
+                "POST",
+                r"coql",
+                self.coql,
+                scopes=scopes.COQL,
+                credits=lambda request: credits.coql(request.json()),
+            ),
         ]
 
     def mass_convert(self, call: Call) -> Response:

@@ -84,6 +84,8 @@ class ControlEndpoints:
                 return Response.json(200, state)
             case ("GET", "journal"):
                 return Response.json(200, [entry.as_json() for entry in emulator.journal])
+            case ("GET", "credits"):
+                return Response.json(200, emulator.credits())
             case ("POST", "faults"):
                 self._set_faults(_json_object(request))
                 return Response.json(200, {"ok": True})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from types import TracebackType
+from typing import Any
 
+from . import credits
 from .bulk_endpoints import BulkEndpoints
 from .control import ControlEndpoints
 from .crm import CrmStore
@@ -176,3 +178,11 @@ class ZohoEmulator:
 
     def clear_journal(self) -> None:
         self._journal.clear()
+
+    # --- the credit meter (zoho-crm-api.md §14.7) -------------------------------------------------
+
+    def credits(self) -> dict[str, Any]:
+        """The CRM credits the calls since the last reset or journal clear cost (credits.py):
+        `{"total", "calls", "endpoints": {"POST Leads/{id}/actions/convert": {"calls",
+        "credits"}, ...}}`, endpoints in the order first called, the token endpoint at 0."""
+        return credits.summary([(entry.endpoint, entry.credits) for entry in self._journal.entries()])

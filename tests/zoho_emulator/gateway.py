@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from urllib.parse import parse_qsl
 
+from . import credits
 from .faults import Faults, error_response
 from .journal import Journal, JournalEntry
 from .protocol import Request, Response
@@ -53,12 +54,22 @@ class Gateway:
             control = self._control(request)
             self._stamp(control, started)
             return control
-        entry = JournalEntry.of(request, time.time())
+        endpoint, cost = self._classify(request)
+        entry = JournalEntry.of(request, time.time(), endpoint, cost)
         self._journal.record(entry)
         response = self._answer(request)
         elapsed_ms = self._stamp(response, started)
         self._journal.finish(entry, response.status if response else 0, elapsed_ms)
         return response
+
+    def _classify(self, request: Request) -> tuple[str, int]:
+        """The endpoint and its credits (zoho-crm-api.md §14.7): an API call's whatever it is
+        answered; the token endpoint and anything else outside /crm/ cost none."""
+        if request.path.startswith("/crm/"):
+            return self._router.classify(request)
+        if request.path == TOKEN_PATH:
+            return f"{request.method} {TOKEN_PATH}", credits.TOKEN
+        return f"{request.method} other", 0
 
     def _answer(self, request: Request) -> Response | None:
         is_api = request.path.startswith("/crm/")

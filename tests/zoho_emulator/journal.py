@@ -24,9 +24,12 @@ class JournalEntry:
     started: float  # time.time() when the request was read
     status: int | None = None  # None while in flight; 0 when the connection was reset
     duration_ms: float | None = None
+    # The credit meter (zoho-crm-api.md §14.7, credits.py): the endpoint and what the call cost.
+    endpoint: str = ""
+    credits: int = 0
 
     @classmethod
-    def of(cls, request: Request, started: float) -> JournalEntry:
+    def of(cls, request: Request, started: float, endpoint: str = "", credits: int = 0) -> JournalEntry:
         content_type = request.headers.get("Content-Type", "")
         form = None
         if content_type.startswith("application/x-www-form-urlencoded"):
@@ -40,6 +43,8 @@ class JournalEntry:
             json=request.json(),
             form=form,
             started=started,
+            endpoint=endpoint,
+            credits=credits,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -55,6 +60,8 @@ class JournalEntry:
             "status": self.status,
             "started": self.started,
             "duration_ms": self.duration_ms,
+            "endpoint": self.endpoint,
+            "credits": self.credits,
         }
 
 

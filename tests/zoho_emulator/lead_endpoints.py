@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import permissions, scopes
+from . import credits, permissions, scopes
 from .conversion import checked_id, is_record_id, parse_convert_body
 from .crm import Conversion, CrmStore, Match
 from .faults import Faults
@@ -50,6 +50,7 @@ class LeadEndpoints:
                 self.convert,
                 scopes=scopes.CONVERT,
                 permissions=(permissions.CONVERT_LEADS,),  # zoho-crm-api.md §14.1, §14.8
+                credits=credits.CONVERT,  # zoho-crm-api.md §14.7
             ),
             Route(
                 "GET",

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from . import credits as credit_costs
 from .permissions import ProfilePermissions
 from .protocol import ApiError, FieldError, Request, Response, top_level_error
 from .scopes import Requirement, check
@@ -47,6 +48,17 @@ class Route:
     scopes: Scopes = None
     # Profile permissions the token's user needs (zoho-crm-api.md §14.8), checked after the scope.
     permissions: tuple[str, ...] = ()
+    # CRM credits a call costs (zoho-crm-api.md §14.7, credits.py), or a function of the request.
+    credits: int | Callable[[Request], int] = credit_costs.DEFAULT
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint as the credit meter names it: `POST Leads/{id}/actions/convert`."""
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", self.pattern)
+        return f"{self.method} {path}"
+
+    def cost(self, request: Request) -> int:
+        return self.credits(request) if callable(self.credits) else self.credits
 
     def required_scopes(self, params: dict[str, str]) -> tuple[Requirement, ...]:
         if self.scopes is None:
@@ -70,6 +82,17 @@ class Router:
         self._tokens = tokens
         self._routes = list(routes)
         self._permissions = permissions or ProfilePermissions()
+
+    def classify(self, request: Request) -> tuple[str, int]:
+        """The endpoint a /crm/ call is for and the credits it costs, whatever its answer
+        (zoho-crm-api.md §14.7: a refused call counts as charged). A call no route takes (an
+        unknown URL or method, a version that lacks the endpoint) is "<METHOD> unknown", 1."""
+        url = _API_PATH.fullmatch(request.path)
+        if url is not None and url["version"] in VERSIONS:
+            for route in self._routes:
+                if route.method == request.method and re.fullmatch(route.pattern, url["rest"]):
+                    return route.endpoint, route.cost(request)
+        return f"{request.method} unknown", credit_costs.DEFAULT
 
     def handle(self, request: Request) -> Response:
         try:
