@@ -158,6 +158,7 @@ def test_metadata_notes_and_conversion_options_cost_one_each(emulator, zoho):
         ("settings/pipeline", {"layout_id": "4876876000000091023"}),
         ("settings/tags", {"module": "Leads"}),
         ("users", {"type": "CurrentUser"}),
+        ("Notes", {"fields": "Note_Title"}),
         (f"Leads/{lead_id}/__conversion_options", {}),
     ]:
         zoho.get(path, params=params)
@@ -172,10 +173,11 @@ def test_metadata_notes_and_conversion_options_cost_one_each(emulator, zoho):
         "GET settings/pipeline": 1,
         "GET settings/tags": 1,
         "GET users": 1,
+        "GET Notes": 1,
         "GET Leads/{id}/__conversion_options": 1,
         "POST Notes": 1,
     }
-    assert emulator.credits()["total"] == 7
+    assert emulator.credits()["total"] == 8
 
 
 def test_reset_empties_the_meter(emulator, zoho):

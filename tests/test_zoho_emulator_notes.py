@@ -265,3 +265,213 @@ def test_a_notes_request_without_records_is_refused_and_creates_nothing(emulator
         {"api_name": "data", "json_path": "$.data"},
     )
     assert emulator.crm.notes == {}
+
+
+# --- Get Notes across records: GET /Notes (zoho-crm-api.md §14.10) --------------------------
+
+ACROSS = "Note_Title,Parent_Id,Created_Time"
+
+
+def note_ids(answer: requests.Response) -> list[str]:
+    return [] if answer.status_code == 204 else [note["id"] for note in answer.json()["data"]]
+
+
+def test_get_notes_lists_the_notes_of_every_module_oldest_first(emulator, zoho):
+    lead_id = add_lead(emulator)
+    contact_id = emulator.crm.add_contact(Last_Name="Roe")
+    first = emulator.crm.add_note("Leads", lead_id, "one", "first")
+    second = emulator.crm.add_note("Contacts", contact_id, "two", "second")
+
+    answer = zoho.get("Notes", params={"fields": ACROSS})
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert note_ids(answer) == [first["id"], second["id"]]
+    assert body["data"][0] == {
+        "id": first["id"],
+        "Note_Title": "one",
+        "Parent_Id": {
+            "module": {"api_name": "Leads", "id": "4876876000000002175"},
+            "name": "Jane Doe",
+            "id": lead_id,
+        },
+        "Created_Time": first["Created_Time"],
+    }
+    assert body["data"][1]["Parent_Id"]["module"]["api_name"] == "Contacts"
+    assert body["info"] == {
+        "per_page": 200,
+        "count": 2,
+        "page": 1,
+        "more_records": False,
+        "next_page_token": None,
+        "previous_page_token": None,
+        "page_token_expiry": None,
+        "sort_by": "Created_Time",
+        "sort_order": "asc",
+    }
+
+
+def test_get_notes_needs_fields(emulator, zoho):
+    emulator.crm.add_note("Leads", add_lead(emulator), None, "x")
+
+    answer = zoho.get("Notes")
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "REQUIRED_PARAM_MISSING",
+        "details": {"param_name": "fields"},
+        "message": "One of the expected parameter is missing",
+        "status": "error",
+    }
+
+
+def test_get_notes_without_notes_is_no_content(emulator, zoho):
+    add_lead(emulator)
+
+    assert zoho.get("Notes", params={"fields": ACROSS}).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("sort_by", "sort_order", "newest_first"),
+    [
+        ("Created_Time", "desc", True),
+        ("Created_Time", "asc", False),
+        ("Modified_Time", "desc", True),
+        ("id", "desc", True),
+        ("id", None, False),
+        (None, "desc", True),
+    ],
+)
+def test_get_notes_sorts_by_time_or_id(emulator, zoho, sort_by, sort_order, newest_first):
+    lead_id = add_lead(emulator)
+    ids = [emulator.crm.add_note("Leads", lead_id, None, f"n{n}")["id"] for n in range(3)]
+    params = {"fields": ACROSS, "sort_by": sort_by, "sort_order": sort_order}
+
+    answer = zoho.get("Notes", params={key: value for key, value in params.items() if value})
+
+    assert note_ids(answer) == (ids[::-1] if newest_first else ids)
+    assert answer.json()["info"]["sort_order"] == ("desc" if newest_first else "asc")
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("sort_by", "Note_Title"),
+        ("sort_order", "newest"),
+        ("per_page", "201"),
+        ("per_page", "0"),
+        ("page", "0"),
+        ("ids", "abc"),
+    ],
+)
+def test_get_notes_refuses_a_bad_parameter_naming_it(emulator, zoho, param, value):
+    emulator.crm.add_note("Leads", add_lead(emulator), None, "x")
+
+    answer = zoho.get("Notes", params={"fields": ACROSS, param: value})
+
+    assert answer.status_code == 400
+    assert (answer.json()["code"], answer.json()["details"]["param_name"]) == ("INVALID_DATA", param)
+
+
+def test_get_notes_picks_notes_by_id(emulator, zoho):
+    lead_id = add_lead(emulator)
+    ids = [emulator.crm.add_note("Leads", lead_id, None, f"n{n}")["id"] for n in range(3)]
+
+    answer = zoho.get("Notes", params={"fields": ACROSS, "ids": f"{ids[2]},{ids[0]}"})
+
+    assert note_ids(answer) == [ids[0], ids[2]]
+
+
+def many_notes(emulator, count: int) -> list[str]:
+    lead_id = add_lead(emulator)
+    return [emulator.crm.add_note("Leads", lead_id, None, f"n{n}")["id"] for n in range(count)]
+
+
+def test_pages_reach_2000_notes_and_a_page_token_reads_on(emulator, zoho):
+    ids = many_notes(emulator, 2150)
+
+    tenth = zoho.get("Notes", params={"fields": ACROSS, "page": 10, "per_page": 200})
+    beyond = zoho.get("Notes", params={"fields": ACROSS, "page": 11, "per_page": 200})
+    token = tenth.json()["info"]["next_page_token"]
+    eleventh = zoho.get("Notes", params={"fields": ACROSS, "page_token": token, "per_page": 200})
+
+    assert note_ids(tenth) == ids[1800:2000]
+    assert tenth.json()["info"]["more_records"] is True
+    assert tenth.json()["info"]["page_token_expiry"]
+    assert beyond.status_code == 400
+    assert beyond.json() == {
+        "code": "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+        "details": {"limit": 2000},
+        "message": "you can fetch only the first 2000 records without a page_token",
+        "status": "error",
+    }
+    assert note_ids(eleventh) == ids[2000:2150]
+    assert eleventh.json()["info"]["page"] == 11
+    assert eleventh.json()["info"]["more_records"] is False
+    assert eleventh.json()["info"]["next_page_token"] is None
+
+
+def test_a_page_that_would_cross_2000_notes_needs_a_page_token(emulator, zoho):
+    answer = zoho.get("Notes", params={"fields": ACROSS, "page": 14, "per_page": 150})  # 1951-2100
+
+    assert (answer.status_code, answer.json()["code"]) == (400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED")
+
+
+def test_a_page_token_keeps_its_order_and_skips_nothing_when_notes_are_added(emulator, zoho):
+    ids = many_notes(emulator, 5)
+    first = zoho.get("Notes", params={"fields": ACROSS, "sort_by": "id", "sort_order": "desc", "per_page": 2})
+    newer = emulator.crm.add_note("Leads", add_lead(emulator), None, "newest")["id"]
+
+    token = first.json()["info"]["next_page_token"]
+    second = zoho.get("Notes", params={"fields": ACROSS, "page_token": token, "per_page": 2})
+    again = zoho.get("Notes", params={"fields": ACROSS, "page_token": token, "per_page": 2})
+
+    assert note_ids(first) == [ids[4], ids[3]]
+    assert note_ids(second) == [ids[2], ids[1]]
+    assert note_ids(again) == note_ids(second)  # a token may be used again until it expires
+    assert newer not in note_ids(second)
+    assert second.json()["info"]["sort_order"] == "desc"
+
+
+def test_a_page_token_never_issued_is_invalid_and_an_expired_one_expired(emulator, zoho):
+    many_notes(emulator, 3)
+    token = zoho.get("Notes", params={"fields": ACROSS, "per_page": 1}).json()["info"]["next_page_token"]
+
+    unknown = zoho.get("Notes", params={"fields": ACROSS, "page_token": "not-a-token"})
+    expired = requests.post(f"{emulator.url}/__emulator/faults", json={"expire_page_tokens": True}, timeout=5)
+    stale = zoho.get("Notes", params={"fields": ACROSS, "page_token": token})
+
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "INVALID_DATA")
+    assert unknown.json()["details"] == {"param_name": "page_token"}
+    assert expired.status_code == 200
+    assert (stale.status_code, stale.json()["code"]) == (400, "EXPIRED_VALUE")
+    assert stale.json()["details"] == {"param_name": "page_token"}
+
+
+def test_get_notes_needs_the_notes_read_scope(emulator, zoho):
+    emulator.crm.add_note("Leads", add_lead(emulator), None, "x")
+
+    emulator.grant_scopes(["ZohoCRM.modules.leads.READ"])
+    without = zoho.get("Notes", params={"fields": ACROSS})
+    emulator.grant_scopes(["ZohoCRM.modules.notes.READ"])
+    notes_read = zoho.get("Notes", params={"fields": ACROSS})
+
+    assert (without.status_code, without.json()["code"]) == (401, "OAUTH_SCOPE_MISMATCH")
+    assert notes_read.status_code == 200
+
+
+def test_coql_on_notes_is_an_unsupported_module(emulator, zoho):
+    """zoho-crm-api.md §14.10: COQL's modules leave Notes out; INVALID_MODULE (OAS-new)."""
+    emulator.crm.add_note("Leads", add_lead(emulator), None, "x")
+
+    answer = zoho.post(
+        "coql", json={"select_query": "select Note_Title from Notes where Note_Title is not null"}
+    )
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": "INVALID_MODULE",
+        "details": {},
+        "message": "the given module is not supported in api",
+        "status": "error",
+    }

@@ -291,6 +291,7 @@ class _Parser:
         self._position = 0
 
     def parse(self) -> Query:
+        self._check_module_supported()
         self._expect_keyword("select")
         selected = self._select_list()
         self._expect_keyword("from")
@@ -306,6 +307,19 @@ class _Parser:
             raise _syntax_error(end)
         fields = tuple(name for name in dict.fromkeys(selected) if name != "id")
         return Query(fields=fields, where=where, order=order, offset=offset, limit=limit)
+
+    def _check_module_supported(self) -> None:
+        """zoho-crm-api.md §14.10: COQL's module lists leave Notes out, and a module COQL does
+        not support is INVALID_MODULE (OAS-new's COQL example), whatever the columns name.
+        Whether `from Notes` works is unverified: it is refused."""
+        after_from = (
+            self._tokens[position + 1]
+            for position, token in enumerate(self._tokens[:-1])
+            if token.keyword == "from"
+        )
+        module = next(after_from, None)
+        if module is not None and module.kind == "word" and module.text == "Notes":
+            raise top_level_error(400, "INVALID_MODULE", "the given module is not supported in api")
 
     # --- clauses ---------------------------------------------------------------------------------
 

@@ -381,6 +381,11 @@ class CrmStore:
         with self._lock:
             return copy.deepcopy(self._notes_by_parent.get((module, parent_id), []))
 
+    def all_notes(self) -> list[dict[str, Any]]:
+        """Copies of the notes of every record, oldest first (zoho-crm-api.md §14.10)."""
+        with self._lock:
+            return copy.deepcopy(list(self._records["Notes"].values()))
+
     def has_record(self, module: str, record_id: str) -> bool:
         with self._lock:
             return record_id in self._records[module]

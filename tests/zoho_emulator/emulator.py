@@ -17,6 +17,7 @@ from .journal import Journal, JournalEntry
 from .lead_endpoints import LeadEndpoints
 from .mass_convert import MassConvertJobs
 from .metadata_endpoints import MetadataEndpoints
+from .notes_endpoints import NotesEndpoints
 from .permissions import ProfilePermissions
 from .router import Router
 from .seed import apply_seed
@@ -64,6 +65,7 @@ class ZohoEmulator:
             self._tokens,
             [
                 *LeadEndpoints(self.crm, self.faults).routes(),
+                *NotesEndpoints(self.crm, self.faults).routes(),
                 *MetadataEndpoints(self.crm, self.faults).routes(),
                 *BulkEndpoints(self.crm, self._jobs, self.faults).routes(),
             ],
@@ -123,6 +125,7 @@ class ZohoEmulator:
         self._tokens.clear_throttle()
         self._permissions.reset()
         self._jobs.clear()
+        self.faults.expire_page_tokens()
         self.crm.clear()
         apply_seed(self.crm, self.seed)
         self.faults.clear()

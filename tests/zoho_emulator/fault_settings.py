@@ -163,7 +163,7 @@ SCRIPTED = {
     "trickle_next": Scripted({"n": count(1), "seconds_per_byte": seconds}, _WHERE),
     "delete_leads_before_next": Scripted({"lead_ids": lead_ids}, {**_WHERE, "n": count(1)}),
 }
-ACTIONS = {"revoke_tokens": flag, "clear": flag}
+ACTIONS = {"revoke_tokens": flag, "expire_page_tokens": flag, "clear": flag}
 KNOWN = frozenset({*SETTINGS, *SCRIPTED, *ACTIONS})
 
 
@@ -184,6 +184,8 @@ def parse(settings: dict[str, Any]) -> list[Change]:
             changes.append(_caller(name, _arguments(name, scripted, settings[name])))
     if _checked("revoke_tokens", flag, settings.get("revoke_tokens", False)):
         changes.append(lambda faults: faults.revoke_tokens())
+    if _checked("expire_page_tokens", flag, settings.get("expire_page_tokens", False)):
+        changes.append(lambda faults: faults.expire_page_tokens())
     return changes
 
 

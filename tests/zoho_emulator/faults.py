@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from .page_tokens import PageTokens
 from .protocol import JSON_TYPE, Response, error_body
 from .tokens import TokenAuthority
 
@@ -110,6 +111,7 @@ class Faults:
     coql_offset_ceiling: int | None = None
     # Lead fields the token's user may not see (field-level security): left out of record reads.
     hidden_fields: set[str] = field(default_factory=set)
+    page_tokens: PageTokens = field(default_factory=PageTokens)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: int = 0
     _failures: list[_Failure] = field(default_factory=list)
@@ -219,6 +221,10 @@ class Faults:
     def revoke_tokens(self) -> None:
         """Every access token issued so far now answers INVALID_TOKEN."""
         self.tokens.revoke_all()
+
+    def expire_page_tokens(self) -> None:
+        """Every page token issued so far now answers EXPIRED_VALUE (zoho-crm-api.md §14.10)."""
+        self.page_tokens.expire_all()
 
     def clear(self) -> None:
         with self._lock:

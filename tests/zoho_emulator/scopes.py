@@ -75,6 +75,9 @@ MASS_CONVERT_STATUS = (exactly("ZohoCRM.mass_convert.leads.READ"),)
 COQL = (exactly("ZohoCRM.coql.READ"), module_scope("Leads", "READ", "Leads"))
 CONVERSION_OPTIONS = (module_scope("Leads", "READ", "leads", "Leads"),)
 NOTES_CREATE = (module_scope("Notes", "CREATE"),)
+# zoho-crm-api.md §14.10: Get Notes of every module, `ZohoCRM.modules.notes.READ` (OAS-new) or
+# `ZohoCRM.modules.ALL` (DOC-v8); no parent module to check.
+NOTES_READ = (module_scope("Notes", "READ"),)
 FIELDS = (settings_scope("fields"),)
 LAYOUTS = (settings_scope("layouts"),)
 PIPELINES = (settings_scope("pipeline"),)
