@@ -65,6 +65,12 @@ class ControlEndpoints:
                 return Response.json(201, {"id": self._add_user(_json_object(request))})
             case ("GET", "users"):
                 return Response.json(200, [user.as_json() for user in emulator.crm.users])
+            case ("POST", path) if user := re.fullmatch(r"users/(current|\d+)", path):
+                user_id = emulator.crm.current_user_id if user[1] == "current" else user[1]
+                if emulator.crm.user(user_id) is None:
+                    return Response.json(404, {"error": "no such user"})
+                changed = emulator.crm.update_user(user_id, **_json_object(request))
+                return Response.json(200, changed.as_json())
             case ("POST", "tags"):
                 return Response.json(201, {"tags": self._add_tags(_json_object(request))})
             case ("POST", "pipelines"):

@@ -7,6 +7,7 @@ twenty concurrent converts of one lead convert it once.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +50,7 @@ USER_TYPES = (
     "System User",
 )
 TOP_ROLE = "CEO"  # the emulated role hierarchy: CEO (administrators), Manager below it
+USER_EDITS = ("full_name", "email", "profile", "role", "status", "confirm", "type")
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,12 @@ class User:
     confirm: bool = True  # the invitation was accepted
     type: str = "Regular User"  # type__s
     created_time: str = "2025-01-06T09:00:00+00:00"
+    role_name: str | None = None  # None: CEO for administrators, Manager for everyone else
 
     @property
     def role(self) -> str:
+        if self.role_name is not None:
+            return self.role_name
         return TOP_ROLE if self.profile == "Administrator" else "Manager"
 
     @property
@@ -185,6 +190,36 @@ class CrmStore:
     def users(self) -> list[User]:
         with self._lock:
             return list(self._users.values())
+
+    @property
+    def current_user_id(self) -> str:
+        """The user who authorised the refresh token (zoho-crm-api.md §14.8): every call runs
+        as this user, Get Users' `type=CurrentUser` answers it. The default admin, Ava Admin."""
+        return self.default_user_id
+
+    def update_user(self, user_id: str, **changes: Any) -> User:
+        """Change a user as an admin would in the UI: `full_name`, `email`, `profile` (any
+        profile name: custom profiles exist), `role` (any role name), `status`, `confirm`,
+        `type` (type__s). All or nothing: ValueError naming the first key that is wrong,
+        KeyError for an unknown user. Returns the user as changed."""
+        checked: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key not in USER_EDITS:
+                raise ValueError(f"{key}: not a user key; keys: {', '.join(USER_EDITS)}")
+            if key in ("full_name", "email", "profile", "role"):
+                if not isinstance(value, str) or not value.strip():
+                    raise ValueError(f"{key}: expected a non-empty string, not {value!r}")
+            elif key == "status" and value not in USER_STATUSES:
+                raise ValueError(f"status: expected one of {', '.join(USER_STATUSES)}, not {value!r}")
+            elif key == "type" and value not in USER_TYPES:
+                raise ValueError(f"type: expected one of {', '.join(USER_TYPES)}, not {value!r}")
+            elif key == "confirm" and not isinstance(value, bool):
+                raise ValueError(f"confirm: expected true or false, not {value!r}")
+            checked["role_name" if key == "role" else key] = value
+        with self._lock:
+            user = dataclasses.replace(self._users[user_id], **checked)
+            self._users[user_id] = user
+            return user
 
     def user(self, user_id: str) -> User | None:
         with self._lock:

@@ -116,7 +116,7 @@ class MetadataEndpoints:
         per_page = positive_int_param(
             call.request, "per_page", default=USERS_MAX_PER_PAGE, maximum=USERS_MAX_PER_PAGE
         )
-        current = self._crm.user(self._crm.default_user_id)
+        current = self._crm.user(self._crm.current_user_id)  # zoho-crm-api.md §14.8
         assert current is not None
         users = [user for user in self._crm.users if USER_FILTERS[kind](user, current)]
         if (listed := call.request.param("ids")) is not None:
