@@ -11,11 +11,13 @@ import json
 from typing import Any, ClassVar, Literal
 
 from handlers.redaction import redact
+from handlers.scopes import CallScope
 
 FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "error"]
 
 # Zoho codes that mean the token cannot do the job: a setup problem, not a problem of the lead.
 SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})
+SCOPE_CODE = "OAUTH_SCOPE_MISMATCH"
 # The profile of the token's user lacks a permission (docs/zoho-api.md, "The token's user and permissions").
 PERMISSION_CODE = "NO_PERMISSION"
 MESSAGE_CHARS = 500  # of Zoho's message quoted in a reason (scrubbed first, so no part survives)
@@ -128,6 +130,7 @@ class ZohoRefused(ZohoError):
 
     def __init__(self, code: str, message: str, details: Any = None, http_status: int = 400):
         self.code, self.message, self.details, self.http_status = code, message, details, http_status
+        self.call: CallScope | None = None  # the refused call, when the client knows its scope
         super().__init__(f"{code}: {message}" + (f" {details}" if details else ""))
 
     def __str__(self) -> str:
@@ -140,6 +143,11 @@ class ZohoRefused(ZohoError):
 
     @property
     def reason(self) -> str:
+        if self.code == SCOPE_CODE and self.call is not None:
+            return (
+                f"Zoho refused the access token's scope for {self.call.needed_for} ({self.code}): the token"
+                f" needs {self.call.scope}; add it to the self-client's scopes and mint a new refresh token"
+            )
         if self.code in SETUP_CODES:
             return (
                 f"Zoho refused the access token ({self.code}): check the OAuth scopes"

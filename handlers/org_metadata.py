@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from handlers import scopes
 from handlers.errors import ZohoBadResponse, ZohoRefused
+from handlers.scopes import CallScope
 
 if TYPE_CHECKING:
     from handlers.zoho import ZohoClient
@@ -127,14 +129,10 @@ class OrgUser:
 
 @dataclass(frozen=True)
 class Probe:
-    """One call the function makes, sent once to see whether the token's scopes allow it.
+    """One call the function makes, sent once, naming nothing that exists, to see whether the
+    token's scopes allow it (handlers.scopes says which scope that is)."""
 
-    `scope` says what allows the call (docs/zoho-api.md, "Scopes"): Zoho's refusal does not say which
-    scope was missing, and some calls need more than one."""
-
-    scope: str
-    needed_for: str
-    method: str
+    call: CallScope
     path: str
     params: dict[str, str] | None = None
     body: dict[str, Any] | None = None
@@ -142,55 +140,23 @@ class Probe:
 
 
 PROBES = (
+    Probe(scopes.LEAD_READ, f"/Leads/{ABSENT_ID}"),
     Probe(
-        "ZohoCRM.modules.ALL (or ZohoCRM.modules.leads.READ)",
-        "reading the lead",
-        "GET",
-        f"/Leads/{ABSENT_ID}",
-    ),
-    Probe(
-        "ZohoCRM.modules.ALL (or the CREATE scopes of Leads, Contacts, Accounts and Deals)",
-        "Convert Lead",
-        "POST",
+        scopes.CONVERT,
         f"/Leads/{ABSENT_ID}/actions/convert",
         body={"data": [{"overwrite": False}]},
         credits=CONVERT_CREDITS,
     ),
+    Probe(scopes.NOTE_WRITE, "/Notes", body={"data": []}),
+    Probe(scopes.NOTES_READ, f"/Leads/{ABSENT_ID}/Notes", params={"fields": "Note_Title"}),
     Probe(
-        "ZohoCRM.modules.ALL (or ZohoCRM.modules.notes.CREATE with ZohoCRM.modules.leads.CREATE)",
-        "the failure note",
-        "POST",
-        "/Notes",
-        body={"data": []},
-    ),
-    Probe(
-        "ZohoCRM.coql.READ with ZohoCRM.modules.ALL (or ZohoCRM.modules.Leads.READ)",
-        "the sweep's COQL query",
-        "POST",
+        scopes.COQL,
         "/coql",
         body={"select_query": "select id from Leads where id = '1' limit 1"},  # ABSENT_ID
     ),
-    Probe(
-        "ZohoCRM.modules.ALL (or ZohoCRM.modules.notes.READ with ZohoCRM.modules.leads.READ)",
-        "the failure note's duplicate check",
-        "GET",
-        f"/Leads/{ABSENT_ID}/Notes",
-        params={"fields": "Note_Title"},
-    ),
-    Probe(
-        "ZohoCRM.mass_convert.leads.CREATE",
-        "the sweep's Mass Convert",
-        "POST",
-        "/Leads/actions/mass_convert",
-        body={"ids": [ABSENT_ID]},  # no such lead: refused whole, nothing scheduled
-    ),
-    Probe(
-        "ZohoCRM.mass_convert.leads.READ",
-        "the sweep's Mass Convert status",
-        "GET",
-        "/Leads/actions/mass_convert",
-        params={"job_id": ABSENT_ID},
-    ),
+    # An id that is no lead: the submission is refused whole and nothing is scheduled.
+    Probe(scopes.MASS_CONVERT, "/Leads/actions/mass_convert", body={"ids": [ABSENT_ID]}),
+    Probe(scopes.MASS_CONVERT_STATUS, "/Leads/actions/mass_convert", params={"job_id": ABSENT_ID}),
 )
 
 
@@ -376,10 +342,10 @@ class _Reader:
         for probe in PROBES:
             if "mass_convert" in probe.path and not self.zoho.version.mass_convert:
                 continue
-            refusal = self.zoho.probe(probe.method, probe.path, params=probe.params, json=probe.body)
+            refusal = self.zoho.probe(probe.call.method, probe.path, params=probe.params, json=probe.body)
             self.extra_credits += probe.credits - 1
             if refusal is not None and refusal.code == SCOPE_REFUSED:
-                self.org.missing_scopes.append(MissingScope(probe.scope, probe.needed_for))
+                self.org.missing_scopes.append(MissingScope(probe.call.scope, probe.call.needed_for))
 
     def _read(self, path: str, params: dict[str, str], scope: str) -> dict[str, Any] | None:
         """A metadata read that answers a JSON object; None when the token lacks `scope` (recorded)."""

@@ -48,6 +48,7 @@ from handlers.credentials import OAuthCredentials
 from handlers.errors import ZohoBadResponse, ZohoRefused, ZohoUnavailable
 from handlers.http import Http, HttpAnswer, HttpFailure
 from handlers.lead import Records
+from handlers.scopes import scope_for
 
 _TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path
 # Containers inside containers that an answer may nest. Zoho's deepest answers (layouts: sections,
@@ -339,6 +340,7 @@ class ZohoClient:
         reply = self._call(method, path, params=params, json=json, once=once)
         error = reply.error()
         if error is not None:
+            error.call = scope_for(method, path)
             raise error
         return reply
 

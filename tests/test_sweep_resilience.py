@@ -172,6 +172,22 @@ def test_without_the_mass_convert_permission_every_lead_converts_singly_and_it_i
     assert "Crm_Implied_Mass_Convert_Leads" in line["message"]
 
 
+def test_a_token_without_the_mass_convert_scope_converts_singly_and_names_that_scope(emulator, sweep_with):
+    partners = add_leads(emulator, 3, "Partner")
+    emulator.grant_scopes(
+        [scope for scope in emulator.granted_scopes() if scope != "ZohoCRM.mass_convert.leads.CREATE"]
+    )
+
+    summary = sweep_with(PARTNERS)
+
+    assert converted(emulator, partners) == partners
+    (problem,) = summary["setup_problems"]
+    assert problem.startswith(
+        "Mass Convert refused: Zoho refused the access token's scope for the sweep's Mass Convert"
+        " (OAUTH_SCOPE_MISMATCH): the token needs ZohoCRM.mass_convert.leads.CREATE;"
+    )
+
+
 def test_a_lead_deleted_before_its_mass_convert_leaves_the_others_converted(emulator, sweep_with):
     partners = add_leads(emulator, 4, "Partner")
     emulator.faults.delete_leads_before_next([partners[1]], path=MASS_CONVERT, method="POST")
