@@ -73,7 +73,7 @@ class BulkEndpoints:
             if missing is not None:
                 raise invalid_mass_convert_id(missing)
             if conversion.deal is not None:
-                self._crm.check_deal(conversion.deal, "$.Deals")
+                self._crm.check_deal(conversion.deal, "$.Deals", self._faults.picklist_reading)
             assignee = self._crm.user(conversion.assign_to or "")
             if assignee is None or not assignee.can_own_records:
                 raise invalid_field("$.assign_to", "assign_to")

@@ -16,6 +16,7 @@ RECORD_MODULES = {"contacts": "Contacts", "accounts": "Accounts", "deals": "Deal
 USER_KEYS = frozenset({"full_name", "email", "profile", "id", "status", "confirm", "type"})
 PIPELINE_EDITS = frozenset({"pipeline", "remove_stages", "add_stages", "rename_stages", "rename"})
 PERMISSION_EDITS = ("grant", "revoke")
+FIELD_KEYS = ("module", "api_name", "length")
 
 
 class ControlEndpoints:
@@ -71,6 +72,8 @@ class ControlEndpoints:
                     return Response.json(404, {"error": "no such user"})
                 changed = emulator.crm.update_user(user_id, **_json_object(request))
                 return Response.json(200, changed.as_json())
+            case ("POST", "fields"):
+                return Response.json(200, self._set_field_length(_json_object(request)))
             case ("POST", "tags"):
                 return Response.json(201, {"tags": self._add_tags(_json_object(request))})
             case ("POST", "pipelines"):
@@ -120,6 +123,19 @@ class ControlEndpoints:
                 return Response.json(400, {"error": f"leads[{index}]: {problem}", "ids": ids})
         return Response.json(201, {"ids": ids})
 
+    def _set_field_length(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`{"module", "api_name", "length"}`: the org's own maximum length of a field
+        (zoho-crm-api.md §13.1, §14.4). All three are mandatory."""
+        for key in body:
+            if key not in FIELD_KEYS:
+                raise ValueError(f"{key}: unknown key; keys: {', '.join(FIELD_KEYS)}")
+        for key in FIELD_KEYS:
+            if key not in body:
+                raise ValueError(f"{key}: missing")
+        module, api_name, length = (body[key] for key in FIELD_KEYS)
+        self._emulator.crm.set_field_length(module, api_name, length)
+        return {"module": module, "api_name": api_name, "length": length}
+
     def _add_user(self, body: dict[str, Any]) -> str:
         """`{"full_name", "email", "profile", "id", "status", "confirm", "type"}` (zoho-crm-api.md
         §13.4); full_name and email are mandatory, the rest as `CrmStore.add_user` defaults them."""
@@ -143,9 +159,11 @@ class ControlEndpoints:
 
     def _edit_pipeline(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Edit one pipeline of the Deals layout: `remove_stages` (unmap), `add_stages` (map,
-        creating a stage that does not exist), `rename_stages` ({old: new} or {old: {display_value,
-        actual_value}}, org-wide: stages are Stage picklist options), `rename` (the pipeline).
-        All or nothing; answers the pipelines as Get Pipelines would."""
+        creating a stage that does not exist; a name, or {display_value, actual_value,
+        reference_value} with the values set apart, zoho-crm-api.md §14.5), `rename_stages`
+        ({old: new} or {old: {display_value, actual_value, reference_value}}, org-wide: stages
+        are Stage picklist options), `rename` (the pipeline, the same two forms). All or
+        nothing; answers the pipelines as Get Pipelines would."""
         unknown = set(body) - PIPELINE_EDITS
         if unknown or not isinstance(body.get("pipeline"), str):
             raise ValueError(
@@ -156,8 +174,8 @@ class ControlEndpoints:
         def edit(book: PipelineBook) -> list[dict[str, Any]]:
             for stage in _names(body, "remove_stages"):
                 book.remove_stage(name, stage)
-            for stage in _names(body, "add_stages"):
-                book.add_stage(name, stage)
+            for display, actual, reference in _new_stages(body.get("add_stages", [])):
+                book.add_stage(name, display, actual, reference)
             for old, new in _renames(body.get("rename_stages", {})).items():
                 book.rename_stage(old, *new)
             if "rename" in body:
@@ -215,22 +233,33 @@ def _names(body: dict[str, Any], key: str) -> list[str]:
     return names
 
 
-def _renames(renames: Any) -> dict[str, tuple[str, str]]:
-    """{old: "new"} renames display and actual value; {old: {"display_value", "actual_value"}}
-    sets them apart."""
+def _renames(renames: Any) -> dict[str, tuple[str, str, str | None]]:
+    """{old: "new"} renames display and actual value; {old: {"display_value", "actual_value",
+    "reference_value"}} sets them apart (the reference value is the actual one when absent)."""
     if not isinstance(renames, dict):
         raise ValueError("renames must be an object of old name to new name")
-    result = {}
-    for old, new in renames.items():
-        if isinstance(new, str):
-            result[old] = (new, new)
-        elif isinstance(new, dict) and all(
-            isinstance(new.get(key), str) for key in ("display_value", "actual_value")
-        ):
-            result[old] = (new["display_value"], new["actual_value"])
-        else:
-            raise ValueError(f"rename of {old!r}: a name, or display_value and actual_value")
-    return result
+    return {old: _option_values(new, f"rename of {old!r}") for old, new in renames.items()}
+
+
+def _new_stages(stages: Any) -> list[tuple[str, str, str | None]]:
+    if not isinstance(stages, list):
+        raise ValueError("add_stages must be a list of stage names or option values")
+    return [_option_values(stage, f"add_stages[{n}]") for n, stage in enumerate(stages)]
+
+
+def _option_values(value: Any, where: str) -> tuple[str, str, str | None]:
+    """A picklist option's display, actual and reference value (None: the actual one)."""
+    if isinstance(value, str):
+        return value, value, None
+    keys = ("display_value", "actual_value", "reference_value")
+    if (
+        isinstance(value, dict)
+        and set(value) <= set(keys)
+        and all(isinstance(value.get(key), str) for key in keys[:2])
+        and isinstance(value.get("reference_value", ""), str)
+    ):
+        return value["display_value"], value["actual_value"], value.get("reference_value")
+    raise ValueError(f"{where}: a name, or display_value and actual_value (and reference_value)")
 
 
 def _json_object(request: Request) -> dict[str, Any]:

@@ -47,6 +47,20 @@ MASS_CONVERT_KEYS = frozenset(
     }
 )
 MASS_CONVERT_MAX_IDS = 50  # zoho-crm-api.md §3.1
+# zoho-crm-api.md §14.4: the maxLength of each Deals key in OAS-new's DealConversion schema
+# (single Convert; "indicative", so enforced as given). Mass Convert's OAS allows Deal_Name 255.
+CONVERT_MAX_LENGTHS = {
+    "Deal_Name": 120,
+    "Pipeline": 100,
+    "Stage": 100,
+    "Campaign_Source": 100,
+    "Lead_Source": 100,
+    "Contact_Role": 50,
+    "Type": 50,
+    "Next_Step": 200,
+    "Description": 32_000,
+}
+MASS_CONVERT_MAX_LENGTHS = {**CONVERT_MAX_LENGTHS, "Deal_Name": 255}
 _DIGITS = re.compile(r"[0-9]{1,25}")
 
 
@@ -63,6 +77,7 @@ class ConvertRequest:
     carry_over_tags: dict[str, list[str]] = field(default_factory=dict)
     carry_all_tags_to: tuple[str, ...] = ()
     overwrite: bool = False
+    mass: bool = False  # a Mass Convert job's: its own maximum lengths (zoho-crm-api.md §14.4)
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,7 @@ def _mass_convert_request(body: dict[str, Any]) -> MassConvertRequest:
         assign_to=_reference(body, "assign_to", "$", legacy=False),
         deal=deal,
         carry_all_tags_to=tuple(dict.fromkeys(carry_to)),
+        mass=True,
     )
     return MassConvertRequest(ids=list(dict.fromkeys(lead_ids)), conversion=conversion, listed=lead_ids)
 
@@ -205,7 +221,21 @@ def check_deal_shape(deal: Any, path: str) -> None:
         raise invalid_field(f"{path}.Amount", "Amount", expected_data_type="double")
 
 
+def check_lengths(deal: dict[str, Any], path: str, maximum_lengths: dict[str, int]) -> None:
+    """zoho-crm-api.md §14.4: a text value longer than its key's maximum is INVALID_DATA with
+    `details` {maximum_length, api_name, json_path}, in that order, as the reference shows it."""
+    for api_name, value in deal.items():
+        maximum = maximum_lengths.get(api_name)
+        if maximum is not None and isinstance(value, str) and len(value) > maximum:
+            raise FieldError(
+                "INVALID_DATA",
+                "invalid data",
+                {"maximum_length": maximum, "api_name": api_name, "json_path": f"{path}.{api_name}"},
+            )
+
+
 def check_pipeline(deal: dict[str, Any], path: str, pipelines: dict[str, list[str]]) -> None:
+    """`pipelines` maps each pipeline to its stages, in the form the emulator takes (§14.5)."""
     pipeline = deal["Pipeline"]
     if pipeline not in pipelines:
         raise invalid_field(f"{path}.Pipeline", "Pipeline")

@@ -16,10 +16,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from .clock import now, zoho_time
-from .conversion import ConvertRequest, check_pipeline
+from .conversion import (
+    CONVERT_MAX_LENGTHS,
+    MASS_CONVERT_MAX_LENGTHS,
+    ConvertRequest,
+    check_lengths,
+    check_pipeline,
+)
 from .ids import MODULE_IDS, IdSequence
 from .indexes import FieldIndex, IdOrder, same_value
-from .metadata import MULTI_SELECT, module_fields, stable_id
+from .metadata import MULTI_SELECT, PICKLIST_FORMS, module_fields, stable_id
 from .pipelines import PipelineBook
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
 
@@ -146,6 +152,7 @@ class CrmStore:
             self._field_indexes: dict[tuple[str, str], FieldIndex] = {}
             self._notes_by_parent: dict[tuple[str, str], list[dict[str, Any]]] = {}
             self._book = PipelineBook()
+            self._field_lengths: dict[tuple[str, str], int] = {}
             self.unique_fields: dict[str, list[str]] = {}
             self.default_user_id = self.add_user(
                 "Ava Admin", "ava.admin@emulated-org.example", role="Administrator"
@@ -357,6 +364,28 @@ class CrmStore:
         with self._lock:
             return query(UnconvertedLeads(self._lead_order))
 
+    # --- field lengths (zoho-crm-api.md §13.1, §14.4) ----------------------------------------
+
+    def set_field_length(self, module: str, api_name: str, length: int) -> None:
+        """The org's own maximum length of a field, as Get Fields shows it; a Deals field's
+        also holds single Convert to it (below the convert body's own maximum, §14.4).
+        ValueError for a field the module lacks or a length that is not a whole number >= 1."""
+        if module not in ("Leads", "Contacts", "Accounts", "Deals"):
+            raise ValueError(f"module: expected Leads, Contacts, Accounts or Deals, not {module!r}")
+        with self._lock:
+            names = {definition.api_name for definition in module_fields(module, self._book)}
+        if api_name not in names:
+            raise ValueError(f"api_name: {module} has no field {api_name!r}")
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ValueError(f"length: expected a whole number >= 1, not {length!r}")
+        with self._lock:
+            self._field_lengths[(module, api_name)] = length
+
+    def field_length(self, module: str, api_name: str) -> int | None:
+        """The org's own maximum length of a field when it was set, else None (the default)."""
+        with self._lock:
+            return self._field_lengths.get((module, api_name))
+
     @property
     def contacts(self) -> dict[str, dict[str, Any]]:
         return self._snapshot("Contacts")
@@ -427,15 +456,67 @@ class CrmStore:
 
     # --- conversion ------------------------------------------------------------------------
 
-    def check_deal(self, deal: dict[str, Any], json_path: str) -> None:
-        """Raise FieldError when the deal's pipeline or stage is not configured."""
+    def check_deal(self, deal: dict[str, Any], json_path: str, picklists: str = "actual") -> dict[str, Any]:
+        """A Mass Convert's Deals object checked (lengths, pipeline, stage, picklist options in
+        the form `picklists` names); FieldError when Zoho would refuse it. Returns the deal as
+        it would be stored (picklists as actual values)."""
         with self._lock:
-            check_pipeline(deal, json_path, self._book.mapping())
+            return self._checked_deal(deal, json_path, MASS_CONVERT_MAX_LENGTHS, picklists)
 
-    def convert(self, lead_id: str, request: ConvertRequest | None = None) -> Conversion:
+    def _checked_deal(
+        self, deal: dict[str, Any], path: str, maximum_lengths: dict[str, int], form: str
+    ) -> dict[str, Any]:
+        """zoho-crm-api.md §14.4 lengths, then §14.5 picklists: Pipeline and Stage (INVALID_DATA
+        and MAPPING_MISMATCH, §1.5) and the other Deals picklists (INVALID_DATA; an option no
+        layout offers, type unused, included) take the option's value in `form` only. The
+        answer holds each picklist's actual value, what Zoho stores."""
+        if form not in PICKLIST_FORMS:
+            raise ValueError(f"picklist form {form!r}; forms: {', '.join(PICKLIST_FORMS)}")
+        check_lengths(deal, path, maximum_lengths)
+        check_pipeline(deal, path, self._book.mapping(form))
+        resolved = self._book.resolve(deal["Pipeline"], deal["Stage"], form)
+        assert resolved is not None  # check_pipeline passed
+        stored = {**deal, "Pipeline": resolved[0].actual, "Stage": resolved[1].actual}
+        for definition in module_fields("Deals", self._book):
+            name = definition.api_name
+            if name in ("Pipeline", "Stage") or not definition.picklist or name not in deal:
+                continue
+            value = deal[name]
+            option = next(
+                (
+                    o
+                    for o in definition.picklist
+                    if o.used and isinstance(value, str) and o.value(form) == value
+                ),
+                None,
+            )
+            if option is None:
+                raise invalid_field(f"{path}.{name}", name)
+            stored[name] = option.actual
+        return stored
+
+    def _convert_lengths(self, request: ConvertRequest) -> dict[str, int]:
+        """A Mass Convert job's maximum lengths, or single Convert's held to the org's own
+        lengths of the Deals fields where set (`set_field_length`, zoho-crm-api.md §14.4)."""
+        if request.mass:
+            return MASS_CONVERT_MAX_LENGTHS
+        lengths = dict(CONVERT_MAX_LENGTHS)
+        for (module, api_name), length in self._field_lengths.items():
+            if module == "Deals":
+                lengths[api_name] = min(length, lengths.get(api_name, length))
+        return lengths
+
+    def convert(
+        self,
+        lead_id: str,
+        request: ConvertRequest | None = None,
+        *,
+        picklists: str = "actual",
+    ) -> Conversion:
         """Convert a lead as Zoho does, or raise ApiError / FieldError and change nothing.
 
-        Without a request it converts as the minimal body `{"data":[{}]}` does.
+        Without a request it converts as the minimal body `{"data":[{}]}` does. `picklists` is
+        the form of a picklist option the deal's picklists take (§14.5).
         """
         request = request or ConvertRequest()
         with self._lock:
@@ -450,8 +531,10 @@ class CrmStore:
             owner = self._assignee(request.assign_to, lead, path)
             contact = self._given(request.contact_id, "Contacts", path) or self._email_match(lead)
             account = self._given(request.account_id, "Accounts", path) or self._company_match(lead)
+            deal_fields = None
             if request.deal is not None:
-                check_pipeline(request.deal, f"{path}.Deals", self._book.mapping())
+                lengths = self._convert_lengths(request)
+                deal_fields = self._checked_deal(request.deal, f"{path}.Deals", lengths, picklists)
             tags = self._tags_to_carry(lead, request)
             new_contact = None if contact else self._contact_fields(lead)
             new_account = None
@@ -469,8 +552,8 @@ class CrmStore:
             elif account_lookup and (not contact.get("Account_Name") or request.overwrite):
                 self._set_field("Contacts", contact, "Account_Name", account_lookup)
             deal = None
-            if request.deal is not None:
-                deal = self._create_deal(request.deal, owner, account_lookup, contact)
+            if deal_fields is not None:
+                deal = self._create_deal(deal_fields, owner, account_lookup, contact)
             targets = {"Contacts": contact, "Accounts": account, "Deals": deal}
             for module, names in tags.items():
                 if (target := targets[module]) is not None:

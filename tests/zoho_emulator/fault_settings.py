@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .faults import Faults
+from .metadata import PICKLIST_FORMS
 
 Change = Callable[[Faults], None]
 Check = Callable[[Any], Any]  # returns the value to use, or raises ValueError saying what is wrong
@@ -102,6 +103,15 @@ def fraction(value: Any) -> float:
     return float(value)
 
 
+def choice(*choices: str) -> Check:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise Refused(f"expected one of {', '.join(map(repr, choices))}, not {_describe(value)}")
+        return str(value)
+
+    return check
+
+
 def strings(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise Refused(f"expected a list of strings, not {_describe(value)}")
@@ -132,6 +142,7 @@ SETTINGS: dict[str, Check] = {
     "coql_offset_ceiling": optional(count(1)),
     "mass_convert_fail_ids": lambda value: set(strings(value)),
     "hidden_fields": lambda value: set(strings(value)),
+    "picklist_reading": choice(*PICKLIST_FORMS),
 }
 
 

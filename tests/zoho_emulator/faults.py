@@ -111,6 +111,9 @@ class Faults:
     coql_offset_ceiling: int | None = None
     # Lead fields the token's user may not see (field-level security): left out of record reads.
     hidden_fields: set[str] = field(default_factory=set)
+    # zoho-crm-api.md §14.5: the form of a picklist option Convert's Deals picklists take,
+    # "actual", "display" or "reference" (unverified which Zoho takes).
+    picklist_reading: str = "actual"
     page_tokens: PageTokens = field(default_factory=PageTokens)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: int = 0
@@ -237,6 +240,7 @@ class Faults:
             self.mass_convert_fail_ids = set()
             self.coql_offset_ceiling = None
             self.hidden_fields = set()
+            self.picklist_reading = "actual"
             self._failures.clear()
             self._fraction = None
             self._resets.clear()

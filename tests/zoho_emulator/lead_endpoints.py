@@ -108,7 +108,11 @@ class LeadEndpoints:
     def convert(self, call: Call) -> Response:
         lead_id = _record_id(call)
         request = parse_convert_body(call.request.json(), legacy=call.legacy)
-        conversion = self._crm.convert(lead_id, request)
+        conversion = self._crm.convert(
+            lead_id,
+            request,
+            picklists=self._faults.picklist_reading,
+        )
         if self._faults.take_scheduled_convert():
             return Response.json(202, {"data": [_scheduled(self._crm.new_id("jobs"))]})
         if call.legacy:

@@ -82,7 +82,7 @@ class MassConvertJobs:
         if lead_id in self._faults.mass_convert_fail_ids:
             return False
         try:
-            self._crm.convert(lead_id, conversion)
+            self._crm.convert(lead_id, conversion, picklists=self._faults.picklist_reading)
         except (ApiError, FieldError):
             return False
         return True

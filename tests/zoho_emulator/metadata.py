@@ -20,14 +20,27 @@ PROFILES = ("Administrator", "Standard")
 MULTI_SELECT = "multiselectpicklist"  # values are lists of option values (json_type jsonarray)
 
 
+PICKLIST_FORMS = ("actual", "display", "reference")  # zoho-crm-api.md §14.5
+
+
 @dataclass(frozen=True)
 class Option:
     """A picklist option. `actual` is what the API stores; `display` what the UI shows (they
-    differ in Zoho's own sample, "Houston" / "Houston Showroom", zoho-crm-api.md §13.1)."""
+    differ in Zoho's own sample, "Houston" / "Houston Showroom", zoho-crm-api.md §13.1);
+    `reference` the untranslated value (§14.5), the actual value unless set apart."""
 
     display: str
     actual: str
     used: bool = True
+    reference: str | None = None
+
+    def value(self, form: str) -> str:
+        """The option in one of PICKLIST_FORMS."""
+        if form == "display":
+            return self.display
+        if form == "reference":
+            return self.reference or self.actual
+        return self.actual
 
 
 def options(*values: str) -> tuple[Option, ...]:
@@ -68,6 +81,7 @@ LEAD_SOURCES = (
     Option("Houston", "Houston Showroom"),  # display and actual differ, as in §13.1's sample
     Option("Yellow Pages", "Yellow Pages", used=False),  # an option no layout offers any more
 )
+DEAL_TYPES = options("-None-", "Existing Business", "New Business")
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,7 @@ class FieldDef:
     convert_mapping: tuple[tuple[str, str | None], ...] = ()
     return_type: str | None = None  # of a formula
     custom: bool = False  # custom_field: added by the org, not one of Zoho's standard fields
+    length: int = 255  # the maximum length Get Fields shows (zoho-crm-api.md §13.1, §14.4)
 
     @property
     def json_type(self) -> str:
@@ -157,6 +172,7 @@ _LEADS = (
         "text",
         "Company",
         convert_mapping=(("Contacts", None), ("Deals", None), ("Accounts", "Account_Name")),
+        length=200,  # zoho-crm-api.md §13.1 sample, §14.4: a company name can be 200 characters
     ),
     FieldDef("Lead_Status", "picklist", "Lead Status", picklist=LEAD_STATUSES),
     FieldDef("Annual_Revenue", "currency", "Annual Revenue"),
@@ -212,23 +228,41 @@ def module_fields(module: str, book: PipelineBook | None = None) -> tuple[FieldD
         return _NOTES
     if module == "Deals":
         book = book or PipelineBook()
-        stages = tuple(Option(stage.display, stage.actual) for stage in book.stages.values())
-        pipelines = tuple(Option(pipeline.display, pipeline.actual) for pipeline in book.pipelines)
+        stages = tuple(
+            Option(stage.display, stage.actual, reference=stage.reference) for stage in book.stages.values()
+        )
+        pipelines = tuple(
+            Option(pipeline.display, pipeline.actual, reference=pipeline.reference)
+            for pipeline in book.pipelines
+        )
+        # zoho-crm-api.md §14.4: the lengths of OAS-new's DealConversion schema (indicative).
         return (
             *_COMMON,
-            FieldDef("Deal_Name", "text", "Deal Name", mandatory=True, required=True),
+            FieldDef("Deal_Name", "text", "Deal Name", mandatory=True, required=True, length=120),
             FieldDef("Amount", "currency", "Amount"),
             FieldDef("Closing_Date", "date", "Closing Date", mandatory=True, required=True),
-            FieldDef("Stage", "picklist", "Stage", mandatory=True, required=True, picklist=stages),
-            FieldDef("Pipeline", "picklist", "Pipeline", mandatory=True, required=True, picklist=pipelines),
+            FieldDef(
+                "Stage", "picklist", "Stage", mandatory=True, required=True, picklist=stages, length=100
+            ),
+            FieldDef(
+                "Pipeline",
+                "picklist",
+                "Pipeline",
+                mandatory=True,
+                required=True,
+                picklist=pipelines,
+                length=100,
+            ),
             FieldDef("Probability", "integer", "Probability (%)"),
             FieldDef(
                 "Expected_Revenue", "formula", "Expected Revenue", read_only=True, return_type="currency"
             ),
-            FieldDef("Lead_Source", "picklist", "Lead Source", picklist=LEAD_SOURCES),
+            FieldDef("Lead_Source", "picklist", "Lead Source", picklist=LEAD_SOURCES, length=100),
+            FieldDef("Type", "picklist", "Type", picklist=DEAL_TYPES, length=50),
+            FieldDef("Next_Step", "text", "Next Step", length=200),
             FieldDef("Account_Name", "lookup", "Account Name", lookup_module="Accounts"),
             FieldDef("Contact_Name", "lookup", "Contact Name", lookup_module="Contacts"),
-            FieldDef("Description", "textarea", "Description"),
+            FieldDef("Description", "textarea", "Description", length=32_000),
         )
     raise KeyError(module)
 
@@ -245,11 +279,13 @@ def field_json(
     hidden: bool = False,
     book: PipelineBook | None = None,
     layout_associations: list[dict[str, str]] | None = None,
+    length: int | None = None,
 ) -> dict[str, Any]:
     """A field as Get Fields answers it (zoho-crm-api.md §13.1). `hidden`: field-level security
     hides it from every profile (faults.hidden_fields); `book` adds the stages each pipeline
     maps to the Pipeline field's options, as `maps[]` (the DOC-v8 layouts note in §13.2);
-    `layout_associations` (v7+) the layouts that hold the field."""
+    `layout_associations` (v7+) the layouts that hold the field; `length` the org's own
+    maximum length when it was changed (`CrmStore.set_field_length`)."""
     writable = not definition.read_only and definition.data_type != "formula"
     permission = "hidden" if hidden else "read_write" if writable else "read_only"
     body: dict[str, Any] = {
@@ -271,7 +307,7 @@ def field_json(
         "type": "used" if definition.used else "unused",
         "custom_field": definition.custom,
         "visible": True,
-        "length": 120 if definition.api_name == "Deal_Name" else 255,
+        "length": definition.length if length is None else length,
         "profiles": [
             {"permission_type": permission, "name": name, "id": stable_id("profile", name)}
             for name in PROFILES
@@ -306,7 +342,7 @@ def picklist_json(module: str, definition: FieldDef, option: Option, position: i
     return {
         "display_value": option.display,
         "actual_value": option.actual,
-        "reference_value": option.actual,
+        "reference_value": option.value("reference"),
         "id": stable_id(module, definition.api_name, option.actual),
         "sequence_number": position,
         "colour_code": None,

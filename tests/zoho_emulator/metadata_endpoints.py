@@ -179,6 +179,7 @@ class MetadataEndpoints:
                 layout_associations=(
                     layout_associations(module, definition.api_name) if with_associations else None
                 ),
+                length=self._crm.field_length(module, definition.api_name),
             )
             for definition in module_fields(module, book)
             if kind == "all" or definition.used == (kind == "used")

@@ -5,11 +5,12 @@ in its own order. So renaming a stage renames it in every pipeline that maps it 
 Stage field), keeping its id, while removing a stage from a pipeline only unmaps it there: the
 Stage field still offers it, and a conversion into that pipeline with it fails MAPPING_MISMATCH.
 
-A stage or pipeline has a display value (what the UI shows) and an actual value (what the API
-stores); they can differ, as Zoho's own "Identify Decision Makers" / "Id. Decision Makers" does.
-Whether a convert body's Pipeline and Stage take the display or the actual value is UNVERIFIED
-(§13.11 item 1); the emulator takes the actual value only, so a client that sends a display value
-that differs from it is refused.
+A stage or pipeline has a display value (what the UI shows), an actual value (what the API
+stores) and a reference value (the untranslated value, the actual one unless set apart); they can
+differ, as Zoho's own "Identify Decision Makers" / "Id. Decision Makers" does. Which of them a
+convert body's Pipeline and Stage take is UNVERIFIED (zoho-crm-api.md §13.11 item 1, §14.5): the
+emulator takes one form only, `faults.picklist_reading` (the actual value by default), so a
+client that sends another form that differs from it is refused.
 
 The store keeps one `PipelineBook` and reads and edits it under its lock.
 """
@@ -35,6 +36,10 @@ class Stage:
     actual: str
     probability: int
     forecast_type: str = "Open"  # Open | Closed Won | Closed Lost
+    reference: str | None = None  # None: the actual value
+
+    def value(self, form: str) -> str:
+        return _form(self, form)
 
 
 @dataclass
@@ -44,6 +49,19 @@ class Pipeline:
     actual: str
     default: bool
     stage_ids: list[str] = field(default_factory=list)
+    reference: str | None = None  # None: the actual value
+
+    def value(self, form: str) -> str:
+        return _form(self, form)
+
+
+def _form(option: Stage | Pipeline, form: str) -> str:
+    """One of the option's values: "actual", "display" or "reference" (zoho-crm-api.md §14.5)."""
+    if form == "display":
+        return option.display
+    if form == "reference":
+        return option.reference or option.actual
+    return option.actual
 
 
 # (display, actual, probability, forecast_type) of the demo org's stages, in picklist order.
@@ -105,24 +123,34 @@ class PipelineBook:
     def stages_of(self, pipeline: Pipeline) -> list[Stage]:
         return [self.stages[stage_id] for stage_id in pipeline.stage_ids]
 
-    def mapping(self) -> dict[str, list[str]]:
-        """Pipeline actual value -> the actual values of its stages: what a convert body is
-        checked against (see the module docstring)."""
-        return {p.actual: [stage.actual for stage in self.stages_of(p)] for p in self.pipelines}
+    def mapping(self, form: str = "actual") -> dict[str, list[str]]:
+        """Pipeline -> its stages, each in one form ("actual", "display" or "reference"): what a
+        convert body is checked against (see the module docstring)."""
+        return {p.value(form): [stage.value(form) for stage in self.stages_of(p)] for p in self.pipelines}
+
+    def resolve(self, pipeline_value: str, stage_value: str, form: str) -> tuple[Pipeline, Stage] | None:
+        """The pipeline and the stage of it that a convert body names in `form`, or None."""
+        for pipeline in self.pipelines:
+            if pipeline.value(form) == pipeline_value:
+                for stage in self.stages_of(pipeline):
+                    if stage.value(form) == stage_value:
+                        return pipeline, stage
+        return None
 
     # --- edits (the control API's POST /__emulator/pipelines) -------------------------------
 
     def pipeline(self, name: str) -> Pipeline:
         """A pipeline by display or actual value; KeyError naming the known ones otherwise."""
         for pipeline in self.pipelines:
-            if name in (pipeline.display, pipeline.actual):
+            if name in _values(pipeline):
                 return pipeline
         known = [pipeline.display for pipeline in self.pipelines]
         raise KeyError(f"no pipeline {name!r}; the pipelines are {known}")
 
     def stage(self, name: str) -> Stage:
+        """A stage by display, actual or reference value; KeyError otherwise."""
         for stage in self.stages.values():
-            if name in (stage.display, stage.actual):
+            if name in (stage.display, stage.actual, stage.value("reference")):
                 return stage
         raise KeyError(f"no stage {name!r}")
 
@@ -134,31 +162,41 @@ class PipelineBook:
             raise KeyError(f"pipeline {pipeline.display!r} has no stage {stage_name!r}")
         pipeline.stage_ids.remove(stage.id)
 
-    def add_stage(self, pipeline_name: str, stage_name: str) -> None:
-        """Map an existing stage, or a new one (display = actual, probability 50), at the end."""
+    def add_stage(
+        self, pipeline_name: str, stage_name: str, actual: str | None = None, reference: str | None = None
+    ) -> None:
+        """Map an existing stage, or a new one (probability 50) at the end. A new stage's
+        display value is `stage_name`, its actual value `actual` (else the same) and its
+        reference value `reference` (else the actual one)."""
         pipeline = self.pipeline(pipeline_name)
         try:
             stage = self.stage(stage_name)
         except KeyError:
+            values = {stage_name, actual or stage_name, reference or actual or stage_name}
+            taken = [other for other in self.stages.values() if values & _values(other)]
+            if taken:
+                raise ValueError(f"another stage is already called one of {sorted(values)}") from None
             stage_id = str(STAGE_ID_BASE + len(self.stages) + 1)
-            stage = self.stages[stage_id] = Stage(stage_id, stage_name, stage_name, 50)
+            stage = Stage(stage_id, stage_name, actual or stage_name, 50, reference=reference)
+            self.stages[stage_id] = stage
         if stage.id not in pipeline.stage_ids:
             pipeline.stage_ids.append(stage.id)
 
-    def rename_stage(self, stage_name: str, display: str, actual: str) -> None:
-        """Rename a Stage option: every pipeline mapping it shows the new values; the id stays."""
+    def rename_stage(self, stage_name: str, display: str, actual: str, reference: str | None = None) -> None:
+        """Rename a Stage option: every pipeline mapping it shows the new values; the id stays.
+        `reference` sets the reference value apart from the actual one."""
         stage = self.stage(stage_name)
-        others = [other for other in self.stages.values() if other is not stage]
-        if any({display, actual} & {other.display, other.actual} for other in others):
-            raise ValueError(f"another stage is already called {display!r} or {actual!r}")
-        stage.display, stage.actual = display, actual
+        values = {display, actual, reference or actual}
+        if any(values & _values(other) for other in self.stages.values() if other is not stage):
+            raise ValueError(f"another stage is already called one of {sorted(values)}")
+        stage.display, stage.actual, stage.reference = display, actual, reference
 
-    def rename_pipeline(self, name: str, display: str, actual: str) -> None:
+    def rename_pipeline(self, name: str, display: str, actual: str, reference: str | None = None) -> None:
         pipeline = self.pipeline(name)
-        others = [other for other in self.pipelines if other is not pipeline]
-        if any({display, actual} & {other.display, other.actual} for other in others):
-            raise ValueError(f"another pipeline is already called {display!r} or {actual!r}")
-        pipeline.display, pipeline.actual = display, actual
+        values = {display, actual, reference or actual}
+        if any(values & _values(other) for other in self.pipelines if other is not pipeline):
+            raise ValueError(f"another pipeline is already called one of {sorted(values)}")
+        pipeline.display, pipeline.actual, pipeline.reference = display, actual, reference
 
     # --- JSON -------------------------------------------------------------------------------
 
@@ -179,6 +217,10 @@ class PipelineBook:
             }
             for pipeline in self.pipelines
         ]
+
+
+def _values(option: Stage | Pipeline) -> set[str]:
+    return {option.display, option.actual, option.value("reference")}
 
 
 def stage_json(stage: Stage, sequence_number: int) -> dict[str, Any]:
