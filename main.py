@@ -27,4 +27,7 @@ def reconcile(request: flask.Request) -> flask.Response:
     """Scheduled sweep: convert qualifying leads no webhook delivered (a private function)."""
     from handlers import reconcile as sweep_door  # the sweep's modules load only where a sweep runs
 
-    return sweep_door.handle(request, RUNTIME)
+    try:
+        return sweep_door.handle(request, RUNTIME)
+    finally:
+        webhook.leave_body_unread(request)  # as the webhook does: functions-framework would read it all

@@ -5,7 +5,8 @@ byte a second never times out. So every call also gets a total budget (what is l
 window and of the request's deadline); a watchdog shuts the connection down when the budget is
 spent (one watchdog thread serves every call), and the call fails at once. A call the watchdog cut
 is a failure whatever was read before the cut (a status line without the rest of its headers
-reads as a whole answer to http.client). The callers (handlers.zoho) retry with backoff.
+reads as a whole answer to http.client). The callers (handlers.zoho) retry with backoff. The same
+watchdog bounds the read of a webhook's body (reads_cut_after).
 
 An answer is read as it streams in, up to MAX_ANSWER_BYTES (decoded), and refused past it, so a
 runaway answer costs at most the cap in memory, never its own size.
@@ -19,9 +20,9 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import urllib3
@@ -145,20 +146,49 @@ def _too_large(method: str, url: str, cap: int, what: str) -> AnswerTooLarge:
     )
 
 
+def reads_cut_after(sock: socket.socket, seconds: float) -> contextlib.AbstractContextManager[_Slot]:
+    """Inside the block, `sock` is shut down for reading once `seconds` have passed: a read that
+    waits for more then ends as if the peer had finished. The slot tells whether it happened. For
+    a request body its client trickles (handlers.webhook); the answer can still be written."""
+    return _cut_after(_Socket(sock), seconds, socket.SHUT_RD)
+
+
+@contextlib.contextmanager
+def _cut_after(connection: _Connection, seconds: float, how: int) -> Iterator[_Slot]:
+    slot = _Slot(how)
+    slot.use(connection)
+    _WATCHDOG.watch(slot, seconds)
+    try:
+        yield slot
+    finally:
+        slot.finish()
+
+
+class _Connection(Protocol):
+    @property
+    def sock(self) -> socket.socket | None: ...
+
+
+@dataclass(frozen=True)
+class _Socket:
+    sock: socket.socket
+
+
 class _Slot:
     """The connection one call is using, so the watchdog (another thread) can cut it."""
 
-    def __init__(self) -> None:
-        self.connection: urllib3.connection.HTTPConnection | None = None
+    def __init__(self, how: int = socket.SHUT_RDWR) -> None:
+        self.connection: _Connection | None = None
         self.was_cut = False
         self.done = False
+        self._how = how  # what a cut shuts down: both ways for a call to Zoho
         self._lock = threading.Lock()
 
-    def use(self, connection: urllib3.connection.HTTPConnection) -> None:
+    def use(self, connection: _Connection) -> None:
         with self._lock:
             self.connection = connection
             if self.was_cut:
-                _shut(connection)
+                _shut(connection, self._how)
 
     def cut(self) -> None:
         with self._lock:
@@ -166,7 +196,7 @@ class _Slot:
                 return
             self.was_cut = True
             if self.connection is not None:
-                _shut(self.connection)
+                _shut(self.connection, self._how)
 
     def finish(self) -> bool:
         """The call is over: no cut from now on. Whether the watchdog cut it before."""
@@ -217,11 +247,11 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
-def _shut(connection: urllib3.connection.HTTPConnection) -> None:
+def _shut(connection: _Connection, how: int) -> None:
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
+            sock.shutdown(how)
 
 
 _current = threading.local()

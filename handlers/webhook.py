@@ -2,13 +2,19 @@
 
 Nothing reaches Zoho before the method, the size, the shared secret and the lead id are checked.
 The lead id is the only thing taken from the request; the lead itself is re-read from Zoho.
+
+The body is read only once the secret is checked, within BODY_SECONDS, and what is not read stays
+unread (leave_body_unread): a stranger's body costs nothing, however slowly it comes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import io
 import json
 import re
+import socket
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -23,6 +29,9 @@ from handlers.runtime import Runtime
 from handlers.settings import parse_flag
 
 MAX_BODY_BYTES = 64 * 1024
+# For the whole body, from when the secret is checked: Zoho's is under 100 bytes and comes with its
+# headers; a client still sending after this is cut off (408), so it holds a thread no longer.
+BODY_SECONDS = 10.0
 SECRET_HEADER = "X-Webhook-Secret"  # noqa: S105 - a header name
 LEAD_ID = re.compile(r"[0-9]{1,25}")
 LEAD_ID_KEYS = ("lead_id", "id")
@@ -39,8 +48,11 @@ class WebhookEvent:
 def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
     """The answer, within WEBHOOK_DEADLINE_SECONDS whatever Zoho does."""
     started = time.perf_counter()
-    with deadline.within(_deadline_seconds(runtime)):
-        result, attempts = _outcome(request, runtime)
+    try:
+        with deadline.within(_deadline_seconds(runtime)):
+            result, attempts = _outcome(request, runtime)
+    finally:
+        leave_body_unread(request)
     return report.respond(
         result,
         {
@@ -75,13 +87,66 @@ def check_envelope(request: flask.Request) -> None:
 
 def parse(request: flask.Request) -> WebhookEvent:
     """The checked event of an authenticated request, or Rejected naming what is wrong."""
-    body = request.stream.read(MAX_BODY_BYTES + 1)
+    body = _read_body(request)
     if len(body) > MAX_BODY_BYTES:
         raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
     fields = _body_fields(request.mimetype, body)
     query = _single_values(request.args.to_dict(flat=False), "query string")
     sources = [source for source in (fields, query) if source]
     return WebhookEvent(lead_id=_lead_id(sources), dry_run=_dry_run(sources))
+
+
+def leave_body_unread(request: flask.Request) -> None:
+    """Whatever the function has not read of the body stays unread, and ends the connection.
+
+    After every answer functions-framework reads the rest of the body (`read_request`, an
+    after-request hook) with no bound in time or size: a stranger who trickled a body held a
+    thread for as long as it trickled, and a large one was read into memory whole. An empty stream
+    takes its place. What is left goes to gunicorn, whose drain bounds each read but not a body
+    that trickles a byte at a time; so the connection is shut for reading: the server reads what
+    has arrived, then the end, and closes the connection once the answer is sent."""
+    sock = _socket(request)
+    if sock is not None and not _body_finished(request):
+        with contextlib.suppress(OSError):  # the client has gone already
+            sock.shutdown(socket.SHUT_RD)
+    request.stream = io.BytesIO()
+
+
+def _socket(request: flask.Request) -> socket.socket | None:
+    """The client's connection, from the server (gunicorn, or werkzeug's development server);
+    None for a request that is already in memory (a test client)."""
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    return sock if isinstance(sock, socket.socket) else None
+
+
+_BODY_READ = "zoho_lead_converter.body_read"  # set in the WSGI environ once the body was read to its end
+
+
+def _body_finished(request: flask.Request) -> bool:
+    """Whether nothing of the body is left to arrive: read to its end, or none announced."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return bool(request.environ.get(_BODY_READ)) or (not chunked and not request.content_length)
+
+
+def _read_body(request: flask.Request) -> bytes:
+    """At most MAX_BODY_BYTES + 1 bytes of the body, within BODY_SECONDS (and the deadline)."""
+    sock = _socket(request)
+    if sock is None:  # a body already in memory (a test client)
+        return request.stream.read(MAX_BODY_BYTES + 1)
+    from handlers.http import reads_cut_after  # loads requests, which the call to Zoho needs next
+
+    seconds = deadline.budget(BODY_SECONDS)
+    body: bytes | None = None
+    with reads_cut_after(sock, seconds) as slot:
+        with contextlib.suppress(Exception):  # the client's end, the cut, a broken chunk: said below
+            body = request.stream.read(MAX_BODY_BYTES + 1)
+        cut = slot.finish()
+    if cut:
+        raise Rejected("request_timeout", f"the body did not arrive within {seconds:.2g} s", 408)
+    if body is None:
+        raise Rejected("bad_request", "the body ended early or its chunked framing is broken")
+    request.environ[_BODY_READ] = len(body) <= MAX_BODY_BYTES
+    return body
 
 
 def authenticate(presented: str | None, secrets: tuple[str, ...]) -> None:
