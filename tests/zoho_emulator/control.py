@@ -52,6 +52,8 @@ class ControlEndpoints:
                 except KeyError:
                     return Response.json(404, {"error": "no such lead"})
                 return Response.json(200, {"deleted": lead[1]})
+            case (method, path) if lead := re.fullmatch(r"leads/(\d+)/state", path):
+                return self._lead_state(method, lead[1], request)
             case ("GET", path) if notes := re.fullmatch(r"leads/(\d+)/notes", path):
                 return Response.json(200, emulator.crm.notes_of("Leads", notes[1]))
             case ("GET", path) if path in RECORD_MODULES:
@@ -122,6 +124,19 @@ class ControlEndpoints:
             except (TypeError, ValueError) as problem:
                 return Response.json(400, {"error": f"leads[{index}]: {problem}", "ids": ids})
         return Response.json(201, {"ids": ids})
+
+    def _lead_state(self, method: str, lead_id: str, request: Request) -> Response:
+        """GET or POST `leads/{id}/state`: a lead's wait states (zoho-crm-api.md §14.1). A POST
+        sets the keys it names, all or nothing (400 naming the first wrong key)."""
+        crm = self._emulator.crm
+        try:
+            if method == "GET":
+                return Response.json(200, crm.lead_state(lead_id))
+            if method == "POST":
+                return Response.json(200, crm.set_lead_state(lead_id, **_json_object(request)))
+        except KeyError:
+            return Response.json(404, {"error": "no such lead"})
+        return Response.json(405, {"error": f"{method} is not allowed on {request.path}"})
 
     def _set_field_length(self, body: dict[str, Any]) -> dict[str, Any]:
         """`{"module", "api_name", "length"}`: the org's own maximum length of a field

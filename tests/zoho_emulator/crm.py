@@ -28,6 +28,7 @@ from .indexes import FieldIndex, IdOrder, same_value
 from .metadata import MULTI_SELECT, PICKLIST_FORMS, module_fields, stable_id
 from .pipelines import PipelineBook
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
+from .wait_states import NO_WAIT, PLACEMENTS, WaitState
 
 MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes")
 NAME_FIELDS = {
@@ -56,6 +57,7 @@ USER_TYPES = (
     "System User",
 )
 TOP_ROLE = "CEO"  # the emulated role hierarchy: CEO (administrators), Manager below it
+APPROVED_VALUES = ("true", "false", "both")  # zoho-crm-api.md §14.3 `approved`
 USER_EDITS = ("full_name", "email", "profile", "role", "status", "confirm", "type")
 
 
@@ -111,13 +113,19 @@ class User:
 
 
 class UnconvertedLeads:
-    """The `LeadSource` COQL reads: the store's unconverted leads in numeric id order."""
+    """The `LeadSource` COQL reads: the store's unconverted leads in numeric id order, without
+    those awaiting approval (whether COQL returns unapproved records is UNVERIFIED,
+    zoho-crm-api.md §14.3: they are left out, the riskier reading)."""
 
-    def __init__(self, order: IdOrder) -> None:
+    def __init__(self, order: IdOrder, unapproved: frozenset[str]) -> None:
         self._order = order
+        self._unapproved = unapproved
 
     def in_id_order(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
-        return self._order.unconverted(after, inclusive)
+        leads = self._order.unconverted(after, inclusive)
+        if not self._unapproved:
+            return leads
+        return (lead for lead in leads if lead["id"] not in self._unapproved)
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,7 @@ class CrmStore:
             self._field_indexes: dict[tuple[str, str], FieldIndex] = {}
             self._notes_by_parent: dict[tuple[str, str], list[dict[str, Any]]] = {}
             self._book = PipelineBook()
+            self._wait_states: dict[str, WaitState] = {}
             self._field_lengths: dict[tuple[str, str], int] = {}
             self.unique_fields: dict[str, list[str]] = {}
             self.default_user_id = self.add_user(
@@ -310,6 +319,7 @@ class CrmStore:
                     index.remove(lead)
             for note in self._notes_by_parent.pop(("Leads", lead_id), []):
                 self._records["Notes"].pop(note["id"], None)
+            self._wait_states.pop(lead_id, None)
 
     def delete_leads(self, lead_ids: Iterable[str]) -> list[str]:
         """Delete those of the leads that exist (the others are passed over); returns their ids."""
@@ -331,29 +341,38 @@ class CrmStore:
         with self._lock:
             return copy.deepcopy(self._records["Leads"][lead_id])
 
-    def read_lead(self, lead_id: str, converted: str) -> dict[str, Any] | None:
-        """The lead as Get Record shows it for `converted` = "false" | "true" | "both"."""
+    def read_lead(self, lead_id: str, converted: str, approved: str = "true") -> dict[str, Any] | None:
+        """The lead as Get Record shows it for `converted` and `approved` = "false" | "true" |
+        "both" (zoho-crm-api.md §4, §14.3), with its wait-state keys (§14.1)."""
         with self._lock:
             lead = self._records["Leads"].get(lead_id)
-            if lead is None:
+            if lead is None or not self._shown(lead, converted, approved):
                 return None
-            if converted != "both" and lead["Converted__s"] != (converted == "true"):
-                return None
-            return copy.deepcopy(lead)
+            return self._as_read(lead)
 
     def leads_page(
-        self, converted: str, ids: list[str] | None, offset: int, limit: int
+        self, converted: str, ids: list[str] | None, offset: int, limit: int, approved: str = "true"
     ) -> tuple[list[dict[str, Any]], bool]:
         """Copies of one page of leads as Get Records lists them, and whether more follow."""
         with self._lock:
             leads = self._records["Leads"]
             chosen = [leads[i] for i in dict.fromkeys(ids) if i in leads] if ids else leads.values()
-            if converted != "both":
-                wanted = converted == "true"
-                chosen = [lead for lead in chosen if lead["Converted__s"] == wanted]
+            if converted != "both" or approved != "true" or self._wait_states:
+                chosen = [lead for lead in chosen if self._shown(lead, converted, approved)]
             chosen = list(chosen)
             page = chosen[offset : offset + limit]
-            return copy.deepcopy(page), offset + len(page) < len(chosen)
+            return [self._as_read(lead) for lead in page], offset + len(page) < len(chosen)
+
+    def _shown(self, lead: dict[str, Any], converted: str, approved: str) -> bool:
+        """zoho-crm-api.md §4 `converted`, §14.3 `approved`: true (the default) shows approved
+        leads only, false only those awaiting approval, both all of them."""
+        if converted != "both" and lead["Converted__s"] != (converted == "true"):
+            return False
+        is_approved = not self._wait_states.get(lead["id"], NO_WAIT).awaiting_approval
+        return approved == "both" or is_approved == (approved == "true")
+
+    def _as_read(self, lead: dict[str, Any]) -> dict[str, Any]:
+        return {**copy.deepcopy(lead), **self._wait_states.get(lead["id"], NO_WAIT).record_keys()}
 
     def query_unconverted_leads(self, query: Callable[[UnconvertedLeads], T]) -> T:
         """Run `query` over the live unconverted leads under the lock, without copying them.
@@ -362,7 +381,69 @@ class CrmStore:
         cursor. It must neither change the leads nor keep references into them.
         """
         with self._lock:
-            return query(UnconvertedLeads(self._lead_order))
+            unapproved = frozenset(
+                lead_id for lead_id, state in self._wait_states.items() if state.awaiting_approval
+            )
+            return query(UnconvertedLeads(self._lead_order, unapproved))
+
+    # --- wait states (zoho-crm-api.md §14.1) -------------------------------------------------
+
+    def lead_state(self, lead_id: str) -> dict[str, Any]:
+        """The lead's wait states (see wait_states.py); KeyError when there is no such lead."""
+        with self._lock:
+            if lead_id not in self._records["Leads"]:
+                raise KeyError(lead_id)
+            return self._wait_states.get(lead_id, NO_WAIT).as_json()
+
+    def set_lead_state(self, lead_id: str, **changes: Any) -> dict[str, Any]:
+        """Put a lead in (or take it out of) wait states: `awaiting_approval`, `awaiting_review`,
+        `locked`, `in_merge` (true or false), `lock_source` ("Manual" or "Automatic"),
+        `lock_reason` (text or None). Keys not given keep their value. All or nothing:
+        ValueError naming the first key that is wrong, KeyError for an unknown lead. Returns
+        the lead's states as `lead_state` does."""
+        with self._lock:
+            if lead_id not in self._records["Leads"]:
+                raise KeyError(lead_id)
+            before = self._wait_states.get(lead_id, NO_WAIT)
+            state = before.changed(changes)
+            if state.locked and not before.locked:
+                state = dataclasses.replace(state, lock_id=self._ids.next("locks"), locked_time=zoho_time())
+            elif not state.locked:
+                state = dataclasses.replace(state, lock_id=None, locked_time=None)
+            if state == NO_WAIT:
+                self._wait_states.pop(lead_id, None)
+            else:
+                self._wait_states[lead_id] = state
+            return state.as_json()
+
+    def locking_information(self, lead_id: str) -> dict[str, Any] | None:
+        """The lead's lock as `GET Leads/{id}/Locking_Information__s` answers it (OAS-new
+        getRecordLockingInformationOfTheRecord), None when it is not locked; KeyError for an
+        unknown lead."""
+        with self._lock:
+            lead = self._records["Leads"][lead_id]
+            state = self._wait_states.get(lead_id, NO_WAIT)
+            if not state.locked:
+                return None
+            manual = state.lock_source == "Manual"
+            locker = self._users[self.current_user_id]
+            return {
+                "id": state.lock_id,
+                "Locked_By__s": {"name": locker.full_name, "id": locker.id} if manual else None,
+                "Locked_For__s": {
+                    "module": {"api_name": "Leads", "id": MODULE_IDS["Leads"]},
+                    "name": lead["Full_Name"],
+                    "id": lead_id,
+                },
+                "Locked_Reason__s": state.lock_reason if manual else None,
+                "Lock_Source__s": state.lock_source,
+                "Locked_Time__s": state.locked_time,
+                "Record_Locking_Configuration_Id__s": stable_id("record_locking", "Leads"),
+                "Record_Locking_Rule_Id__s": None if manual else stable_id("record_locking", "Leads", "rule"),
+                "$editable": False,
+                "$field_states": None,
+                "$zia_visions": None,
+            }
 
     # --- field lengths (zoho-crm-api.md §13.1, §14.4) ----------------------------------------
 
@@ -512,13 +593,17 @@ class CrmStore:
         request: ConvertRequest | None = None,
         *,
         picklists: str = "actual",
+        wait_placement: str = "wrapped",
     ) -> Conversion:
         """Convert a lead as Zoho does, or raise ApiError / FieldError and change nothing.
 
         Without a request it converts as the minimal body `{"data":[{}]}` does. `picklists` is
-        the form of a picklist option the deal's picklists take (§14.5).
+        the form of a picklist option the deal's picklists take (§14.5), `wait_placement` where
+        a wait state's refusal goes ("wrapped" in data[] or "root", §14.1).
         """
         request = request or ConvertRequest()
+        if wait_placement not in PLACEMENTS:
+            raise ValueError(f"placement {wait_placement!r}; placements: {', '.join(PLACEMENTS)}")
         with self._lock:
             lead = self._records["Leads"].get(lead_id)
             if lead is None:
@@ -527,6 +612,10 @@ class CrmStore:
                 raise top_level_error(
                     400, "ID_ALREADY_CONVERTED", "id already converted", {"resource_path_index": 1}
                 )
+            # zoho-crm-api.md §14.1: a lead in a wait state is refused until the state passes.
+            refusal = self._wait_states.get(lead_id, NO_WAIT).convert_refusal(lead_id, wait_placement)
+            if refusal is not None:
+                raise refusal
             path = request.json_path
             owner = self._assignee(request.assign_to, lead, path)
             contact = self._given(request.contact_id, "Contacts", path) or self._email_match(lead)
@@ -574,15 +663,19 @@ class CrmStore:
             self._conversions[lead_id] += 1
             return conversion
 
-    def matches(self, lead_id: str) -> tuple[list[Match], list[Match]]:
+    def matches(self, lead_id: str, wait_placement: str = "wrapped") -> tuple[list[Match], list[Match]]:
         """Contacts and accounts a conversion of this lead could link to (conversion options).
 
         Contacts match by email or by a configured unique field; accounts by the lead's Company.
+        A lead awaiting approval or in a merge is refused (zoho-crm-api.md §2, §14.1).
         """
         with self._lock:
             lead = self._records["Leads"].get(lead_id)
             if lead is None:
                 raise invalid_id()
+            refusal = self._wait_states.get(lead_id, NO_WAIT).options_refusal(lead_id, wait_placement)
+            if refusal is not None:
+                raise refusal
             contact_fields = ["Email", *self.unique_fields.get("Contacts", [])]
             contacts = self._matching("Contacts", lead, dict.fromkeys(contact_fields))
             accounts = self._matching("Accounts", lead, {"Account_Name": "Company"})

@@ -115,9 +115,11 @@ class ZohoEmulator:
         return self._url
 
     def reset(self) -> None:
-        """Back to the seeded state with the constructor's faults and an empty journal; the
-        refresh token's scopes back to DEFAULT_GRANT (extra refresh tokens forgotten), the token
-        throttle's window emptied and every profile permission granted again.
+        """Back to the seeded state with the constructor's faults and an empty journal (so an
+        empty credit meter); the refresh token's scopes back to DEFAULT_GRANT (extra refresh
+        tokens forgotten), the token throttle's window emptied, every profile permission granted
+        again and every page token expired. The store's clear forgets lead wait states, field
+        lengths and changes to users.
 
         Access tokens already issued stay valid, so a running client is not logged out.
         """

@@ -16,6 +16,7 @@ from typing import Any
 
 from .faults import Faults
 from .metadata import PICKLIST_FORMS
+from .wait_states import PLACEMENTS
 
 Change = Callable[[Faults], None]
 Check = Callable[[Any], Any]  # returns the value to use, or raises ValueError saying what is wrong
@@ -142,6 +143,7 @@ SETTINGS: dict[str, Check] = {
     "coql_offset_ceiling": optional(count(1)),
     "mass_convert_fail_ids": lambda value: set(strings(value)),
     "hidden_fields": lambda value: set(strings(value)),
+    "wait_state_placement": choice(*PLACEMENTS),
     "picklist_reading": choice(*PICKLIST_FORMS),
 }
 

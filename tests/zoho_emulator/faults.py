@@ -111,6 +111,9 @@ class Faults:
     coql_offset_ceiling: int | None = None
     # Lead fields the token's user may not see (field-level security): left out of record reads.
     hidden_fields: set[str] = field(default_factory=set)
+    # zoho-crm-api.md §14.1, §14.11 item 1: where Convert puts a wait state's refusal, "wrapped"
+    # in data[] or "root" (unverified; both are HTTP 400).
+    wait_state_placement: str = "wrapped"
     # zoho-crm-api.md §14.5: the form of a picklist option Convert's Deals picklists take,
     # "actual", "display" or "reference" (unverified which Zoho takes).
     picklist_reading: str = "actual"
@@ -240,6 +243,7 @@ class Faults:
             self.mass_convert_fail_ids = set()
             self.coql_offset_ceiling = None
             self.hidden_fields = set()
+            self.wait_state_placement = "wrapped"
             self.picklist_reading = "actual"
             self._failures.clear()
             self._fraction = None

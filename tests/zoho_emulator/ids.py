@@ -16,6 +16,7 @@ RANGES: dict[str, int] = {
     "deals": 3_000_000,
     "notes": 4_000_000,
     "jobs": 5_000_000,
+    "locks": 6_000_000,
 }
 
 # Fixed ids of the org's metadata (modules, fields, profiles...).

@@ -6,7 +6,7 @@ from typing import Any
 
 from . import credits, permissions, scopes
 from .conversion import checked_id, is_record_id, parse_convert_body
-from .crm import Conversion, CrmStore, Match
+from .crm import APPROVED_VALUES, Conversion, CrmStore, Match
 from .faults import Faults
 from .ids import MODULE_IDS
 from .metadata import LEAD_LAYOUT_FIELDS, stable_id
@@ -59,6 +59,14 @@ class LeadEndpoints:
                 since=5,
                 scopes=scopes.CONVERSION_OPTIONS,
             ),
+            # zoho-crm-api.md §14.1: record locking is v7+, the lock read its own scope.
+            Route(
+                "GET",
+                r"Leads/(?P<id>[^/]+)/Locking_Information__s",
+                self.locking_information,
+                since=7,
+                scopes=scopes.LOCKING_INFORMATION,
+            ),
             Route("GET", notes_of, self.list_notes, scopes=lambda url: scopes.notes_read(url["module"])),
             Route("POST", notes_of, self.add_notes, scopes=scopes.NOTES_CREATE),
             Route("POST", r"Notes", self.add_notes, scopes=scopes.NOTES_CREATE),
@@ -66,7 +74,7 @@ class LeadEndpoints:
 
     def get_lead(self, call: Call) -> Response:
         lead_id = _record_id(call)
-        lead = self._crm.read_lead(lead_id, _converted(call))
+        lead = self._crm.read_lead(lead_id, _converted(call), _approved(call))
         if lead is None:
             return Response.no_content()
         wanted = _fields(call)
@@ -88,7 +96,8 @@ class LeadEndpoints:
                 raise limit_exceeded("ids", MAX_IDS)
         page = positive_int_param(call.request, "page", default=1, maximum=None)
         per_page = positive_int_param(call.request, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
-        leads, more = self._crm.leads_page(_converted(call), ids, (page - 1) * per_page, per_page)
+        offset = (page - 1) * per_page
+        leads, more = self._crm.leads_page(_converted(call), ids, offset, per_page, _approved(call))
         if not leads:
             return Response.no_content()
         info = {"per_page": per_page, "count": len(leads), "page": page, "more_records": more}
@@ -112,6 +121,7 @@ class LeadEndpoints:
             lead_id,
             request,
             picklists=self._faults.picklist_reading,
+            wait_placement=self._faults.wait_state_placement,
         )
         if self._faults.take_scheduled_convert():
             return Response.json(202, {"data": [_scheduled(self._crm.new_id("jobs"))]})
@@ -141,7 +151,7 @@ class LeadEndpoints:
             raise top_level_error(
                 400, "ID_ALREADY_CONVERTED", "id already converted", {"resource_path_index": 1}
             )
-        contacts, accounts = self._crm.matches(lead_id)
+        contacts, accounts = self._crm.matches(lead_id, self._faults.wait_state_placement)
         if not contacts and not accounts:
             return Response.no_content()
         preferred = "Contacts" if contacts else "Accounts"
@@ -158,6 +168,22 @@ class LeadEndpoints:
             "modules_with_multiple_layouts": None,
         }
         return Response.json(200, {"__conversion_options": options})
+
+    def locking_information(self, call: Call) -> Response:
+        """OAS-new getRecordLockingInformationOfTheRecord: the lead's lock, 204 when it has
+        none; an id that is no lead is INVALID_DATA "the related id given seems to be invalid"."""
+        lead_id = _record_id(call)
+        try:
+            lock = self._crm.locking_information(lead_id)
+        except KeyError:
+            raise top_level_error(
+                400, "INVALID_DATA", "the related id given seems to be invalid", {"resource_path_index": 1}
+            ) from None
+        if lock is None:
+            return Response.no_content()
+        wanted = _fields(call)
+        info = {"per_page": 200, "count": 1, "page": 1, "more_records": False}
+        return Response.json(200, {"data": [_only(lock, wanted)], "info": info})
 
     def list_notes(self, call: Call) -> Response:
         """Get Notes, zoho-crm-api.md §11: `fields` mandatory on every version (the SDK marks it
@@ -248,6 +274,14 @@ def _converted(call: Call) -> str:
     if converted not in CONVERTED_VALUES:
         raise invalid_param("converted")
     return converted
+
+
+def _approved(call: Call) -> str:
+    """zoho-crm-api.md §14.3: `approved` true (the default), false or both."""
+    approved = call.request.param("approved") or "true"
+    if approved not in APPROVED_VALUES:
+        raise invalid_param("approved")
+    return approved
 
 
 def _fields(call: Call) -> set[str] | None:

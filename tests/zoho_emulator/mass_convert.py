@@ -82,6 +82,7 @@ class MassConvertJobs:
         if lead_id in self._faults.mass_convert_fail_ids:
             return False
         try:
+            # A lead in a wait state (zoho-crm-api.md §14.1) fails here, as any refusal does.
             self._crm.convert(lead_id, conversion, picklists=self._faults.picklist_reading)
         except (ApiError, FieldError):
             return False

@@ -78,6 +78,8 @@ NOTES_CREATE = (module_scope("Notes", "CREATE"),)
 # zoho-crm-api.md §14.10: Get Notes of every module, `ZohoCRM.modules.notes.READ` (OAS-new) or
 # `ZohoCRM.modules.ALL` (DOC-v8); no parent module to check.
 NOTES_READ = (module_scope("Notes", "READ"),)
+# zoho-crm-api.md §14.1: a record's lock, its own scope only (no broader form is named).
+LOCKING_INFORMATION = (exactly("ZohoCRM.modules.lockinginformation.READ"),)
 FIELDS = (settings_scope("fields"),)
 LAYOUTS = (settings_scope("layouts"),)
 PIPELINES = (settings_scope("pipeline"),)
