@@ -26,6 +26,11 @@ from handlers.redaction import redact
 _TRACEPARENT = re.compile(r"00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})")
 _CLOUD_TRACE = re.compile(r"([0-9a-fA-F]{32})(?:/([0-9]{1,20}))?(?:;o=([01]))?")
 _write_lock = threading.Lock()
+# Cloud Logging refuses an entry past 256 KB. The lines are bounded where they are built (the sweep's
+# summary: handlers.sweep.SUMMARY_ITEMS); past this, whatever made one longer, the line keeps its
+# small fields and says which it dropped, rather than being lost.
+MAX_LINE_CHARS = 200_000
+_KEPT_FIELD_CHARS = 1_000
 _log_stream: list[TextIO] = []  # where log lines go instead of stdout (the command line: stderr)
 
 
@@ -49,10 +54,28 @@ def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
     # ASCII-only JSON: U+2028, U+2029 and lone surrogates become \u escapes, so each entry stays one
     # line of valid JSON for every reader (splitlines() splits on U+2028) and the write cannot fail.
     line = redact(json.dumps(entry, default=str, separators=(",", ":")))
+    if len(line) > MAX_LINE_CHARS:  # ASCII-only: characters are bytes
+        line = _shortened(entry, len(line))
     stream = _log_stream[-1] if _log_stream else sys.stdout
     with _write_lock:
         stream.write(line + "\n")
         stream.flush()
+
+
+def _shortened(entry: Mapping[str, Any], chars: int) -> str:
+    """The entry without its large fields (each kept one is at most _KEPT_FIELD_CHARS of JSON), its
+    message cut, and `truncated` saying how long it was and what was dropped."""
+    kept: dict[str, Any] = {}
+    dropped = []
+    for key, value in entry.items():
+        if key == "message":
+            kept[key] = redact(str(value))[:_KEPT_FIELD_CHARS]  # scrubbed before it is cut
+        elif len(json.dumps(value, default=str)) <= _KEPT_FIELD_CHARS:
+            kept[key] = value
+        else:
+            dropped.append(key)
+    kept["truncated"] = {"chars": chars, "dropped": dropped}
+    return redact(json.dumps(kept, default=str, separators=(",", ":")))
 
 
 @contextmanager

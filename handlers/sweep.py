@@ -59,7 +59,14 @@ if TYPE_CHECKING:
     from handlers.preflight import OrgCheck
 
 MASS_CONVERT_MAX_IDS = 50
-PLAN_LIMIT = 1000  # leads listed in a dry run's answer; the count is always complete
+PLAN_LIMIT = 500  # leads listed in a dry run's answer; the count is always complete
+# The summary is one log line, and Cloud Logging refuses an entry past 256 KB: each list in it
+# (failed, rules_problems, setup_problems) keeps its first SUMMARY_ITEMS items beside its full
+# count, each text is cut to SUMMARY_ITEM_CHARS, a rule's name to RULE_NAME_CHARS. At the worst
+# (every list full, the plan at PLAN_LIMIT, every text at its cut) the line is about 110 KB.
+SUMMARY_ITEMS = 20
+SUMMARY_ITEM_CHARS = 500
+RULE_NAME_CHARS = 64
 ORG_CHECK_SHARE = 0.125  # of RECONCILE_MAX_SECONDS, for the check of the rules against the org
 ORG_CHECK_MAX_SECONDS = 60.0
 REASON_CHARS = 300  # of Zoho's words quoted in a problem
@@ -119,9 +126,17 @@ class SweepSummary:
     # What the token's user or the org lacks (a permission, a scope), each named once.
     setup_problems: list[str] = field(default_factory=list)
 
-    def as_dict(self, plan_limit: int = PLAN_LIMIT) -> dict[str, Any]:
+    def as_dict(self, plan_limit: int = PLAN_LIMIT, items: int | None = SUMMARY_ITEMS) -> dict[str, Any]:
+        """The summary as answered and logged, bounded in size: the first `items` of each list
+        (None: all) with its count, texts cut (the command line prints the same)."""
         summary = {key: value for key, value in asdict(self).items() if key != "plan"}
+        summary["failed"] = [_cut_failure(failure) for failure in self.failed[:items]]
         summary["failed_count"] = len(self.failed)  # a number log-based metrics can read
+        for name in ("rules_problems", "setup_problems"):
+            problems: list[str] = getattr(self, name)
+            summary[name] = [_cut(problem, SUMMARY_ITEM_CHARS) for problem in problems[:items]]
+            summary[f"{name}_count"] = len(problems)
+        summary["stopped"] = _cut(self.stopped, SUMMARY_ITEM_CHARS) if self.stopped else self.stopped
         if self.dry_run:
             mass = [entry for entry in self.plan if entry.how == "mass"]
             summary["planned"] = {
@@ -130,7 +145,10 @@ class SweepSummary:
                 "single_convert_leads": len(self.plan) - len(mass),
             }
             summary["plan_total"] = len(self.plan)
-            summary["plan"] = [asdict(entry) for entry in self.plan[:plan_limit]]
+            summary["plan"] = [
+                {**asdict(entry), "rule": _cut(entry.rule, RULE_NAME_CHARS)}
+                for entry in self.plan[:plan_limit]
+            ]
         return summary
 
     def stop(self, kind: StopKind, reason: str) -> None:
@@ -151,12 +169,30 @@ class SweepSummary:
         if self.remaining:
             text += f", {self.remaining} left for the next run"
         if self.stopped:
-            text += f"; stopped: {self.stopped}"
+            text += f"; stopped: {_cut(self.stopped, SUMMARY_ITEM_CHARS)}"
         for problems, what in ((self.setup_problems, "setup"), (self.rules_problems, "rules")):
             if problems:
                 count = len(problems)
-                text += f"; {count} {what} problem{'s' if count != 1 else ''}: {problems[0]}"
+                first = _cut(problems[0], SUMMARY_ITEM_CHARS)
+                text += f"; {count} {what} problem{'s' if count != 1 else ''}: {first}"
         return text
+
+
+def _cut(text: str, chars: int) -> str:
+    """`text` scrubbed of secrets, then cut to `chars` characters, an ellipsis marking the cut
+    (scrubbed first, so a cut cannot leave a shorter run of a secret than redaction matches)."""
+    text = redact(text)
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def _cut_failure(failure: dict[str, Any]) -> dict[str, Any]:
+    """One failed lead as listed: its rule's name and the reason cut."""
+    cut = dict(failure)
+    if isinstance(cut.get("rule"), str):
+        cut["rule"] = _cut(cut["rule"], RULE_NAME_CHARS)
+    if isinstance(cut.get("reason"), str):
+        cut["reason"] = _cut(cut["reason"], SUMMARY_ITEM_CHARS)
+    return cut
 
 
 @dataclass(frozen=True)

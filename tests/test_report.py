@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from importlib import metadata
 
-from handlers.report import trace_fields
+from handlers.report import MAX_LINE_CHARS, logs_to, trace_fields, write
 from tests.conftest import WEBHOOK_SECRET, Written
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -58,3 +59,20 @@ def test_a_line_separator_or_a_lone_surrogate_in_a_lead_keeps_one_valid_json_lin
     (line,) = out.splitlines()  # splitlines() also splits on U+2028 and U+2029
     entry = json.loads(line)
     assert entry["payload"]["data"][0]["Deals"]["Deal_Name"] == "Acme\u2028Corp\u2029\ud800"
+
+
+def test_a_line_past_the_limit_keeps_its_small_fields_and_names_the_dropped_ones():
+    """Cloud Logging refuses an entry past 256 KB; a line that would be longer loses its largest
+    fields, never the whole entry."""
+    stream = io.StringIO()
+    with logs_to(stream):
+        write("ERROR", "m" * 5000, {"outcome": "failed", "lead_id": "1", "huge": ["x" * 1000] * 300})
+    line = stream.getvalue()
+
+    assert len(line) < MAX_LINE_CHARS
+    entry = json.loads(line)
+    assert entry["outcome"] == "failed"
+    assert entry["severity"] == "ERROR"
+    assert len(entry["message"]) == 1000
+    assert entry["truncated"]["dropped"] == ["huge"]
+    assert entry["truncated"]["chars"] > 300_000
