@@ -21,8 +21,17 @@ class Check:
     holds: bool
 
     def describe(self) -> str:
+        """The check with the lead's value, for whoever holds the CRM credentials (`explain`)."""
         verdict = "holds" if self.holds else "fails"
         return f"{self.condition.describe()} {verdict} (lead has {self.actual!r})"
+
+    def verdict(self) -> str:
+        """The check without the lead's value, for reasons that are logged and answered: the
+        condition in the rules' own words, whether it holds, and whether the field is empty. A
+        lead's values are personal data (names, emails, phone numbers); `explain` shows them."""
+        verdict = "holds" if self.holds else "fails"
+        empty = " (the lead's field is empty)" if _is_empty(self.actual) else ""
+        return f"{self.condition.describe()} {verdict}{empty}"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ class Decision:
         for evaluation in self.evaluations:
             failure = evaluation.first_failure()
             if failure is not None:
-                failures.append(f"{evaluation.rule.name}: {failure.describe()}")
+                failures.append(f"{evaluation.rule.name}: {failure.verdict()}")
         return "no rule matches the lead (" + "; ".join(failures) + ")"
 
 

@@ -92,12 +92,15 @@ class Outcome:
         return answer
 
     def log_fields(self) -> dict[str, Any]:
-        """The log line's fields: `code` always (null when Zoho gave none), details when present."""
+        """The log line's fields: `code` always (null when Zoho gave none), details when present.
+
+        A dry run's payload holds values rendered from the lead (a deal named after the contact):
+        the authenticated caller gets it in the answer, the log line only its field names."""
         extra = _present(
             job_id=self.job_id,
             missing_fields=list(self.missing_fields) or None,
             warnings=list(self.warnings) or None,
-            payload=self.payload,
+            payload_fields=_field_names(self.payload) if self.payload is not None else None,
         )
         return {**self._core(), "code": self.code, **extra}
 
@@ -124,6 +127,15 @@ class Outcome:
 
 def _present(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
+
+
+def _field_names(value: Any, prefix: str = "") -> list[str]:
+    """The dotted names of a JSON body's fields, without their values (a list's objects merged)."""
+    if isinstance(value, list):
+        return sorted({name for item in value for name in _field_names(item, prefix)})
+    if not isinstance(value, dict) or not value:
+        return [prefix.rstrip(".")] if prefix else []
+    return [name for key, item in value.items() for name in _field_names(item, f"{prefix}{key}.")]
 
 
 # --- constructors ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -147,8 +148,48 @@ def test_no_matching_rule_skips_and_says_why(client, emulator, users):
     answer = response.get_json()
     assert answer["outcome"] == "skipped"
     assert answer["rule"] is None
-    assert "qualified: Lead_Status = 'Qualified' fails (lead has 'Contacted')" in answer["reason"]
+    assert "qualified: Lead_Status = 'Qualified' fails" in answer["reason"]
+    assert "Contacted" not in answer["reason"]  # the lead's value: `explain` shows it
     assert not emulator.requests("POST", CONVERT)
+
+
+PRIVATE = {
+    "Last_Name": "Privatesurname",
+    "First_Name": "Privatefirst",
+    "Company": "Privateco Holdings",
+    "Email": "private.person@privateco.example",
+    "Phone": "+44 20 7946 0958",
+}
+
+
+def test_a_skip_reason_names_fields_and_verdicts_never_the_leads_values(client, emulator, users, log_lines):
+    """Log lines keep no personal data: a skipped lead's reason, answered and logged, names each
+    rule's failing condition without the lead's value."""
+    lead = emulator.crm.add_lead(**PRIVATE, Lead_Status="Contacted", Lead_Source="Cold Call")
+
+    answer = post(client, {"lead_id": lead}).get_json()
+
+    (line,) = log_lines()
+    assert answer["outcome"] == line["outcome"] == "skipped"
+    assert "partner-enterprise: Lead_Status = 'Qualified' fails" in answer["reason"]
+    written = json.dumps(answer) + json.dumps(line)
+    for value in (*PRIVATE.values(), "Contacted", "Cold Call"):
+        assert value not in written
+
+
+def test_a_dry_run_answers_its_payload_and_logs_only_its_field_names(client, emulator, users, log_lines):
+    """The authenticated caller asked for the payload (values rendered from the lead); the log line
+    names its fields only."""
+    lead = emulator.crm.add_lead(**PRIVATE, Lead_Status="Qualified", Lead_Source="Web")
+
+    answer = post(client, {"lead_id": lead, "dry_run": True}).get_json()
+
+    (line,) = log_lines()
+    assert answer["outcome"] == line["outcome"] == "dry_run"
+    assert answer["payload"]["data"][0]["Deals"]["Deal_Name"] == "Privateco Holdings"
+    assert "payload" not in line
+    assert "data.Deals.Deal_Name" in line["payload_fields"]
+    assert not any(value in json.dumps(line) for value in PRIVATE.values())
 
 
 def test_a_skip_rule_skips(client, emulator, users):
