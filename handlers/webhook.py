@@ -36,6 +36,7 @@ SECRET_HEADER = "X-Webhook-Secret"  # noqa: S105 - a header name
 LEAD_ID = re.compile(r"[0-9]{1,25}")
 LEAD_ID_KEYS = ("lead_id", "id")
 _MAX_FORM_FIELDS = 100
+ECHO_CHARS = 40  # of the caller's own input quoted back in a refusal (and its log line)
 DEFAULT_DEADLINE_SECONDS = 50.0
 
 
@@ -80,7 +81,7 @@ def _outcome(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
 def check_envelope(request: flask.Request) -> None:
     """What is checked before the secret: the method and the announced size."""
     if request.method != "POST":
-        raise Rejected("method_not_allowed", f"{request.method} is not allowed; send POST", 405)
+        raise Rejected("method_not_allowed", f"{_cut(request.method)} is not allowed; send POST", 405)
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
 
@@ -176,7 +177,7 @@ def _body_fields(mimetype: str, body: bytes) -> dict[str, Any]:
         return _form(body)
     raise Rejected(
         "bad_request",
-        f'cannot read a {mimetype or "untyped"} body: send JSON {{"lead_id": "..."}}'
+        f'cannot read a {_cut(mimetype) or "untyped"} body: send JSON {{"lead_id": "..."}}'
         " or a form body lead_id=...",
     )
 
@@ -185,12 +186,26 @@ def _json_object(body: bytes) -> dict[str, Any]:
     try:
         document = json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
     except _DuplicateKey as duplicate:
-        raise Rejected("bad_request", f"the JSON body repeats the key {duplicate.key!r}") from None
+        raise Rejected("bad_request", f"the JSON body repeats the key {_quoted(duplicate.key)}") from None
     except (ValueError, RecursionError):
         raise Rejected("bad_request", "the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise Rejected("bad_request", 'the JSON body must be an object such as {"lead_id": "..."}')
     return document
+
+
+def _cut(text: str) -> str:
+    """The caller's text as echoed: at most ECHO_CHARS characters, and how long it was if longer."""
+    if len(text) <= ECHO_CHARS:
+        return text
+    return f"{text[:ECHO_CHARS]}… ({len(text):,} characters)"
+
+
+def _quoted(text: str) -> str:
+    """The caller's text quoted (control characters escaped), at most ECHO_CHARS of it."""
+    if len(text) <= ECHO_CHARS:
+        return repr(text)
+    return f"{text[:ECHO_CHARS]!r}… ({len(text):,} characters)"
 
 
 class _DuplicateKey(ValueError):

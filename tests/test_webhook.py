@@ -421,6 +421,26 @@ class TestInput:
         assert repeated.get_json()["reason"] == "the JSON body repeats the key 'lead_id'"
         assert emulator.journal == []
 
+    def test_a_refusal_echoes_at_most_40_characters_of_the_callers_input(self, client, emulator, log_lines):
+        """A 32 KB repeated key, a 9,000-character content type or a 5,000-character method is
+        named in the refusal by its first 40 characters and its length, not reflected whole."""
+        key = "k" * 32_000
+        repeated = post(client, data=f'{{"{key}": 1, "{key}": 2}}', content_type="application/json")
+        typed = post(client, data=b"lead_id 1", content_type="text/" + "p" * 9000)
+        method = client.open("/", method="X" * 5000, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
+
+        assert repeated.get_json()["reason"] == (
+            f"the JSON body repeats the key {'k' * 40!r}… (32,000 characters)"
+        )
+        assert typed.get_json()["reason"].startswith(
+            f"cannot read a text/{'p' * 35}… (9,005 characters) body"
+        )
+        assert method.get_json()["reason"] == f"{'X' * 40}… (5,000 characters) is not allowed; send POST"
+        for answer in (repeated, typed, method):
+            assert len(answer.get_data()) < 1000
+        assert all(len(json.dumps(line)) < 1500 for line in log_lines())
+        assert emulator.journal == []
+
     @pytest.mark.parametrize(
         "send",
         [
