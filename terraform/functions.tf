@@ -1,3 +1,13 @@
+# Zoho's complex APIs (Convert Lead, COQL) allow an org 10 calls in flight (docs/zoho-api.md,
+# "Credits and limits"); beyond, Zoho answers 429 and the functions back off. The defaults fit;
+# an override that does not is planned with this warning.
+check "zoho_concurrency_budget" {
+  assert {
+    condition     = local.zoho_calls_in_flight <= var.zoho_concurrency_limit
+    error_message = "The functions can have ${local.zoho_calls_in_flight} Zoho calls in flight (${local.webhook_max_instances} webhook instances x ${var.webhook_concurrency} + the sweep's ${local.reconcile_zoho_share}), more than zoho_concurrency_limit (${var.zoho_concurrency_limit}): Zoho will answer some with 429 and they will be retried later. Lower webhook_concurrency or webhook_max_instances."
+  }
+}
+
 # Two Cloud Run functions (2nd gen) built from the same source archive.
 
 resource "google_cloudfunctions2_function" "webhook" {

@@ -17,6 +17,7 @@ locals {
   reconcile_zoho_share          = var.enable_reconcile ? var.reconcile_concurrency : 0
   webhook_max_instances_derived = max(1, floor((var.zoho_concurrency_limit - local.reconcile_zoho_share) / var.webhook_concurrency))
   webhook_max_instances         = coalesce(var.webhook_max_instances, local.webhook_max_instances_derived)
+  zoho_calls_in_flight          = local.webhook_max_instances * var.webhook_concurrency + local.reconcile_zoho_share
 
   # The sweep stops itself a minute before the platform timeout, and Scheduler waits a minute
   # longer than the platform before it counts the attempt as failed.

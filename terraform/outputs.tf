@@ -103,3 +103,8 @@ output "dashboard_url" {
   description = "Cloud Monitoring dashboard of conversions, sweep results and webhook latency."
   value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.main.id), 3)}?project=${var.project_id}"
 }
+
+output "zoho_calls_in_flight" {
+  description = "The most Zoho calls the functions can have in flight at once (webhook instances x concurrency, plus the sweep's concurrency), to hold against zoho_concurrency_limit."
+  value       = local.zoho_calls_in_flight
+}

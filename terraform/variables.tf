@@ -140,8 +140,8 @@ variable "webhook_timeout_seconds" {
 
 variable "webhook_concurrency" {
   type        = number
-  description = "Concurrent requests per webhook instance (max_instance_request_concurrency). THREADS, the functions-framework gunicorn thread count, is set to the same value."
-  default     = 10
+  description = "Concurrent requests per webhook instance (max_instance_request_concurrency). THREADS, the functions-framework gunicorn thread count, is set to the same value. The default, 6, with one instance and the sweep's 4, keeps the calls in flight within zoho_concurrency_limit (10)."
+  default     = 6
 
   validation {
     condition     = var.webhook_concurrency >= 1 && var.webhook_concurrency <= 80 && floor(var.webhook_concurrency) == var.webhook_concurrency

@@ -87,6 +87,30 @@ run "instances_follow_the_zoho_budget" {
   }
 }
 
+run "the_defaults_keep_the_calls_in_flight_within_zohos_limit" {
+  command = plan
+
+  assert {
+    condition     = output.zoho_calls_in_flight == 10 && var.zoho_concurrency_limit == 10
+    error_message = "One webhook instance of 6 and the sweep's 4 must make Zoho's 10, no more."
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.webhook.service_config[0].max_instance_request_concurrency == 6 && output.webhook_max_instances == 1
+    error_message = "The default webhook is one instance of 6 concurrent requests."
+  }
+}
+
+run "an_override_past_the_budget_warns" {
+  command = plan
+
+  variables {
+    webhook_max_instances = 3
+  }
+
+  expect_failures = [check.zoho_concurrency_budget]
+}
+
 run "without_the_sweep_the_webhook_gets_the_whole_budget" {
   command = plan
 
@@ -114,6 +138,8 @@ run "a_budget_below_one_instance_still_gives_one" {
     condition     = google_cloudfunctions2_function.webhook.service_config[0].max_instance_count == 1
     error_message = "At least one instance, whatever the budget."
   }
+
+  expect_failures = [check.zoho_concurrency_budget] # and a warning that it is past the budget
 }
 
 run "an_explicit_instance_count_wins" {
@@ -127,6 +153,8 @@ run "an_explicit_instance_count_wins" {
     condition     = google_cloudfunctions2_function.webhook.service_config[0].max_instance_count == 7
     error_message = "webhook_max_instances overrides the derived count."
   }
+
+  expect_failures = [check.zoho_concurrency_budget] # 7 x 6 + 4 is past Zoho's 10: a warning
 }
 
 run "the_custom_role_id_follows_the_prefix_unless_given" {
