@@ -57,8 +57,13 @@ def test_a_line_separator_or_a_lone_surrogate_in_a_lead_keeps_one_valid_json_lin
     out = capsys.readouterr().out
     Written.text.append(out)
     (line,) = out.splitlines()  # splitlines() also splits on U+2028 and U+2029
-    entry = json.loads(line)
-    assert entry["payload"]["data"][0]["Deals"]["Deal_Name"] == "Acme\u2028Corp\u2029\ud800"
+    assert json.loads(line)["outcome"] == "dry_run"  # the log line names the payload's fields only
+    assert response.get_json()["payload"]["data"][0]["Deals"]["Deal_Name"] == "Acme\u2028Corp\u2029\ud800"
+    stream = io.StringIO()
+    with logs_to(stream):
+        write("INFO", "odd", {"value": "Acme\u2028Corp\u2029\ud800"})
+    (written,) = stream.getvalue().splitlines()
+    assert json.loads(written)["value"] == "Acme\u2028Corp\u2029\ud800"
 
 
 def test_a_line_past_the_limit_keeps_its_small_fields_and_names_the_dropped_ones():
