@@ -351,7 +351,7 @@ class SecretManagerTokenStore:
             return None  # no version yet (first refresh), or not readable: refresh instead
         except SecretUnavailable as error:
             raise TokenStoreProblem(f"shared access token unreadable ({error.__class__.__name__})") from None
-        return token_from_record(version.value, "shared access token")
+        return token_from_record(version.value, self.describe())
 
     def save(self, token: AccessToken) -> None:
         try:
@@ -420,7 +420,8 @@ def token_record(token: AccessToken) -> str:
 
 
 def token_from_record(text: str, what: str) -> AccessToken:
-    """The token a store's record holds; TokenStoreProblem ('<what> unreadable (...)') otherwise."""
+    """The token a store's record holds; TokenStoreProblem ('ignored <what>: unreadable (...)')
+    otherwise."""
     try:
         record = json.loads(text)
         value, grant, domain = record["access_token"], record.get("grant"), record.get("api_domain")
@@ -432,7 +433,7 @@ def token_from_record(text: str, what: str) -> AccessToken:
             raise TypeError("a field of the wrong type")
         token = AccessToken(value, float(record["expires_at"]), _domain(domain), grant)
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-        raise TokenStoreProblem(f"{what} unreadable ({error.__class__.__name__})") from None
+        raise TokenStoreProblem(f"ignored {what}: unreadable ({error.__class__.__name__})") from None
     redaction.register(token.value)
     return token
 

@@ -158,7 +158,9 @@ def test_a_corrupt_file_is_ignored_with_a_warning(emulator, cache_home, lead, ca
 
     assert main(["explain", lead]) == 0
 
-    assert "cached access token" in capsys.readouterr().err
+    assert f"warning: ignored the cached access token in {path}: unreadable (JSONDecodeError)" in (
+        capsys.readouterr().err
+    )
     assert emulator.token_requests == 2
 
 
