@@ -13,11 +13,12 @@ import functools
 import threading
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from handlers import deadline, outcome
 from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
-from handlers.lead import Records, converted_records
+from handlers.lead import Records, converted_records, waiting_for
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest, with_existing_records
 from handlers.plan import Plan, plan_lead
@@ -92,6 +93,9 @@ class Converter:
             plan = plan_lead(self.rules, lead_id, lead, self.clock(), legacy=self.zoho.legacy)
             if plan.action == "already_converted":
                 return outcome.already_converted(lead_id, None, converted_records(lead), str(plan.reason))
+            waiting = waiting_for(lead)
+            if waiting is not None and plan.action == "convert" and plan.rule is not None:
+                return outcome.deferred(lead_id, plan.rule.name, f"the lead is waiting for {waiting}")
         rule_name = plan.rule.name if plan.rule else None
         if plan.action != "convert" or plan.rule is None or plan.request is None:
             return outcome.skipped(lead_id, rule_name, str(plan.reason))
@@ -161,9 +165,11 @@ class Converter:
         if failed.kind is Kind.FAILED and self.failure_note:
             with self._leaving_time_for_the_note():
                 preflight = self._preflight(rule, refusal)
-            note_warning = self._write_note(failed, preflight)
+            noted, note_warning = self._write_note(failed, preflight)
             if note_warning:
-                return failed.with_warning(note_warning)
+                failed = failed.with_warning(note_warning)
+            if not noted:  # the failure is known to nobody but the log: say so with the status
+                failed = replace(failed, http_status=outcome.UNNOTED_STATUS)
         return failed
 
     def _leaving_time_for_the_note(self) -> contextlib.AbstractContextManager[None]:
@@ -186,13 +192,14 @@ class Converter:
         )
         return f"\nPreflight of the rule against the org (fix these in the rules file or in Zoho):{lines}"
 
-    def _write_note(self, failed: Outcome, preflight: str = "") -> str | None:
+    def _write_note(self, failed: Outcome, preflight: str = "") -> tuple[bool, str | None]:
         """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
 
         The sweep retries failed leads every run: a lead already carrying the note for the same
         rule and code gets no second one. Zoho's message is not trusted: it is scrubbed of every
         known secret and cut to NOTE_MESSAGE_CHARS. A note whose answer was lost is looked for
-        before it is sent again. Returns a warning for the log line, if any.
+        before it is sent again. Returns whether the lead carries the note, and a warning for the
+        log line, if any.
         """
         lead_id = failed.lead_id
         assert lead_id is not None
@@ -202,15 +209,15 @@ class Converter:
         content = f"{signature}Zoho message: {message}\nTime: {now}{redact(preflight)}"
         try:
             if self._has_note(lead_id, signature):
-                return "the lead already has the failure note for this rule and code"
+                return True, "the lead already has the failure note for this rule and code"
             try:
                 self.zoho.add_note(lead_id, NOTE_TITLE, content)
             except ZohoUnavailable:
                 if not self._has_note(lead_id, signature):  # the answer was lost, not the note
                     self.zoho.add_note(lead_id, NOTE_TITLE, content)
         except ZohoError as error:
-            return f"could not add the failure note: {error}"
-        return None
+            return False, f"could not add the failure note: {error}"
+        return True, None
 
     def _has_note(self, lead_id: str, signature: str) -> bool:
         return any(_is_failure_note(note, signature) for note in self.zoho.lead_notes(lead_id))

@@ -13,11 +13,14 @@ from typing import Any, ClassVar, Literal
 from handlers.redaction import redact
 from handlers.scopes import CallScope
 
-FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "error"]
+FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "deferred", "error"]
 
 # Zoho codes that mean the token cannot do the job: a setup problem, not a problem of the lead.
 SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})
 SCOPE_CODE = "OAUTH_SCOPE_MISMATCH"
+# Zoho codes of a lead in a state that passes (an approval or review process, a record lock, a
+# merge in progress; docs/zoho-api.md, "Convert Lead"): the lead waits, it has not failed.
+WAIT_CODES = frozenset({"NOT_APPROVED", "NOT_REVIEWED", "RECORD_LOCKED"})
 # The profile of the token's user lacks a permission (docs/zoho-api.md, "The token's user and permissions").
 PERMISSION_CODE = "NO_PERMISSION"
 MESSAGE_CHARS = 500  # of Zoho's message quoted in a reason (scrubbed first, so no part survives)
@@ -123,9 +126,9 @@ class CredentialsRejected(ZohoError):
 class ZohoRefused(ZohoError):
     """Zoho refused the request with an error code (top-level or per record inside `data[]`).
 
-    A refusal of the lead's conversion is `failed`; a refusal of the token itself (SETUP_CODES)
-    or of its user's profile (NO_PERMISSION) is `misconfigured`, because no lead can convert until
-    the setup is fixed.
+    A refusal of the lead's conversion is `failed`; one for a state that passes (WAIT_CODES) is
+    `deferred`; a refusal of the token itself (SETUP_CODES) or of its user's profile
+    (NO_PERMISSION) is `misconfigured`, because no lead can convert until the setup is fixed.
     """
 
     def __init__(self, code: str, message: str, details: Any = None, http_status: int = 400):
@@ -139,7 +142,9 @@ class ZohoRefused(ZohoError):
 
     @property
     def kind(self) -> FailureKind:
-        return "misconfigured" if self.code in SETUP_CODES or self.code == PERMISSION_CODE else "failed"
+        if self.code in SETUP_CODES or self.code == PERMISSION_CODE:
+            return "misconfigured"
+        return "deferred" if self.code in WAIT_CODES else "failed"
 
     @property
     def reason(self) -> str:

@@ -62,3 +62,26 @@ def _lookup_id(value: Any) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("id")
     return str(value) if value else None
+
+
+# What a record read shows of a state that passes (docs/zoho-api.md, "Record reads"); the values
+# are not all documented, so any `$approval_state` but "approved" counts as waiting.
+_WAITING_FOR = {
+    "approval_process_pending": "an approval process",
+    "review_process_pending": "a review process",
+    "merge_pending": "a merge of duplicates",
+}
+
+
+def waiting_for(lead: Lead) -> str | None:
+    """What the lead waits for before Zoho will convert it (an approval or review process, a merge
+    in progress), as its read shows it; None when it shows nothing (a lock shows only in Convert's
+    refusal, since a lock need not stop a conversion)."""
+    if lead.get("$in_merge") is True:
+        return _WAITING_FOR["merge_pending"]
+    state = lead.get("$approval_state")
+    if isinstance(state, str) and state and state.lower() != "approved":
+        return _WAITING_FOR.get(state.lower(), f"its approval state {state[:40]!r} to end")
+    if lead.get("$approved") is False:
+        return _WAITING_FOR["approval_process_pending"]
+    return None

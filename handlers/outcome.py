@@ -21,19 +21,25 @@ class Kind(StrEnum):
     SKIPPED = "skipped"
     DRY_RUN = "dry_run"
     NOT_FOUND = "not_found"
+    DEFERRED = "deferred"
     FAILED = "failed"
     ERROR = "error"
     REJECTED = "rejected"
     MISCONFIGURED = "misconfigured"
 
 
+# A handled outcome answers 200 with the outcome in the body, so Zoho sees a healthy webhook (it may
+# switch off one that keeps failing); non-2xx means nothing could be done for the lead and the sweep
+# will catch it (5xx), or the request itself was refused (4xx). A failure whose note could not be
+# written answers 502 (`unnoted`).
 HTTP_STATUS = {
     Kind.CONVERTED: 200,
     Kind.ALREADY_CONVERTED: 200,
     Kind.SKIPPED: 200,
     Kind.DRY_RUN: 200,
-    Kind.NOT_FOUND: 404,
-    Kind.FAILED: 502,
+    Kind.NOT_FOUND: 200,
+    Kind.DEFERRED: 200,
+    Kind.FAILED: 200,
     Kind.ERROR: 503,
     Kind.REJECTED: 400,
     Kind.MISCONFIGURED: 500,
@@ -45,6 +51,7 @@ SEVERITY = {
     Kind.SKIPPED: "INFO",
     Kind.DRY_RUN: "INFO",
     Kind.NOT_FOUND: "WARNING",
+    Kind.DEFERRED: "WARNING",
     Kind.REJECTED: "WARNING",
     Kind.FAILED: "ERROR",
     Kind.ERROR: "ERROR",
@@ -183,7 +190,23 @@ def dry_run(lead_id: str, rule: str, payload: dict[str, Any], missing_fields: tu
 
 
 def not_found(lead_id: str) -> Outcome:
-    return Outcome(Kind.NOT_FOUND, lead_id, reason="Zoho has no lead with this id")
+    return Outcome(
+        Kind.NOT_FOUND,
+        lead_id,
+        reason=(
+            "Zoho has no lead with this id that the token's user may see: deleted, merged, outside the"
+            " user's sharing, or awaiting approval (read with approved=both, which some versions ignore)"
+        ),
+    )
+
+
+def deferred(lead_id: str, rule: str | None, reason: str) -> Outcome:
+    """The lead is in a state that passes (awaiting approval or review, locked, being merged):
+    no note, and each later sweep tries it again."""
+    return Outcome(Kind.DEFERRED, lead_id, rule, reason=reason)
+
+
+UNNOTED_STATUS = 502  # a failure whose note could not be written: the webhook says so with its status
 
 
 def from_error(

@@ -108,6 +108,7 @@ class SweepSummary:
     converted: int = 0
     already_converted: int = 0
     skipped: int = 0
+    deferred: int = 0  # waiting for an approval, a review, a lock or a merge: tried again next run
     failed: list[dict[str, Any]] = field(default_factory=list)
     mass_convert_jobs: int = 0
     api_calls: int = 0
@@ -166,6 +167,8 @@ class SweepSummary:
             f"reconcile summary: {self.matched} qualifying of {self.scanned} scanned,"
             f" {self.converted} converted, {len(self.failed)} failed"
         )
+        if self.deferred:
+            text += f", {self.deferred} waiting (approval, review, lock or merge)"
         if self.remaining:
             text += f", {self.remaining} left for the next run"
         if self.stopped:
@@ -661,6 +664,8 @@ class _Run:
             self.summary.converted += 1
         elif result.kind is Kind.ALREADY_CONVERTED:
             self.summary.already_converted += 1
+        elif result.kind is Kind.DEFERRED:
+            self.summary.deferred += 1
         elif result.kind in (Kind.SKIPPED, Kind.NOT_FOUND):
             self.summary.skipped += 1
         else:

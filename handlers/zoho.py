@@ -188,10 +188,11 @@ class ZohoClient:
     def get_lead(self, lead_id: str) -> dict[str, Any] | None:
         """The lead, converted or not; None when Zoho has no such lead."""
         path = f"/Leads/{lead_id}"
-        reply = self._call("GET", path, params={"converted": "both"})
+        # approved=both: a lead awaiting approval is read too (the default may hide it).
+        reply = self._call("GET", path, params={"converted": "both", "approved": "both"})
         if reply.status == 204:
             # Some Zoho versions ignore `converted` on a single record and hide converted leads.
-            reply = self._call("GET", path, params={"converted": "true"})
+            reply = self._call("GET", path, params={"converted": "true", "approved": "both"})
         if reply.status == 204:
             return None
         error = reply.error()

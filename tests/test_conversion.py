@@ -402,3 +402,46 @@ def test_a_lead_deleted_before_its_convert_is_not_found_and_gets_no_note(client,
 
     assert answer["outcome"] == "not_found"
     assert emulator.crm.notes == {}
+
+
+class TestWaitStates:
+    """A lead in a state that passes waits: deferred (200, WARNING, no note), tried again later."""
+
+    @pytest.mark.parametrize("placement", ["wrapped", "root"])
+    def test_a_locked_lead_is_deferred_without_a_note_and_converts_once_unlocked(
+        self, client, emulator, log_lines, placement
+    ):
+        emulator.faults.wait_state_placement = placement
+        lead = qualified_lead(emulator)
+        emulator.crm.set_lead_state(lead, locked=True)
+
+        response = post(client, lead)
+
+        answer = response.get_json()
+        assert (response.status_code, answer["outcome"], answer["code"]) == (200, "deferred", "RECORD_LOCKED")
+        assert log_lines()[-1]["severity"] == "WARNING"
+        assert emulator.crm.notes == {}
+
+        emulator.crm.set_lead_state(lead, locked=False)
+        assert post(client, lead).get_json()["outcome"] == "converted"
+
+    @pytest.mark.parametrize(
+        ("state", "waiting"),
+        [
+            ({"awaiting_approval": True}, "an approval process"),
+            ({"awaiting_review": True}, "a review process"),
+            ({"in_merge": True}, "a merge of duplicates"),
+        ],
+    )
+    def test_a_lead_whose_read_shows_it_waiting_is_deferred_without_calling_convert(
+        self, client, emulator, state, waiting
+    ):
+        lead = qualified_lead(emulator)
+        emulator.crm.set_lead_state(lead, **state)
+
+        answer = post(client, lead).get_json()
+
+        assert (answer["outcome"], answer["reason"]) == ("deferred", f"the lead is waiting for {waiting}")
+        assert emulator.requests("POST", CONVERT) == []
+        (read,) = emulator.requests("GET", r"/Leads/\d+$")
+        assert read.query["approved"] == ["both"]  # a lead awaiting approval is read, not hidden

@@ -356,3 +356,30 @@ def test_a_bug_deciding_one_lead_fails_that_lead_and_the_run_goes_on(
     assert summary["complete"] is True
     assert "Traceback" not in json.dumps(summary)
     assert log_lines()[-1]["severity"] == "ERROR"
+
+
+# --- wait states ----------------------------------------------------------------------------------
+
+
+def test_a_locked_lead_is_deferred_by_the_sweep_and_converts_on_a_later_run(emulator, sweep_with, log_lines):
+    partners = add_leads(emulator, 3, "Partner")  # a Mass Convert batch
+    web = add_leads(emulator, 2, "Web")  # singles
+    locked = [partners[0], web[0]]
+    for lead in locked:
+        emulator.crm.set_lead_state(lead, locked=True)
+
+    first = sweep_with(PARTNERS)
+
+    assert (first["converted"], first["deferred"], first["failed"]) == (3, 2, [])
+    assert converted(emulator, partners + web) == [partners[1], partners[2], web[1]]
+    assert emulator.crm.notes == {}
+    line = log_lines()[-1]
+    assert "2 waiting (approval, review, lock or merge)" in line["message"]
+    assert line["severity"] == "INFO"  # nothing failed: no alert
+
+    for lead in locked:
+        emulator.crm.set_lead_state(lead, locked=False)
+    second = sweep_with(PARTNERS)
+
+    assert (second["converted"], second["deferred"]) == (2, 0)
+    assert converted(emulator, partners + web) == partners + web
