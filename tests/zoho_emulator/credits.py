@@ -8,6 +8,9 @@ every journal entry carries its call's cost, `ZohoEmulator.credits()` and
 - Mass Convert submission: 5. UNVERIFIED (§14.7: "1 is the default"); counted like one Convert,
   the riskier reading.
 - Mass Convert status: 1. UNVERIFIED; the default.
+- Update Notes (`PUT Notes`): 1 per 10 notes of `data` as sent (at least 1, at most 10: the
+  100-note maximum), §6 and §14.7's "insert/update/upsert: 1 per 10 records" (Kaizen #158) read
+  as covering Notes, the riskier reading; `PUT Notes/{id}` updates one note: 1.
 - COQL: 1 per 200 rows of the LIMIT (200 when absent; LIMIT 2,000 is 10). UNVERIFIED in CRM;
   more than the sibling product's 1/2/3 bands, the riskier reading.
 - Any other call to /crm/... (an unknown URL, a wrong method): 1.
@@ -27,6 +30,8 @@ CONVERT = 5
 MASS_CONVERT = 5
 DEFAULT = 1
 TOKEN = 0
+RECORDS_PER_CREDIT = 10  # insert/update/upsert (zoho-crm-api.md §6, §14.7)
+NOTES_UPDATE_MAX = 100  # notes per Update Notes call (OAS-new v8.0/notes/notes.yaml maxItems)
 COQL_ROWS_PER_CREDIT = 200
 COQL_MAX_CREDITS = 10  # LIMIT 2,000, the largest page (zoho-crm-api.md §10)
 COQL_DEFAULT_LIMIT = 200  # §10: LIMIT's default
@@ -46,6 +51,14 @@ def coql(body: Any) -> int:
     if found:
         rows = int(found[2] if found[2] is not None else found[1])
     return max(1, min(COQL_MAX_CREDITS, math.ceil(rows / COQL_ROWS_PER_CREDIT)))
+
+
+def notes_update(body: Any) -> int:
+    """An Update Notes call's credits: 1 per 10 notes of `data` as sent, at least 1, at most 10
+    (a body past the 100-note maximum, refused, costs what the largest call does)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    notes = min(len(data), NOTES_UPDATE_MAX) if isinstance(data, list) else 0
+    return max(1, math.ceil(notes / RECORDS_PER_CREDIT))
 
 
 def summary(entries: list[tuple[str, int]]) -> dict[str, Any]:

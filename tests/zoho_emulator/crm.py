@@ -59,6 +59,7 @@ USER_TYPES = (
 TOP_ROLE = "CEO"  # the emulated role hierarchy: CEO (administrators), Manager below it
 APPROVED_VALUES = ("true", "false", "both")  # zoho-crm-api.md §14.3 `approved`
 USER_EDITS = ("full_name", "email", "profile", "role", "status", "confirm", "type")
+NOTE_EDITS = ("Note_Title", "Note_Content")  # what Update Notes changes
 
 
 @dataclass(frozen=True)
@@ -504,13 +505,25 @@ class CrmStore:
 
     # --- notes -----------------------------------------------------------------------------
 
-    def add_note(self, module: str, parent_id: str, title: str | None, content: str) -> dict[str, Any]:
-        """Attach a note; the parent record is not modified (its Modified_Time stays)."""
+    def add_note(
+        self,
+        module: str,
+        parent_id: str,
+        title: str | None,
+        content: str,
+        created_time: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """Attach a note; the parent record is not modified (its Modified_Time stays).
+        `created_time` (a datetime, or ISO 8601 text; naive is UTC) dates it in the past, as
+        `add_lead`'s Modified_Time does: its Created_Time and Modified_Time."""
         with self._lock:
             parent = self._records[module].get(parent_id)
             if parent is None:
                 raise KeyError(parent_id)
-            note = self._new_record("Notes", {"Note_Title": title, "Note_Content": content})
+            fields: dict[str, Any] = {"Note_Title": title, "Note_Content": content}
+            if created_time is not None:
+                fields["Created_Time"] = created_time
+            note = self._new_record("Notes", fields)
             note["Parent_Id"] = {
                 "module": {"api_name": module, "id": MODULE_IDS[module]},
                 "name": parent[NAME_FIELDS[module]],
@@ -530,6 +543,27 @@ class CrmStore:
         """Copies of the notes of every record, oldest first (zoho-crm-api.md §14.10)."""
         with self._lock:
             return copy.deepcopy(list(self._records["Notes"].values()))
+
+    def note(self, note_id: str) -> dict[str, Any] | None:
+        """A copy of the note, or None when there is none (never was, or its lead was deleted)."""
+        with self._lock:
+            note = self._records["Notes"].get(note_id)
+            return None if note is None else copy.deepcopy(note)
+
+    def update_note(self, note_id: str, **fields: Any) -> dict[str, Any]:
+        """Change a note's `Note_Title` and/or `Note_Content` as Update Notes does: its
+        Modified_Time becomes now (the emulator's clock) and Modified_By the token's user;
+        Created_Time, Created_By, the owner and the parent stay, and the parent record is not
+        modified. KeyError for an unknown note, ValueError for another key. Returns a copy."""
+        unknown = fields.keys() - NOTE_EDITS
+        if unknown:
+            raise ValueError(f"a note update changes only {', '.join(NOTE_EDITS)}, not {sorted(unknown)}")
+        with self._lock:
+            note = self._records["Notes"][note_id]
+            note.update(fields)
+            note["Modified_Time"] = zoho_time()
+            note["Modified_By"] = self._users[self.current_user_id].reference()
+            return copy.deepcopy(note)
 
     def has_record(self, module: str, record_id: str) -> bool:
         with self._lock:

@@ -78,6 +78,13 @@ NOTES_CREATE = (module_scope("Notes", "CREATE"),)
 # zoho-crm-api.md §14.10: Get Notes of every module, `ZohoCRM.modules.notes.READ` (OAS-new) or
 # `ZohoCRM.modules.ALL` (DOC-v8); no parent module to check.
 NOTES_READ = (module_scope("Notes", "READ"),)
+# Update Notes (not in the reference): OAS-new v8.0/notes/notes.yaml names
+# `ZohoCRM.modules.notes.UPDATE` for PUT /Notes and PUT /Notes/{id}; DOC-v8
+# https://www.zoho.com/crm/developer/docs/api/v8/update-notes.html: `ZohoCRM.modules.ALL`, or
+# `ZohoCRM.modules.{module}.{operation}` and `ZohoCRM.modules.notes.{operation}`. As Create Notes,
+# the notes scope at the route and each parent module's in the handler (`notes_update_under`);
+# the DOC's WRITE operation type is not taken (as for create: the strict reading).
+NOTES_UPDATE = (module_scope("Notes", "UPDATE"),)
 # zoho-crm-api.md §14.1: a record's lock, its own scope only (no broader form is named).
 LOCKING_INFORMATION = (exactly("ZohoCRM.modules.lockinginformation.READ"),)
 FIELDS = (settings_scope("fields"),)
@@ -96,6 +103,11 @@ def notes_read(parent_module: str) -> tuple[Requirement, ...]:
 def notes_create_under(parent_modules: Iterable[str]) -> tuple[Requirement, ...]:
     """Create Notes: the Notes scope and a create scope of each parent module (§13.7, DOC-v7)."""
     return (*NOTES_CREATE, *(module_scope(module, "CREATE") for module in sorted(set(parent_modules))))
+
+
+def notes_update_under(parent_modules: Iterable[str]) -> tuple[Requirement, ...]:
+    """Update Notes: the Notes scope and an update scope of each parent module (DOC-v8)."""
+    return (*NOTES_UPDATE, *(module_scope(module, "UPDATE") for module in sorted(set(parent_modules))))
 
 
 def check(granted: frozenset[str] | None, requirements: Iterable[Requirement]) -> None:

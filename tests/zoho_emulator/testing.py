@@ -76,6 +76,10 @@ class Zoho:
         kwargs.setdefault("timeout", 5)
         return self.session.post(f"{self.url}/crm/{self.version}/{path}", **kwargs)
 
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 5)
+        return self.session.put(f"{self.url}/crm/{self.version}/{path}", **kwargs)
+
     def convert(
         self, lead_id: str, converter: dict[str, Any] | None = None, timeout: float = 5
     ) -> requests.Response:
