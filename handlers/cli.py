@@ -130,6 +130,11 @@ def _parser() -> argparse.ArgumentParser:
 
     reconcile_ = commands.add_parser("reconcile", help="convert every qualifying lead still unconverted")
     reconcile_.add_argument("--dry-run", action="store_true", help="list the leads it would convert, and how")
+    reconcile_.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="try the leads that failed before now, without waiting for their backoff (1 h, 4 h, then daily)",
+    )
     reconcile_.add_argument("--limit", type=int, help="convert at most this many leads")
     reconcile_.add_argument(
         "--since",
@@ -300,7 +305,13 @@ def convert(args: argparse.Namespace) -> int:
 def reconcile(args: argparse.Namespace) -> int:
     """The summary as JSON on stdout; progress and a dry run's plan as text on stderr."""
     runtime = _runtime(args)
-    options = sweep_options(runtime.settings(), dry_run=args.dry_run, limit=args.limit, since=args.since)
+    options = sweep_options(
+        runtime.settings(),
+        dry_run=args.dry_run,
+        limit=args.limit,
+        since=args.since,
+        retry_failed=args.retry_failed,
+    )
     progress = ProgressBar(sys.stderr)
     summary = sweep(runtime, options, progress.update)
     progress.close()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from handlers import deadline, outcome
+from handlers import deadline, failure_note, outcome
 from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
 from handlers.lead import Records, converted_records, waiting_for
 from handlers.outcome import Kind, Outcome
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from handlers.preflight import OrgCheck
     from handlers.zoho import ZohoClient
 
-NOTE_TITLE = "Automatic conversion failed"
 NOTE_MESSAGE_CHARS = 2000
 # Kept back from Convert and from the note's preflight, so that a refusal that comes late still
 # gets its note (a read of the notes and a write): a fifth of the deadline, at most 5 s.
@@ -195,32 +194,53 @@ class Converter:
     def _write_note(self, failed: Outcome, preflight: str = "") -> tuple[bool, str | None]:
         """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
 
-        The sweep retries failed leads every run: a lead already carrying the note for the same
-        rule and code gets no second one. Zoho's message is not trusted: it is scrubbed of every
-        known secret and cut to NOTE_MESSAGE_CHARS. A note whose answer was lost is looked for
-        before it is sent again. Returns whether the lead carries the note, and a warning for the
-        log line, if any.
+        One note per lead, rule and code: a lead failing again has its note's attempt count and
+        time brought up to date instead (the sweep's backoff reads them: handlers.failure_note).
+        Zoho's message is not trusted: it is scrubbed of every known secret and cut to
+        NOTE_MESSAGE_CHARS. A note whose answer was lost is looked for before it is sent again.
+        Returns whether the lead carries the note, and a warning for the log line, if any.
         """
         lead_id = failed.lead_id
         assert lead_id is not None
-        signature = f"Rule: {failed.rule}\nZoho code: {failed.code}\n"
+        sign = failure_note.signature(failed.rule, failed.code)
         message = redact(str(failed.reason))[:NOTE_MESSAGE_CHARS]
-        now = self.clock().isoformat(timespec="seconds")
-        content = f"{signature}Zoho message: {message}\nTime: {now}{redact(preflight)}"
+
+        def text(attempts: int, first_time: str | None) -> str:
+            version, now = self.rules.version, self.clock()
+            appendix = redact(preflight)
+            return failure_note.render(
+                failed.rule, failed.code, version, attempts, now, message, first_time, appendix
+            )
+
         try:
-            if self._has_note(lead_id, signature):
-                return True, "the lead already has the failure note for this rule and code"
+            previous = self._failure_note(lead_id, sign)
+            if previous is not None:
+                return True, self._count_attempt(previous, text(previous.attempts + 1, previous.first_time))
             try:
-                self.zoho.add_note(lead_id, NOTE_TITLE, content)
+                self.zoho.add_note(lead_id, failure_note.TITLE, text(1, None))
             except ZohoUnavailable:
-                if not self._has_note(lead_id, signature):  # the answer was lost, not the note
-                    self.zoho.add_note(lead_id, NOTE_TITLE, content)
+                if self._failure_note(lead_id, sign) is None:  # the answer was lost, not the note
+                    self.zoho.add_note(lead_id, failure_note.TITLE, text(1, None))
         except ZohoError as error:
             return False, f"could not add the failure note: {error}"
         return True, None
 
-    def _has_note(self, lead_id: str, signature: str) -> bool:
-        return any(_is_failure_note(note, signature) for note in self.zoho.lead_notes(lead_id))
+    def _count_attempt(self, note: failure_note.FailureNote, content: str) -> str:
+        """The lead's note, brought up to this attempt; the warning for the log line."""
+        said = f"the lead already has the failure note for this rule and code (attempt {note.attempts + 1})"
+        if note.note_id is None:
+            return said
+        try:
+            self.zoho.update_note(note.note_id, failure_note.TITLE, content)
+        except ZohoError as error:
+            return f"{said}; could not count the attempt on it: {error}"
+        return said
+
+    def _failure_note(self, lead_id: str, sign: str) -> failure_note.FailureNote | None:
+        for note in self.zoho.lead_notes(lead_id):
+            if str(note.get("Note_Content", "")).startswith(sign) and (parsed := failure_note.parse(note)):
+                return parsed
+        return None
 
 
 def _about_configuration(rule: Rule, refusal: ZohoRefused) -> bool:
@@ -232,10 +252,6 @@ def _about_configuration(rule: Rule, refusal: ZohoRefused) -> bool:
     field = refusal.details.get("api_name") if isinstance(refusal.details, dict) else None
     set_by_rule = {name for name, _ in rule.deal.fields} if rule.deal else set()
     return field in set_by_rule | {"Closing_Date", "Owner"}
-
-
-def _is_failure_note(note: dict[str, Any], signature: str) -> bool:
-    return note.get("Note_Title") == NOTE_TITLE and str(note.get("Note_Content", "")).startswith(signature)
 
 
 def _first_id(records: Any) -> str | None:

@@ -2,8 +2,9 @@
 
 Options come from a JSON body or the query string: `dry_run`, `limit` (most leads to convert in
 this run), `since` (only leads modified at or after an ISO 8601 time; defaults to
-RECONCILE_SINCE). The answer is the sweep summary, also written as one log line; a run that
-stopped early (an error, the time budget) still answers its summary, with `stopped` saying why.
+RECONCILE_SINCE), `retry_failed` (try the leads that failed before now, whatever their backoff).
+The answer is the sweep summary, also written as one log line; a run that stopped early (an
+error, the time budget) still answers its summary, with `stopped` saying why.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from handlers.sweep import Progress, Sweeper, SweepOptions, SweepSummary
 
 MAX_BODY_BYTES = 4096
 MAX_LIMIT = 10_000_000
-OPTIONS = ("dry_run", "limit", "since")
+OPTIONS = ("dry_run", "limit", "since", "retry_failed")
 
 
 def bad_option(reason: str) -> Rejected:
@@ -53,7 +54,12 @@ def sweep(runtime: Runtime, options: SweepOptions, progress: Progress | None = N
 
 
 def sweep_options(
-    settings: Settings, *, dry_run: Any = None, limit: Any = None, since: Any = None
+    settings: Settings,
+    *,
+    dry_run: Any = None,
+    limit: Any = None,
+    since: Any = None,
+    retry_failed: Any = None,
 ) -> SweepOptions:
     """The run's options: the caller's, checked, over the deployed settings.
 
@@ -62,7 +68,8 @@ def sweep_options(
     """
     return SweepOptions(
         since=parse_since(since) or settings.reconcile_since,
-        dry_run=_dry_run(dry_run) or settings.dry_run,
+        dry_run=_flag("dry_run", dry_run) or settings.dry_run,
+        retry_failed=_flag("retry_failed", retry_failed),
         limit=parse_limit(limit),
         grace_minutes=settings.reconcile_grace_minutes,
         max_seconds=settings.reconcile_max_seconds,
@@ -98,12 +105,12 @@ def parse_limit(value: Any) -> int | None:
     return value
 
 
-def _dry_run(value: Any) -> bool:
+def _flag(name: str, value: Any) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
     flag = parse_flag(str(value), False)
     if flag is None:
-        raise bad_option(f"dry_run must be true or false, not {value!r}")
+        raise bad_option(f"{name} must be true or false, not {str(value)[:40]!r}")
     return flag
 
 

@@ -49,8 +49,17 @@ def json_response(body: Mapping[str, Any], status: int = 200) -> flask.Response:
     return response
 
 
+_rules_version: list[str] = []  # the loaded rules file's version, once an instance has one
+
+
+def describe_rules(version: str) -> None:
+    """Every later log line names the rules file it was decided by (`rules_version`)."""
+    _rules_version[:] = [version]
+
+
 def write(severity: str, message: str, fields: Mapping[str, Any]) -> None:
-    entry = {"severity": severity, "message": message, "version": __version__, **fields}
+    entry = {"severity": severity, "message": message, "version": __version__}
+    entry.update({"rules_version": _rules_version[0]} if _rules_version else {}, **fields)
     # ASCII-only JSON: U+2028, U+2029 and lone surrogates become \u escapes, so each entry stays one
     # line of valid JSON for every reader (splitlines() splits on U+2028) and the write cannot fail.
     line = redact(json.dumps(entry, default=str, separators=(",", ":")))

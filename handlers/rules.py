@@ -6,8 +6,10 @@ rules file fails the deploy (the module is imported at start-up) instead of fail
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -128,6 +130,7 @@ class Rule:
 class RuleSet:
     source: str
     rules: tuple[Rule, ...]
+    version: str = ""  # a short hash of the file's text: it changes whenever the file does
 
 
 class _StrictLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
@@ -172,7 +175,10 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         raise RulesError(source, "not valid YAML: nested too deeply") from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise RulesError(source, f"not valid YAML: {exc}") from None
-    return _Validator(source).ruleset(document)
+    ruleset = _Validator(source).ruleset(document)
+    return dataclasses.replace(
+        ruleset, version=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    )
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

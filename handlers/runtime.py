@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from handlers import report
 from handlers.conversion import Converter
 from handlers.credentials import Credentials
 from handlers.rules import RuleSet, load_rules
@@ -31,6 +32,7 @@ class Runtime:
         """`token_directory`: keep the access token in a file there (the command line's cache)
         when no shared Secret Manager cache is configured."""
         self.rules = rules
+        report.describe_rules(rules.version)
         self._env = env
         self._token_directory = token_directory
         self._lock = threading.Lock()

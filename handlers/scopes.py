@@ -54,6 +54,18 @@ NOTES_READ = _call(
     "ZohoCRM.modules.ALL (or ZohoCRM.modules.notes.READ with ZohoCRM.modules.leads.READ)",
     "the failure note's duplicate check",
 )
+NOTE_UPDATE = _call(
+    "PUT",
+    r"/Notes",
+    "ZohoCRM.modules.ALL (or ZohoCRM.modules.notes.UPDATE)",
+    "the failure note's attempt count",
+)
+RECENT_NOTES = _call(
+    "GET",
+    r"/Notes",
+    "ZohoCRM.modules.ALL (or ZohoCRM.modules.notes.READ)",
+    "the sweep's read of recent failure notes",
+)
 COQL = _call(
     "POST",
     r"/coql",
@@ -79,6 +91,8 @@ CALLS = (
     CONVERSION_OPTIONS,
     NOTE_WRITE,
     NOTES_READ,
+    NOTE_UPDATE,
+    RECENT_NOTES,
     COQL,
     MASS_CONVERT,
     MASS_CONVERT_STATUS,

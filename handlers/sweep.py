@@ -32,9 +32,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from handlers import deadline, outcome
+from handlers import deadline, failure_note, outcome
 from handlers.conversion import Converter, utc_now
 from handlers.errors import Failure, ZohoBadResponse, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
+from handlers.failure_note import FailureNote
 from handlers.lead import Lead, is_converted
 from handlers.matching import decide_partly
 from handlers.outcome import Kind, Outcome
@@ -69,6 +70,7 @@ SUMMARY_ITEM_CHARS = 500
 RULE_NAME_CHARS = 64
 ORG_CHECK_SHARE = 0.125  # of RECONCILE_MAX_SECONDS, for the check of the rules against the org
 ORG_CHECK_MAX_SECONDS = 60.0
+MAX_NOTE_PAGES = 10  # of 200 notes, newest first: the failure notes of the last day, in a busy org too
 REASON_CHARS = 300  # of Zoho's words quoted in a problem
 _FIRST_POLL_SECONDS = 0.5
 _MAX_POLL_SECONDS = 5.0
@@ -85,6 +87,7 @@ NotStarted = Literal["time_budget", "setup"]  # why a lead was not handed to Con
 class SweepOptions:
     since: dt.datetime | None  # leads modified at or after this moment; None converts nothing
     dry_run: bool = False
+    retry_failed: bool = False  # try leads that failed before now, whatever their backoff
     limit: int | None = None  # at most this many leads converted in this run
     grace_minutes: float = 10.0  # leads modified more recently are left to their webhook
     max_seconds: float = 480.0  # no new work is started after this long
@@ -109,6 +112,7 @@ class SweepSummary:
     already_converted: int = 0
     skipped: int = 0
     deferred: int = 0  # waiting for an approval, a review, a lock or a merge: tried again next run
+    retry_later: int = 0  # failed before, and their backoff has not passed (handlers.failure_note)
     failed: list[dict[str, Any]] = field(default_factory=list)
     mass_convert_jobs: int = 0
     api_calls: int = 0
@@ -169,6 +173,8 @@ class SweepSummary:
         )
         if self.deferred:
             text += f", {self.deferred} waiting (approval, review, lock or merge)"
+        if self.retry_later:
+            text += f", {self.retry_later} failed before and not due again yet"
         if self.remaining:
             text += f", {self.remaining} left for the next run"
         if self.stopped:
@@ -282,6 +288,7 @@ class _Run:
         self.jobs_planned = 0
         self.done = 0  # matched leads converted, failed, planned or found converted so far
         self.mass_convert_off: str | None = None  # why Mass Convert is not used for the rest of the run
+        self.failure_notes: dict[str, FailureNote] | None = None  # read on first need
         self.halted = threading.Event()  # a setup problem: no further Convert in this run
 
     def execute(self) -> SweepSummary:
@@ -400,6 +407,9 @@ class _Run:
             self.summary.scanned += 1
             try:
                 candidate = self.decide(lead_id, record)
+                if candidate is not None and not self.due(candidate, record):
+                    self.summary.retry_later += 1
+                    continue
             except Exception as error:  # one lead's problem (a bug included), not the run's
                 self.summary.matched += 1
                 self.tally(lead_id, outcome.from_error(error, lead_id))
@@ -437,6 +447,35 @@ class _Run:
             return Candidate(lead_id, rule)
         planned = plan_decision(decision, lead_id, row, self.sweeper.clock(), legacy=self.zoho.legacy)
         return Candidate(lead_id, rule, planned)
+
+    def due(self, candidate: Candidate, row: Lead) -> bool:
+        """Whether a lead that failed before may be tried again in this run (its note says when)."""
+        if self.options.retry_failed:
+            return True
+        note = self.notes_of_failed_leads().get(candidate.lead_id)
+        if note is None or (candidate.rule is not None and note.rule != candidate.rule.name):
+            return True
+        edited = failure_note.moment(row.get("Modified_Time"))
+        return note.due(self.sweeper.clock(), self.sweeper.rules.version, edited)
+
+    def notes_of_failed_leads(self) -> dict[str, FailureNote]:
+        """The failure notes written or counted within the longest backoff, newest per lead, read
+        once per run in a few pages of every record's notes (not one read per failed lead). When
+        they cannot be read, every lead is due: a retry costs credits, a lost lead costs more."""
+        if self.failure_notes is None:
+            self.failure_notes = {}
+            since = self.sweeper.clock() - failure_note.BACKOFF[-1]
+            try:
+                for note in self.zoho.recent_notes(since, MAX_NOTE_PAGES):
+                    parsed = failure_note.parse(note)
+                    if parsed is not None and parsed.lead_id is not None:
+                        self.failure_notes.setdefault(parsed.lead_id, parsed)
+            except (ZohoRefused, ZohoBadResponse, ZohoUnavailable) as error:
+                self.summary.setup_problems.append(
+                    f"the failure notes could not be read ({reason_of(error)}): leads that failed"
+                    " before were tried again without their backoff"
+                )
+        return self.failure_notes
 
     def within_limit(self, candidates: list[Candidate]) -> list[Candidate]:
         if self.options.limit is None:

@@ -206,7 +206,8 @@ def placeholders(rule: Rule) -> list[str]:
 
 
 def _selected_fields(rules: RuleSet, fields: FieldTypes | None, notes: list[str]) -> tuple[str, ...]:
-    """`id`, `Owner`, then the fields the conditions read and the deal's placeholders, within 50:
+    """`id`, `Owner`, `Modified_Time` (a lead edited since it last failed is due again), then the
+    fields the conditions read and the deal's placeholders, within 50:
     never tags, and, when the org's fields are known, only fields it has (Zoho refuses others)."""
     wanted = [
         *_bases(c.field for rule in rules.rules for c in rule.when),
@@ -220,7 +221,7 @@ def _selected_fields(rules: RuleSet, fields: FieldTypes | None, notes: list[str]
         and not name.startswith("$")
         and (fields is None or name in fields)
     ]
-    chosen = list(dict.fromkeys(["id", "Owner", *selectable]))
+    chosen = list(dict.fromkeys(["id", "Owner", "Modified_Time", *selectable]))
     if len(chosen) > MAX_SELECTED_FIELDS:
         notes.append(
             f"the rules read {len(chosen)} fields, more than the {MAX_SELECTED_FIELDS} a COQL query may"

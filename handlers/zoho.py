@@ -12,6 +12,7 @@ Everything else becomes one of the exceptions in handlers.errors.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import math
 import re
@@ -250,6 +251,33 @@ class ZohoClient:
         else:
             note["Parent_Id"] = {"module": {"api_name": "Leads"}, "id": lead_id}
         self._checked("POST", "/Notes", json={"data": [note]}, once=True)
+
+    def update_note(self, note_id: str, title: str, content: str) -> None:
+        """Rewrite a note's text (its parent stays; docs/zoho-api.md, "Notes")."""
+        body = {"data": [{"id": note_id, "Note_Title": title, "Note_Content": content}]}
+        self._checked("PUT", "/Notes", json=body)
+
+    def recent_notes(self, since: dt.datetime, max_pages: int) -> Iterator[dict[str, Any]]:
+        """The notes of every record modified at or after `since`, newest first, 200 a page, for
+        at most `max_pages` pages (one call each, however many leads they cover)."""
+        for page in range(1, max_pages + 1):
+            params = {
+                "fields": "Note_Title,Note_Content,Parent_Id,Modified_Time",
+                "sort_by": "Modified_Time",
+                "sort_order": "desc",
+                "per_page": "200",
+                "page": str(page),
+            }
+            reply = self._checked("GET", "/Notes", params=params)
+            if reply.status == 204:
+                return
+            for note in _records(reply) or []:
+                modified = _moment(note.get("Modified_Time"))
+                if modified is not None and modified < since:
+                    return
+                yield note
+            if not _more_records(reply):
+                return
 
     def query(self, select_query: str) -> tuple[list[dict[str, Any]], bool]:
         """One page of a COQL query: the records and whether more records follow."""
@@ -615,6 +643,14 @@ def _code_from(answer: HttpAnswer) -> str:
 def _retry_after(answer: HttpAnswer) -> float | None:
     value = answer.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A Zoho date-time (`2026-12-05T09:30:00+01:00`); None when it is not one."""
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _record_id(value: Any) -> str | None:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from handlers.rules import parse_rules
 from tests.conftest import WEBHOOK_SECRET
 
 CONVERT = r"/actions/convert$"
@@ -27,6 +28,11 @@ def qualified_lead(emulator, n: int = 0, **fields) -> str:
         "Lead_Source": "Web",
     }
     return emulator.crm.add_lead(**{**values, **fields})
+
+
+def version_of(tmp_path) -> str:
+    """The version the function gives the rules file written by `rules_file`."""
+    return parse_rules((tmp_path / "rules.yaml").read_text()).version
 
 
 def rules_file(tmp_path, monkeypatch, text: str) -> None:
@@ -235,8 +241,12 @@ class TestFailureNote:
         post(client, lead)
         post(client, lead)
 
-        assert len(emulator.crm.notes) == 1
-        assert log_lines()[-1]["warnings"] == ["the lead already has the failure note for this rule and code"]
+        (note,) = emulator.crm.notes.values()
+        assert log_lines()[-1]["warnings"] == [
+            "the lead already has the failure note for this rule and code (attempt 2)"
+        ]
+        assert "\nAttempts: 2\n" in note["Note_Content"]  # counted on the note, for the sweep's backoff
+        assert f"\nRules version: {version_of(tmp_path)}\n" in note["Note_Content"]
 
     def test_the_note_names_its_parent_lead_as_zoho_requires(self, serve, monkeypatch, tmp_path, emulator):
         rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)

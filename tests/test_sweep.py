@@ -218,7 +218,11 @@ def test_a_dry_run_changes_nothing(emulator, sweep):
     assert summary["converted"] == 0
     assert summary["planned"] == {"mass_convert_jobs": 2, "mass_convert_leads": 60, "single_convert_leads": 3}
     assert {lead: emulator.crm.lead(lead) for lead in leads} == before
-    assert [entry.method for entry in sweep_calls(emulator)] == ["POST"]  # the query only
+    # the query, and one page of the failure notes (for the backoff): nothing written
+    assert [(entry.method, entry.path) for entry in sweep_calls(emulator)] == [
+        ("POST", "/crm/v8/coql"),
+        ("GET", "/crm/v8/Notes"),
+    ]
     assert {entry.method for entry in emulator.requests(path=ORG_CHECK)} == {"GET"}
     assert emulator.crm.deals == {}
 

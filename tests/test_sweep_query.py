@@ -79,7 +79,7 @@ def test_one_rule_gives_one_paired_query_with_the_window_and_the_key():
     (query,) = queries("rules: [{name: r, when: {Lead_Status: Qualified, Lead_Source: Web}}]")
 
     assert query == (
-        "select id, Owner, Lead_Status, Lead_Source from Leads where"
+        "select id, Owner, Modified_Time, Lead_Status, Lead_Source from Leads where"
         " ((((Modified_Time >= '2026-11-01T00:00:00+00:00' and Modified_Time < '2026-12-01T12:00:00+00:00')"
         " and Lead_Status = 'Qualified') and Lead_Source = 'Web') and id > '4876876000000123456')"
         " order by id asc limit 2000"
@@ -188,7 +188,7 @@ def test_more_than_fifty_fields_select_the_conditions_first_and_say_the_rest_is_
         f" deal: {{Deal_Name: x, Stage: y, Closing_Date: +1d, {deal_fields}}}}}]"
     )
     assert len(plan.fields) == MAX_SELECTED_FIELDS
-    assert plan.fields[:3] == ("id", "Owner", "Lead_Status")
+    assert plan.fields[:4] == ("id", "Owner", "Modified_Time", "Lead_Status")
     assert any("more than the 50" in note for note in plan.notes)
     assert any("Field_59" in note and "read in full" in note for note in plan.notes)
 
@@ -294,7 +294,7 @@ def test_tags_and_fields_the_org_lacks_are_never_selected():
         parse_rules("rules: [{name: r, when: {Lead_Status: Qualified, Tag: VIP, Typo_Field: x}}]"),
         _Only(ORG),
     )
-    assert plan.fields == ("id", "Owner", "Lead_Status")
+    assert plan.fields == ("id", "Owner", "Modified_Time", "Lead_Status")
     assert any("Tag" in note and "read in full" in note for note in plan.notes)
 
 

@@ -383,3 +383,67 @@ def test_a_locked_lead_is_deferred_by_the_sweep_and_converts_on_a_later_run(emul
 
     assert (second["converted"], second["deferred"]) == (2, 0)
     assert converted(emulator, partners + web) == partners + web
+
+
+# --- stuck leads: backoff -------------------------------------------------------------------------
+
+STUCK = """
+rules:
+  - name: stuck
+    when: {Lead_Status: Qualified, Lead_Source: Partner}
+    deal: {Deal_Name: Partner deal, Stage: No Such Stage, Pipeline: Standard (Standard), Closing_Date: +30d}
+"""
+
+
+def converts_sent(emulator) -> int:
+    return len(emulator.requests("POST", CONVERT))
+
+
+def test_stuck_leads_are_tried_once_then_wait_for_their_backoff_across_fresh_instances(emulator, sweep_with):
+    stuck = add_leads(emulator, 20, "Partner")
+
+    first = sweep_with(STUCK)
+    assert (len(first["failed"]), converts_sent(emulator)) == (20, 20)
+    assert all("\nAttempts: 1\n" in note["Note_Content"] for note in emulator.crm.notes.values())
+
+    for _ in range(4):  # four more sweeps, each a fresh instance (sweep_with serves a new one)
+        emulator.clear_journal()
+        later = sweep_with(STUCK)
+        assert (later["retry_later"], later["failed"], converts_sent(emulator)) == (20, [], 0)
+        assert len(emulator.requests("GET", r"^/crm/v8/Notes$")) == 1  # one page for all twenty
+
+    assert len(emulator.crm.notes) == 20  # one note each, never a second
+    assert converted(emulator, stuck) == []
+
+
+def test_a_changed_rules_file_or_retry_failed_tries_stuck_leads_at_once(emulator, sweep_with):
+    add_leads(emulator, 5, "Partner")
+    sweep_with(STUCK)
+
+    emulator.clear_journal()
+    changed = sweep_with(STUCK + "# a comment is a change too\n")
+    assert (changed["retry_later"], len(changed["failed"]), converts_sent(emulator)) == (0, 5, 5)
+    assert all("\nAttempts: 2\n" in note["Note_Content"] for note in emulator.crm.notes.values())
+
+    emulator.clear_journal()
+    asked = sweep_with(STUCK + "# a comment is a change too\n", retry_failed=True)
+    assert (asked["retry_later"], converts_sent(emulator)) == (0, 5)
+
+    emulator.clear_journal()
+    waited = sweep_with(STUCK + "# a comment is a change too\n")
+    assert (waited["retry_later"], converts_sent(emulator)) == (5, 0)
+
+
+def test_a_stuck_lead_edited_since_its_last_attempt_is_tried_at_once(emulator, sweep_with, monkeypatch):
+    monkeypatch.setenv("RECONCILE_GRACE_MINUTES", "0")  # the edit is seconds old
+    edited, _ = add_leads(emulator, 2, "Partner")
+    sweep_with(STUCK)
+    time.sleep(1.1)  # Zoho's times count whole seconds: the edit comes after the attempt
+    emulator.crm.update_lead(edited, Description="fixed by sales ops")  # Modified_Time: now
+    time.sleep(1.1)  # and the sweep's window ends after it
+
+    emulator.clear_journal()
+    summary = sweep_with(STUCK)
+
+    assert summary["retry_later"] == 1
+    assert [entry.path.split("/")[4] for entry in emulator.requests("POST", CONVERT)] == [edited]

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.conftest import CREDENTIALS, WEBHOOK_SECRET
+from handlers.rules import parse_rules
+from tests.conftest import CREDENTIALS, ROOT, WEBHOOK_SECRET
 
 SAM = "4876876000000002002"
 RIYA = "4876876000000002003"
@@ -230,6 +231,14 @@ def test_dry_run_returns_the_payload_and_never_calls_convert(how, serve, monkeyp
     assert answer["payload"]["data"][0]["Deals"]["Deal_Name"] == "Umbrella Corp"
     assert not emulator.requests("POST", CONVERT)
     assert emulator.crm.lead(web_lead)["Converted__s"] is False
+
+
+def test_every_log_line_names_the_rules_file_it_was_decided_by(client, emulator, log_lines):
+    post(client, {"lead_id": "4876876000009999999"})
+
+    version = parse_rules((ROOT / "rules.yaml").read_text()).version
+    assert len(version) == 12
+    assert log_lines()[-1]["rules_version"] == version
 
 
 def test_an_unknown_lead_is_not_found_answered_200_so_zoho_sees_a_healthy_webhook(

@@ -331,6 +331,14 @@ class CrmStore:
                 self.delete_lead(lead_id)
             return deleted
 
+    def update_lead(self, lead_id: str, **fields: Any) -> None:
+        """Edit a lead as a user would in the CRM: the fields change and Modified_Time becomes
+        now (KeyError when there is no such lead)."""
+        with self._lock:
+            lead = self._records["Leads"][lead_id]
+            for name, value in {**fields, "Modified_Time": zoho_time()}.items():
+                self._set_field("Leads", lead, name, value)
+
     def first_missing_lead(self, lead_ids: list[str]) -> int | None:
         """The index of the first id that is no lead (never was, or deleted), or None."""
         with self._lock:
