@@ -38,12 +38,19 @@ class OAuthCredentials:
     refresh_token: str = field(repr=False)
 
 
+# After a first read fails for a passing reason, the next is not tried for this long: during a
+# Secret Manager outage every request would otherwise cost a read (and strangers could cause them).
+FAILED_READ_PAUSE_SECONDS = 2.0
+
+
 @dataclass
 class _Cached:
     value: str | None = None
     read_at: float = 0.0
     refreshing: bool = False
     first_read: threading.Lock = field(default_factory=threading.Lock)
+    failed: SecretUnavailable | None = None  # the last first read's failure, until `retry_at`
+    retry_at: float = 0.0
 
 
 class Credentials:
@@ -129,9 +136,15 @@ class Credentials:
         with deadline.holding(entry.first_read):  # only the threads that need it wait, for one read
             if entry.value is not None:
                 return entry.value
-            value = self._read(version)
+            if entry.failed is not None and time.monotonic() < entry.retry_at:
+                raise SecretUnavailable(f"{entry.failed} (not tried again for a few seconds)")
+            try:
+                value = self._read(version)
+            except SecretUnavailable as error:
+                entry.failed, entry.retry_at = error, time.monotonic() + FAILED_READ_PAUSE_SECONDS
+                raise
             with self._lock:
-                entry.value, entry.read_at = value, time.monotonic()
+                entry.value, entry.read_at, entry.failed = value, time.monotonic(), None
             return value
 
     def _refresh(self, version: str, entry: _Cached, stale: str) -> str:

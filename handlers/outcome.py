@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from handlers.errors import Failure, Misconfigured, Rejected, reason_of
+from handlers.errors import Failure, Misconfigured, Rejected, SecretUnavailable, reason_of
 from handlers.lead import Records
 
 
@@ -228,6 +228,8 @@ def from_error(
         public = None
         if for_stranger and isinstance(error, Misconfigured):
             public = f"misconfigured: {error.setting or 'a setting of the function'}"
+        elif for_stranger and isinstance(error, SecretUnavailable):
+            public = "the function's secrets could not be read; try again later"  # no project, no name
         return Outcome(
             Kind(error.kind),
             lead_id,

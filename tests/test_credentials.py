@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from handlers.credentials import Credentials
+from handlers.credentials import FAILED_READ_PAUSE_SECONDS, Credentials
 from handlers.errors import Misconfigured
 from handlers.secret_manager import SecretManager
 from tests.conftest import ROOT, WEBHOOK_SECRET
@@ -96,22 +96,26 @@ def test_a_rotated_webhook_secret_takes_effect_after_the_cache_ttl_without_a_new
     assert post(client, lead, secret="rotated-0b9e4f17c2a6d8").status_code == 200
 
 
-def test_secret_manager_unavailable_is_an_error_and_the_next_request_tries_again(
+def test_secret_manager_unavailable_is_an_error_that_names_no_project_and_reads_once_a_pause(
     credentials_in_secret_manager, serve, emulator, secret_manager, lead, log_lines
 ):
     client = serve()
     secret_manager.unavailable = True
 
-    failed = post(client, lead)
+    answers = [post(client, lead, secret="guessing-a-secret-1234") for _ in range(10)]
 
-    assert failed.status_code == 503
-    answer = failed.get_json()
-    assert answer["outcome"] == "error"
-    assert answer["reason"] == f"Secret Manager unavailable for {WEBHOOK}/versions/latest (UNAVAILABLE)"
+    assert {answer.status_code for answer in answers} == {503}
+    reasons = {answer.get_json()["reason"] for answer in answers}
+    assert reasons == {"the function's secrets could not be read; try again later"}  # no project id
+    reads = secret_manager.requests("GET", f"^/v1/{WEBHOOK}/versions/latest:access$")
+    assert len(reads) == 1  # ten strangers, one read: then a pause
     assert emulator.journal == []  # nothing reached Zoho
-    assert log_lines()[-1]["severity"] == "ERROR"
+    line = log_lines()[-1]
+    assert line["severity"] == "ERROR"
+    assert f"{WEBHOOK}/versions/latest" in line["reason"]  # the log line keeps the whole reason
 
     secret_manager.unavailable = False
+    time.sleep(FAILED_READ_PAUSE_SECONDS)
     recovered = post(client, lead)
 
     assert recovered.status_code == 200
