@@ -455,3 +455,47 @@ class TestWaitStates:
         assert emulator.requests("POST", CONVERT) == []
         (read,) = emulator.requests("GET", r"/Leads/\d+$")
         assert read.query["approved"] == ["both"]  # a lead awaiting approval is read, not hidden
+
+
+def test_a_200_character_company_converts_with_its_deal_name_cut_to_zohos_maximum(
+    serve, monkeypatch, tmp_path, emulator, log_lines
+):
+    rules_file(
+        tmp_path,
+        monkeypatch,
+        "rules:\n  - name: named\n    when: {Lead_Status: Qualified}\n"
+        '    deal: {Deal_Name: "{Company} - {Last_Name}", Stage: Qualification,'
+        " Pipeline: Standard (Standard), Closing_Date: +7d}\n",
+    )
+    company = ("Consolidated Intercontinental Holdings " * 6)[:200]
+    lead = qualified_lead(emulator, Company=company)
+
+    answer = post(serve(), lead).get_json()
+
+    assert answer["outcome"] == "converted"
+    deal = emulator.crm.deals[answer["deal_id"]]
+    assert deal["Deal_Name"] == (company + " - Lead0")[:120]
+    assert log_lines()[-1]["warnings"] == ["deal.Deal_Name was cut to 120 characters, the most Zoho takes"]
+
+
+@pytest.mark.parametrize(("reading", "converts"), [("display", True), ("actual", False)])
+def test_a_stage_written_in_its_display_form_converts_where_zoho_takes_that_form(
+    serve, monkeypatch, tmp_path, emulator, reading, converts
+):
+    """Which form of a renamed option Zoho takes is unsettled: the emulator plays either org."""
+    rules_file(
+        tmp_path,
+        monkeypatch,
+        "rules:\n  - name: display\n    when: {Lead_Status: Qualified}\n"
+        "    deal: {Deal_Name: x, Stage: Identify Decision Makers, Pipeline: Standard (Standard),"
+        " Closing_Date: +7d}\n",
+    )
+    emulator.faults.picklist_reading = reading
+    lead = qualified_lead(emulator)
+
+    answer = post(serve(), lead).get_json()
+
+    assert answer["outcome"] == ("converted" if converts else "failed")
+    if not converts:  # the note's preflight says what to try: the other form
+        (note,) = emulator.crm.notes.values()
+        assert "'Identify Decision Makers' is the display value of the stage" in note["Note_Content"]
