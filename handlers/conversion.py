@@ -20,7 +20,7 @@ from handlers import deadline, failure_note, outcome
 from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
 from handlers.lead import Records, converted_records, waiting_for
 from handlers.outcome import Kind, Outcome
-from handlers.payload import ConvertRequest, with_existing_records
+from handlers.payload import ConvertRequest, cut_to_refused_length, with_existing_records
 from handlers.plan import Plan, plan_lead
 from handlers.redaction import redact
 from handlers.rules import Rule, RuleSet
@@ -103,11 +103,16 @@ class Converter:
             return functools.reduce(Outcome.with_warning, plan.request.warnings, would)
         return self._send(lead_id, plan.rule, plan.request)
 
-    def _send(self, lead_id: str, rule: Rule, request: ConvertRequest) -> Outcome:
+    def _send(self, lead_id: str, rule: Rule, request: ConvertRequest, *, recut: bool = True) -> Outcome:
+        """`recut`: a deal text the org holds to a shorter length than Zoho's documented maximum
+        is cut to the length Zoho's refusal names and sent once more."""
         try:
             with self._leaving_time_for_the_note():
                 result = self.zoho.convert_lead(lead_id, request.body)
         except ZohoRefused as refusal:
+            shorter = cut_to_refused_length(request, refusal.details) if recut else None
+            if refusal.code == "INVALID_DATA" and shorter is not None:
+                return self._send(lead_id, rule, shorter, recut=False)
             if refusal.code == "ID_ALREADY_CONVERTED":
                 return self._read_back(lead_id, rule)
             if refusal.code == "INVALID_DATA" and refusal.names_url_id:

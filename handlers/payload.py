@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
@@ -28,11 +29,13 @@ class ConvertRequest:
     body: dict[str, Any]
     missing_fields: tuple[str, ...]
     cut_fields: tuple[str, ...] = ()
+    cut_to: Mapping[str, int] = field(default_factory=dict)  # an org's shorter limits, from Zoho
 
     @property
     def warnings(self) -> tuple[str, ...]:
         return tuple(
-            f"deal.{name} was cut to {DEAL_TEXT_LENGTHS[name]} characters, the most Zoho takes"
+            f"deal.{name} was cut to {self.cut_to.get(name, DEAL_TEXT_LENGTHS[name])} characters,"
+            " the most Zoho takes"
             for name in self.cut_fields
         )
 
@@ -67,6 +70,25 @@ def build_convert_request(
     return ConvertRequest({"data": [item]}, tuple(dict.fromkeys(missing)), tuple(cut))
 
 
+def cut_to_refused_length(request: ConvertRequest, details: Any) -> ConvertRequest | None:
+    """The request with the deal text Zoho refused as too long (`details`: `api_name` and
+    `maximum_length`, an org's own shorter limit) cut to that length; None when the refusal is
+    not about a deal text of the request, or the text is no longer than that."""
+    if not isinstance(details, dict):
+        return None
+    name, longest = details.get("api_name"), details.get("maximum_length")
+    item = dict(request.body["data"][0])
+    deal = dict(item.get("Deals") or {})
+    value = deal.get(name) if isinstance(name, str) else None
+    if name not in DEAL_TEXT_LENGTHS or not isinstance(value, str) or not isinstance(longest, int):
+        return None
+    if longest < 1 or len(value) <= longest:
+        return None
+    deal[name], item["Deals"] = value[:longest], deal
+    cut = tuple(dict.fromkeys([*request.cut_fields, name]))
+    return ConvertRequest({"data": [item]}, request.missing_fields, cut, {**request.cut_to, name: longest})
+
+
 def with_existing_records(
     request: ConvertRequest, contact_id: str | None, account_id: str | None, *, legacy: bool
 ) -> ConvertRequest:
@@ -75,7 +97,7 @@ def with_existing_records(
     for module, record_id in (("Contacts", contact_id), ("Accounts", account_id)):
         if record_id is not None:
             item[module] = record_id if legacy else {"id": record_id}
-    return ConvertRequest({"data": [item]}, request.missing_fields, request.cut_fields)
+    return ConvertRequest({"data": [item]}, request.missing_fields, request.cut_fields, request.cut_to)
 
 
 def choose_owner(rule: Rule, lead_id: str, lead: Lead) -> str | None:

@@ -499,3 +499,24 @@ def test_a_stage_written_in_its_display_form_converts_where_zoho_takes_that_form
     if not converts:  # the note's preflight says what to try: the other form
         (note,) = emulator.crm.notes.values()
         assert "'Identify Decision Makers' is the display value of the stage" in note["Note_Content"]
+
+
+def test_an_org_that_holds_deal_names_shorter_gets_them_cut_to_its_own_length(
+    serve, monkeypatch, tmp_path, emulator, log_lines
+):
+    rules_file(
+        tmp_path,
+        monkeypatch,
+        "rules:\n  - name: named\n    when: {Lead_Status: Qualified}\n"
+        '    deal: {Deal_Name: "{Company}", Stage: Qualification, Pipeline: Standard (Standard),'
+        " Closing_Date: +7d}\n",
+    )
+    emulator.crm.set_field_length("Deals", "Deal_Name", 60)
+    lead = qualified_lead(emulator, Company="A" * 100)
+
+    answer = post(serve(), lead).get_json()
+
+    assert answer["outcome"] == "converted"
+    assert emulator.crm.deals[answer["deal_id"]]["Deal_Name"] == "A" * 60
+    assert [entry.status for entry in emulator.requests("POST", CONVERT)] == [400, 200]  # refused once
+    assert log_lines()[-1]["warnings"] == ["deal.Deal_Name was cut to 60 characters, the most Zoho takes"]
