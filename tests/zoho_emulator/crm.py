@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from .clock import now, zoho_time
+from .clock import Clock, zoho_time
 from .conversion import (
     CONVERT_MAX_LENGTHS,
     MASS_CONVERT_MAX_LENGTHS,
@@ -145,8 +145,11 @@ class Match:
 
 
 class CrmStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        """`clock`: the emulated org's clock, which every timestamp written comes from (the
+        real time unless moved)."""
         self._lock = threading.RLock()
+        self.clock = clock or Clock()
         self.clear()
 
     def clear(self) -> None:
@@ -336,7 +339,7 @@ class CrmStore:
         now (KeyError when there is no such lead)."""
         with self._lock:
             lead = self._records["Leads"][lead_id]
-            for name, value in {**fields, "Modified_Time": zoho_time()}.items():
+            for name, value in {**fields, "Modified_Time": zoho_time(self.clock.now())}.items():
                 self._set_field("Leads", lead, name, value)
 
     def first_missing_lead(self, lead_ids: list[str]) -> int | None:
@@ -416,7 +419,8 @@ class CrmStore:
             before = self._wait_states.get(lead_id, NO_WAIT)
             state = before.changed(changes)
             if state.locked and not before.locked:
-                state = dataclasses.replace(state, lock_id=self._ids.next("locks"), locked_time=zoho_time())
+                locked_time = zoho_time(self.clock.now())
+                state = dataclasses.replace(state, lock_id=self._ids.next("locks"), locked_time=locked_time)
             elif not state.locked:
                 state = dataclasses.replace(state, lock_id=None, locked_time=None)
             if state == NO_WAIT:
@@ -569,7 +573,7 @@ class CrmStore:
         with self._lock:
             note = self._records["Notes"][note_id]
             note.update(fields)
-            note["Modified_Time"] = zoho_time()
+            note["Modified_Time"] = zoho_time(self.clock.now())
             note["Modified_By"] = self._users[self.current_user_id].reference()
             return copy.deepcopy(note)
 
@@ -696,11 +700,11 @@ class CrmStore:
             )
             lead.update(
                 Converted__s=True,
-                Converted_Date_Time=zoho_time(),
+                Converted_Date_Time=zoho_time(self.clock.now()),
                 Converted_Contact=conversion.contact,
                 Converted_Account=conversion.account,
                 Converted_Deal=conversion.deal,
-                Modified_Time=zoho_time(),
+                Modified_Time=zoho_time(self.clock.now()),
             )
             self._conversions[lead_id] += 1
             return conversion
@@ -756,7 +760,8 @@ class CrmStore:
         owner = self._owner(fields.pop("Owner", self.default_user_id))
         creator = self._users[self.default_user_id].reference()
         modified = _as_datetime(fields.pop("Modified_Time", None))
-        created = _as_datetime(fields.pop("Created_Time", None)) or min(now(), modified or now())
+        now = self.clock.now()
+        created = _as_datetime(fields.pop("Created_Time", None)) or min(now, modified or now)
         tags = fields.pop("Tag", None) or []
         record: dict[str, Any] = {
             "id": self._ids.next(module.lower()),
@@ -816,7 +821,7 @@ class CrmStore:
         key = (module, name)
         if key not in self._tags:
             creator = self._users[self.default_user_id].reference()
-            created = zoho_time()
+            created = zoho_time(self.clock.now())
             self._tags[key] = {
                 "id": self._ids.next("tags"),
                 "name": name,

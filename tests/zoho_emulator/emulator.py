@@ -9,6 +9,7 @@ from typing import Any
 
 from . import credits
 from .bulk_endpoints import BulkEndpoints
+from .clock import Clock
 from .control import ControlEndpoints
 from .crm import CrmStore
 from .faults import Faults
@@ -28,7 +29,8 @@ from .tokens import Credentials, TokenAuthority
 class ZohoEmulator:
     """Serves Zoho's token endpoint and CRM API from one base URL, on background threads.
 
-    `crm` is the state, `faults` the fault injection, `journal` what clients sent.
+    `crm` is the state, `faults` the fault injection, `journal` what clients sent, `clock` the
+    org's time (the real time until moved).
     """
 
     def __init__(
@@ -42,10 +44,11 @@ class ZohoEmulator:
         self.credentials = credentials
         self.seed = seed
         self.verbose = verbose
-        self.crm = CrmStore()
+        self.clock = Clock()  # the org's time: moved by clock.advance() or clock_offset_seconds
+        self.crm = CrmStore(self.clock)
         self._tokens = TokenAuthority(credentials)
         self._permissions = ProfilePermissions()
-        self.faults = Faults(self._tokens)
+        self.faults = Faults(self._tokens, clock=self.clock)
         self._initial_latency = latency
         self._initial_concurrency_limit = concurrency_limit
         self._journal = Journal()
@@ -118,8 +121,8 @@ class ZohoEmulator:
         """Back to the seeded state with the constructor's faults and an empty journal (so an
         empty credit meter); the refresh token's scopes back to DEFAULT_GRANT (extra refresh
         tokens forgotten), the token throttle's window emptied, every profile permission granted
-        again and every page token expired. The store's clear forgets lead wait states, field
-        lengths and changes to users.
+        again, every page token expired and the clock back to the real time. The store's clear
+        forgets lead wait states, field lengths and changes to users.
 
         Access tokens already issued stay valid, so a running client is not logged out.
         """
@@ -128,6 +131,7 @@ class ZohoEmulator:
         self._permissions.reset()
         self._jobs.clear()
         self.faults.expire_page_tokens()
+        self.clock.reset()  # before the seed, which dates its leads a day before now
         self.crm.clear()
         apply_seed(self.crm, self.seed)
         self.faults.clear()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from .clock import MAX_OFFSET_SECONDS
 from .faults import Faults
 from .metadata import PICKLIST_FORMS
 from .wait_states import PLACEMENTS
@@ -38,6 +39,21 @@ def _describe(value: Any) -> str:
 def seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         raise Refused(f"expected a number of seconds >= 0, not {_describe(value)}")
+    return float(value)
+
+
+def offset(value: Any) -> float:
+    """The emulated clock's offset from the real time: seconds, either way, at most ten years."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or abs(value) > MAX_OFFSET_SECONDS
+    ):
+        raise Refused(
+            f"expected a number of seconds from -{MAX_OFFSET_SECONDS:.0f} to {MAX_OFFSET_SECONDS:.0f},"
+            f" not {_describe(value)}"
+        )
     return float(value)
 
 
@@ -145,6 +161,7 @@ SETTINGS: dict[str, Check] = {
     "hidden_fields": lambda value: set(strings(value)),
     "wait_state_placement": choice(*PLACEMENTS),
     "picklist_reading": choice(*PICKLIST_FORMS),
+    "clock_offset_seconds": offset,
 }
 
 

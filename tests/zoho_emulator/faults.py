@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from .clock import Clock
 from .page_tokens import PageTokens
 from .protocol import JSON_TYPE, Response, error_body
 from .tokens import TokenAuthority
@@ -118,6 +119,8 @@ class Faults:
     # "actual", "display" or "reference" (unverified which Zoho takes).
     picklist_reading: str = "actual"
     page_tokens: PageTokens = field(default_factory=PageTokens)
+    # The org's clock (shared with the store): `clock_offset_seconds` moves it.
+    clock: Clock = field(default_factory=Clock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: int = 0
     _failures: list[_Failure] = field(default_factory=list)
@@ -224,6 +227,15 @@ class Faults:
             self._scheduled_converts -= 1
             return True
 
+    @property
+    def clock_offset_seconds(self) -> float:
+        """How far the org's clock is from the real time (seconds; negative is behind)."""
+        return self.clock.offset_seconds
+
+    @clock_offset_seconds.setter
+    def clock_offset_seconds(self, seconds: float) -> None:
+        self.clock.offset_seconds = seconds
+
     def revoke_tokens(self) -> None:
         """Every access token issued so far now answers INVALID_TOKEN."""
         self.tokens.revoke_all()
@@ -245,6 +257,7 @@ class Faults:
             self.hidden_fields = set()
             self.wait_state_placement = "wrapped"
             self.picklist_reading = "actual"
+            self.clock.reset()
             self._failures.clear()
             self._fraction = None
             self._resets.clear()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .clock import now
 from .crm import CrmStore
 
 SEEDS = ("demo",)
@@ -38,7 +37,7 @@ def _demo(crm: CrmStore) -> None:
     for tag in DEMO_LEAD_TAGS:
         crm.add_tag("Leads", tag)
     # A day old, so a reconciliation sweep's grace window never hides them.
-    yesterday = now() - timedelta(days=1)
+    yesterday = crm.clock.now() - timedelta(days=1)
     leads: list[dict[str, Any]] = [
         {
             "First_Name": "Jane",
