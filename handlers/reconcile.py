@@ -48,9 +48,10 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
 
 
 def sweep(runtime: Runtime, options: SweepOptions, progress: Progress | None = None) -> SweepSummary:
-    """The sweep, with the rules held against the org first (cached for an hour per instance)."""
+    """The sweep, with the rules held against the org first (cached for an hour per instance),
+    on the converter's clock (the runtime's)."""
     converter = runtime.converter()
-    return Sweeper(converter, org_check=converter.org_check).run(options, progress)
+    return Sweeper(converter, org_check=converter.org_check, clock=converter.clock).run(options, progress)
 
 
 def sweep_options(

@@ -8,14 +8,15 @@ picked up as soon as it is fixed.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handlers import report
-from handlers.conversion import Converter
+from handlers.conversion import Converter, utc_now
 from handlers.credentials import Credentials
 from handlers.rules import RuleSet, load_rules
 from handlers.secret_manager import SecretManager
@@ -27,11 +28,17 @@ if TYPE_CHECKING:
 
 class Runtime:
     def __init__(
-        self, rules: RuleSet, env: Mapping[str, str] = os.environ, token_directory: Path | None = None
+        self,
+        rules: RuleSet,
+        env: Mapping[str, str] = os.environ,
+        token_directory: Path | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
     ):
         """`token_directory`: keep the access token in a file there (the command line's cache)
-        when no shared Secret Manager cache is configured."""
+        when no shared Secret Manager cache is configured. `clock`: the time the converter and
+        the sweep go by (a benchmark or a test moves it; deployed, the real time)."""
         self.rules = rules
+        self.clock = clock
         report.describe_rules(rules.version)
         self._env = env
         self._token_directory = token_directory
@@ -94,6 +101,7 @@ class Runtime:
                     self.rules,
                     client,
                     failure_note=settings.failure_note,
+                    clock=self.clock,
                     org_check=OrgCheck(self.rules, client, settings.trusted_api_domains),
                 )
             return self._converter
