@@ -1,10 +1,10 @@
-"""`python -m bench` (`make bench`): run the six figures, print the table, write bench/results.json.
+"""`python -m bench` (`make bench`): run the seven figures, print the table, write bench/results.json.
 
 results.json is a list with one object per figure, in the issue's order:
-{"name", "value", "unit", "target", "met"} plus "figure" (1-6), "checks" (every condition of the
+{"name", "value", "unit", "target", "met"} plus "figure" (1-7), "checks" (every condition of the
 target, each with its own value/target/met; `met` is true when all hold) and "context" (baselines,
-ratios, percentiles, counts). Options: `--only cold_start,overhead,burst,sweep,sweep_scale` (any
-subset) runs those parts and does not write results.json.
+ratios, percentiles, counts). Options: `--only cold_start,overhead,burst,sweep,sweep_scale,stuck_leads`
+(any subset) runs those parts and does not write results.json.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, cold_start, overhead, sweep_cost, sweep_scale
+from bench import burst, cold_start, overhead, stuck_leads, sweep_cost, sweep_scale
 from bench.common import RESULTS, Figure, Workspace, write_json
 
-PARTS = ("cold_start", "overhead", "burst", "sweep", "sweep_scale")
+PARTS = ("cold_start", "overhead", "burst", "sweep", "sweep_scale", "stuck_leads")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures.append(sweep_cost.run(workspace))
             elif part == "sweep_scale":
                 figures.append(sweep_scale.run(workspace))
+            elif part == "stuck_leads":
+                figures.append(stuck_leads.run(workspace))
             print(f"bench: {part} done in {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -130,6 +132,20 @@ def _highlights(figure: Figure) -> list[str]:
                 for run in c["runs"]
             ),
             f"CPU per lead 120,000 / 10,000: {c['cpu_per_lead_ratio']} x",
+        ]
+    if figure.figure == 7:
+        day, baseline = c["day"], c["baseline_day"]
+        return [
+            f"baseline (retry_failed on every run) {c['baseline_per_stuck_lead']} credits per stuck lead"
+            f" per day, ratio {c['ratio_to_baseline']}; attempts in sweeps {day['attempts_by_sweep']}",
+            "stuck-lead credits by endpoint: "
+            + ", ".join(
+                f"{name} {credits:g}" for name, credits in day["stuck_credits"]["by_endpoint"].items()
+            ),
+            f"qualifying: {day['qualifying']['converted_by_the_sweeps']:,} converted by the sweeps,"
+            f" {day['qualifying']['new_contacts']:,} contacts, {day['qualifying']['already_converted']}"
+            f" already converted; day {day['wall_s']} s (sweep median {day['sweep_s_median']} s),"
+            f" baseline day {baseline['wall_s']} s",
         ]
     if figure.figure == 5:
         return [
