@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.lead import zoho_time
+
 TITLE = "Automatic conversion failed"
 BACKOFF = (dt.timedelta(hours=1), dt.timedelta(hours=4), dt.timedelta(days=1))  # then daily
 _FIELD = re.compile(r"^(Rule|Zoho code|Rules version|Attempts|Last attempt): (.*)$", re.MULTILINE)
@@ -77,7 +79,9 @@ def parse(note: Mapping[str, Any]) -> FailureNote | None:
     if "Rule" not in fields or "Zoho code" not in fields:
         return None
     last = (
-        moment(fields.get("Last attempt")) or moment(_time_line(content)) or moment(note.get("Created_Time"))
+        zoho_time(fields.get("Last attempt"))
+        or zoho_time(_time_line(content))
+        or zoho_time(note.get("Created_Time"))
     )
     if last is None:
         return None
@@ -97,17 +101,6 @@ def parse(note: Mapping[str, Any]) -> FailureNote | None:
 def _time_line(content: str) -> str | None:
     found = re.search(r"^Time: (.*)$", content, re.MULTILINE)
     return found[1] if found else None
-
-
-def moment(value: Any) -> dt.datetime | None:
-    """A Zoho date-time, offset-aware (UTC when it names none); None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _parent_lead(parent: Any) -> str | None:

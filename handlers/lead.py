@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,18 @@ def field_value(lead: Lead, path: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def zoho_time(value: Any) -> dt.datetime | None:
+    """A date-time as Zoho writes it (`2026-12-05T09:30:00+01:00`), offset-aware (UTC when it
+    names no offset); None when the value is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def owner_id(lead: Lead) -> str | None:

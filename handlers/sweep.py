@@ -36,7 +36,7 @@ from handlers import deadline, failure_note, outcome
 from handlers.conversion import Converter, utc_now
 from handlers.errors import Failure, ZohoBadResponse, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
 from handlers.failure_note import FailureNote
-from handlers.lead import Lead, is_converted
+from handlers.lead import Lead, is_converted, zoho_time
 from handlers.matching import decide_partly
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest
@@ -455,7 +455,7 @@ class _Run:
         note = self.notes_of_failed_leads().get(candidate.lead_id)
         if note is None or (candidate.rule is not None and note.rule != candidate.rule.name):
             return True
-        edited = failure_note.moment(row.get("Modified_Time"))
+        edited = zoho_time(row.get("Modified_Time"))
         return note.due(self.sweeper.clock(), self.sweeper.rules.version, edited)
 
     def notes_of_failed_leads(self) -> dict[str, FailureNote]:

@@ -48,7 +48,7 @@ from handlers.api_version import ApiVersion
 from handlers.credentials import OAuthCredentials
 from handlers.errors import ZohoBadResponse, ZohoRefused, ZohoUnavailable
 from handlers.http import Http, HttpAnswer, HttpFailure
-from handlers.lead import Records
+from handlers.lead import Records, zoho_time
 from handlers.scopes import scope_for
 
 _TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path
@@ -272,7 +272,7 @@ class ZohoClient:
             if reply.status == 204:
                 return
             for note in _records(reply) or []:
-                modified = _moment(note.get("Modified_Time"))
+                modified = zoho_time(note.get("Modified_Time"))
                 if modified is not None and modified < since:
                     return
                 yield note
@@ -643,14 +643,6 @@ def _code_from(answer: HttpAnswer) -> str:
 def _retry_after(answer: HttpAnswer) -> float | None:
     value = answer.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    """A Zoho date-time (`2026-12-05T09:30:00+01:00`); None when it is not one."""
-    try:
-        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def _record_id(value: Any) -> str | None:
