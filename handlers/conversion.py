@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlers import deadline, failure_note, outcome
 from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
+from handlers.failure_note import FailureNote
 from handlers.lead import Records, converted_records, waiting_for
 from handlers.outcome import Kind, Outcome
 from handlers.payload import ConvertRequest, cut_to_refused_length, with_existing_records
@@ -63,18 +64,25 @@ class Converter:
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
     def convert(
-        self, lead_id: str, *, dry_run: bool = False, planned: Plan | None = None
+        self,
+        lead_id: str,
+        *,
+        dry_run: bool = False,
+        planned: Plan | None = None,
+        known: FailureNote | None = None,
     ) -> tuple[Outcome, int]:
         """The outcome for one lead and the number of Zoho API requests it took.
 
         `planned`: the lead's plan to convert, made from a record just read elsewhere (a sweep's
         COQL row that held everything the decision and the request need); without it the lead is
-        read from Zoho and planned first, as the webhook does.
+        read from Zoho and planned first, as the webhook does. `known`: the lead's failure note as
+        the sweep already read it, so a failure of the same rule and code needs no read of the
+        lead's notes to find it.
         """
         with self.zoho.counting_calls() as calls:
             try:
                 with self._turn(lead_id):
-                    result = self._convert(lead_id, dry_run, planned)
+                    result = self._convert(lead_id, dry_run, planned, known)
             except Failure as error:
                 result = outcome.from_error(error, lead_id)
         return result, calls.count
@@ -83,7 +91,9 @@ class Converter:
         """This lead's turn in the instance, waited for no longer than the request's deadline."""
         return deadline.holding(self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES])
 
-    def _convert(self, lead_id: str, dry_run: bool, planned: Plan | None) -> Outcome:
+    def _convert(
+        self, lead_id: str, dry_run: bool, planned: Plan | None, known: FailureNote | None
+    ) -> Outcome:
         plan = planned
         if plan is None:
             lead = self.zoho.get_lead(lead_id)
@@ -101,9 +111,17 @@ class Converter:
         if dry_run:
             would = outcome.dry_run(lead_id, plan.rule.name, plan.request.body, plan.request.missing_fields)
             return functools.reduce(Outcome.with_warning, plan.request.warnings, would)
-        return self._send(lead_id, plan.rule, plan.request)
+        return self._send(lead_id, plan.rule, plan.request, known=known)
 
-    def _send(self, lead_id: str, rule: Rule, request: ConvertRequest, *, recut: bool = True) -> Outcome:
+    def _send(
+        self,
+        lead_id: str,
+        rule: Rule,
+        request: ConvertRequest,
+        *,
+        recut: bool = True,
+        known: FailureNote | None = None,
+    ) -> Outcome:
         """`recut`: a deal text the org holds to a shorter length than Zoho's documented maximum
         is cut to the length Zoho's refusal names and sent once more."""
         try:
@@ -112,14 +130,14 @@ class Converter:
         except ZohoRefused as refusal:
             shorter = cut_to_refused_length(request, refusal.details) if recut else None
             if refusal.code == "INVALID_DATA" and shorter is not None:
-                return self._send(lead_id, rule, shorter, recut=False)
+                return self._send(lead_id, rule, shorter, recut=False, known=known)
             if refusal.code == "ID_ALREADY_CONVERTED":
                 return self._read_back(lead_id, rule)
             if refusal.code == "INVALID_DATA" and refusal.names_url_id:
                 return outcome.not_found(lead_id)  # deleted or merged away since it was read
             if refusal.code == "DUPLICATE_DATA" and rule.existing_records == "link":
-                return self._link_existing(lead_id, rule, request, refusal)
-            return self._failed(lead_id, rule, refusal)
+                return self._link_existing(lead_id, rule, request, refusal, known)
+            return self._failed(lead_id, rule, refusal, known=known)
         return outcome.converted(
             lead_id,
             rule.name,
@@ -136,22 +154,27 @@ class Converter:
         return outcome.already_converted(lead_id, rule.name, records or Records(), "ID_ALREADY_CONVERTED")
 
     def _link_existing(
-        self, lead_id: str, rule: Rule, request: ConvertRequest, refusal: ZohoRefused
+        self,
+        lead_id: str,
+        rule: Rule,
+        request: ConvertRequest,
+        refusal: ZohoRefused,
+        known: FailureNote | None,
     ) -> Outcome:
         if not self.zoho.version.conversion_options:
             because = f"existing_records: link {self.zoho.version.needs('conversion_options')}"
-            return self._failed(lead_id, rule, refusal, because)
+            return self._failed(lead_id, rule, refusal, because, known=known)
         options = self.zoho.conversion_options(lead_id) or {}
         contact_id, account_id = _first_id(options.get("Contacts")), _first_id(options.get("Accounts"))
         if contact_id is None and account_id is None:
-            return self._failed(lead_id, rule, refusal)
+            return self._failed(lead_id, rule, refusal, known=known)
         linked = with_existing_records(request, contact_id, account_id, legacy=self.zoho.legacy)
         try:
             result = self.zoho.convert_lead(lead_id, linked.body)
         except ZohoRefused as second:
             if second.code == "ID_ALREADY_CONVERTED":
                 return self._read_back(lead_id, rule)
-            return self._failed(lead_id, rule, second)
+            return self._failed(lead_id, rule, second, known=known)
         warning = (
             f"linked to existing records after DUPLICATE_DATA (contact {contact_id}, account {account_id})"
         )
@@ -164,12 +187,20 @@ class Converter:
             warnings=(*linked.warnings, warning),
         )
 
-    def _failed(self, lead_id: str, rule: Rule, refusal: ZohoRefused, because: str | None = None) -> Outcome:
+    def _failed(
+        self,
+        lead_id: str,
+        rule: Rule,
+        refusal: ZohoRefused,
+        because: str | None = None,
+        *,
+        known: FailureNote | None = None,
+    ) -> Outcome:
         failed = outcome.from_error(refusal, lead_id, rule.name, because=because)
         if failed.kind is Kind.FAILED and self.failure_note:
             with self._leaving_time_for_the_note():
                 preflight = self._preflight(rule, refusal)
-            noted, note_warning = self._write_note(failed, preflight)
+            noted, note_warning = self._write_note(failed, preflight, known)
             if note_warning:
                 failed = failed.with_warning(note_warning)
             if not noted:  # the failure is known to nobody but the log: say so with the status
@@ -196,7 +227,9 @@ class Converter:
         )
         return f"\nPreflight of the rule against the org (fix these in the rules file or in Zoho):{lines}"
 
-    def _write_note(self, failed: Outcome, preflight: str = "") -> tuple[bool, str | None]:
+    def _write_note(
+        self, failed: Outcome, preflight: str = "", known: FailureNote | None = None
+    ) -> tuple[bool, str | None]:
         """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
 
         One note per lead, rule and code: a lead failing again has its note's attempt count and
@@ -218,7 +251,8 @@ class Converter:
             )
 
         try:
-            previous = self._failure_note(lead_id, sign)
+            same = known is not None and known.rule == failed.rule and known.code == failed.code
+            previous = known if same else self._failure_note(lead_id, sign)
             if previous is not None:
                 return True, self._count_attempt(previous, text(previous.attempts + 1, previous.first_time))
             try:

@@ -680,8 +680,9 @@ class _Run:
     def convert_one(self, candidate: Candidate, dry_run: bool = False) -> Outcome:
         """The webhook's conversion of one lead; a bug in it fails this lead only."""
         try:
+            known = (self.failure_notes or {}).get(candidate.lead_id)
             return self.sweeper.converter.convert(
-                candidate.lead_id, dry_run=dry_run, planned=candidate.plan_for_single
+                candidate.lead_id, dry_run=dry_run, planned=candidate.plan_for_single, known=known
             )[0]
         except Exception as error:
             rule = candidate.rule.name if candidate.rule else None

@@ -424,6 +424,8 @@ def test_a_changed_rules_file_or_retry_failed_tries_stuck_leads_at_once(emulator
     changed = sweep_with(STUCK + "# a comment is a change too\n")
     assert (changed["retry_later"], len(changed["failed"]), converts_sent(emulator)) == (0, 5, 5)
     assert all("\nAttempts: 2\n" in note["Note_Content"] for note in emulator.crm.notes.values())
+    # the sweep's one read of recent notes found each lead's note: no read of a lead's own notes
+    assert emulator.requests("GET", r"^/crm/v8/Leads/\d+/Notes$") == []
 
     emulator.clear_journal()
     asked = sweep_with(STUCK + "# a comment is a change too\n", retry_failed=True)
