@@ -7,8 +7,9 @@ throttle answer stops asking for a cool-down period; and, with `ZOHO_ACCESS_TOKE
 shares the token between instances as the latest version of one Secret Manager secret, so that
 a hundred cold starts make one refresh.
 
-Which instance refreshes is settled by a claim written into the secret's annotations
-(`SecretManagerTokenStore.claim_refresh`). A claim lasts one lease: the longest a token request
+Which instance refreshes is settled by a claim added as a version of a second secret, the
+claims secret (`SecretManagerTokenStore.claim_refresh`), so the functions need no right to change
+either secret itself. A claim lasts one lease: the longest a token request
 can take (connect and read timeouts, 13.05 s by default) plus `CLAIM_MARGIN_SECONDS`, so 15.05 s,
 inside one call's retry window (`ZOHO_RETRY_SECONDS`, 20 s). The others wait for the claim: they
 read the shared token again every `POLL_SECONDS` until it appears or the claim ends (the holder
@@ -26,6 +27,7 @@ or another control character never reaches an Authorization header.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -45,9 +47,8 @@ from handlers.errors import (
     ZohoBadResponse,
     ZohoUnavailable,
 )
-from handlers.secret_manager import SecretManager
+from handlers.secret_manager import SecretManager, StoredVersion, version_number
 
-CLAIM_ANNOTATION = "refresh-claimed-until"  # epoch seconds until which one instance may refresh
 THROTTLE_ERROR = "Access Denied"
 REJECTED_CREDENTIALS = ("invalid_client", "invalid_code", "invalid_client_secret", "unauthorized_client")
 REFRESH_MARGIN_SECONDS = 300.0
@@ -331,12 +332,25 @@ class TokenCache:
 
 
 class SecretManagerTokenStore:
-    def __init__(self, manager: SecretManager, secret_name: str, grant: Callable[[], str]):
+    """The token every instance shares: the latest version of one secret (`secret_name`), with
+    refresh claims kept as versions of a second, data-less one (`claims_secret(secret_name)`).
+
+    Only the pruner (`prunes`, ZOHO_ACCESS_TOKEN_PRUNE: the sweep, which Cloud Scheduler alone may
+    call) destroys superseded token versions, so the internet-facing webhook needs nothing on the
+    token's secret beyond adding and reading versions.
+    """
+
+    def __init__(
+        self, manager: SecretManager, secret_name: str, grant: Callable[[], str], prunes: bool = False
+    ):
         """`grant`: the fingerprint of the configured refresh token (read when needed)."""
         self._manager = manager
         self._secret = secret_name.rstrip("/")
+        self._claims = claims_secret(self._secret)
         self._grant = grant
-        self._claim: str | None = None  # the claim this process wrote, to give it back
+        self._prunes = prunes
+        self._pruned_below = 0  # versions under this number were pruned by this process
+        self._claim: str | None = None  # the claim version this process added, to give it back
 
     def grant(self) -> str:
         return self._grant()
@@ -351,60 +365,78 @@ class SecretManagerTokenStore:
             return None  # no version yet (first refresh), or not readable: refresh instead
         except SecretUnavailable as error:
             raise TokenStoreProblem(f"shared access token unreadable ({error.__class__.__name__})") from None
-        return token_from_record(version.value, self.describe())
+        token = token_from_record(version.value, self.describe())
+        self._prune_below(version_number(version.name))
+        return token
 
     def save(self, token: AccessToken) -> None:
         try:
             version = self._manager.add_version(self._secret, token_record(token))
-            self._manager.retire_older_versions(self._secret, keep=version)
         except (Misconfigured, SecretUnavailable) as error:
             raise TokenStoreProblem(f"could not share the new access token: {error}") from None
+        self._prune_below(version.number)
 
     def claim_refresh(self, seconds: float) -> float | None:
         """Claim the next refresh for `seconds`, or say when another instance's claim ends.
 
-        The claim is written only if the secret is unchanged since it was read (its etag), so of
-        instances racing for it exactly one wins; the losers wait a lease from now.
+        Each claimant adds a version to the claims secret and lists the live ones: the lowest
+        version number created within a lease of its own wins. Secret Manager numbers versions
+        in order and stamps their creation with its own clock, so of instances racing for the
+        claim exactly one wins whatever their clocks say; a loser destroys its version at once,
+        and a crashed holder's claim lapses with its lease.
         """
         try:
-            annotations, etag = self._manager.get_secret(self._secret)
-            now = time.time()
-            claimed_until = _claimed_until(annotations, now, seconds)
-            if claimed_until > now:
-                return claimed_until
-            mine = f"{now + seconds:.3f}"
-            if self._manager.update_annotations(self._secret, {**annotations, CLAIM_ANNOTATION: mine}, etag):
-                self._claim = mine
-                return None
-            return now + seconds
+            mine = self._manager.add_version(self._claims, "refresh claim")
+            live = self._manager.live_versions(self._claims)
         except (Misconfigured, SecretUnavailable) as error:
             raise TokenStoreProblem(str(error)) from None
+        current = [v for v in live if mine.created - seconds < v.created and v.number <= mine.number]
+        holder = min(current, key=lambda v: v.number, default=mine)
+        lapsed = [v for v in live if v.created <= mine.created - seconds]
+        if holder.number == mine.number:
+            self._claim = mine.name
+            self._destroy_quietly(lapsed)
+            return None
+        self._destroy_quietly([mine, *lapsed])
+        return time.time() + max(0.0, holder.created + seconds - mine.created)
 
     def release_claim(self) -> None:
         mine, self._claim = self._claim, None
         if mine is None:
             return
         try:
-            annotations, etag = self._manager.get_secret(self._secret)
-            if annotations.get(CLAIM_ANNOTATION) != mine:
-                return  # lapsed, and another instance's claim since
-            rest = {key: value for key, value in annotations.items() if key != CLAIM_ANNOTATION}
-            self._manager.update_annotations(self._secret, rest, etag)
+            self._manager.destroy(mine)
         except (Misconfigured, SecretUnavailable) as error:
             raise TokenStoreProblem(str(error)) from None
 
     def warn(self, message: str) -> None:
         report.write("WARNING", message, {"component": "token_store"})
 
+    def _prune_below(self, number: int) -> None:
+        """As the pruner, destroy the token versions older than `number` (once per newer
+        version seen): Secret Manager bills each version kept, one more an hour otherwise."""
+        if not self._prunes or number <= self._pruned_below:
+            return
+        self._pruned_below = number
+        try:
+            older = [v for v in self._manager.live_versions(self._secret) if v.number < number]
+            self._destroy(older)
+        except (Misconfigured, SecretUnavailable) as error:
+            self.warn(f"could not destroy the superseded versions of the shared access token: {error}")
 
-def _claimed_until(annotations: dict[str, str], now: float, lease: float) -> float:
-    """The claim's end; an unreadable value, or one further away than a lease (`inf`, a forged
-    year), counts as no claim, so it cannot block refreshes."""
-    try:
-        until = float(annotations.get(CLAIM_ANNOTATION, "0"))
-    except ValueError:
-        return 0.0
-    return until if math.isfinite(until) and until <= now + lease else 0.0
+    def _destroy(self, versions: list[StoredVersion]) -> None:
+        for version in versions:
+            self._manager.destroy(version.name)
+
+    def _destroy_quietly(self, versions: list[StoredVersion]) -> None:
+        """Claims that no longer count: left in place they only cost, so a failure is not worth a line."""
+        with contextlib.suppress(Misconfigured, SecretUnavailable):
+            self._destroy(versions)
+
+
+def claims_secret(secret_name: str) -> str:
+    """The secret whose versions are the refresh claims of the token cache `secret_name`."""
+    return f"{secret_name}-claims"
 
 
 def token_record(token: AccessToken) -> str:

@@ -117,7 +117,9 @@ class Runtime:
             return grant_fingerprint(refresh_token)
 
         if settings.access_token_secret:
-            return SecretManagerTokenStore(self._secret_manager(), settings.access_token_secret, grant)
+            return SecretManagerTokenStore(
+                self._secret_manager(), settings.access_token_secret, grant, settings.prunes_access_tokens
+            )
         if self._token_directory is not None:
             from handlers.token_file import FileTokenStore
 

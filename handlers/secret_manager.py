@@ -17,7 +17,7 @@ import contextlib
 import re
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,13 +34,24 @@ SECRET_NAME = re.compile(r"projects/[^/\s]+/secrets/[^/\s]+")
 _TIMEOUT_SECONDS = 10.0
 _NOT_THERE = frozenset({"NOT_FOUND", "FAILED_PRECONDITION"})  # no such secret, or version not enabled
 _DENIED = frozenset({"PERMISSION_DENIED", "UNAUTHENTICATED"})
-_STALE_ETAG = frozenset({"FAILED_PRECONDITION", "ABORTED"})  # Google documents FAILED_PRECONDITION
 
 
 @dataclass(frozen=True)
 class SecretVersion:
     name: str
     value: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A version's name and when Secret Manager created it (its clock, in epoch seconds)."""
+
+    name: str
+    created: float
+
+    @property
+    def number(self) -> int:
+        return version_number(self.name)
 
 
 class SecretManager:
@@ -55,56 +66,31 @@ class SecretManager:
         response = _call(version_name, client.access_secret_version, name=version_name)
         return SecretVersion(response.name, response.payload.data.decode("utf-8"))
 
-    def add_version(self, secret_name: str, value: str) -> str:
-        """Store a new version and return its name."""
+    def add_version(self, secret_name: str, value: str) -> StoredVersion:
+        """Store a new version; its name and Secret Manager's time of creation."""
         client = self.client()
         payload = {"data": value.encode("utf-8")}
         version = _call(secret_name, client.add_secret_version, parent=secret_name, payload=payload)
-        return str(version.name)
+        return _stored(version)
 
-    def retire_older_versions(self, secret_name: str, keep: str) -> None:
-        """Disable the enabled versions created before `keep`, and destroy older disabled ones.
-
-        Newer ones stay enabled: `versions/latest` is the newest version whatever its state, so
-        disabling a version another instance added meanwhile would make `latest` unreadable.
-        Destroying what was disabled before keeps the count of billed versions at two, instead of
-        one more every hour.
-        """
-        from google.cloud.secretmanager import SecretVersion
-
+    def live_versions(self, secret_name: str) -> list[StoredVersion]:
+        """The versions not destroyed (enabled or disabled), newest first."""
         client = self.client()
-        versions = _call(secret_name, _listed(client.list_secret_versions), request={"parent": secret_name})
-        for version in versions:
-            if _version_number(version.name) >= _version_number(keep):
-                continue
-            if version.state == SecretVersion.State.ENABLED:
-                _call(secret_name, client.disable_secret_version, name=version.name)
-            elif version.state == SecretVersion.State.DISABLED:
-                _call(secret_name, client.destroy_secret_version, name=version.name)
+        request = {"parent": secret_name, "filter": "state:ENABLED OR state:DISABLED"}
+        versions = _call(secret_name, _listed(client.list_secret_versions), request=request)
+        return sorted((_stored(version) for version in versions), key=lambda v: v.number, reverse=True)
 
-    def get_secret(self, secret_name: str) -> tuple[dict[str, str], str]:
-        """The secret's annotations, and its etag for a conditional update."""
-        client = self.client()
-        secret = _call(secret_name, client.get_secret, name=secret_name)
-        return dict(secret.annotations), str(secret.etag)
-
-    def update_annotations(self, secret_name: str, annotations: Mapping[str, str], etag: str) -> bool:
-        """Replace the secret's annotations if its etag is still `etag`; False when it changed since."""
+    def destroy(self, version_name: str) -> bool:
+        """Destroy a version for good; False when it was destroyed already (by another instance)."""
         from google.api_core.exceptions import GoogleAPICallError
 
         client = self.client()
         try:
-            _call(
-                secret_name,
-                client.update_secret,
-                secret={"name": secret_name, "annotations": dict(annotations), "etag": etag},
-                update_mask={"paths": ["annotations"]},
-                passing=GoogleAPICallError,
-            )
+            _call(version_name, client.destroy_secret_version, name=version_name, passing=GoogleAPICallError)
         except GoogleAPICallError as error:
-            if _status(error) in _STALE_ETAG:
+            if _status(error) in _NOT_THERE:
                 return False
-            raise _translated(error, secret_name) from None
+            raise _translated(error, version_name) from None
         return True
 
     def client(self) -> Any:
@@ -277,7 +263,11 @@ def _listed(method: Callable[..., Any]) -> Callable[..., list[Any]]:
     return lambda **arguments: list(method(**arguments))
 
 
-def _version_number(version_name: str) -> int:
+def _stored(version: Any) -> StoredVersion:
+    return StoredVersion(str(version.name), version.create_time.timestamp())
+
+
+def version_number(version_name: str) -> int:
     """1 for projects/p/secrets/s/versions/1 (Google numbers versions from 1)."""
     number = version_name.rsplit("/", 1)[-1]
     return int(number) if number.isdigit() else 0

@@ -30,6 +30,7 @@ ZOHO_CONNECT_TIMEOUT_SECONDS = "ZOHO_CONNECT_TIMEOUT_SECONDS"
 ZOHO_READ_TIMEOUT_SECONDS = "ZOHO_READ_TIMEOUT_SECONDS"
 ZOHO_TOKEN_COOLDOWN_SECONDS = "ZOHO_TOKEN_COOLDOWN_SECONDS"
 ZOHO_ACCESS_TOKEN_SECRET = "ZOHO_ACCESS_TOKEN_SECRET"
+ZOHO_ACCESS_TOKEN_PRUNE = "ZOHO_ACCESS_TOKEN_PRUNE"
 SECRET_CACHE_SECONDS = "SECRET_CACHE_SECONDS"
 SECRET_MANAGER_ENDPOINT = "SECRET_MANAGER_ENDPOINT"
 FAILURE_NOTE = "FAILURE_NOTE"
@@ -85,6 +86,7 @@ class Settings:
     token_cooldown_seconds: float
     secret_cache_seconds: float
     access_token_secret: str | None
+    prunes_access_tokens: bool  # destroys the shared token's superseded versions
     secret_manager_endpoint: str | None
     failure_note: bool
     reconcile_grace_minutes: float
@@ -110,6 +112,7 @@ class Settings:
             token_cooldown_seconds=reader.seconds(ZOHO_TOKEN_COOLDOWN_SECONDS, 120.0),
             secret_cache_seconds=reader.seconds(SECRET_CACHE_SECONDS, 300.0),
             access_token_secret=reader.text(ZOHO_ACCESS_TOKEN_SECRET),
+            prunes_access_tokens=reader.flag(ZOHO_ACCESS_TOKEN_PRUNE, False),
             secret_manager_endpoint=reader.url(SECRET_MANAGER_ENDPOINT),
             failure_note=reader.flag(FAILURE_NOTE, True),
             reconcile_grace_minutes=reader.number(RECONCILE_GRACE_MINUTES, 10.0, minimum=0.0),

@@ -46,6 +46,7 @@ resource "google_cloudfunctions2_function" "webhook" {
       local.env_common,
       local.env_webhook,
       { for k, v in local.env_token_cache : k => v if var.shared_token_cache },
+      { for k, v in local.env_token_pruner : k => v if var.shared_token_cache && !var.enable_reconcile },
     )
   }
 
@@ -54,7 +55,10 @@ resource "google_cloudfunctions2_function" "webhook" {
     time_sleep.build_iam_propagation,
     google_secret_manager_secret_iam_member.webhook_secret_access,
     google_secret_manager_secret_iam_member.webhook_token_cache_access,
-    google_secret_manager_secret_iam_member.webhook_token_cache_writer,
+    google_secret_manager_secret_iam_member.webhook_token_cache_adder,
+    google_secret_manager_secret_iam_member.webhook_token_claims_adder,
+    google_secret_manager_secret_iam_member.webhook_token_claims_pruner,
+    google_secret_manager_secret_iam_member.webhook_token_cache_pruner,
   ]
 }
 
@@ -95,6 +99,7 @@ resource "google_cloudfunctions2_function" "reconcile" {
       local.env_common,
       local.env_reconcile,
       { for k, v in local.env_token_cache : k => v if var.shared_token_cache },
+      { for k, v in local.env_token_pruner : k => v if var.shared_token_cache },
     )
   }
 
@@ -103,6 +108,9 @@ resource "google_cloudfunctions2_function" "reconcile" {
     time_sleep.build_iam_propagation,
     google_secret_manager_secret_iam_member.reconcile_secret_access,
     google_secret_manager_secret_iam_member.reconcile_token_cache_access,
-    google_secret_manager_secret_iam_member.reconcile_token_cache_writer,
+    google_secret_manager_secret_iam_member.reconcile_token_cache_adder,
+    google_secret_manager_secret_iam_member.reconcile_token_claims_adder,
+    google_secret_manager_secret_iam_member.reconcile_token_claims_pruner,
+    google_secret_manager_secret_iam_member.reconcile_token_cache_pruner,
   ]
 }

@@ -66,34 +66,28 @@ resource "google_secret_manager_secret_iam_member" "reconcile_secret_access" {
   member    = google_service_account.reconcile[0].member
 }
 
-# Token cache: read it (secretAccessor) and maintain it with a custom role granted on this one
-# secret. The permissions are exactly those of the Secret Manager calls handlers/ makes on it
-# (handlers/secret_manager.py, used by handlers/access_token.py's SecretManagerTokenStore):
-#   secrets.get       get_secret              read the refresh claim (annotations) and the etag
-#   secrets.update    update_secret           write the claim, update_mask annotations, if the etag holds
-#   versions.add      add_secret_version      store a new access token
-#   versions.list     list_secret_versions    find the older versions
-#   versions.disable  disable_secret_version  the superseded token
-#   versions.destroy  destroy_secret_version  versions disabled before (billed versions stay at two)
-# No predefined role fits: secretVersionManager lacks secrets.get/update and brings
-# versions.enable and versions.get, and Secret Manager Admin would let the functions change the
-# secret's IAM policy or delete it. IAM cannot narrow secrets.update to the annotations: it also
-# allows setting the secret's expiry (ttl, expire_time: the secret is deleted when it expires),
-# rotation, topics and labels, and versions.destroy reaches the newest version too. What that
-# costs and what would remove it: docs/terraform.md, "The token cache". tests/test_terraform.py
-# keeps this list equal to the calls in handlers/; tests/token_cache.tftest.hcl to the list above.
-resource "google_project_iam_custom_role" "token_cache_writer" {
+# Token cache and its claims (handlers/access_token.py, through handlers/secret_manager.py), each
+# grant on one secret. Every runtime account:
+#   on the cache   secretAccessor        access_secret_version   read the shared token (versions/latest)
+#                  secretVersionAdder    add_secret_version      store a new token
+#   on the claims  secretVersionAdder    add_secret_version      claim the next refresh
+#                  the pruner role       list_secret_versions    find the claims of the last lease
+#                                        destroy_secret_version  a lost, lapsed or given-back claim
+# The pruner alone (the sweep, which only Cloud Scheduler may call; the webhook when there is
+# no sweep) also holds the pruner role on the cache, to destroy superseded tokens: Secret
+# Manager bills every version kept, one more an hour otherwise. No account can change either
+# secret itself (secrets.update: its expiry, rotation, topics), read a claim, open a secret to
+# others (setIamPolicy), or revive an old token (versions.enable). Why and what remains:
+# docs/terraform.md, "The token cache". tests/test_terraform.py holds these grants to the code's
+# calls; terraform/tests/token_cache.tftest.hcl to the list above.
+resource "google_project_iam_custom_role" "token_cache_pruner" {
   count = var.shared_token_cache ? 1 : 0
 
-  role_id     = coalesce(var.token_cache_role_id, "${replace(var.name_prefix, "-", "_")}_token_cache_writer")
-  title       = "${var.name_prefix} access-token cache writer"
-  description = "Add, disable and destroy versions of the shared Zoho access-token secret and claim refreshes in its annotations; granted on that secret only"
+  role_id     = coalesce(var.token_cache_role_id, "${replace(var.name_prefix, "-", "_")}_token_cache_pruner")
+  title       = "${var.name_prefix} access-token version pruner"
+  description = "List and destroy versions of the shared Zoho access-token secret or of its refresh claims; granted on those secrets only"
   permissions = [
-    "secretmanager.secrets.get",
-    "secretmanager.secrets.update",
-    "secretmanager.versions.add",
     "secretmanager.versions.destroy",
-    "secretmanager.versions.disable",
     "secretmanager.versions.list",
   ]
 
@@ -108,11 +102,36 @@ resource "google_secret_manager_secret_iam_member" "webhook_token_cache_access" 
   member    = google_service_account.webhook.member
 }
 
-resource "google_secret_manager_secret_iam_member" "webhook_token_cache_writer" {
+resource "google_secret_manager_secret_iam_member" "webhook_token_cache_adder" {
   count = var.shared_token_cache ? 1 : 0
 
   secret_id = google_secret_manager_secret.token_cache[0].id
-  role      = google_project_iam_custom_role.token_cache_writer[0].name
+  role      = "roles/secretmanager.secretVersionAdder"
+  member    = google_service_account.webhook.member
+}
+
+resource "google_secret_manager_secret_iam_member" "webhook_token_claims_adder" {
+  count = var.shared_token_cache ? 1 : 0
+
+  secret_id = google_secret_manager_secret.token_claims[0].id
+  role      = "roles/secretmanager.secretVersionAdder"
+  member    = google_service_account.webhook.member
+}
+
+resource "google_secret_manager_secret_iam_member" "webhook_token_claims_pruner" {
+  count = var.shared_token_cache ? 1 : 0
+
+  secret_id = google_secret_manager_secret.token_claims[0].id
+  role      = google_project_iam_custom_role.token_cache_pruner[0].name
+  member    = google_service_account.webhook.member
+}
+
+# Only in a deployment without the sweep.
+resource "google_secret_manager_secret_iam_member" "webhook_token_cache_pruner" {
+  count = var.shared_token_cache && !var.enable_reconcile ? 1 : 0
+
+  secret_id = google_secret_manager_secret.token_cache[0].id
+  role      = google_project_iam_custom_role.token_cache_pruner[0].name
   member    = google_service_account.webhook.member
 }
 
@@ -124,11 +143,35 @@ resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_access
   member    = google_service_account.reconcile[0].member
 }
 
-resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_writer" {
+resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_adder" {
   count = var.shared_token_cache && var.enable_reconcile ? 1 : 0
 
   secret_id = google_secret_manager_secret.token_cache[0].id
-  role      = google_project_iam_custom_role.token_cache_writer[0].name
+  role      = "roles/secretmanager.secretVersionAdder"
+  member    = google_service_account.reconcile[0].member
+}
+
+resource "google_secret_manager_secret_iam_member" "reconcile_token_claims_adder" {
+  count = var.shared_token_cache && var.enable_reconcile ? 1 : 0
+
+  secret_id = google_secret_manager_secret.token_claims[0].id
+  role      = "roles/secretmanager.secretVersionAdder"
+  member    = google_service_account.reconcile[0].member
+}
+
+resource "google_secret_manager_secret_iam_member" "reconcile_token_claims_pruner" {
+  count = var.shared_token_cache && var.enable_reconcile ? 1 : 0
+
+  secret_id = google_secret_manager_secret.token_claims[0].id
+  role      = google_project_iam_custom_role.token_cache_pruner[0].name
+  member    = google_service_account.reconcile[0].member
+}
+
+resource "google_secret_manager_secret_iam_member" "reconcile_token_cache_pruner" {
+  count = var.shared_token_cache && var.enable_reconcile ? 1 : 0
+
+  secret_id = google_secret_manager_secret.token_cache[0].id
+  role      = google_project_iam_custom_role.token_cache_pruner[0].name
   member    = google_service_account.reconcile[0].member
 }
 

@@ -97,10 +97,14 @@ locals {
     RECONCILE_SINCE         = local.reconcile_since
   }
 
-  # The secret itself, not a version: the code reads versions/latest, adds a version per new
-  # token and disables the previous ones. Merged only when shared_token_cache is on.
+  # The secret itself, not a version: the code reads versions/latest and adds a version per new
+  # token (its refresh claims go to the secret of the same name plus "-claims"). Merged only when
+  # shared_token_cache is on; env_token_pruner only on the function that prunes (iam.tf).
   env_token_cache = {
     ZOHO_ACCESS_TOKEN_SECRET = one([for s in google_secret_manager_secret.token_cache : "projects/${var.project_id}/secrets/${s.secret_id}"])
+  }
+  env_token_pruner = {
+    ZOHO_ACCESS_TOKEN_PRUNE = "true"
   }
 
   # Every environment variable the application code (main.py, handlers/) reads. The list is
@@ -112,6 +116,7 @@ locals {
     "ZOHO_REFRESH_TOKEN_SECRET",
     "WEBHOOK_SECRET_SECRET",
     "ZOHO_ACCESS_TOKEN_SECRET",
+    "ZOHO_ACCESS_TOKEN_PRUNE",
     "ZOHO_DC",
     "ZOHO_API_VERSION",
     "RULES_FILE",

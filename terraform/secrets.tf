@@ -7,9 +7,9 @@
 # So the credential secrets carry deletion_protection (google provider 6.43+, inside the
 # ">= 7.0" range of versions.tf): an apply or destroy that would delete one - `terraform
 # destroy`, or the replacement a change of secret_replica_locations forces - fails until
-# force_destroy_secrets is set true and applied. The token cache is left unprotected on
-# purpose: it holds a one-hour access token the functions recreate, and turning
-# shared_token_cache off must remove it.
+# force_destroy_secrets is set true and applied. The token cache and its claims are left
+# unprotected on purpose: they hold a one-hour access token the functions recreate (and nothing
+# at all), and turning shared_token_cache off must remove them.
 
 resource "google_secret_manager_secret" "value" {
   for_each = local.value_secrets
@@ -45,7 +45,8 @@ resource "google_secret_manager_secret" "value" {
 }
 
 # Shared Zoho access-token cache. Written by the functions themselves: they add a version for
-# each new access token (valid 1 h) and disable the superseded ones.
+# each new access token (valid 1 h); the pruner (the sweep, or the webhook when there is no
+# sweep) destroys the superseded ones.
 resource "google_secret_manager_secret" "token_cache" {
   count = var.shared_token_cache ? 1 : 0
 
@@ -54,6 +55,41 @@ resource "google_secret_manager_secret" "token_cache" {
 
   annotations = {
     description = "Cache of the current Zoho access token, shared by all instances; managed by the functions"
+  }
+
+  replication {
+    dynamic "auto" {
+      for_each = length(var.secret_replica_locations) == 0 ? [1] : []
+      content {}
+    }
+    dynamic "user_managed" {
+      for_each = length(var.secret_replica_locations) == 0 ? [] : [1]
+      content {
+        dynamic "replicas" {
+          for_each = toset(var.secret_replica_locations)
+          content {
+            location = replicas.value
+          }
+        }
+      }
+    }
+  }
+
+  depends_on = [time_sleep.apis_ready]
+}
+
+# Refresh claims of the token cache: each instance about to refresh the token adds a version
+# here, and the lowest version of the last 15 s wins (handlers/access_token.py). The versions
+# hold no value worth reading (the text "refresh claim"); the functions cannot read them. The
+# code finds this secret by the cache's name followed by "-claims".
+resource "google_secret_manager_secret" "token_claims" {
+  count = var.shared_token_cache ? 1 : 0
+
+  secret_id = "${google_secret_manager_secret.token_cache[0].secret_id}-claims"
+  labels    = { purpose = "zoho-access-token-claims" }
+
+  annotations = {
+    description = "Which instance refreshes the shared Zoho access token; versions added and destroyed by the functions"
   }
 
   replication {

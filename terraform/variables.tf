@@ -297,7 +297,7 @@ variable "secret_replica_locations" {
 
 variable "token_cache_role_id" {
   type        = string
-  description = "ID of the project custom role that lets the functions maintain the token cache. null (default) derives it from name_prefix: <name_prefix with _ for ->_token_cache_writer. A deleted custom role can be undeleted for 7 days and its ID stays reserved for 37 days, so re-creating the deployment with the same name_prefix within that time fails: undelete the role (gcloud iam roles undelete ID --project PROJECT) within 7 days, or set another ID here."
+  description = "ID of the project custom role that lets the functions list and destroy versions of the token cache and its claims. null (default) derives it from name_prefix: <name_prefix with _ for ->_token_cache_pruner. A deleted custom role can be undeleted for 7 days and its ID stays reserved for 37 days, so re-creating the deployment with the same name_prefix within that time fails: undelete the role (gcloud iam roles undelete ID --project PROJECT) within 7 days, or set another ID here."
   default     = null
 
   validation {

@@ -14,6 +14,7 @@ from flask import Response
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
+from handlers.access_token import claims_secret
 from tests.secret_manager_fake import SecretManagerFake
 from tests.zoho_emulator import Credentials, ZohoEmulator
 
@@ -181,6 +182,12 @@ def secret_manager() -> Iterator[SecretManagerFake]:
     """The Secret Manager fake on a local port; point SECRET_MANAGER_ENDPOINT at its url."""
     with SecretManagerFake() as fake:
         yield fake
+
+
+def create_token_cache(fake: SecretManagerFake, name: str) -> None:
+    """The two secrets Terraform creates for the shared token: the token's, and its claims'."""
+    fake.create(name)
+    fake.create(claims_secret(name))
 
 
 # --- the sweep -----------------------------------------------------------------------------------

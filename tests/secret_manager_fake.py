@@ -2,21 +2,22 @@
 
 Point google-cloud-secret-manager at it the way SECRET_MANAGER_ENDPOINT does: `transport="rest"`,
 `AnonymousCredentials()` and `client_options={"api_endpoint": fake.url}`. Other processes need
-only the URL. It keeps secrets with numbered versions, annotations and etags, and answers the
-way Google documents:
+only the URL. It keeps secrets with numbered versions (each stamped with its creation time) and
+etags, and answers the way Google documents:
 
 - `versions/latest` is the most recently created version, whatever its state: when that one is
   disabled, access fails with 400 FAILED_PRECONDITION ("... is in DISABLED state"), as it does on
   Google; a secret without versions (or no such secret) is 404 NOT_FOUND;
-- an update whose etag no longer matches fails with 400 FAILED_PRECONDITION (Google's etag page);
-- `unavailable = True` answers 503 UNAVAILABLE to everything;
+- a disable or destroy whose etag no longer matches fails with 400 FAILED_PRECONDITION (Google's
+  etag page), and destroying a destroyed version fails with 400 FAILED_PRECONDITION;
+- `unavailable = True` answers 503 UNAVAILABLE to everything; `deny(method, path)` answers 403
+  PERMISSION_DENIED to matching requests, as for an account without the permission;
 - `trickle_next(n, seconds_per_byte, path)` writes the next n matching answers a byte at a time,
   so each read gets a byte before any read timeout: only a total bound stops the client.
 
-Served: access, addVersion, list versions (filter `state:ENABLED|DISABLED`), disable, destroy, get secret,
-and patch secret with `updateMask=annotations`. Anything else answers 501 UNIMPLEMENTED.
-Not modelled: project numbers in names (names keep the project as given), payload checksums,
-paging, IAM, locations.
+Served: access, addVersion, list versions (filter `state:S`, or several joined by `OR`), disable
+and destroy. Anything else answers 501 UNIMPLEMENTED. Not modelled: project numbers in names
+(names keep the project as given), payload checksums, paging, IAM, locations, secret metadata.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ DISABLED = "DISABLED"
 DESTROYED = "DESTROYED"
 _STATE_NUMBERS = {ENABLED: 1, DISABLED: 2, DESTROYED: 3}  # google.cloud.secretmanager.v1.SecretVersion.State
 _SECRET = r"/v1/(projects/[^/:]+/secrets/[^/:]+)"
-_ANNOTATION_KEY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?")
-_ANNOTATIONS_MAX_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,6 @@ class _Version:
 class _Secret:
     name: str
     created: str
-    etag: str
-    annotations: dict[str, str] = field(default_factory=dict)
     versions: list[_Version] = field(default_factory=list)
 
 
@@ -102,16 +99,17 @@ class SecretStore:
         self._lock = threading.Lock()
         self._etags = itertools.count(time.time_ns() // 1000)
 
-    def create(self, name: str, annotations: dict[str, str] | None = None) -> None:
+    def create(self, name: str) -> None:
         with self._lock:
             if name in self._secrets:
                 raise ApiError(409, "ALREADY_EXISTS", f"Secret [{name}] already exists.")
-            self._secrets[name] = _Secret(name, _now(), self._etag(), dict(annotations or {}))
+            self._secrets[name] = _Secret(name, _now())
 
-    def add_version(self, name: str, data: bytes) -> tuple[str, _Version]:
+    def add_version(self, name: str, data: bytes, age_seconds: float = 0.0) -> tuple[str, _Version]:
+        """`age_seconds`: stamp the version as created that long ago (a claim written earlier)."""
         with self._lock:
             secret = self._secret(name)
-            version = _Version(len(secret.versions) + 1, data, ENABLED, self._etag(), _now())
+            version = _Version(len(secret.versions) + 1, data, ENABLED, self._etag(), _now(age_seconds))
             secret.versions.append(version)
             return name, version
 
@@ -126,11 +124,11 @@ class SecretStore:
                 )
             return version
 
-    def list_versions(self, name: str, state: str | None) -> list[_Version]:
+    def list_versions(self, name: str, states: set[str] | None) -> list[_Version]:
         """Newest first, as Google lists them."""
         with self._lock:
             versions = reversed(self._secret(name).versions)
-            return [version for version in versions if state is None or version.state == state]
+            return [version for version in versions if states is None or version.state in states]
 
     def disable(self, name: str, version_id: str, etag: str) -> _Version:
         with self._lock:
@@ -145,25 +143,16 @@ class SecretStore:
         with self._lock:
             version = self._version(name, version_id)
             _check_etag(etag, version.etag)
+            if version.state == DESTROYED:
+                raise ApiError(
+                    400,
+                    "FAILED_PRECONDITION",
+                    f"Secret Version [{name}/versions/{version_id}] is in DESTROYED state.",
+                )
             version.state = DESTROYED
             version.data = b""
             version.etag = self._etag()
             return version
-
-    def get(self, name: str) -> _Secret:
-        with self._lock:
-            secret = self._secret(name)
-            return _Secret(secret.name, secret.created, secret.etag, dict(secret.annotations))
-
-    def update_annotations(self, name: str, annotations: dict[str, str], etag: str) -> _Secret:
-        """Replace the annotations (updateMask=annotations) if `etag` is empty or still current."""
-        _check_annotations(annotations)
-        with self._lock:
-            secret = self._secret(name)
-            _check_etag(etag, secret.etag)
-            secret.annotations = dict(annotations)
-            secret.etag = self._etag()
-            return _Secret(secret.name, secret.created, secret.etag, dict(secret.annotations))
 
     def stored_versions(self, name: str) -> list[StoredVersion]:
         with self._lock:
@@ -197,17 +186,12 @@ def _check_etag(given: str, current: str) -> None:
         raise ApiError(400, "FAILED_PRECONDITION", f"The etag provided ({given}) is out of date.")
 
 
-def _check_annotations(annotations: dict[str, str]) -> None:
-    for key in annotations:
-        if not _ANNOTATION_KEY.fullmatch(key):
-            raise ApiError(400, "INVALID_ARGUMENT", f"Invalid annotation key {key!r}.")
-    size = sum(len(key.encode()) + len(value.encode()) for key, value in annotations.items())
-    if size >= _ANNOTATIONS_MAX_BYTES:
-        raise ApiError(400, "INVALID_ARGUMENT", "Annotations must total less than 16KiB.")
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+def _now(age_seconds: float = 0.0) -> str:
+    return (
+        (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_seconds))
+        .isoformat(timespec="microseconds")
+        .replace("+00:00", "Z")
+    )
 
 
 @dataclass
@@ -254,8 +238,6 @@ class SecretManagerApi:
             ("GET", re.compile(_SECRET + r"/versions"), self._list_versions),
             ("POST", re.compile(_SECRET + r"/versions/([^/:]+):disable"), self._disable),
             ("POST", re.compile(_SECRET + r"/versions/([^/:]+):destroy"), self._destroy),
-            ("GET", re.compile(_SECRET), self._get_secret),
-            ("PATCH", re.compile(_SECRET), self._update_secret),
         ]
 
     def answer(self, call: _Call) -> tuple[int, dict[str, Any]]:
@@ -285,8 +267,8 @@ class SecretManagerApi:
         return _version_json(name, version, call.int_enums)
 
     def _list_versions(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
-        state = _state_filter(call.param("filter"))
-        versions = self.store.list_versions(match[1], state)
+        states = _state_filter(call.param("filter"))
+        versions = self.store.list_versions(match[1], states)
         return {
             "versions": [_version_json(match[1], version, call.int_enums) for version in versions],
             "totalSize": len(versions),
@@ -300,27 +282,20 @@ class SecretManagerApi:
         etag = str((call.body or {}).get("etag", ""))
         return _version_json(match[1], self.store.destroy(match[1], match[2], etag), call.int_enums)
 
-    def _get_secret(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
-        return _secret_json(self.store.get(match[1]))
 
-    def _update_secret(self, call: _Call, match: re.Match[str]) -> dict[str, Any]:
-        mask = [path for path in call.param("updateMask").split(",") if path]
-        if not mask:
-            raise ApiError(400, "INVALID_ARGUMENT", "update_mask is required.")
-        if mask != ["annotations"]:
-            raise ApiError(501, "UNIMPLEMENTED", f"the fake updates only annotations, not {mask}")
-        body = call.body or {}
-        annotations = {str(key): str(value) for key, value in (body.get("annotations") or {}).items()}
-        return _secret_json(self.store.update_annotations(match[1], annotations, str(body.get("etag", ""))))
-
-
-def _state_filter(text: str) -> str | None:
-    if not text:
+def _state_filter(text: str) -> set[str] | None:
+    """The states of `state:ENABLED`, or of `state:ENABLED OR state:DISABLED`; None: no filter."""
+    if not text.strip():
         return None
-    match = re.fullmatch(r"state:(ENABLED|DISABLED)", text.strip())
-    if match is None:
-        raise ApiError(501, "UNIMPLEMENTED", f"the fake filters only on state:ENABLED|DISABLED, not {text!r}")
-    return match[1]
+    states = set()
+    for term in re.split(r"\s+OR\s+", text.strip()):
+        match = re.fullmatch(r"state:(ENABLED|DISABLED|DESTROYED)", term)
+        if match is None:
+            raise ApiError(
+                501, "UNIMPLEMENTED", f"the fake filters only on states joined by OR, not {text!r}"
+            )
+        states.add(match[1])
+    return states
 
 
 def _version_json(secret_name: str, version: _Version, int_enums: bool) -> dict[str, Any]:
@@ -330,18 +305,6 @@ def _version_json(secret_name: str, version: _Version, int_enums: bool) -> dict[
         "state": _STATE_NUMBERS[version.state] if int_enums else version.state,
         "etag": version.etag,
     }
-
-
-def _secret_json(secret: _Secret) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": secret.name,
-        "replication": {"automatic": {}},
-        "createTime": secret.created,
-        "etag": secret.etag,
-    }
-    if secret.annotations:
-        body["annotations"] = secret.annotations
-    return body
 
 
 class SecretManagerFake:
@@ -357,6 +320,7 @@ class SecretManagerFake:
         self.unavailable = False  # True: every request answers 503 UNAVAILABLE
         self.latency = 0.0  # seconds every answer is held back
         self._trickles: list[_Trickle] = []
+        self._denied: list[tuple[str, re.Pattern[str]]] = []
         self._api = SecretManagerApi(self.store)
         self._journal: list[FakeRequest] = []
         self._journal_lock = threading.Lock()
@@ -393,15 +357,16 @@ class SecretManagerFake:
             raise RuntimeError("the Secret Manager fake has not been started")
         return self._server.url
 
-    def create(self, secret_name: str, annotations: dict[str, str] | None = None) -> None:
+    def create(self, secret_name: str) -> None:
         """A secret with no versions yet."""
-        self.store.create(secret_name, annotations)
+        self.store.create(secret_name)
 
-    def set(self, secret_name: str, value: str) -> str:
-        """Add a version holding `value` (creating the secret if needed); returns the version name."""
+    def set(self, secret_name: str, value: str, age_seconds: float = 0.0) -> str:
+        """Add a version holding `value` (creating the secret if needed), stamped as created
+        `age_seconds` ago; returns the version name."""
         with contextlib.suppress(ApiError):
             self.store.create(secret_name)
-        name, version = self.store.add_version(secret_name, value.encode("utf-8"))
+        name, version = self.store.add_version(secret_name, value.encode("utf-8"), age_seconds)
         return f"{name}/versions/{version.number}"
 
     def disable(self, version_name: str) -> None:
@@ -412,9 +377,6 @@ class SecretManagerFake:
     def versions(self, secret_name: str) -> list[StoredVersion]:
         """Every version, oldest first, with its value and state."""
         return self.store.stored_versions(secret_name)
-
-    def annotations(self, secret_name: str) -> dict[str, str]:
-        return self.store.get(secret_name).annotations
 
     @property
     def journal(self) -> list[FakeRequest]:
@@ -430,6 +392,15 @@ class SecretManagerFake:
         when None) are written a byte at a time, `seconds_per_byte` apart."""
         with self._journal_lock:
             self._trickles.append(_Trickle(n, re.compile(path) if path else None, seconds_per_byte))
+
+    def deny(self, method: str, path: str) -> None:
+        """Answer 403 PERMISSION_DENIED to `method` requests whose path matches `path` (searched)."""
+        with self._journal_lock:
+            self._denied.append((method, re.compile(path)))
+
+    def _is_denied(self, call: _Call) -> bool:
+        with self._journal_lock:
+            return any(method == call.method and path.search(call.path) for method, path in self._denied)
 
     def _take_trickle(self, path: str) -> float:
         with self._journal_lock:
@@ -452,6 +423,11 @@ class SecretManagerFake:
             time.sleep(self.latency)
         if self.unavailable:
             status, body = 503, ApiError(503, "UNAVAILABLE", "The service is currently unavailable.").body()
+        elif self._is_denied(call):
+            status, body = (
+                403,
+                ApiError(403, "PERMISSION_DENIED", f"Permission denied on {call.path}.").body(),
+            )
         else:
             status, body = self._api.answer(call)
         with self._journal_lock:

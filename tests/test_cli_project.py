@@ -18,7 +18,14 @@ import sys
 import pytest
 
 from handlers.access_token import grant_fingerprint
-from tests.conftest import CREDENTIALS, ROOT, SETTINGS_READ_BY_THE_FUNCTION, WEBHOOK_SECRET, Written
+from tests.conftest import (
+    CREDENTIALS,
+    ROOT,
+    SETTINGS_READ_BY_THE_FUNCTION,
+    WEBHOOK_SECRET,
+    Written,
+    create_token_cache,
+)
 
 PROJECT = "acme-prod"
 DEPLOYED = f"projects/{PROJECT}/secrets/zoho-lead"
@@ -36,7 +43,7 @@ def deployed(secret_manager, emulator):
         ("webhook-secret", WEBHOOK_SECRET),
     ):
         secret_manager.set(f"{DEPLOYED}-{name}", value)
-    secret_manager.create(TOKEN_CACHE)
+    create_token_cache(secret_manager, TOKEN_CACHE)
     emulator.grant_scopes(["ZohoCRM.modules.leads.READ"], refresh_token=LOCAL_GRANT)
     Written.secrets.add(LOCAL_GRANT)
     return secret_manager
@@ -131,6 +138,7 @@ def test_with_the_deployed_credentials_alone_the_cache_gets_the_deployed_grants_
     for _ in range(3):
         done = run("--project", PROJECT, "explain", lead, **local_test_rig(emulator, deployed, tmp_path))
         assert done.returncode == 0, done.stderr
+        assert "WARNING" not in done.stderr  # the refresh was claimed in the deployed claims secret
 
     assert refresh_tokens_used(emulator) == [CREDENTIALS.refresh_token]
     (shared,) = [v for v in deployed.versions(TOKEN_CACHE) if v.state == "ENABLED"]

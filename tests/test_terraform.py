@@ -56,6 +56,19 @@ SECRET_MANAGER_METHODS = {
     "delete_secret": "secretmanager.secrets.delete",
 }
 ACCESS = "secretmanager.versions.access"
+ADD, LIST, DESTROY = (
+    "secretmanager.versions.add",
+    "secretmanager.versions.list",
+    "secretmanager.versions.destroy",
+)
+# What handlers/access_token.py does with the token cache (named by ZOHO_ACCESS_TOKEN_SECRET, no
+# version) and its claims secret (the cache's name followed by "-claims"): every function reads
+# and adds tokens and adds, lists and destroys claims; one function (the pruner) also lists and
+# destroys superseded tokens.
+TOKEN_CACHE_NEEDS = {ACCESS, ADD}
+TOKEN_CLAIMS_NEEDS = {ADD, LIST, DESTROY}
+TOKEN_PRUNER_NEEDS = {LIST, DESTROY}
+TOKEN_CLAIMS_RESOURCE = "token_claims"
 # Predefined roles a secret may be granted with (https://cloud.google.com/iam/docs/roles-permissions/secretmanager).
 PREDEFINED_SECRET_ROLES = {
     "roles/secretmanager.secretAccessor": {ACCESS},
@@ -507,10 +520,21 @@ def _secret_grants(tf: Terraform) -> list[tuple[str, str, str | None, str]]:
 def check_secret_access(tf_dir: Path, repo: Path) -> list[Problem]:
     """Every *_SECRET variable of a function names a Terraform-managed secret that the function's
     own service account can read; a secret named without a version (the token cache, which the
-    code writes) needs every permission of the Secret Manager calls the code makes."""
+    code writes) needs what TOKEN_CACHE_NEEDS says, its claims secret TOKEN_CLAIMS_NEEDS, and some
+    account the pruner's rights on it; a Secret Manager call the code makes beyond those is named."""
     tf = load_terraform(tf_dir)
     grants = _secret_grants(tf)
-    writes = secret_manager_permissions_used(repo) - {ACCESS}
+    unexplained = (
+        secret_manager_permissions_used(repo) - TOKEN_CACHE_NEEDS - TOKEN_CLAIMS_NEEDS - TOKEN_PRUNER_NEEDS
+    )
+
+    def granted(account: str | None, resource: str, secret_key: str | None) -> set[str]:
+        permissions: set[str] = set()
+        for a, res, k, role in grants:
+            if (account is None or a == account) and (res, k) == (resource, secret_key):
+                permissions |= role_permissions(tf, role) or set()
+        return permissions
+
     problems = []
     for function in functions(tf):
         account = function.service_account
@@ -526,14 +550,24 @@ def check_secret_access(tf_dir: Path, repo: Path) -> list[Problem]:
                 problems.append(Problem(key, f"{value!r} is not a managed secret"))
                 continue
             resource, secret_key = found.group(1), found.group(2)
-            granted: set[str] = set()
-            for a, res, k, role in grants:
-                if (a, res, k) == (account, resource, secret_key):
-                    granted |= role_permissions(tf, role) or set()
-            needed = {ACCESS} | (set() if "/versions/" in value else writes)
             target = f"google_secret_manager_secret.{resource}" + (f'["{secret_key}"]' if secret_key else "")
-            for permission in sorted(needed - granted):
-                problems.append(Problem(key, f"service account {account} lacks {permission} on {target}"))
+            if "/versions/" in value:
+                needs = [(resource, secret_key, {ACCESS}, target)]
+            else:
+                claims = f"google_secret_manager_secret.{TOKEN_CLAIMS_RESOURCE}"
+                needs = [
+                    (resource, secret_key, TOKEN_CACHE_NEEDS, target),
+                    (TOKEN_CLAIMS_RESOURCE, None, TOKEN_CLAIMS_NEEDS, claims),
+                ]
+                for permission in sorted(TOKEN_PRUNER_NEEDS - granted(None, resource, secret_key)):
+                    problems.append(Problem(key, f"no account holds {permission} on {target}: nobody prunes"))
+                for permission in sorted(unexplained):
+                    problems.append(
+                        Problem(key, f"the code uses {permission}, which no grant on {target} is checked for")
+                    )
+            for res, k, needed, named in needs:
+                for permission in sorted(needed - granted(account, res, k)):
+                    problems.append(Problem(key, f"service account {account} lacks {permission} on {named}"))
     return problems
 
 
@@ -1332,15 +1366,49 @@ def test_an_extra_unshared_secret_is_caught(copy: Path) -> None:
     assert "env-unknown:EXTRA_API_KEY_SECRET" in {p.key for p in check_env_vars(tf_dir, ROOT)}
 
 
-def test_a_token_cache_without_write_rights_is_caught(copy: Path) -> None:
-    iam_tf = copy / "terraform" / "iam.tf"
+def without_resource(iam_tf: Path, rtype: str, name: str) -> None:
     source = iam_tf.read_text()
-    start = source.index('resource "google_secret_manager_secret_iam_member" "webhook_token_cache_writer"')
+    start = source.index(f'resource "{rtype}" "{name}"')
     end = source.index("\n}\n", start) + 3
     iam_tf.write_text(source[:start] + source[end:])
+
+
+@pytest.mark.parametrize(
+    ("grant", "lacks"),
+    [
+        (
+            "webhook_token_cache_adder",
+            "secretmanager.versions.add on google_secret_manager_secret.token_cache",
+        ),
+        (
+            "webhook_token_claims_adder",
+            "secretmanager.versions.add on google_secret_manager_secret.token_claims",
+        ),
+        (
+            "webhook_token_claims_pruner",
+            "secretmanager.versions.destroy on google_secret_manager_secret.token_claims",
+        ),
+    ],
+)
+def test_a_token_cache_without_its_grants_is_caught(copy: Path, grant: str, lacks: str) -> None:
+    without_resource(copy / "terraform" / "iam.tf", "google_secret_manager_secret_iam_member", grant)
     problems = check_secret_access(copy / "terraform", ROOT)
     assert {p.key for p in problems} == {"secret:webhook:ZOHO_ACCESS_TOKEN_SECRET"}
-    assert any("secretmanager.versions.add" in p.message for p in problems)
+    assert any(lacks in p.message for p in problems)
+
+
+def test_a_token_cache_nobody_prunes_is_caught(copy: Path) -> None:
+    without_resource(
+        copy / "terraform" / "iam.tf",
+        "google_secret_manager_secret_iam_member",
+        "reconcile_token_cache_pruner",
+    )
+    without_resource(
+        copy / "terraform" / "iam.tf", "google_secret_manager_secret_iam_member", "webhook_token_cache_pruner"
+    )
+    messages = [p.message for p in check_secret_access(copy / "terraform", ROOT)]
+    target = "google_secret_manager_secret.token_cache"
+    assert f"no account holds secretmanager.versions.destroy on {target}: nobody prunes" in messages
 
 
 def test_a_new_secret_manager_call_needs_a_grant(tmp_path: Path, copy: Path) -> None:

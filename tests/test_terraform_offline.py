@@ -414,4 +414,4 @@ def test_terraform_test_names_a_permission_added_to_the_token_cache_role(planted
         "check", "--tf-dir", str(planted), "--steps", "test", "--test-file", "tests/token_cache.tftest.hcl"
     )
     assert run.returncode == 1
-    assert 'run "the_custom_role_holds_exactly_the_methods_the_code_uses"... fail' in run.stdout
+    assert 'run "the_custom_role_only_lists_and_destroys_versions"... fail' in run.stdout

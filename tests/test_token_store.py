@@ -13,34 +13,50 @@ import pytest
 import requests
 
 from handlers.access_token import (
-    CLAIM_ANNOTATION,
     AccessToken,
     SecretManagerTokenStore,
     TokenStoreProblem,
+    claims_secret,
     grant_fingerprint,
 )
 from handlers.secret_manager import SecretManager
-from tests.conftest import CREDENTIALS, ROOT, SETTINGS_READ_BY_THE_FUNCTION, WEBHOOK_SECRET, Written
+from tests.conftest import (
+    CREDENTIALS,
+    ROOT,
+    SETTINGS_READ_BY_THE_FUNCTION,
+    WEBHOOK_SECRET,
+    Written,
+    create_token_cache,
+)
 from tests.zoho_emulator import ZohoEmulator
 
 SECRET = "projects/p/secrets/zoho-access-token"
+CLAIMS = claims_secret(SECRET)
 GRANT = grant_fingerprint(CREDENTIALS.refresh_token)
 READ_ONLY_GRANT = "1000.rt-readonly-5e0c9a7d31b4"  # a second refresh token of the same client
 
 
-def store(url: str, secret: str = SECRET) -> SecretManagerTokenStore:
-    return SecretManagerTokenStore(SecretManager(url), secret, lambda: GRANT)
+def store(url: str, secret: str = SECRET, prunes: bool = False) -> SecretManagerTokenStore:
+    return SecretManagerTokenStore(SecretManager(url), secret, lambda: GRANT, prunes)
 
 
 @pytest.fixture
 def store_for(secret_manager):
     """A token store as one more instance would build it: its own Secret Manager client."""
-    secret_manager.create(SECRET)
+    create_token_cache(secret_manager, SECRET)
 
-    def build() -> SecretManagerTokenStore:
-        return store(secret_manager.url)
+    def build(prunes: bool = False) -> SecretManagerTokenStore:
+        return store(secret_manager.url, prunes=prunes)
 
     return build
+
+
+def states(secret_manager, secret: str = SECRET) -> list[str]:
+    return [version.state for version in secret_manager.versions(secret)]
+
+
+def live_claims(secret_manager) -> int:
+    return states(secret_manager, CLAIMS).count("ENABLED")
 
 
 def token(value: str = "1000.shared-token") -> AccessToken:
@@ -58,40 +74,69 @@ def test_an_empty_secret_loads_nothing(store_for):
     assert store_for().load() is None
 
 
-def test_saving_disables_the_version_before_it_and_destroys_older_ones(store_for, secret_manager):
+def test_an_instance_that_does_not_prune_only_adds_versions(store_for, secret_manager):
+    """The webhook's account may add and read versions of the token's secret, nothing more."""
     store = store_for()
-    store.save(token("1000.first"))
-    store.save(token("1000.second"))
+    for value in ("1000.first", "1000.second", "1000.third"):
+        store.save(token(value))
 
-    assert [version.state for version in secret_manager.versions(SECRET)] == ["DISABLED", "ENABLED"]
-
-    store.save(token("1000.third"))
-
-    states = [version.state for version in secret_manager.versions(SECRET)]
-    assert states == ["DESTROYED", "DISABLED", "ENABLED"]
+    assert states(secret_manager) == ["ENABLED", "ENABLED", "ENABLED"]
     assert store.load().value == "1000.third"
+    assert {
+        (r.method, r.path.rsplit(":", 1)[-1]) for r in secret_manager.requests(path=SECRET + "(/|:)")
+    } == {
+        ("POST", "addVersion"),
+        ("GET", "access"),
+    }
 
 
-def test_saving_leaves_a_newer_version_from_another_instance_enabled(secret_manager):
-    secret_manager.set(SECRET, "v1")
-    kept = secret_manager.set(SECRET, "v2")
-    secret_manager.set(SECRET, "v3, saved by another instance meanwhile")
+def test_the_pruner_destroys_the_versions_older_than_the_latest_it_reads(store_for, secret_manager):
+    webhook = store_for()
+    for value in ("1000.first", "1000.second", "1000.third"):
+        webhook.save(token(value))
+    sweep = store_for(prunes=True)
 
-    SecretManager(secret_manager.url).retire_older_versions(SECRET, keep=kept)
+    assert sweep.load().value == "1000.third"
 
-    assert [v.state for v in secret_manager.versions(SECRET)] == ["DISABLED", "ENABLED", "ENABLED"]
+    assert states(secret_manager) == ["DESTROYED", "DESTROYED", "ENABLED"]
+    secret_manager.clear_journal()
+    assert sweep.load().value == "1000.third"
+    assert secret_manager.requests("GET", r"/versions$") == []  # pruned once per newer version
+
+
+def test_the_pruner_destroys_what_its_own_save_superseded(store_for, secret_manager):
+    sweep = store_for(prunes=True)
+    sweep.save(token("1000.first"))
+    sweep.save(token("1000.second"))
+
+    assert states(secret_manager) == ["DESTROYED", "ENABLED"]
+    assert sweep.load().value == "1000.second"
+
+
+def test_a_pruner_that_may_not_prune_warns_and_keeps_the_token(store_for, secret_manager, log_lines):
+    webhook = store_for()
+    webhook.save(token("1000.first"))
+    webhook.save(token("1000.second"))
+    sweep = store_for(prunes=True)
+    secret_manager.deny("GET", r"/versions$")  # set to prune, but not granted versions.list
+
+    assert sweep.load().value == "1000.second"
+
+    assert states(secret_manager) == ["ENABLED", "ENABLED"]
+    warnings = [line["message"] for line in log_lines() if line["severity"] == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("could not destroy the superseded versions of the shared access token")
 
 
 def test_only_one_of_two_instances_gets_the_refresh_claim(store_for, secret_manager):
     first, second = store_for(), store_for()
 
     assert first.claim_refresh(10) is None
-    claimed_until = float(secret_manager.annotations(SECRET)[CLAIM_ANNOTATION])
-    assert claimed_until == pytest.approx(time.time() + 10, abs=2)
-    assert second.claim_refresh(10) == claimed_until
+    assert second.claim_refresh(10) == pytest.approx(time.time() + 10, abs=2)
+    assert states(secret_manager, CLAIMS) == ["ENABLED", "DESTROYED"]  # the loser took its claim back
 
 
-def test_exactly_one_of_many_simultaneous_claims_wins(store_for):
+def test_exactly_one_of_many_simultaneous_claims_wins(store_for, secret_manager):
     stores = [store_for() for _ in range(8)]
     start = threading.Barrier(len(stores))
     results: list[float | None] = []
@@ -107,9 +152,10 @@ def test_exactly_one_of_many_simultaneous_claims_wins(store_for):
         thread.join()
 
     assert results.count(None) == 1
+    assert live_claims(secret_manager) == 1
 
 
-def test_a_claim_expires_so_a_crashed_instance_cannot_block_refreshes(store_for):
+def test_a_claim_expires_so_a_crashed_instance_cannot_block_refreshes(store_for, secret_manager):
     first, second = store_for(), store_for()
     assert first.claim_refresh(0.3) is None
     assert second.claim_refresh(0.3) is not None
@@ -117,31 +163,37 @@ def test_a_claim_expires_so_a_crashed_instance_cannot_block_refreshes(store_for)
     time.sleep(0.4)
 
     assert second.claim_refresh(0.3) is None
+    assert live_claims(secret_manager) == 1  # the lapsed claim was destroyed by the next claimant
 
 
-def test_claiming_keeps_the_secrets_other_annotations(secret_manager):
-    secret_manager.create(SECRET, annotations={"owner": "sales-ops"})
+def test_claims_never_touch_the_token_secret(store_for, secret_manager):
+    claimer = store_for()
 
-    claimer = store(secret_manager.url)
     claimer.claim_refresh(10)
-
-    assert secret_manager.annotations(SECRET)["owner"] == "sales-ops"
-    assert CLAIM_ANNOTATION in secret_manager.annotations(SECRET)
-
     claimer.release_claim()
 
-    assert secret_manager.annotations(SECRET) == {"owner": "sales-ops"}
+    assert secret_manager.requests(path=SECRET + "(/|:)") == []
+    assert states(secret_manager, CLAIMS) == ["DESTROYED"]
 
 
 def test_a_claim_given_back_late_leaves_the_next_instances_claim_alone(store_for, secret_manager):
     first, second = store_for(), store_for()
     assert first.claim_refresh(0.2) is None
     time.sleep(0.3)
-    assert second.claim_refresh(10) is None
+    assert second.claim_refresh(0.2) is None
 
     first.release_claim()
 
-    assert CLAIM_ANNOTATION in secret_manager.annotations(SECRET)
+    assert states(secret_manager, CLAIMS) == ["DESTROYED", "ENABLED"]
+
+
+def test_a_claim_older_than_a_lease_is_no_claim(store_for, secret_manager):
+    """Claims are stamped by Secret Manager's clock: one written long ago (a crashed instance,
+    or planted) cannot block refreshes, whatever it holds."""
+    secret_manager.set(CLAIMS, "refresh claim", age_seconds=31)
+
+    assert store_for().claim_refresh(30) is None
+    assert states(secret_manager, CLAIMS) == ["DESTROYED", "ENABLED"]
 
 
 def test_a_secret_manager_that_is_down_is_a_problem_the_cache_can_name(store_for, secret_manager):
@@ -157,14 +209,14 @@ def test_a_missing_secret_loads_nothing_and_cannot_be_claimed(secret_manager):
     missing = store(secret_manager.url, "projects/p/secrets/never-created")
 
     assert missing.load() is None
-    with pytest.raises(TokenStoreProblem, match="never-created"):
+    with pytest.raises(TokenStoreProblem, match="never-created-claims"):
         missing.claim_refresh(10)
 
 
 def test_when_secret_manager_is_down_the_function_refreshes_itself_with_one_warning(
     function_env, serve, emulator, secret_manager, monkeypatch, log_lines
 ):
-    secret_manager.create(SECRET)
+    create_token_cache(secret_manager, SECRET)
     monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", SECRET)
     monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
     secret_manager.unavailable = True
@@ -186,7 +238,7 @@ def post(client, lead: str) -> dict[str, object]:
 def test_a_second_function_instance_uses_the_token_the_first_one_stored(
     function_env, serve, emulator, secret_manager, monkeypatch
 ):
-    secret_manager.create(SECRET)
+    create_token_cache(secret_manager, SECRET)
     monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", SECRET)
     monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
     lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
@@ -219,7 +271,7 @@ def test_ten_processes_starting_at_once_cause_at_most_two_token_refreshes(emulat
     lead = emulator.crm.add_lead(
         Last_Name="Garcia", Company="Umbrella Corp", Lead_Status="Qualified", Lead_Source="Web"
     )
-    secret_manager.create(SECRET)
+    create_token_cache(secret_manager, SECRET)
     env = cli_env(
         ZOHO_CLIENT_ID=CREDENTIALS.client_id,
         ZOHO_CLIENT_SECRET=CREDENTIALS.client_secret,
@@ -281,13 +333,6 @@ def json_documents(text: str) -> list[object]:
 # --- a shared cache that could have been forged --------------------------------------------------
 
 
-@pytest.mark.parametrize("claim", ["inf", "nan", "32503680000", "not a time"])  # 32503680000: year 3000
-def test_a_claim_beyond_one_lease_cannot_block_refreshes(secret_manager, claim):
-    secret_manager.create(SECRET, annotations={CLAIM_ANNOTATION: claim})
-
-    assert store(secret_manager.url).claim_refresh(30) is None
-
-
 @pytest.fixture
 def forger():
     """Another host that would answer Convert with records it invented."""
@@ -299,7 +344,7 @@ def forger():
 def test_a_forged_shared_token_is_ignored_and_replaced(
     forgery, function_env, serve, emulator, forger, secret_manager, monkeypatch, log_lines
 ):
-    secret_manager.create(SECRET)
+    create_token_cache(secret_manager, SECRET)
     domain, expires = {
         "other host": (forger.url, time.time() + 3000),
         "plain http elsewhere": ("http://zohoapis.example", time.time() + 3000),
@@ -366,7 +411,7 @@ def minted(emulator, refresh_token: str) -> str:
 @pytest.fixture
 def shared_cache(function_env, secret_manager, monkeypatch):
     """The function's environment with the shared token cache in the Secret Manager fake."""
-    secret_manager.create(SECRET)
+    create_token_cache(secret_manager, SECRET)
     monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", SECRET)
     monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
     return secret_manager
@@ -412,9 +457,12 @@ def production_timing(monkeypatch):
     monkeypatch.setenv("ZOHO_READ_TIMEOUT_SECONDS", "10")
 
 
+LEASE_SECONDS = 15.05  # of a claim, with production_timing
+
+
 def claimed_by_another_instance(secret_manager, seconds: float) -> None:
-    """The claim an instance that then died (or is still refreshing) wrote `seconds` from now."""
-    secret_manager.store.update_annotations(SECRET, {CLAIM_ANNOTATION: f"{time.time() + seconds:.3f}"}, "")
+    """The claim of an instance that then died (or is still refreshing), `seconds` before it lapses."""
+    secret_manager.set(CLAIMS, "refresh claim", age_seconds=LEASE_SECONDS - seconds)
 
 
 def forged_entry(secret_manager, elsewhere: str) -> None:
@@ -472,7 +520,7 @@ def test_an_instance_whose_refresh_fails_gives_its_claim_back(
 
     assert post(serve(), lead)["outcome"] == "error"
 
-    assert CLAIM_ANNOTATION not in shared_cache.annotations(SECRET)
+    assert states(shared_cache, CLAIMS) == ["DESTROYED"]
     emulator.faults.token_down = False
     started = time.monotonic()
     assert post(serve(), lead)["outcome"] == "converted"  # another instance, not kept waiting
@@ -490,7 +538,7 @@ def test_a_waiting_instance_uses_the_token_the_claiming_instance_saves(
     claiming = threading.Thread(target=lambda: answers.update(first=post(first, lead)))
     claiming.start()
     deadline = time.monotonic() + 5
-    while CLAIM_ANNOTATION not in shared_cache.annotations(SECRET) and time.monotonic() < deadline:
+    while live_claims(shared_cache) == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
 
     answers["second"] = post(second, other)

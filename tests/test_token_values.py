@@ -13,7 +13,7 @@ import time
 import pytest
 
 from handlers.access_token import grant_fingerprint
-from tests.conftest import CREDENTIALS, ROOT, WEBHOOK_SECRET, Written
+from tests.conftest import CREDENTIALS, ROOT, WEBHOOK_SECRET, Written, create_token_cache
 
 SECRET = "projects/p/secrets/zoho-access-token"
 GRANT = grant_fingerprint(CREDENTIALS.refresh_token)
@@ -31,7 +31,7 @@ HOSTILE = {
 
 @pytest.fixture
 def shared_cache(function_env, secret_manager, monkeypatch):
-    secret_manager.create(SECRET)
+    create_token_cache(secret_manager, SECRET)
     monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", SECRET)
     monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
     return secret_manager

@@ -161,7 +161,7 @@ run "the_custom_role_id_follows_the_prefix_unless_given" {
   command = plan
 
   assert {
-    condition     = google_project_iam_custom_role.token_cache_writer[0].role_id == "zoho_lead_token_cache_writer"
+    condition     = google_project_iam_custom_role.token_cache_pruner[0].role_id == "zoho_lead_token_cache_pruner"
     error_message = "The role ID derives from name_prefix."
   }
 }
@@ -170,11 +170,11 @@ run "a_given_custom_role_id_replaces_a_deleted_ones" {
   command = plan
 
   variables {
-    token_cache_role_id = "zoho_lead_token_cache_writer_v2"
+    token_cache_role_id = "zoho_lead_token_cache_pruner_v2"
   }
 
   assert {
-    condition     = google_project_iam_custom_role.token_cache_writer[0].role_id == "zoho_lead_token_cache_writer_v2"
+    condition     = google_project_iam_custom_role.token_cache_pruner[0].role_id == "zoho_lead_token_cache_pruner_v2"
     error_message = "token_cache_role_id must name the role."
   }
 }
