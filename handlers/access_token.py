@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from handlers import deadline, redaction, report
+from handlers import deadline, log, redaction
 from handlers.errors import (
     CredentialsRejected,
     Misconfigured,
@@ -410,7 +410,7 @@ class SecretManagerTokenStore:
             raise TokenStoreProblem(str(error)) from None
 
     def warn(self, message: str) -> None:
-        report.write("WARNING", message, {"component": "token_store"})
+        log.write("WARNING", message, {"component": "token_store"})
 
     def _prune_below(self, number: int) -> None:
         """As the pruner, destroy the token versions older than `number` (once per newer

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handlers import __version__, deadline, outcome, redaction, report, rules_check
+from handlers import __version__, deadline, log, outcome, redaction, rules_check
 from handlers.api_version import ApiVersion
 from handlers.errors import DeadlineExceeded, Rejected, RulesError
 from handlers.plan import plan_lead
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     must be an error, not a kill.
     """
     try:
-        with redaction.scrubbed_output(), report.logs_to(sys.stderr):
+        with redaction.scrubbed_output(), log.logs_to(sys.stderr):
             try:
                 return _run(argv)
             finally:

@@ -27,7 +27,6 @@ from handlers.redaction import redact
 from handlers.rules import Rule, RuleSet
 
 if TYPE_CHECKING:
-    from handlers.preflight import OrgCheck
     from handlers.zoho import ZohoClient
 
 NOTE_MESSAGE_CHARS = 2000
@@ -51,13 +50,16 @@ class Converter:
         *,
         failure_note: bool = True,
         clock: Callable[[], dt.datetime] = utc_now,
-        org_check: OrgCheck | None = None,
+        describe_rule: Callable[[str], str] | None = None,
     ):
+        """`describe_rule`: what the rules held against the org say of a rule (by name), for the
+        note of a refusal its configuration may have caused (handlers.preflight.OrgCheck, built
+        on first use, so an instance whose conversions succeed never loads the preflight)."""
         self.rules = rules
         self.zoho = zoho
         self.failure_note = failure_note
         self.clock = clock
-        self.org_check = org_check
+        self.describe_rule = describe_rule
         # Deliveries of the same lead in one instance take turns, so only the first one calls
         # Convert and the others find the lead converted. Across instances Zoho's own
         # ID_ALREADY_CONVERTED settles it.
@@ -214,18 +216,12 @@ class Converter:
 
     def _preflight(self, rule: Rule, refusal: ZohoRefused) -> str:
         """What the org check says about the rule, when the refusal looks like its configuration."""
-        if self.org_check is None or not _about_configuration(rule, refusal):
+        if self.describe_rule is None or not _about_configuration(rule, refusal):
             return ""
         try:
-            problems = self.org_check.report().for_rule(rule.name)
+            return self.describe_rule(rule.name)
         except Exception as error:  # the note matters more than its preflight: never lose it
             return f"\nPreflight of the rule against the org could not run: {reason_of(error)}"
-        if not problems:
-            return "\nPreflight of the rule against the org: no problem found."
-        lines = "".join(
-            f"\n- {problem.key + ': ' if problem.key else ''}{problem.message}" for problem in problems
-        )
-        return f"\nPreflight of the rule against the org (fix these in the rules file or in Zoho):{lines}"
 
     def _write_note(
         self, failed: Outcome, preflight: str = "", known: FailureNote | None = None

@@ -8,10 +8,9 @@ show to the caller and the log: it never holds a secret.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from handlers.redaction import redact
-from handlers.scopes import CallScope
 
 FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "deferred", "error"]
 
@@ -123,6 +122,16 @@ class CredentialsRejected(ZohoError):
     default_kind: ClassVar[FailureKind] = "misconfigured"
 
 
+class ScopedCall(Protocol):
+    """A call with the OAuth scope it needs (handlers.scopes.CallScope)."""
+
+    @property
+    def scope(self) -> str: ...
+
+    @property
+    def needed_for(self) -> str: ...
+
+
 class ZohoRefused(ZohoError):
     """Zoho refused the request with an error code (top-level or per record inside `data[]`).
 
@@ -133,7 +142,7 @@ class ZohoRefused(ZohoError):
 
     def __init__(self, code: str, message: str, details: Any = None, http_status: int = 400):
         self.code, self.message, self.details, self.http_status = code, message, details, http_status
-        self.call: CallScope | None = None  # the refused call, when the client knows its scope
+        self.call: ScopedCall | None = None  # the refused call, when the client knows its scope
         super().__init__(f"{code}: {message}" + (f" {details}" if details else ""))
 
     def __str__(self) -> str:

@@ -391,11 +391,25 @@ class OrgCheck:
         self._lock = threading.Lock()
         self._report: tuple[float, OrgReport] | None = None
 
-    @property
-    def last_report(self) -> OrgReport | None:
-        """The last report made, however old (the sweep's queries use its fields when a new check
-        fails: a field's type does not change often)."""
-        return self._report[1] if self._report is not None else None
+    def describe_rule(self, name: str) -> str:
+        """The rule's problems in this org, as the lines a failure note appends."""
+        problems = self.report().for_rule(name)
+        if not problems:
+            return "\nPreflight of the rule against the org: no problem found."
+        lines = "".join(
+            f"\n- {problem.key + ': ' if problem.key else ''}{problem.message}" for problem in problems
+        )
+        return f"\nPreflight of the rule against the org (fix these in the rules file or in Zoho):{lines}"
+
+    def problems_and_lead_fields(self) -> tuple[list[str], dict[str, FieldInfo] | None]:
+        """The problems (warnings left out) and the Leads fields of a report, for the sweep."""
+        report = self.report()
+        return [str(p) for p in report.problems if p.level == "problem"], report.lead_fields
+
+    def last_lead_fields(self) -> dict[str, FieldInfo] | None:
+        """The Leads fields of the last report made, however old (the sweep's queries use them
+        when a new check fails: a field's type does not change often)."""
+        return self._report[1].lead_fields if self._report is not None else None
 
     def report(self) -> OrgReport:
         """The cached report, or a new one when it is older than `max_age` (Zoho failures raise).

@@ -16,7 +16,7 @@ from typing import Any
 
 import flask
 
-from handlers import outcome, report
+from handlers import log, outcome, report
 from handlers.errors import Rejected
 from handlers.runtime import Runtime
 from handlers.settings import Settings, parse_flag, since_problem
@@ -43,7 +43,7 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
             outcome.from_error(error), {"duration_ms": round((time.perf_counter() - started) * 1000, 1)}
         )
     fields = {"outcome": "reconciled", **summary.as_dict()}
-    report.write(summary.severity, summary.message(), fields)
+    log.write(summary.severity, summary.message(), fields)
     return report.json_response(fields)
 
 
@@ -51,7 +51,7 @@ def sweep(runtime: Runtime, options: SweepOptions, progress: Progress | None = N
     """The sweep, with the rules held against the org first (cached for an hour per instance),
     on the converter's clock (the runtime's)."""
     converter = runtime.converter()
-    return Sweeper(converter, org_check=converter.org_check, clock=converter.clock).run(options, progress)
+    return Sweeper(converter, org_check=runtime.org_check(), clock=converter.clock).run(options, progress)
 
 
 def sweep_options(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handlers import report
+from handlers import log
 from handlers.conversion import Converter, utc_now
 from handlers.credentials import Credentials
 from handlers.rules import RuleSet, load_rules
@@ -24,6 +24,7 @@ from handlers.settings import RULES_FILE, ZOHO_REFRESH_TOKEN, Settings, env_text
 
 if TYPE_CHECKING:
     from handlers.access_token import TokenStore
+    from handlers.preflight import OrgCheck
 
 
 class Runtime:
@@ -39,7 +40,7 @@ class Runtime:
         the sweep go by (a benchmark or a test moves it; deployed, the real time)."""
         self.rules = rules
         self.clock = clock
-        report.describe_rules(rules.version)
+        log.describe_rules(rules.version)
         self._env = env
         self._token_directory = token_directory
         self._lock = threading.Lock()
@@ -47,6 +48,7 @@ class Runtime:
         self._credentials: Credentials | None = None
         self._manager: SecretManager | None = None
         self._converter: Converter | None = None
+        self._org_check: OrgCheck | None = None
 
     @classmethod
     def start(
@@ -77,7 +79,6 @@ class Runtime:
         credentials = self.credentials()
         with self._lock:
             if self._converter is None:
-                from handlers.preflight import OrgCheck
                 from handlers.zoho import ZohoClient, ZohoConfig  # imports requests: first use only
 
                 settings = self.settings()
@@ -102,9 +103,21 @@ class Runtime:
                     client,
                     failure_note=settings.failure_note,
                     clock=self.clock,
-                    org_check=OrgCheck(self.rules, client, settings.trusted_api_domains),
+                    describe_rule=lambda name: self.org_check().describe_rule(name),
                 )
             return self._converter
+
+    def org_check(self) -> OrgCheck:
+        """The rules held against the org (metadata cached for an hour), built on first use: a
+        webhook instance loads the preflight only when a refusal needs it explained."""
+        converter = self.converter()
+        with self._lock:
+            if self._org_check is None:
+                from handlers.preflight import OrgCheck
+
+                trusted = self.settings().trusted_api_domains
+                self._org_check = OrgCheck(self.rules, converter.zoho, trusted)
+            return self._org_check
 
     def _token_store(self, settings: Settings, credentials: Credentials) -> TokenStore | None:
         """Where the access token is kept beyond this instance: the shared Secret Manager cache,

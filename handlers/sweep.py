@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from handlers import deadline, failure_note, outcome
 from handlers.conversion import Converter, utc_now
@@ -56,8 +56,14 @@ from handlers.sweep_query import (
     plan_queries,
 )
 
-if TYPE_CHECKING:
-    from handlers.preflight import OrgCheck
+
+class OrgCheck(Protocol):
+    """The rules held against the org, as the sweep uses them (handlers.preflight.OrgCheck)."""
+
+    def problems_and_lead_fields(self) -> tuple[list[str], FieldTypes | None]: ...
+
+    def last_lead_fields(self) -> FieldTypes | None: ...
+
 
 MASS_CONVERT_MAX_IDS = 50
 PLAN_LIMIT = 500  # leads listed in a dry run's answer; the count is always complete
@@ -323,15 +329,14 @@ class _Run:
         share = min(ORG_CHECK_MAX_SECONDS, self.options.max_seconds * ORG_CHECK_SHARE)
         try:
             with deadline.within(share):
-                report = org_check.report()
+                problems, lead_fields = org_check.problems_and_lead_fields()
         except Exception as error:
             self.summary.rules_problems.append(
                 f"the rules could not be checked against the org: {reason_of(error)}"
             )
-            last = org_check.last_report
-            return last.lead_fields if last is not None else None
-        self.summary.rules_problems += [str(p) for p in report.problems if p.level == "problem"]
-        return report.lead_fields
+            return org_check.last_lead_fields()
+        self.summary.rules_problems += problems
+        return lead_fields
 
     # --- reading ----------------------------------------------------------------------------------
 

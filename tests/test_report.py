@@ -6,7 +6,8 @@ import io
 import json
 from importlib import metadata
 
-from handlers.report import MAX_LINE_CHARS, logs_to, trace_fields, write
+from handlers.log import MAX_LINE_CHARS, logs_to, write
+from handlers.report import trace_fields
 from tests.conftest import WEBHOOK_SECRET, Written
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

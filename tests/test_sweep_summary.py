@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from handlers import report
+from handlers import log
 from handlers.sweep import (
     PLAN_LIMIT,
     RULE_NAME_CHARS,
@@ -61,8 +61,8 @@ def test_the_largest_summary_line_is_well_under_the_entry_limit():
     summary.stop("error", long)
 
     stream = io.StringIO()
-    with report.logs_to(stream):
-        report.write(summary.severity, summary.message(), {"outcome": "reconciled", **summary.as_dict()})
+    with log.logs_to(stream):
+        log.write(summary.severity, summary.message(), {"outcome": "reconciled", **summary.as_dict()})
     line = stream.getvalue()
 
     assert len(line.encode()) < CLOUD_LOGGING_ENTRY_LIMIT // 2, len(line)
