@@ -49,6 +49,7 @@ test: $(BIN)/.installed terraform-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(PY) -m pytest
 
 lint: $(BIN)/.installed

@@ -6,7 +6,7 @@ from pathlib import Path
 import flask
 import functions_framework
 
-from handlers import webhook
+from handlers.doors import webhook
 from handlers.errors import RulesError
 from handlers.runtime import Runtime
 
@@ -25,7 +25,7 @@ def zoho_webhook(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def reconcile(request: flask.Request) -> flask.Response:
     """Scheduled sweep: convert qualifying leads no webhook delivered (a private function)."""
-    from handlers import reconcile as sweep_door  # the sweep's modules load only where a sweep runs
+    from handlers.doors import reconcile as sweep_door  # the sweep's modules load only where a sweep runs
 
     try:
         return sweep_door.handle(request, RUNTIME)

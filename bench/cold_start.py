@@ -32,7 +32,15 @@ def baseline(request):
 MAIN = "import main\n"
 READY = "\nimport sys\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\n"
 # Heavy modules that must not be imported at start-up (the webhook path never needs them).
-LAZY = ("google.cloud.secretmanager", "google.api_core", "grpc", "requests", "urllib3", "handlers.sweep")
+LAZY = (
+    "google.cloud.secretmanager",
+    "google.api_core",
+    "grpc",
+    "requests",
+    "urllib3",
+    "handlers.sweep.run",
+    "handlers.checks.preflight",
+)
 LOADED = "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
 
 

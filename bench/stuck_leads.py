@@ -7,7 +7,7 @@ attempt offers them as jobs first, refused at 5 credits a job, then one lead at 
 qualifying leads (about ten arriving before each sweep, under three rules like figure 4's) go
 through 96 sweeps, a day at one every 15 minutes. Each sweep runs on a fresh instance (a new
 `handlers.runtime.Runtime`: nothing cached in memory, the failure notes are all it knows) with
-the deployed settings, through `handlers.reconcile.sweep`; before each, the emulator's clock and
+the deployed settings, through `handlers.doors.reconcile.sweep`; before each, the emulator's clock and
 the instance's are both moved on 15 minutes (`clock_offset_seconds`, `Runtime(clock=...)`), so a
 day passes in a few real minutes. The access token is shared between the instances (the CLI's
 token file, as the deployed functions share theirs), since the emulator's token throttle keeps the
@@ -111,9 +111,9 @@ def qualifying_leads(sweep: int, modified: dt.datetime) -> list[dict[str, Any]]:
 
 def simulate_day(workspace: Workspace, retry_failed: bool) -> dict[str, Any]:
     """96 sweeps on fresh instances, 15 simulated minutes apart; what they cost and did."""
-    from handlers.conversion import utc_now
-    from handlers.reconcile import sweep, sweep_options
-    from handlers.rules import load_rules
+    from handlers.doors.reconcile import sweep, sweep_options
+    from handlers.engine.conversion import utc_now
+    from handlers.engine.rules import load_rules
     from handlers.runtime import Runtime
 
     terraform = terraform_defaults()

@@ -1,6 +1,6 @@
 """Every failure the function knows, as one hierarchy.
 
-Each class says when it is raised and which outcome it becomes (`kind`); `handlers.outcome.
+Each class says when it is raised and which outcome it becomes (`kind`); `handlers.engine.outcome.
 from_error` turns any of them into an outcome, in one place. `str(error)` is a message safe to
 show to the caller and the log: it never holds a secret.
 """
@@ -123,7 +123,7 @@ class CredentialsRejected(ZohoError):
 
 
 class ScopedCall(Protocol):
-    """A call with the OAuth scope it needs (handlers.scopes.CallScope)."""
+    """A call with the OAuth scope it needs (handlers.zoho.scopes.CallScope)."""
 
     @property
     def scope(self) -> str: ...

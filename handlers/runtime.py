@@ -15,16 +15,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handlers import log
-from handlers.conversion import Converter, utc_now
-from handlers.credentials import Credentials
-from handlers.rules import RuleSet, load_rules
-from handlers.secret_manager import SecretManager
-from handlers.settings import RULES_FILE, ZOHO_REFRESH_TOKEN, Settings, env_text
+from handlers.engine.conversion import Converter, utc_now
+from handlers.engine.rules import RuleSet, load_rules
+from handlers.platform import log
+from handlers.platform.credentials import Credentials
+from handlers.platform.secret_manager import SecretManager
+from handlers.platform.settings import RULES_FILE, ZOHO_REFRESH_TOKEN, Settings, env_text
 
 if TYPE_CHECKING:
-    from handlers.access_token import TokenStore
-    from handlers.preflight import OrgCheck
+    from handlers.checks.preflight import OrgCheck
+    from handlers.zoho.access_token import TokenStore
 
 
 class Runtime:
@@ -79,7 +79,7 @@ class Runtime:
         credentials = self.credentials()
         with self._lock:
             if self._converter is None:
-                from handlers.zoho import ZohoClient, ZohoConfig  # imports requests: first use only
+                from handlers.zoho.client import ZohoClient, ZohoConfig  # imports requests: first use only
 
                 settings = self.settings()
                 store = self._token_store(settings, credentials)
@@ -113,7 +113,7 @@ class Runtime:
         converter = self.converter()
         with self._lock:
             if self._org_check is None:
-                from handlers.preflight import OrgCheck
+                from handlers.checks.preflight import OrgCheck
 
                 trusted = self.settings().trusted_api_domains
                 self._org_check = OrgCheck(self.rules, converter.zoho, trusted)
@@ -123,7 +123,7 @@ class Runtime:
         """Where the access token is kept beyond this instance: the shared Secret Manager cache,
         else the command line's file (its directory checked now: a command refuses to start on
         an unsafe one). Either hands out only tokens of the configured refresh token's grant."""
-        from handlers.access_token import SecretManagerTokenStore, grant_fingerprint
+        from handlers.zoho.access_token import SecretManagerTokenStore, grant_fingerprint
 
         def grant() -> str:
             (refresh_token,) = credentials.values(ZOHO_REFRESH_TOKEN)
@@ -134,7 +134,7 @@ class Runtime:
                 self._secret_manager(), settings.access_token_secret, grant, settings.prunes_access_tokens
             )
         if self._token_directory is not None:
-            from handlers.token_file import FileTokenStore
+            from handlers.zoho.token_file import FileTokenStore
 
             return FileTokenStore.open(
                 self._token_directory, lambda: (credentials.oauth().client_id, settings.accounts_url), grant

@@ -7,7 +7,7 @@
 
 locals {
   # Distribution metrics of values in the sweep's summary line (outcome "reconciled"); `failed`
-  # lists the failed leads, `failed_count` counts them (handlers/sweep.py SweepSummary.as_dict).
+  # lists the failed leads, `failed_count` counts them (handlers/sweep/run.py SweepSummary.as_dict).
   sweep_figures = var.enable_reconcile ? {
     converted = { extractor = "EXTRACT(jsonPayload.converted)", what = "Leads the sweep converted" }
     failed    = { extractor = "EXTRACT(jsonPayload.failed_count)", what = "Leads the sweep failed to convert" }

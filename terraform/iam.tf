@@ -66,7 +66,7 @@ resource "google_secret_manager_secret_iam_member" "reconcile_secret_access" {
   member    = google_service_account.reconcile[0].member
 }
 
-# Token cache and its claims (handlers/access_token.py, through handlers/secret_manager.py), each
+# Token cache and its claims (handlers/zoho/access_token.py, through handlers/platform/secret_manager.py), each
 # grant on one secret. Every runtime account:
 #   on the cache   secretAccessor        access_secret_version   read the shared token (versions/latest)
 #                  secretVersionAdder    add_secret_version      store a new token

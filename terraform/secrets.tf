@@ -79,7 +79,7 @@ resource "google_secret_manager_secret" "token_cache" {
 }
 
 # Refresh claims of the token cache: each instance about to refresh the token adds a version
-# here, and the lowest version of the last 15 s wins (handlers/access_token.py). The versions
+# here, and the lowest version of the last 15 s wins (handlers/zoho/access_token.py). The versions
 # hold no value worth reading (the text "refresh claim"); the functions cannot read them. The
 # code finds this secret by the cache's name followed by "-claims".
 resource "google_secret_manager_secret" "token_claims" {

@@ -67,7 +67,7 @@ variable "zoho_api_version" {
   description = "Zoho CRM REST API version (ZOHO_API_VERSION). The code is written against v8."
   default     = "v8"
 
-  # The versions the code accepts (handlers/settings.py API_VERSIONS; tests/test_terraform.py
+  # The versions the code accepts (handlers/platform/settings.py API_VERSIONS; tests/test_terraform.py
   # keeps the two lists equal).
   validation {
     condition     = contains(["v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8"], var.zoho_api_version)

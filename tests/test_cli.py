@@ -1,4 +1,4 @@
-"""Running the function by hand: `zoho-lead-converter` (or `python -m handlers.cli`), as a user
+"""Running the function by hand: `zoho-lead-converter` (or `python -m handlers`), as a user
 would, against the emulator."""
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import pytest
 from tests.conftest import ROOT
 
 SCRIPT = Path(sys.executable).with_name("zoho-lead-converter")  # what `make` installs into .venv/bin
-FORMS = {"console script": [str(SCRIPT)], "module": [sys.executable, "-m", "handlers.cli"]}
+FORMS = {"console script": [str(SCRIPT)], "module": [sys.executable, "-m", "handlers"]}
 
 
 @pytest.fixture
 def cli(function_env):
     def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "handlers.cli", *args],
+            [sys.executable, "-m", "handlers", *args],
             cwd=ROOT,
             env={**os.environ, **function_env, **env},
             capture_output=True,
@@ -266,7 +266,10 @@ def test_an_uninstalled_copy_knows_its_version_from_its_source(tmp_path):
     init.write_text(init.read_text().replace(f'"{installed_version()}"', '"9.8.7"'))
 
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", "--version"], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-m", "handlers", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
 
     assert done.stdout == "zoho-lead-converter 9.8.7\n"

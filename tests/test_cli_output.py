@@ -32,7 +32,7 @@ def run(function_env: dict[str, str], command: list[str], **env: str) -> str:
 
 def process(function_env: dict[str, str], command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", *command],
+        [sys.executable, "-m", "handlers", *command],
         cwd=ROOT,
         env={**os.environ, **function_env, **env},
         capture_output=True,

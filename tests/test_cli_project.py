@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from handlers.access_token import grant_fingerprint
+from handlers.zoho.access_token import grant_fingerprint
 from tests.conftest import (
     CREDENTIALS,
     ROOT,
@@ -60,7 +60,7 @@ def run(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "WEBHOOK_SECRET"):
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", *args],
+        [sys.executable, "-m", "handlers", *args],
         cwd=ROOT,
         env={**env, **settings},
         capture_output=True,

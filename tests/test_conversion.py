@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from handlers.rules import parse_rules
+from handlers.engine.rules import parse_rules
 from tests.conftest import WEBHOOK_SECRET
 
 CONVERT = r"/actions/convert$"

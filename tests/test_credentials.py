@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from handlers.credentials import FAILED_READ_PAUSE_SECONDS, Credentials
 from handlers.errors import Misconfigured
-from handlers.secret_manager import SecretManager
+from handlers.platform.credentials import FAILED_READ_PAUSE_SECONDS, Credentials
+from handlers.platform.secret_manager import SecretManager
 from tests.conftest import ROOT, WEBHOOK_SECRET
 
 SECRETS = {

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from handlers import failure_note
+from handlers.engine import failure_note
 
 FIRST = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 

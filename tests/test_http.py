@@ -1,4 +1,4 @@
-"""handlers/http.py from outside: what the function makes of answers that are too large or cut.
+"""handlers/platform/http.py from outside: what the function makes of answers that are too large or cut.
 
 The function is served by functions-framework's gunicorn (tests/served_function.py) where the
 worker's memory is measured, and through the Flask test client elsewhere; Zoho is the emulator
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from handlers.http import MAX_ANSWER_BYTES
+from handlers.platform.http import MAX_ANSWER_BYTES
 from tests.big_answer_server import FRAMINGS, BigAnswerServer
 from tests.conftest import WEBHOOK_SECRET
 from tests.served_function import ServedFunction

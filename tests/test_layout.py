@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT, WEBHOOK_SECRET
 
@@ -25,7 +29,7 @@ def run_python(code: str, **env: str) -> str:
 
 def test_the_zoho_client_loads_no_web_framework():
     loaded = run_python(
-        "import sys, handlers.zoho, handlers.access_token, handlers.token_file\n"
+        "import sys, handlers.zoho.client, handlers.zoho.access_token, handlers.zoho.token_file\n"
         "web = ('flask', 'werkzeug', 'functions_framework')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in web))"
     )
@@ -49,3 +53,48 @@ def test_a_webhook_instance_converts_without_loading_the_preflight(function_env,
 
     assert result == {"outcome": "converted", "checks": []}
     assert emulator.crm.conversions(lead) == 1
+
+
+def lint_imports(repo: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports"))],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """handlers/ and the contracts (pyproject.toml), to plant an import into."""
+    shutil.copytree(ROOT / "handlers", tmp_path / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_contracts_hold_for_the_code_as_it_is(repo_copy: Path):
+    done = lint_imports(repo_copy)
+
+    assert done.returncode == 0, done.stdout
+    assert "Contracts: 2 kept, 0 broken." in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "planted", "contract"),
+    [
+        ("zoho/lead.py", "from handlers.engine import rules", "Wings, top to bottom BROKEN"),
+        ("platform/settings.py", "from handlers.doors import answer", "Wings, top to bottom BROKEN"),
+        ("engine/outcome.py", "import flask", "Only the doors import a web framework BROKEN"),
+    ],
+)
+def test_an_import_against_the_plan_breaks_a_contract(
+    repo_copy: Path, module: str, planted: str, contract: str
+):
+    path = repo_copy / "handlers" / module
+    path.write_text(path.read_text() + f"\n{planted}  # planted\n")
+
+    done = lint_imports(repo_copy)
+
+    assert done.returncode == 1
+    assert contract in done.stdout

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from handlers.matching import decide
-from handlers.rules import parse_rules
+from handlers.engine.matching import decide
+from handlers.engine.rules import parse_rules
 
 LEAD = {
     "Lead_Status": "Qualified",

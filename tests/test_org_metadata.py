@@ -1,4 +1,4 @@
-"""Reading the org's metadata (handlers/org_metadata.py) from the emulator's demo org, as Zoho shapes it."""
+"""Reading the org's metadata (handlers/zoho/metadata.py) from the emulator's demo org, as Zoho shapes it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from handlers.credentials import OAuthCredentials
-from handlers.org_metadata import MAX_USER_PAGES, read_org
-from handlers.zoho import ZohoClient, ZohoConfig
+from handlers.platform.credentials import OAuthCredentials
+from handlers.zoho.client import ZohoClient, ZohoConfig
+from handlers.zoho.metadata import MAX_USER_PAGES, read_org
 from tests.conftest import CREDENTIALS
 from tests.zoho_emulator import ZohoEmulator
 

@@ -6,9 +6,9 @@ import datetime as dt
 import textwrap
 from collections import Counter
 
-from handlers.api_version import ApiVersion
-from handlers.payload import build_convert_request, distribute
-from handlers.rules import Distribute, parse_rules
+from handlers.engine.payload import build_convert_request, distribute
+from handlers.engine.rules import Distribute, parse_rules
+from handlers.platform.api_version import ApiVersion
 
 LEAD_ID = "4876876000000100001"
 LEAD = {

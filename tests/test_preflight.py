@@ -1,4 +1,4 @@
-"""The rules held against an org's metadata (handlers/preflight.py): one problem per rule and key.
+"""The rules held against an org's metadata (handlers/checks/preflight.py): one problem per rule and key.
 
 These specify the checks on a small org built in the test; tests/test_cli.py runs them against the
 emulator's demo org through Zoho's metadata API.
@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from handlers.cli import main
-from handlers.org_metadata import (
+from handlers.checks.preflight import check_against_org
+from handlers.doors.cli import main
+from handlers.engine.rules import parse_rules
+from handlers.zoho.metadata import (
     MAX_USER_PAGES,
     Choice,
     DealLayout,
@@ -24,8 +26,6 @@ from handlers.org_metadata import (
     OrgUser,
     Pipeline,
 )
-from handlers.preflight import check_against_org
-from handlers.rules import parse_rules
 from tests.conftest import CREDENTIALS, ROOT
 from tests.zoho_emulator import ZohoEmulator
 
@@ -140,8 +140,8 @@ def test_a_value_naming_a_renamed_option_in_either_form_is_a_warning_never_a_pro
 
 
 def test_the_reference_value_names_an_option_too():
-    from handlers.org_metadata import Choice, FieldInfo
-    from handlers.preflight import _choice_problem
+    from handlers.checks.preflight import _choice_problem
+    from handlers.zoho.metadata import Choice, FieldInfo
 
     field = FieldInfo("Lead_Source", "picklist", (Choice("Salon", "Showroom_2", True, "Showroom"),))
 

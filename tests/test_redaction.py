@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from handlers import redaction
-from handlers.access_token import AccessToken
-from handlers.credentials import OAuthCredentials
-from handlers.secret_manager import SecretVersion
+from handlers.platform.credentials import OAuthCredentials
+from handlers.platform.secret_manager import SecretVersion
+from handlers.zoho.access_token import AccessToken
 
 TOKEN = "1000.4f9d2c7b1e8a6035f2d4c9b7e1a83f06d5c2b9e4a7f1d8c3b6e0a9f2d5c8b1e4"
 

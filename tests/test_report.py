@@ -6,8 +6,8 @@ import io
 import json
 from importlib import metadata
 
-from handlers.log import MAX_LINE_CHARS, logs_to, write
-from handlers.report import trace_fields
+from handlers.doors.answer import trace_fields
+from handlers.platform.log import MAX_LINE_CHARS, logs_to, write
 from tests.conftest import WEBHOOK_SECRET, Written
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

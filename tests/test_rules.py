@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.errors import RulesError
-from handlers.rules import (
+from handlers.engine.rules import (
     Distribute,
     LeadOwner,
     RelativeDate,
@@ -17,6 +16,7 @@ from handlers.rules import (
     load_rules,
     parse_rules,
 )
+from handlers.errors import RulesError
 
 ROOT = Path(__file__).resolve().parent.parent
 

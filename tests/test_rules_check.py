@@ -1,4 +1,4 @@
-"""What a valid rules file does that its author probably did not mean (handlers/rules_check.py)."""
+"""What a valid rules file does that its author probably did not mean (handlers/checks/rules_check.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import textwrap
 
 import pytest
 
+from handlers.checks.rules_check import check
+from handlers.engine.rules import parse_rules
 from handlers.errors import RulesError
-from handlers.org_metadata import FieldInfo
-from handlers.rules import parse_rules
-from handlers.rules_check import check
+from handlers.zoho.metadata import FieldInfo
 from tests.conftest import ROOT
 from tests.test_rules import ISSUE_EXAMPLE
 

@@ -6,8 +6,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handlers.engine.rules import INHERITABLE_KEYS, OPERATORS, RULE_KEYS, RuleSet, parse_rules
 from handlers.errors import RulesError
-from handlers.rules import INHERITABLE_KEYS, OPERATORS, RULE_KEYS, RuleSet, parse_rules
 
 keys = st.sampled_from(
     [*RULE_KEYS, *OPERATORS, "defaults", "rules", "Deal_Name", "Stage", "Closing_Date", "distribute"]

@@ -1,5 +1,5 @@
 """rules.schema.json (what an editor checks the rules file against) held against the loader
-(handlers/rules.py), which is the authority: the same keys at every level, read from the loader's
+(handlers/engine/rules.py), which is the authority: the same keys at every level, read from the loader's
 own refusals and definitions; the same choices; the example files valid under both; broken files
 refused by both; and no file the loader accepts flagged by the schema."""
 
@@ -17,8 +17,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from handlers.errors import RulesError
-from handlers.rules import (
+from handlers.engine.rules import (
     ALL_TAGS,
     API_NAME,
     FIELD_PATH,
@@ -29,6 +28,7 @@ from handlers.rules import (
     Rule,
     parse_rules,
 )
+from handlers.errors import RulesError
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "rules.schema.json").read_text(encoding="utf-8"))

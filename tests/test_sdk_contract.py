@@ -38,11 +38,11 @@ from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zohocrmsdk.src.com.zoho.crm.api.users import MinifiedUser
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice
 
-from handlers.credentials import OAuthCredentials
-from handlers.org_metadata import read_org
-from handlers.rules import parse_rules
-from handlers.sweep_query import Window, plan_queries
-from handlers.zoho import ZohoClient, ZohoConfig
+from handlers.engine.rules import parse_rules
+from handlers.platform.credentials import OAuthCredentials
+from handlers.sweep.query import Window, plan_queries
+from handlers.zoho.client import ZohoClient, ZohoConfig
+from handlers.zoho.metadata import read_org
 from tests.zoho_emulator import Credentials, ZohoEmulator
 from tests.zoho_emulator.testing import add_lead as new_lead
 
@@ -479,7 +479,7 @@ def test_the_sdk_reads_the_leads_tags(emulator, sdk):
 
 
 def test_the_metadata_requests_the_function_sends_are_answered(emulator, sdk):
-    """The exact requests of the function's preflight (handlers/org_metadata.py)."""
+    """The exact requests of the function's preflight (handlers/zoho/metadata.py)."""
     session = requests.Session()
     token = session.post(
         f"{emulator.url}/oauth/v2/token",

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from handlers import deadline
 from handlers.errors import DeadlineExceeded
-from handlers.secret_manager import SecretManager
+from handlers.platform import deadline
+from handlers.platform.secret_manager import SecretManager
 from tests.conftest import WEBHOOK_SECRET
 
 WEBHOOK = "projects/p/secrets/webhook-secret"

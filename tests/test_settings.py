@@ -9,7 +9,7 @@ import re
 import pytest
 
 from handlers.errors import Misconfigured
-from handlers.settings import Settings
+from handlers.platform.settings import Settings
 
 
 def test_defaults():

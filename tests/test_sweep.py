@@ -17,7 +17,7 @@ from tests.conftest import AN_HOUR_AGO, DEPLOYED, RIYA, ROOT, SAM, add_leads, co
 CONVERT = r"/actions/convert$"
 MASS_CONVERT = r"/Leads/actions/mass_convert$"
 COQL = r"/coql$"
-# The rules' check against the org (handlers/preflight.py), which each new instance's first sweep
+# The rules' check against the org (handlers/checks/preflight.py), which each new instance's first sweep
 # makes before it starts: metadata reads only.
 ORG_CHECK = r"^/crm/v[0-9.]+/(settings/(fields|layouts|pipeline|tags)|users)$"
 
@@ -46,12 +46,12 @@ def sweep(sweep_with):
 
 
 def reconcile_by_hand(function_env, tmp_path, *options: str) -> subprocess.CompletedProcess[str]:
-    """`python -m handlers.cli reconcile OPTIONS` with RULES, as an admin runs it."""
+    """`python -m handlers reconcile OPTIONS` with RULES, as an admin runs it."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(textwrap.dedent(RULES))
     env = {**os.environ, **function_env, "RULES_FILE": str(rules), "RECONCILE_SINCE": DEPLOYED.isoformat()}
     return subprocess.run(
-        [sys.executable, "-m", "handlers.cli", "reconcile", *options],
+        [sys.executable, "-m", "handlers", "reconcile", *options],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -504,7 +504,7 @@ def test_a_bug_in_the_sweep_still_answers_its_summary_with_one_error_line(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the sweep")
 
-    monkeypatch.setattr("handlers.sweep.plan_queries", broken)  # fault injection, not a fake Zoho
+    monkeypatch.setattr("handlers.sweep.run.plan_queries", broken)  # fault injection, not a fake Zoho
     monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
 
     response = serve("reconcile").post("/", json={})

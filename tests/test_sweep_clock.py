@@ -1,14 +1,14 @@
 """Sweeps at a simulated time: `Runtime(clock=...)` gives the converter its clock and
-`handlers.reconcile.sweep` gives the sweep the converter's, so with the emulator's clock moved
+`handlers.doors.reconcile.sweep` gives the sweep the converter's, so with the emulator's clock moved
 by the same offset a day of sweeps passes in seconds (as figure 7 of `make bench` runs it)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from handlers.conversion import utc_now
-from handlers.reconcile import sweep, sweep_options
-from handlers.rules import load_rules
+from handlers.doors.reconcile import sweep, sweep_options
+from handlers.engine.conversion import utc_now
+from handlers.engine.rules import load_rules
 from handlers.runtime import Runtime
 from tests.conftest import DEPLOYED, add_leads, converted
 

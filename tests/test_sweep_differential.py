@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from handlers.outcome import Kind
-from handlers.reconcile import sweep
-from handlers.rules import parse_rules
+from handlers.doors.reconcile import sweep
+from handlers.engine.outcome import Kind
+from handlers.engine.rules import parse_rules
 from handlers.runtime import Runtime
-from handlers.sweep import SweepOptions
+from handlers.sweep.run import SweepOptions
 from tests.conftest import AN_HOUR_AGO, DEPLOYED, RIYA, SAM
 
 NUMBERED = "4876876000000002009"  # a user whose name is digits: a lookup by name or by id?

@@ -9,10 +9,10 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
-from handlers.coql import MAX_CRITERIA, MAX_IN_VALUES, MAX_SELECTED_FIELDS
-from handlers.org_metadata import Choice, FieldInfo
-from handlers.rules import parse_rules
-from handlers.sweep_query import WINDOW_ONLY, Window, answers, answers_path, plan_queries
+from handlers.engine.rules import parse_rules
+from handlers.sweep.coql import MAX_CRITERIA, MAX_IN_VALUES, MAX_SELECTED_FIELDS
+from handlers.sweep.query import WINDOW_ONLY, Window, answers, answers_path, plan_queries
+from handlers.zoho.metadata import Choice, FieldInfo
 
 WINDOW = Window(
     since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),

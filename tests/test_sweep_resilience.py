@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-import handlers.sweep
+import handlers.sweep.run
 from tests.conftest import RIYA, SAM, add_leads, converted
 
 MASS_CONVERT = r"/Leads/actions/mass_convert$"
@@ -338,14 +338,14 @@ def test_a_bug_deciding_one_lead_fails_that_lead_and_the_run_goes_on(
     emulator, sweep_with, monkeypatch, log_lines
 ):
     web = add_leads(emulator, 3, "Web")
-    real = handlers.sweep.decide_partly
+    real = handlers.sweep.run.decide_partly
 
     def buggy(rules, row, answers):
         if row["id"] == web[1]:
             raise ValueError("a bug that only this lead's data reaches")
         return real(rules, row, answers)
 
-    monkeypatch.setattr(handlers.sweep, "decide_partly", buggy)  # fault injection, not a fake Zoho
+    monkeypatch.setattr(handlers.sweep.run, "decide_partly", buggy)  # fault injection, not a fake Zoho
 
     summary = sweep_with(PARTNERS)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import json
 
-from handlers import log
-from handlers.sweep import (
+from handlers.platform import log
+from handlers.sweep.run import (
     PLAN_LIMIT,
     RULE_NAME_CHARS,
     SUMMARY_ITEM_CHARS,

@@ -61,7 +61,7 @@ ADD, LIST, DESTROY = (
     "secretmanager.versions.list",
     "secretmanager.versions.destroy",
 )
-# What handlers/access_token.py does with the token cache (named by ZOHO_ACCESS_TOKEN_SECRET, no
+# What handlers/zoho/access_token.py does with the token cache (named by ZOHO_ACCESS_TOKEN_SECRET, no
 # version) and its claims secret (the cache's name followed by "-claims"): every function reads
 # and adds tokens and adds, lists and destroys claims; one function (the pruner) also lists and
 # destroys superseded tokens.
@@ -392,16 +392,17 @@ def env_vars_read_by_code(repo: Path) -> set[str]:
     names: set[str] = set()
     for path in code_python_files(repo):
         names |= _direct_reads(ast.parse(path.read_text(), filename=str(path)))
-    settings = repo / "handlers" / "settings.py"
+    settings = repo / "handlers" / "platform" / "settings.py"
     if settings.is_file():
         names |= _settings_table(settings)
     return names
 
 
 def settings_collection(repo: Path, name: str) -> list[str] | None:
-    """Keys of a dict or items of a tuple assigned to `name` in handlers/settings.py or api_version.py."""
+    """Keys of a dict or items of a tuple assigned to `name` in handlers/platform/settings.py or
+    api_version.py."""
     for module in ("settings.py", "api_version.py"):
-        path = repo / "handlers" / module
+        path = repo / "handlers" / "platform" / module
         if not path.is_file():
             continue
         for node in ast.parse(path.read_text()).body:
@@ -966,8 +967,8 @@ def check_rejected_alert(tf_dir: Path) -> list[Problem]:
 
 
 def outcomes_written_by_code(repo: Path) -> set[str] | None:
-    """Values of the outcome enum in handlers/outcome.py and every literal {"outcome": "..."}."""
-    path = repo / "handlers" / "outcome.py"
+    """Values of the outcome enum in handlers/engine/outcome.py and every literal {"outcome": "..."}."""
+    path = repo / "handlers" / "engine" / "outcome.py"
     if not path.is_file():
         return None
     found = set()
@@ -1000,10 +1001,10 @@ def check_alert_outcomes(tf_dir: Path, repo: Path) -> list[Problem]:
 
 
 def code_default_seconds(repo: Path, setting: str) -> list[float]:
-    """Defaults the code gives a setting: `reader.x(SETTING, <number>)` in handlers/settings.py and
-    a module constant DEFAULT_<suffix> in handlers/webhook.py (e.g. DEFAULT_DEADLINE_SECONDS)."""
+    """Defaults the code gives a setting: `reader.x(SETTING, <number>)` in handlers/platform/settings.py and
+    a module constant DEFAULT_<suffix> in handlers/doors/webhook.py (e.g. DEFAULT_DEADLINE_SECONDS)."""
     found = []
-    settings = repo / "handlers" / "settings.py"
+    settings = repo / "handlers" / "platform" / "settings.py"
     if settings.is_file():
         for node in ast.walk(ast.parse(settings.read_text())):
             if (
@@ -1014,7 +1015,7 @@ def code_default_seconds(repo: Path, setting: str) -> list[float]:
                 and isinstance(node.args[1], ast.Constant)
             ):
                 found.append(float(node.args[1].value))
-    webhook = repo / "handlers" / "webhook.py"
+    webhook = repo / "handlers" / "doors" / "webhook.py"
     constant = "DEFAULT_" + setting.removeprefix("WEBHOOK_")
     if webhook.is_file():
         for node in ast.parse(webhook.read_text()).body:
@@ -1437,8 +1438,8 @@ def test_an_over_broad_secret_role_is_caught(copy: Path) -> None:
 
 def test_an_env_var_the_code_reads_but_terraform_forgot_is_caught(tmp_path: Path, copy: Path) -> None:
     repo = tmp_path / "repo"
-    (repo / "handlers").mkdir(parents=True)
-    (repo / "handlers" / "settings.py").write_text(
+    (repo / "handlers" / "platform").mkdir(parents=True)
+    (repo / "handlers" / "platform" / "settings.py").write_text(
         'import os\nZOHO_DC = "ZOHO_DC"\nNEW_KNOB = "NEW_KNOB"\n'
         'def read():\n    return os.environ.get("LEGACY_FLAG"), os.getenv("ZOHO_API_VERSION")\n'
     )
@@ -1448,8 +1449,8 @@ def test_an_env_var_the_code_reads_but_terraform_forgot_is_caught(tmp_path: Path
 
 
 def test_the_settings_scanner_reads_the_suffix_convention(tmp_path: Path) -> None:
-    (tmp_path / "handlers").mkdir()
-    (tmp_path / "handlers" / "settings.py").write_text(
+    (tmp_path / "handlers" / "platform").mkdir(parents=True)
+    (tmp_path / "handlers" / "platform" / "settings.py").write_text(
         'A_KEY = "A_KEY"\nB_KEY = "B_KEY"\nSECRET_SETTINGS = (A_KEY, B_KEY)\nSECRET_SUFFIX = "_SECRET"\n'
     )
     (tmp_path / "main.py").write_text('import os\nX = os.environ["DIRECT_ONE"]\n')
@@ -1637,7 +1638,7 @@ def test_a_missing_rejected_alert_is_caught(copy: Path) -> None:
 def test_an_alert_on_an_outcome_the_code_renamed_is_caught(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "handlers", repo / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
-    replace_once(repo / "handlers" / "outcome.py", 'REJECTED = "rejected"', 'REJECTED = "refused"')
+    replace_once(repo / "handlers" / "engine" / "outcome.py", 'REJECTED = "rejected"', 'REJECTED = "refused"')
     assert {p.key for p in check_alert_outcomes(TF_DIR, repo)} == {"alert:outcome:rejected"}
 
 
@@ -1661,8 +1662,8 @@ def test_a_webhook_timeout_apart_from_the_variable_is_caught(copy: Path) -> None
 
 def test_a_code_default_deadline_that_drifted_is_caught(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    (repo / "handlers").mkdir(parents=True)
-    (repo / "handlers" / "settings.py").write_text(
+    (repo / "handlers" / "platform").mkdir(parents=True)
+    (repo / "handlers" / "platform" / "settings.py").write_text(
         'WEBHOOK_DEADLINE_SECONDS = "WEBHOOK_DEADLINE_SECONDS"\n'
         "def read(reader):\n    return reader.seconds(WEBHOOK_DEADLINE_SECONDS, 55.0)\n"
     )

@@ -24,8 +24,8 @@ from typing import Any
 import hcl2
 import pytest
 
-from handlers.cli import deployed_secrets
-from handlers.sweep import SweepSummary
+from handlers.doors.cli import deployed_secrets
+from handlers.sweep.run import SweepSummary
 
 ROOT = Path(__file__).resolve().parents[1]
 TF_DIR = ROOT / "terraform"
@@ -268,7 +268,7 @@ def _mappings(value: Any) -> list[dict[str, Any]]:
 def test_the_webhook_log_line_carries_the_duration_the_metric_reads(evaluated: dict[str, Any]) -> None:
     metric = next(v for v in log_metrics(evaluated).values() if v["name"] == "zoho-lead-webhook-duration")
     assert metric["value_extractor"] == "EXTRACT(jsonPayload.duration_ms)"
-    tree = ast.parse((ROOT / "handlers" / "webhook.py").read_text())
+    tree = ast.parse((ROOT / "handlers" / "doors" / "webhook.py").read_text())
     keys = {
         k.value
         for node in ast.walk(tree)

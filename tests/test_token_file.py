@@ -1,4 +1,4 @@
-"""The command line's access-token file (handlers/token_file.py): one token request for many runs,
+"""The command line's access-token file (handlers/zoho/token_file.py): one token request for many runs,
 a file only its user can read, in a directory only its user can write, never the refresh token,
 never a token of another grant; no symbolic link followed."""
 
@@ -15,13 +15,13 @@ import time
 import pytest
 import requests
 
-from handlers.access_token import AccessToken, grant_fingerprint
-from handlers.cli import main
-from handlers.token_file import FileTokenStore
+from handlers.doors.cli import main
+from handlers.zoho.access_token import AccessToken, grant_fingerprint
+from handlers.zoho.token_file import FileTokenStore
 from tests.conftest import CREDENTIALS, ROOT, Written
 
 READ_ONLY_GRANT = "1000.rt-readonly-5e0c9a7d31b4"  # a second refresh token of the same client
-UMASK_0_CLI = "import os, sys; os.umask(0); from handlers.cli import main; sys.exit(main())"
+UMASK_0_CLI = "import os, sys; os.umask(0); from handlers.doors.cli import main; sys.exit(main())"
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def cli(cache_home):
 
     def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [sys.executable, "-m", "handlers.cli", *args],
+            [sys.executable, "-m", "handlers", *args],
             cwd=ROOT,
             env={**os.environ, **env},
             capture_output=True,
@@ -222,7 +222,7 @@ def test_the_attack_on_a_shared_directory_overwrites_nothing(emulator, cache_hom
     planted.write_text("")
     planted.chmod(0o666)
     process = subprocess.Popen(
-        [sys.executable, "-m", "handlers.cli", "explain", lead],
+        [sys.executable, "-m", "handlers", "explain", lead],
         cwd=ROOT,
         env=dict(os.environ),
         stdout=subprocess.PIPE,

@@ -12,14 +12,14 @@ import time
 import pytest
 import requests
 
-from handlers.access_token import (
+from handlers.platform.secret_manager import SecretManager
+from handlers.zoho.access_token import (
     AccessToken,
     SecretManagerTokenStore,
     TokenStoreProblem,
     claims_secret,
     grant_fingerprint,
 )
-from handlers.secret_manager import SecretManager
 from tests.conftest import (
     CREDENTIALS,
     ROOT,
@@ -257,13 +257,13 @@ def test_a_second_function_instance_uses_the_token_the_first_one_stored(
 
 # --- the test: a burst of cold starts shares one token ---------------------------------
 
-# `python -m handlers.cli ARGS`, except that the process first imports everything, prints "ready"
+# `python -m handlers ARGS`, except that the process first imports everything, prints "ready"
 # and waits for its stdin to close. Without this gate the imports (CPU-bound, seconds for ten
 # processes) spread the starts out, and most processes simply find the token already saved.
 CLI_AFTER_START_GATE = (
-    "import runpy, sys, handlers.cli, google.cloud.secretmanager;"
+    "import runpy, sys, handlers.doors.cli, google.cloud.secretmanager;"
     " print('ready', flush=True); sys.stdin.read();"
-    " runpy.run_module('handlers.cli', run_name='__main__', alter_sys=True)"
+    " runpy.run_module('handlers', run_name='__main__', alter_sys=True)"
 )
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from handlers.access_token import grant_fingerprint
+from handlers.zoho.access_token import grant_fingerprint
 from tests.conftest import CREDENTIALS, ROOT, WEBHOOK_SECRET, Written, create_token_cache
 
 SECRET = "projects/p/secrets/zoho-access-token"
@@ -100,7 +100,7 @@ def test_a_token_file_with_characters_a_token_never_has_is_ignored_and_replaced(
 
     def explain() -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [sys.executable, "-m", "handlers.cli", "explain", lead],
+            [sys.executable, "-m", "handlers", "explain", lead],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from handlers.rules import parse_rules
+from handlers.engine.rules import parse_rules
 from tests.conftest import CREDENTIALS, ROOT, WEBHOOK_SECRET
 
 SAM = "4876876000000002002"
@@ -574,7 +574,7 @@ def test_a_bug_answers_json_with_one_error_line_and_no_traceback(client, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the engine")
 
-    monkeypatch.setattr("handlers.conversion.plan_lead", broken)  # fault injection, not a fake Zoho
+    monkeypatch.setattr("handlers.engine.conversion.plan_lead", broken)  # fault injection, not a fake Zoho
 
     response = post(client, {"lead_id": web_lead})
 

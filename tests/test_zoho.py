@@ -8,7 +8,6 @@ from itertools import pairwise
 
 import pytest
 
-from handlers.credentials import OAuthCredentials
 from handlers.errors import (
     CredentialsRejected,
     TokenThrottled,
@@ -16,7 +15,8 @@ from handlers.errors import (
     ZohoRefused,
     ZohoUnavailable,
 )
-from handlers.zoho import ZohoClient, ZohoConfig
+from handlers.platform.credentials import OAuthCredentials
+from handlers.zoho.client import ZohoClient, ZohoConfig
 from tests.conftest import CREDENTIALS
 
 LEAD_READ = r"/Leads/\d+$"

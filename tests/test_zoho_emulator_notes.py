@@ -259,7 +259,7 @@ def test_a_note_naming_another_parent_than_the_url_is_invalid_data(emulator, zoh
 
 
 def test_a_notes_request_without_records_is_refused_and_creates_nothing(emulator, zoho):
-    """What the preflight's scope probe sends (handlers/org_metadata.py PROBES): Zoho must refuse it."""
+    """What the preflight's scope probe sends (handlers/zoho/metadata.py PROBES): Zoho must refuse it."""
     answer = zoho.post("Notes", json={"data": []})
 
     assert answer.status_code == 400

@@ -32,7 +32,7 @@ run "the_claims_secret_is_the_cache_name_followed_by_claims" {
 
   assert {
     condition     = google_secret_manager_secret.token_claims[0].secret_id == "${google_secret_manager_secret.token_cache[0].secret_id}-claims"
-    error_message = "handlers/access_token.py finds the claims secret by the cache's name followed by -claims."
+    error_message = "handlers/zoho/access_token.py finds the claims secret by the cache's name followed by -claims."
   }
 }
 

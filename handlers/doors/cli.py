@@ -1,0 +1,499 @@
+"""Running the function by hand: `zoho-lead-converter check-rules | explain | convert | reconcile`.
+
+It uses the same settings (environment variables), rules file and engine as the deployed function.
+`python -m handlers` is the same command without the installed script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handlers import __version__, redaction
+from handlers.checks import rules_check
+from handlers.doors.reconcile import sweep, sweep_options
+from handlers.doors.webhook import LEAD_ID
+from handlers.engine import outcome
+from handlers.engine.plan import plan_lead
+from handlers.engine.rules import Distribute, LeadOwner, RelativeDate, Rule, RuleSet, load_rules
+from handlers.engine.templates import JsonObject, Template
+from handlers.errors import DeadlineExceeded, Rejected, RulesError
+from handlers.platform import deadline, log
+from handlers.platform.api_version import ApiVersion
+from handlers.platform.settings import Settings
+from handlers.runtime import Runtime
+from handlers.sweep.query import plan_queries
+from handlers.sweep.run import PlannedLead, SweepSummary
+
+if TYPE_CHECKING:
+    from handlers.checks.preflight import Problem
+    from handlers.zoho.metadata import OrgMetadata
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules.yaml"
+DEFAULT_NAME_PREFIX = "zoho-lead"  # Terraform's default name_prefix
+PROG = "zoho-lead-converter"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
+# check-rules --org's deadline: its dozen calls take seconds; this leaves room for a few retried
+# ones (ZOHO_RETRY_SECONDS, 20 s each) and fifty pages of users, and still ends a stuck CI job.
+ORG_CHECK_SECONDS = 120.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command's exit status. Everything it prints is scrubbed of every secret it knows, as the
+    function's answers and log lines are; its log lines go to stderr. Output into a pipe its reader
+    closed early (`| head -1`) ends the command quietly with status 141, as SIGPIPE would, instead
+    of a traceback. SIGPIPE itself stays ignored, as Python sets it: a Zoho connection that breaks
+    must be an error, not a kill.
+    """
+    try:
+        with redaction.scrubbed_output(), log.logs_to(sys.stderr):
+            try:
+                return _run(argv)
+            finally:
+                sys.stdout.flush()  # inside the try: buffered output meets a closed pipe here
+    except BrokenPipeError:
+        # Whatever is still buffered goes nowhere, so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.command(args))
+    except RulesError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Rejected as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        raise
+    except Exception as error:  # one line naming what happened, never a traceback
+        failed = outcome.from_error(error, getattr(args, "lead_id", None))
+        print(f"{failed.kind.value}: {failed.reason}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--project",
+        metavar="PROJECT_ID",
+        help="use the credentials deployed by Terraform in this Google Cloud project (Secret Manager,"
+        " with your gcloud application-default login) instead of local ZOHO_* variables",
+    )
+    parser.add_argument(
+        "--name-prefix",
+        default=DEFAULT_NAME_PREFIX,
+        metavar="PREFIX",
+        help=f"with --project: Terraform's name_prefix (default {DEFAULT_NAME_PREFIX})",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check-rules",
+        help="validate a rules file and print it as understood (errors exit 1; warnings 0, 1 with --strict)",
+    )
+    check.add_argument("file", nargs="?", type=Path, help="rules file (default: RULES_FILE or rules.yaml)")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument(
+        "--org",
+        action="store_true",
+        help="also hold the rules against the live org's metadata (fields, picklists, pipelines, users,"
+        " tags, scopes) with the configured credentials; any problem exits 1",
+    )
+    check.add_argument("--json", action="store_true", help="with --org: print the result as JSON")
+    check.add_argument(
+        "--max-seconds",
+        type=_seconds,
+        default=ORG_CHECK_SECONDS,
+        metavar="SECONDS",
+        help=f"with --org: the deadline of the whole check (default {ORG_CHECK_SECONDS:g}); a Zoho that"
+        " has not answered by then ends it with an error (exit 1)",
+    )
+    check.set_defaults(command=check_rules)
+
+    explain_ = commands.add_parser("explain", help="show which rule a lead matches, why, and the payload")
+    explain_.add_argument("lead_id", type=_lead_id)
+    explain_.set_defaults(command=explain)
+
+    convert_ = commands.add_parser("convert", help="convert a lead exactly as the webhook would")
+    convert_.add_argument("lead_id", type=_lead_id)
+    convert_.add_argument("--dry-run", action="store_true", help="build the payload but do not convert")
+    convert_.set_defaults(command=convert)
+
+    reconcile_ = commands.add_parser("reconcile", help="convert every qualifying lead still unconverted")
+    reconcile_.add_argument("--dry-run", action="store_true", help="list the leads it would convert, and how")
+    reconcile_.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="try the leads that failed before now, without waiting for their backoff (1 h, 4 h, then daily)",
+    )
+    reconcile_.add_argument("--limit", type=int, help="convert at most this many leads")
+    reconcile_.add_argument(
+        "--since",
+        help="only leads modified at or after this ISO 8601 time (default: RECONCILE_SINCE);"
+        " an older time converts a backlog",
+    )
+    reconcile_.add_argument(
+        "--csv", type=Path, help="with --dry-run: write every planned lead to this CSV file"
+    )
+    reconcile_.set_defaults(command=reconcile)
+    return parser
+
+
+def check_rules(args: argparse.Namespace) -> int:
+    if args.org:
+        return check_rules_against_org(args)
+    rules = load_rules(args.file) if args.file else _runtime(args).rules
+    print(f"{rules.source}: {len(rules.rules)} rules, valid")
+    for number, rule in enumerate(rules.rules, start=1):
+        print(f"\n{number}. {rule.name}")
+        for line in describe_rule(rule):
+            print(f"   {line}")
+    version = ApiVersion(Settings.from_env().api_version)
+    print(f"\nWith ZOHO_API_VERSION {version.name}:")
+    for line in describe_version_use(rules, version):
+        print(f"   {line}")
+    findings = rules_check.check(rules)
+    if findings:
+        print()
+    for finding in findings:
+        print(finding)
+    warnings = sum(1 for finding in findings if finding.level == "warning")
+    print(f"\n{len(rules.rules)} rules, {warnings} warning{'s' if warnings != 1 else ''}")
+    return 1 if args.strict and warnings else 0
+
+
+def check_rules_against_org(args: argparse.Namespace) -> int:
+    """One line per problem or warning and a summary line (or JSON); exit 1 when there is any
+    problem (warnings alone exit 0), or when Zoho has not answered within --max-seconds (one line
+    on stderr saying so)."""
+    try:
+        with deadline.within(args.max_seconds):
+            rules, org, problems = _org_problems(args)
+    except DeadlineExceeded:
+        print(
+            f"error: check-rules --org did not finish within its deadline of {args.max_seconds:g} s"
+            " (--max-seconds): Zoho answered too slowly or not at all; nothing was checked",
+            file=sys.stderr,
+        )
+        return 1
+    plan = plan_queries(rules, org.lead_fields)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "source": rules.source,
+                    "api_domain": org.api_domain,
+                    "problems": [problem.as_dict() for problem in problems],
+                    "sweep": {"queries": len(plan.queries), "notes": list(plan.notes)},
+                    "token_user": asdict(org.token_user) if org.token_user else None,
+                    "calls": org.calls,
+                    "credits": org.credits,
+                },
+                indent=2,
+            )
+        )
+    else:
+        for problem in problems:
+            print(problem)
+        if org.token_user is not None:
+            print(f"note: {rules.source}: the calls run as {org.token_user.describe()}")
+        queries = "1 COQL query" if len(plan.queries) == 1 else f"{len(plan.queries)} COQL queries"
+        print(f"note: {rules.source}: the sweep reads qualifying leads with {queries} per run")
+        for note in plan.notes:
+            print(f"note: {rules.source}: the sweep: {note}")
+        print(
+            f"{rules.source}: {len(rules.rules)} rules against the org at {org.api_domain}:"
+            f" {_verdict(problems)}; {org.calls} API calls, {org.credits} API credits"
+        )
+    return 1 if any(problem.level == "problem" for problem in problems) else 0
+
+
+def _verdict(found: list[Problem]) -> str:
+    """`3 problems (2 rules affected), 1 warning`, or `no problem`."""
+    problems = [problem for problem in found if problem.level == "problem"]
+    warnings = len(found) - len(problems)
+    affected = len({problem.rule for problem in problems if problem.rule is not None})
+    verdict = (
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        f" ({affected} rule{'s' if affected != 1 else ''} affected)"
+        if problems
+        else "no problem"
+    )
+    return verdict + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+
+
+def _org_problems(args: argparse.Namespace) -> tuple[RuleSet, OrgMetadata, list[Problem]]:
+    """The rules, the org as read, and the preflight's problems (the parts of the org that could
+    not be read completely first: the users past their page limit)."""
+    from handlers.checks.preflight import check_against_org
+    from handlers.zoho.metadata import read_org
+
+    runtime = _runtime(args)
+    rules = load_rules(args.file) if args.file else runtime.rules
+    org = read_org(runtime.converter().zoho, probe_scopes=True)
+    return rules, org, check_against_org(rules, org, runtime.settings().trusted_api_domains)
+
+
+def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
+    """What the rules get from the configured API version, and how the sweep will query."""
+    lines = []
+    for rule in rules.rules:
+        if rule.existing_records == "link" and not version.conversion_options:
+            lines.append(
+                f"warning: rule {rule.name!r}: existing_records: link {version.needs('conversion_options')};"
+                " a duplicate fails instead of linking"
+            )
+    if not version.mass_convert:
+        lines.append(
+            f"note: Mass Convert {version.needs('mass_convert')}: the sweep converts one lead per call"
+        )
+    lines.append(
+        f"the sweep reads qualifying leads with COQL, {version.coql_page_size} leads per page; which"
+        " conditions its queries carry depends on the org's field types (check-rules --org shows them)"
+    )
+    return lines
+
+
+def explain(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    converter = runtime.converter()
+    lead = converter.zoho.get_lead(args.lead_id)
+    if lead is None:
+        print(f"Zoho has no lead {args.lead_id}")
+        return 1
+    print(f"Lead {args.lead_id}: {lead.get('Full_Name') or lead.get('Last_Name')} ({lead.get('Company')})")
+    plan = plan_lead(runtime.rules, args.lead_id, lead, converter.clock(), legacy=converter.zoho.legacy)
+    if plan.decision is None:
+        print("It is already converted: a webhook would answer already_converted.")
+        return 0
+    for evaluation in plan.decision.evaluations:
+        verdict = "MATCHES" if evaluation.matches else "does not match"
+        print(f"\nrule {evaluation.rule.name!r} {verdict}")
+        for check in evaluation.checks:
+            print(f"   {'✓' if check.holds else '✗'} {check.describe()}")
+    if plan.request is None:
+        print(f"\nThe webhook would answer skipped: {plan.reason}.")
+        return 0
+    version = converter.zoho.version.name
+    print(f"\nConvert body (POST /crm/{version}/Leads/{args.lead_id}/actions/convert):")
+    print(json.dumps(plan.request.body, indent=2))
+    if plan.request.missing_fields:
+        print(
+            f"Placeholders with no value on the lead (sent empty): {', '.join(plan.request.missing_fields)}"
+        )
+    return 0
+
+
+def convert(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    result, calls = runtime.converter().convert(
+        args.lead_id, dry_run=args.dry_run or runtime.settings().dry_run
+    )
+    print(json.dumps({**result.response(), "zoho_requests": calls}, indent=2))
+    return 0 if result.status < 400 else 1
+
+
+def reconcile(args: argparse.Namespace) -> int:
+    """The summary as JSON on stdout; progress and a dry run's plan as text on stderr."""
+    runtime = _runtime(args)
+    options = sweep_options(
+        runtime.settings(),
+        dry_run=args.dry_run,
+        limit=args.limit,
+        since=args.since,
+        retry_failed=args.retry_failed,
+    )
+    progress = ProgressBar(sys.stderr)
+    summary = sweep(runtime, options, progress.update)
+    progress.close()
+    if summary.dry_run:
+        print(plan_table(summary.plan), file=sys.stderr)
+        if args.csv:
+            write_plan_csv(args.csv, summary.plan)
+            print(f"wrote {len(summary.plan)} planned leads to {args.csv}", file=sys.stderr)
+    print(json.dumps(summary.as_dict(), indent=2))
+    return 1 if summary.failed or summary.stopped_by == "error" else 0
+
+
+PLAN_TABLE_ROWS = 50
+
+
+def plan_table(plan: list[PlannedLead], rows: int = PLAN_TABLE_ROWS) -> str:
+    """The leads a dry run would convert, as an aligned table (the first `rows`, then a count)."""
+    if not plan:
+        return "No lead would be converted."
+    lines = [("lead id", "rule", "how", "job")]
+    lines += [(entry.lead_id, entry.rule, entry.how, str(entry.job or "")) for entry in plan[:rows]]
+    widths = [max(len(line[column]) for line in lines) for column in range(4)]
+    text = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+    if len(plan) > rows:
+        text.append(f"... and {len(plan) - rows} more ({len(plan)} in all; --csv FILE writes every one)")
+    return "\n".join(text)
+
+
+def write_plan_csv(path: Path, plan: list[PlannedLead]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["lead_id", "rule", "how", "job"])
+        writer.writerows([entry.lead_id, entry.rule, entry.how, entry.job or ""] for entry in plan)
+
+
+class ProgressBar:
+    """A bar redrawn in place on a terminal; plain lines (at most one per 10 %) otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.terminal = stream.isatty()
+        self.last_total = 0
+        self.last_tenth = -1
+
+    def update(self, summary: SweepSummary, done: int) -> None:
+        """`done` of the `summary.matched` leads found so far (more appear as pages are read)."""
+        total = max(summary.matched, done)
+        fraction = done / total if total else 1.0
+        text = f"{done}/{total} leads, {summary.converted} converted, {len(summary.failed)} failed"
+        if self.terminal:
+            filled = round(fraction * self.WIDTH)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {text}")
+        else:
+            if total != self.last_total:
+                self.last_total, self.last_tenth = total, -1
+            if int(fraction * 10) > self.last_tenth:
+                self.last_tenth = int(fraction * 10)
+                self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.terminal:
+            self.stream.write("\n")
+
+
+def describe_rule(rule: Rule) -> list[str]:
+    lines = ["when " + " and ".join(condition.describe() for condition in rule.when)]
+    if rule.skip:
+        return [*lines, "skip: never converted"]
+    if rule.deal is None:
+        lines.append("deal: none (contact and account only)")
+    else:
+        fields = {name: _shown(value) for name, value in rule.deal.fields}
+        fields["Closing_Date"] = _shown(rule.deal.closing_date)
+        lines.append("deal: " + ", ".join(f"{name}={value}" for name, value in fields.items()))
+    lines.append(f"owner: {_owner(rule)}")
+    if rule.carry_over_tags:
+        tags = (f"{module}: {_shown(names)}" for module, names in rule.carry_over_tags)
+        lines.append("tags carried over: " + "; ".join(tags))
+    if rule.move_attachments_to:
+        lines.append(f"attachments move to {rule.move_attachments_to}")
+    lines.append(
+        f"notify lead owner: {rule.notify_lead_owner}, notify new owner: {rule.notify_new_entity_owner},"
+        f" overwrite: {rule.overwrite}, time zone: {rule.timezone}, existing records: {rule.existing_records}"
+    )
+    return lines
+
+
+def _owner(rule: Rule) -> str:
+    owner = rule.assign_to
+    if isinstance(owner, LeadOwner):
+        return "the lead's owner"
+    if isinstance(owner, Distribute):
+        return "distributed by lead id over " + ", ".join(f"{user} (weight {w})" for user, w in owner.weights)
+    return f"user {owner.id}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Template):
+        return "".join(part if isinstance(part, str) else "{" + part.field + "}" for part in value.parts)
+    if isinstance(value, RelativeDate):
+        return f"+{value.days}d"
+    if isinstance(value, JsonObject):
+        return "{" + ", ".join(f"{key}: {_shown(item)}" for key, item in value.items) + "}"
+    if isinstance(value, tuple):
+        return ", ".join(_shown(item) for item in value)
+    return str(value)
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    """The function's runtime, its access token kept between runs (handlers.zoho.token_file)."""
+    from handlers.zoho.token_file import default_directory
+
+    env = dict(os.environ)
+    if args.project:
+        env = deployed_env(env, args.project, args.name_prefix)
+    return Runtime.start(DEFAULT_RULES, env, token_directory=default_directory(env))
+
+
+# With --project the credentials, the token cache and the servers the credentials are sent to
+# are the deployment's alone; these, set locally, would replace or join them (a shell still set
+# up for the emulator, or for another org). The endpoints pass only while SECRET_MANAGER_ENDPOINT
+# points at a local Secret Manager too (the tests' fake): then the whole "project" is local.
+NOT_WITH_PROJECT = (
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "ZOHO_CLIENT_ID_SECRET",
+    "ZOHO_CLIENT_SECRET_SECRET",
+    "ZOHO_REFRESH_TOKEN_SECRET",
+    "ZOHO_ACCESS_TOKEN_SECRET",
+)
+ENDPOINTS_NOT_WITH_PROJECT = ("ZOHO_ACCOUNTS_URL", "ZOHO_API_DOMAIN")
+
+
+def deployed_env(env: dict[str, str], project: str, prefix: str) -> dict[str, str]:
+    """`env` with the deployed secrets' names; refused, naming them, while local credentials or
+    endpoints are set, so that nothing but the deployed grant reaches the deployed cache."""
+    local = [name for name in NOT_WITH_PROJECT if env.get(name, "").strip()]
+    if not env.get("SECRET_MANAGER_ENDPOINT", "").strip():
+        local += [name for name in ENDPOINTS_NOT_WITH_PROJECT if env.get(name, "").strip()]
+    if local:
+        raise Rejected(
+            "bad_request",
+            f"--project uses only the credentials deployed in {project}, but {', '.join(local)}"
+            f" {'is' if len(local) == 1 else 'are'} set here and would be used instead of them or"
+            f" beside them: run `unset {' '.join(local)}` first, or leave out --project",
+        )
+    return {**env, **deployed_secrets(project, prefix)}
+
+
+def deployed_secrets(project: str, prefix: str) -> dict[str, str]:
+    """The Secret Manager names Terraform gives the credentials and the shared token cache."""
+    secrets = f"projects/{project}/secrets/{prefix}"
+    return {
+        "GOOGLE_CLOUD_PROJECT": project,
+        "ZOHO_CLIENT_ID_SECRET": f"{secrets}-zoho-client-id/versions/latest",
+        "ZOHO_CLIENT_SECRET_SECRET": f"{secrets}-zoho-client-secret/versions/latest",
+        "ZOHO_REFRESH_TOKEN_SECRET": f"{secrets}-zoho-refresh-token/versions/latest",
+        "ZOHO_ACCESS_TOKEN_SECRET": f"{secrets}-zoho-access-token",
+    }
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 3600:  # NaN fails too
+        raise argparse.ArgumentTypeError("a number of seconds above 0, at most 3600")
+    return seconds
+
+
+def _lead_id(text: str) -> str:
+    if not LEAD_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError("a lead id is 1 to 25 ASCII digits")
+    return text

@@ -1,0 +1,297 @@
+"""The conversion engine: read the lead, plan it, call Convert, say what happened.
+
+Zoho's answers that are not plain successes are handled here: `ID_ALREADY_CONVERTED` (perhaps our
+own attempt that timed out) reads the created records back, `DUPLICATE_DATA` links the existing
+contact and account when the rule asks for it, and any other refusal leaves a note on the lead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from handlers.engine import failure_note, outcome
+from handlers.engine.failure_note import FailureNote
+from handlers.engine.outcome import Kind, Outcome
+from handlers.engine.payload import ConvertRequest, cut_to_refused_length, with_existing_records
+from handlers.engine.plan import Plan, plan_lead
+from handlers.engine.rules import Rule, RuleSet
+from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
+from handlers.platform import deadline
+from handlers.redaction import redact
+from handlers.zoho.lead import Records, converted_records, waiting_for
+
+if TYPE_CHECKING:
+    from handlers.zoho.client import ZohoClient
+
+NOTE_MESSAGE_CHARS = 2000
+# Kept back from Convert and from the note's preflight, so that a refusal that comes late still
+# gets its note (a read of the notes and a write): a fifth of the deadline, at most 5 s.
+NOTE_SHARE, NOTE_MAX_SECONDS = 0.2, 5.0
+# Refusals that the rule's configuration probably caused: their note carries the rule's preflight.
+CONFIGURATION_CODES = ("MAPPING_MISMATCH", "MANDATORY_NOT_FOUND", "INVALID_DATA")
+_LOCK_STRIPES = 256
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Converter:
+    def __init__(
+        self,
+        rules: RuleSet,
+        zoho: ZohoClient,
+        *,
+        failure_note: bool = True,
+        clock: Callable[[], dt.datetime] = utc_now,
+        describe_rule: Callable[[str], str] | None = None,
+    ):
+        """`describe_rule`: what the rules held against the org say of a rule (by name), for the
+        note of a refusal its configuration may have caused (handlers.checks.preflight.OrgCheck, built
+        on first use, so an instance whose conversions succeed never loads the preflight)."""
+        self.rules = rules
+        self.zoho = zoho
+        self.failure_note = failure_note
+        self.clock = clock
+        self.describe_rule = describe_rule
+        # Deliveries of the same lead in one instance take turns, so only the first one calls
+        # Convert and the others find the lead converted. Across instances Zoho's own
+        # ID_ALREADY_CONVERTED settles it.
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+
+    def convert(
+        self,
+        lead_id: str,
+        *,
+        dry_run: bool = False,
+        planned: Plan | None = None,
+        known: FailureNote | None = None,
+    ) -> tuple[Outcome, int]:
+        """The outcome for one lead and the number of Zoho API requests it took.
+
+        `planned`: the lead's plan to convert, made from a record just read elsewhere (a sweep's
+        COQL row that held everything the decision and the request need); without it the lead is
+        read from Zoho and planned first, as the webhook does. `known`: the lead's failure note as
+        the sweep already read it, so a failure of the same rule and code needs no read of the
+        lead's notes to find it.
+        """
+        with self.zoho.counting_calls() as calls:
+            try:
+                with self._turn(lead_id):
+                    result = self._convert(lead_id, dry_run, planned, known)
+            except Failure as error:
+                result = outcome.from_error(error, lead_id)
+        return result, calls.count
+
+    def _turn(self, lead_id: str) -> contextlib.AbstractContextManager[None]:
+        """This lead's turn in the instance, waited for no longer than the request's deadline."""
+        return deadline.holding(self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES])
+
+    def _convert(
+        self, lead_id: str, dry_run: bool, planned: Plan | None, known: FailureNote | None
+    ) -> Outcome:
+        plan = planned
+        if plan is None:
+            lead = self.zoho.get_lead(lead_id)
+            if lead is None:
+                return outcome.not_found(lead_id)
+            plan = plan_lead(self.rules, lead_id, lead, self.clock(), legacy=self.zoho.legacy)
+            if plan.action == "already_converted":
+                return outcome.already_converted(lead_id, None, converted_records(lead), str(plan.reason))
+            waiting = waiting_for(lead)
+            if waiting is not None and plan.action == "convert" and plan.rule is not None:
+                return outcome.deferred(lead_id, plan.rule.name, f"the lead is waiting for {waiting}")
+        rule_name = plan.rule.name if plan.rule else None
+        if plan.action != "convert" or plan.rule is None or plan.request is None:
+            return outcome.skipped(lead_id, rule_name, str(plan.reason))
+        if dry_run:
+            would = outcome.dry_run(lead_id, plan.rule.name, plan.request.body, plan.request.missing_fields)
+            return functools.reduce(Outcome.with_warning, plan.request.warnings, would)
+        return self._send(lead_id, plan.rule, plan.request, known=known)
+
+    def _send(
+        self,
+        lead_id: str,
+        rule: Rule,
+        request: ConvertRequest,
+        *,
+        recut: bool = True,
+        known: FailureNote | None = None,
+    ) -> Outcome:
+        """`recut`: a deal text the org holds to a shorter length than Zoho's documented maximum
+        is cut to the length Zoho's refusal names and sent once more."""
+        try:
+            with self._leaving_time_for_the_note():
+                result = self.zoho.convert_lead(lead_id, request.body)
+        except ZohoRefused as refusal:
+            shorter = cut_to_refused_length(request, refusal.details) if recut else None
+            if refusal.code == "INVALID_DATA" and shorter is not None:
+                return self._send(lead_id, rule, shorter, recut=False, known=known)
+            if refusal.code == "ID_ALREADY_CONVERTED":
+                return self._read_back(lead_id, rule)
+            if refusal.code == "INVALID_DATA" and refusal.names_url_id:
+                return outcome.not_found(lead_id)  # deleted or merged away since it was read
+            if refusal.code == "DUPLICATE_DATA" and rule.existing_records == "link":
+                return self._link_existing(lead_id, rule, request, refusal, known)
+            return self._failed(lead_id, rule, refusal, known=known)
+        return outcome.converted(
+            lead_id,
+            rule.name,
+            result.records,
+            missing_fields=request.missing_fields,
+            job_id=result.job_id,
+            warnings=request.warnings,
+        )
+
+    def _read_back(self, lead_id: str, rule: Rule) -> Outcome:
+        """Zoho says it converted the lead already (perhaps our own timed-out attempt): fetch the ids."""
+        lead = self.zoho.get_lead(lead_id)
+        records = converted_records(lead) if lead is not None else None
+        return outcome.already_converted(lead_id, rule.name, records or Records(), "ID_ALREADY_CONVERTED")
+
+    def _link_existing(
+        self,
+        lead_id: str,
+        rule: Rule,
+        request: ConvertRequest,
+        refusal: ZohoRefused,
+        known: FailureNote | None,
+    ) -> Outcome:
+        if not self.zoho.version.conversion_options:
+            because = f"existing_records: link {self.zoho.version.needs('conversion_options')}"
+            return self._failed(lead_id, rule, refusal, because, known=known)
+        options = self.zoho.conversion_options(lead_id) or {}
+        contact_id, account_id = _first_id(options.get("Contacts")), _first_id(options.get("Accounts"))
+        if contact_id is None and account_id is None:
+            return self._failed(lead_id, rule, refusal, known=known)
+        linked = with_existing_records(request, contact_id, account_id, legacy=self.zoho.legacy)
+        try:
+            result = self.zoho.convert_lead(lead_id, linked.body)
+        except ZohoRefused as second:
+            if second.code == "ID_ALREADY_CONVERTED":
+                return self._read_back(lead_id, rule)
+            return self._failed(lead_id, rule, second, known=known)
+        warning = (
+            f"linked to existing records after DUPLICATE_DATA (contact {contact_id}, account {account_id})"
+        )
+        return outcome.converted(
+            lead_id,
+            rule.name,
+            result.records,
+            missing_fields=linked.missing_fields,
+            job_id=result.job_id,
+            warnings=(*linked.warnings, warning),
+        )
+
+    def _failed(
+        self,
+        lead_id: str,
+        rule: Rule,
+        refusal: ZohoRefused,
+        because: str | None = None,
+        *,
+        known: FailureNote | None = None,
+    ) -> Outcome:
+        failed = outcome.from_error(refusal, lead_id, rule.name, because=because)
+        if failed.kind is Kind.FAILED and self.failure_note:
+            with self._leaving_time_for_the_note():
+                preflight = self._preflight(rule, refusal)
+            noted, note_warning = self._write_note(failed, preflight, known)
+            if note_warning:
+                failed = failed.with_warning(note_warning)
+            if not noted:  # the failure is known to nobody but the log: say so with the status
+                failed = replace(failed, http_status=outcome.UNNOTED_STATUS)
+        return failed
+
+    def _leaving_time_for_the_note(self) -> contextlib.AbstractContextManager[None]:
+        if not self.failure_note:
+            return contextlib.nullcontext()
+        return deadline.leaving(min(NOTE_MAX_SECONDS, NOTE_SHARE * (deadline.length() or 0.0)))
+
+    def _preflight(self, rule: Rule, refusal: ZohoRefused) -> str:
+        """What the org check says about the rule, when the refusal looks like its configuration."""
+        if self.describe_rule is None or not _about_configuration(rule, refusal):
+            return ""
+        try:
+            return self.describe_rule(rule.name)
+        except Exception as error:  # the note matters more than its preflight: never lose it
+            return f"\nPreflight of the rule against the org could not run: {reason_of(error)}"
+
+    def _write_note(
+        self, failed: Outcome, preflight: str = "", known: FailureNote | None = None
+    ) -> tuple[bool, str | None]:
+        """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
+
+        One note per lead, rule and code: a lead failing again has its note's attempt count and
+        time brought up to date instead (the sweep's backoff reads them: handlers.engine.failure_note).
+        Zoho's message is not trusted: it is scrubbed of every known secret and cut to
+        NOTE_MESSAGE_CHARS. A note whose answer was lost is looked for before it is sent again.
+        Returns whether the lead carries the note, and a warning for the log line, if any.
+        """
+        lead_id = failed.lead_id
+        assert lead_id is not None
+        sign = failure_note.signature(failed.rule, failed.code)
+        message = redact(str(failed.reason))[:NOTE_MESSAGE_CHARS]
+
+        def text(attempts: int, first_time: str | None) -> str:
+            version, now = self.rules.version, self.clock()
+            appendix = redact(preflight)
+            return failure_note.render(
+                failed.rule, failed.code, version, attempts, now, message, first_time, appendix
+            )
+
+        try:
+            same = known is not None and known.rule == failed.rule and known.code == failed.code
+            previous = known if same else self._failure_note(lead_id, sign)
+            if previous is not None:
+                return True, self._count_attempt(previous, text(previous.attempts + 1, previous.first_time))
+            try:
+                self.zoho.add_note(lead_id, failure_note.TITLE, text(1, None))
+            except ZohoUnavailable:
+                if self._failure_note(lead_id, sign) is None:  # the answer was lost, not the note
+                    self.zoho.add_note(lead_id, failure_note.TITLE, text(1, None))
+        except ZohoError as error:
+            return False, f"could not add the failure note: {error}"
+        return True, None
+
+    def _count_attempt(self, note: failure_note.FailureNote, content: str) -> str:
+        """The lead's note, brought up to this attempt; the warning for the log line."""
+        said = f"the lead already has the failure note for this rule and code (attempt {note.attempts + 1})"
+        if note.note_id is None:
+            return said
+        try:
+            self.zoho.update_note(note.note_id, failure_note.TITLE, content)
+        except ZohoError as error:
+            return f"{said}; could not count the attempt on it: {error}"
+        return said
+
+    def _failure_note(self, lead_id: str, sign: str) -> failure_note.FailureNote | None:
+        for note in self.zoho.lead_notes(lead_id):
+            if str(note.get("Note_Content", "")).startswith(sign) and (parsed := failure_note.parse(note)):
+                return parsed
+        return None
+
+
+def _about_configuration(rule: Rule, refusal: ZohoRefused) -> bool:
+    """MAPPING_MISMATCH, a missing mandatory field, or INVALID_DATA on a field the rule sets."""
+    if refusal.code not in CONFIGURATION_CODES:
+        return False
+    if refusal.code != "INVALID_DATA":
+        return True
+    field = refusal.details.get("api_name") if isinstance(refusal.details, dict) else None
+    set_by_rule = {name for name, _ in rule.deal.fields} if rule.deal else set()
+    return field in set_by_rule | {"Closing_Date", "Owner"}
+
+
+def _first_id(records: Any) -> str | None:
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        value = records[0].get("id")
+        return str(value) if value else None
+    return None
