@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): run the seven figures, print the table, write bench/results.json.
 
-results.json is a list with one object per figure, in the issue's order:
+results.json is a list with one object per figure, in this order:
 {"name", "value", "unit", "target", "met"} plus "figure" (1-7), "checks" (every condition of the
 target, each with its own value/target/met; `met` is true when all hold) and "context" (baselines,
 ratios, percentiles, counts). Options: `--only cold_start,overhead,burst,sweep,sweep_scale,stuck_leads`

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.common import PY, ROOT, Check, Figure, Workspace, median
 
-RUNS = 21  # of each kind (the issue asks for at least 15)
+RUNS = 21  # of each kind (at least 15, for a stable median)
 WARMUP = 3
 IMPORTTIME_RUNS = 5
 TARGET_MS = 60.0

@@ -70,7 +70,7 @@ class Check:
 
 @dataclass
 class Figure:
-    """One figure of the issue: the headline value, its target, whether every check holds."""
+    """One figure of the benchmark: the headline value, its target, whether every check holds."""
 
     figure: int
     name: str

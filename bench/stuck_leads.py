@@ -20,7 +20,7 @@ all of the per-run `GET /Notes` pages (the read is there for failed leads: count
 the conservative reading). The COQL pages and the hourly check of the rules against the org are
 not counted: every sweep makes them, stuck leads or none. The baseline is the same day with
 `retry_failed` on every run: no backoff, every stuck lead attempted by each of the 96 sweeps
-(issue 19 put that at about 576 a day, Convert and the notes read; each attempt now also brings
+(that was about 576 a day, Convert and the notes read; each attempt now also brings
 the note up to date, and the refused Mass Convert jobs count too).
 """
 

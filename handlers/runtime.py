@@ -123,7 +123,8 @@ class Runtime:
         """Where the access token is kept beyond this instance: the shared Secret Manager cache,
         else the command line's file (its directory checked now: a command refuses to start on
         an unsafe one). Either hands out only tokens of the configured refresh token's grant."""
-        from handlers.zoho.access_token import SecretManagerTokenStore, grant_fingerprint
+        from handlers.zoho.access_token import grant_fingerprint
+        from handlers.zoho.token_stores import FileTokenStore, SecretManagerTokenStore
 
         def grant() -> str:
             (refresh_token,) = credentials.values(ZOHO_REFRESH_TOKEN)
@@ -134,8 +135,6 @@ class Runtime:
                 self._secret_manager(), settings.access_token_secret, grant, settings.prunes_access_tokens
             )
         if self._token_directory is not None:
-            from handlers.zoho.token_file import FileTokenStore
-
             return FileTokenStore.open(
                 self._token_directory, lambda: (credentials.oauth().client_id, settings.accounts_url), grant
             )

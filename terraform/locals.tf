@@ -160,7 +160,7 @@ locals {
   # Read by the code for local runs and tests only, and never to be set in the deployment: the
   # first four carry secret VALUES (they would land in the state and in the function's
   # configuration), SECRET_MANAGER_ENDPOINT points the client at a fake server, XDG_CACHE_HOME
-  # places the command line's access-token file (handlers/zoho/token_file.py).
+  # places the command line's access-token file (handlers/zoho/token_stores.py).
   app_env_vars_local_only = [
     "ZOHO_CLIENT_ID",
     "ZOHO_CLIENT_SECRET",

@@ -14,7 +14,7 @@ from flask import Response
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
-from handlers.zoho.access_token import claims_secret
+from handlers.zoho.token_stores import claims_secret
 from tests.secret_manager_fake import SecretManagerFake
 from tests.zoho_emulator import Credentials, ZohoEmulator
 
@@ -122,7 +122,7 @@ def function_env(
 ) -> dict[str, str]:
     """The function's environment pointed at the emulator; tests change it with monkeypatch.
 
-    XDG_CACHE_HOME is a fresh folder, so the command line's token file (handlers/zoho/token_file.py)
+    XDG_CACHE_HOME is a fresh folder, so the command line's token file (handlers/zoho/token_stores.py)
     never outlives a test."""
     for name in SETTINGS_READ_BY_THE_FUNCTION:
         monkeypatch.delenv(name, raising=False)

@@ -1,4 +1,4 @@
-"""`zoho-lead-converter --project PROJECT_ID`: the deployed credentials alone (issue 18, point 2).
+"""`zoho-lead-converter --project PROJECT_ID`: the deployed credentials alone.
 
 The replay: with ZOHO_REFRESH_TOKEN still exported (a shell set up for the emulator, or for
 another org), `--project acme-prod explain` refreshed with the local token and wrote its access

@@ -29,7 +29,7 @@ def run_python(code: str, **env: str) -> str:
 
 def test_the_zoho_client_loads_no_web_framework():
     loaded = run_python(
-        "import sys, handlers.zoho.client, handlers.zoho.access_token, handlers.zoho.token_file\n"
+        "import sys, handlers.zoho.client, handlers.zoho.access_token, handlers.zoho.token_stores\n"
         "web = ('flask', 'werkzeug', 'functions_framework')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in web))"
     )

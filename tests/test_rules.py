@@ -20,7 +20,7 @@ from handlers.errors import RulesError
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ISSUE_EXAMPLE = """
+FULL_EXAMPLE = """
 defaults:
   notify_lead_owner: false
   notify_new_entity_owner: true
@@ -67,7 +67,7 @@ def one_rule(body: str) -> str:
 
 
 def test_the_documented_example_loads_with_defaults_inherited_and_overridden():
-    rules = parse_rules(ISSUE_EXAMPLE, "rules.yaml").rules
+    rules = parse_rules(FULL_EXAMPLE, "rules.yaml").rules
     assert [rule.name for rule in rules] == ["partner-enterprise", "qualified", "never-convert-tests"]
     partner, qualified, tests = rules
     assert partner.notify_lead_owner is True
@@ -84,8 +84,8 @@ def test_the_documented_example_loads_with_defaults_inherited_and_overridden():
 
 
 def test_the_loaded_rules_are_frozen_and_hashable():
-    first = parse_rules(ISSUE_EXAMPLE, "rules.yaml")
-    again = parse_rules(ISSUE_EXAMPLE, "rules.yaml")
+    first = parse_rules(FULL_EXAMPLE, "rules.yaml")
+    again = parse_rules(FULL_EXAMPLE, "rules.yaml")
 
     assert {hash(rule) for rule in first.rules} == {hash(rule) for rule in again.rules}
     assert first == again

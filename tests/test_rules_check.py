@@ -12,7 +12,7 @@ from handlers.engine.rules import parse_rules
 from handlers.errors import RulesError
 from handlers.zoho.metadata import FieldInfo
 from tests.conftest import ROOT
-from tests.test_rules import ISSUE_EXAMPLE
+from tests.test_rules import FULL_EXAMPLE
 
 
 def findings(text: str, fields: dict[str, FieldInfo] | None = None) -> list[str]:
@@ -34,7 +34,7 @@ def test_the_readme_example_and_the_bundled_rules_have_no_warning():
 
 
 def test_a_skip_rule_after_a_catch_all_is_named_with_the_rule_that_shadows_it():
-    assert warnings(ISSUE_EXAMPLE) == [
+    assert warnings(FULL_EXAMPLE) == [
         "warning: rules.yaml: rule 'never-convert-tests': skip: rule 'partner-enterprise' comes first"
         " and converts the leads that match both (this skip rule never sees them): put the skip rule"
         " before it"

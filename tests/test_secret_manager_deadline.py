@@ -1,4 +1,4 @@
-"""Secret Manager reads are held to the request's deadline (issue 18, point 4): an answer trickled
+"""Secret Manager reads are held to the request's deadline: an answer trickled
 a byte at a time, each byte inside any read timeout, once held a webhook 114 s. The real client
 talks to the fake over HTTP; the fake trickles (tests/secret_manager_fake.py, trickle_next)."""
 

@@ -1,6 +1,6 @@
 """An access token holding CR, LF or any character a Zoho token never has is refused wherever a
 token is read: from the token endpoint, the shared cache (Secret Manager) and the command line's
-file. It never reaches an Authorization header, and it is not kept (issue 18, point 6)."""
+file. It never reaches an Authorization header, and it is not kept."""
 
 from __future__ import annotations
 

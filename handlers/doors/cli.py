@@ -430,8 +430,8 @@ def _shown(value: Any) -> str:
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
-    """The function's runtime, its access token kept between runs (handlers.zoho.token_file)."""
-    from handlers.zoho.token_file import default_directory
+    """The function's runtime, its access token kept between runs (handlers.zoho.token_stores)."""
+    from handlers.zoho.token_stores import default_directory
 
     env = dict(os.environ)
     if args.project:

@@ -72,7 +72,7 @@ _FALSE = ("0", "false", "no", "off")
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything except the four secrets, which `handlers.secrets` resolves on demand."""
+    """Everything except the four secrets, which handlers.platform.credentials resolves on demand."""
 
     accounts_url: str
     api_domain: str | None

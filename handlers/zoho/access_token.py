@@ -1,35 +1,31 @@
 """Zoho access tokens, from the refresh-token grant to the token every instance shares.
 
 Zoho issues at most 10 access tokens per refresh token per 10 minutes and then locks the
-integration out (`zoho-crm-api.md` §5.3). So the cache refreshes only when the token is missing,
-within five minutes of expiry, or rejected by Zoho; lets one thread refresh at a time; after a
-throttle answer stops asking for a cool-down period; and, with `ZOHO_ACCESS_TOKEN_SECRET` set,
-shares the token between instances as the latest version of one Secret Manager secret, so that
-a hundred cold starts make one refresh.
+integration out (docs/zoho-api.md, "OAuth and data centres"). So the cache refreshes only when
+the token is missing, within five minutes of expiry, or rejected by Zoho; lets one thread refresh
+at a time; after a throttle answer stops asking for a cool-down period; and, given a store
+(handlers.zoho.token_stores: the Secret Manager cache every instance shares, or the command
+line's file), keeps the token there, so that a hundred cold starts make one refresh.
 
-Which instance refreshes is settled by a claim added as a version of a second secret, the
-claims secret (`SecretManagerTokenStore.claim_refresh`), so the functions need no right to change
-either secret itself. A claim lasts one lease: the longest a token request
-can take (connect and read timeouts, 13.05 s by default) plus `CLAIM_MARGIN_SECONDS`, so 15.05 s,
-inside one call's retry window (`ZOHO_RETRY_SECONDS`, 20 s). The others wait for the claim: they
-read the shared token again every `POLL_SECONDS` until it appears or the claim ends (the holder
-gives its claim back when its refresh fails, so they need not wait out the lease), then claim in
-turn; never past the request's deadline. Each `current()` call writes at most one WARNING line,
-however long it waits.
+Which instance refreshes is settled by a claim in the store (`TokenStore.claim_refresh`). A claim
+lasts one lease: the longest a token request can take (connect and read timeouts, 13.05 s by
+default) plus `CLAIM_MARGIN_SECONDS`, so 15.05 s, inside one call's retry window
+(`ZOHO_RETRY_SECONDS`, 20 s). The others wait for the claim: they read the stored token again
+every `POLL_SECONDS` until it appears or the claim ends, then claim in turn (the holder gives its
+claim back when its refresh fails); never past the request's deadline. Each `current()` call
+writes at most one WARNING line, however long it waits.
 
 Every token records which grant minted it (`grant_fingerprint`: a SHA-256 prefix of the refresh
 token, never the token), and a stored token of another grant is a miss: refreshed and replaced.
 So a token minted from another refresh token (a command line with a narrower grant, or another
 org's) is never used for this one. A token's value must be what Zoho issues (`token_problem`),
-whether it comes from Zoho, the shared cache or the command line's file, so a value with CR, LF
-or another control character never reaches an Authorization header.
+whether it comes from Zoho or from a store, so a value with CR, LF or another control character
+never reaches an Authorization header.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import math
 import re
 import threading
@@ -41,19 +37,16 @@ from typing import Any, Protocol
 from handlers import redaction
 from handlers.errors import (
     CredentialsRejected,
-    Misconfigured,
-    SecretUnavailable,
     TokenThrottled,
     ZohoBadResponse,
     ZohoUnavailable,
 )
-from handlers.platform import deadline, log
-from handlers.platform.secret_manager import SecretManager, StoredVersion, version_number
+from handlers.platform import deadline
 
 THROTTLE_ERROR = "Access Denied"
 REJECTED_CREDENTIALS = ("invalid_client", "invalid_code", "invalid_client_secret", "unauthorized_client")
 REFRESH_MARGIN_SECONDS = 300.0
-LIFETIME_SECONDS = 3600.0  # a Zoho access token lives an hour (zoho-crm-api.md §5.3)
+LIFETIME_SECONDS = 3600.0  # a Zoho access token lives an hour (docs/zoho-api.md, "OAuth and data centres")
 # A claim's lease is the longest a token request may take plus this margin, so the holder's
 # refresh always ends inside its claim and two instances never refresh at once.
 CLAIM_MARGIN_SECONDS = 2.0
@@ -123,8 +116,8 @@ class TokenStoreProblem(Exception):
 
 
 class TokenStore(Protocol):
-    """Where the token is kept beyond one process: SecretManagerTokenStore below, shared by every
-    instance, or handlers.zoho.token_file.FileTokenStore, the command line's."""
+    """Where the token is kept beyond one process (handlers.zoho.token_stores): the Secret
+    Manager cache every instance shares, or the command line's file."""
 
     def grant(self) -> str:
         """The grant (grant_fingerprint) whose tokens this store hands out: the configured one."""
@@ -330,145 +323,6 @@ class TokenCache:
             except TokenStoreProblem as unkept:
                 warnings.warn(str(unkept))
         return token
-
-
-class SecretManagerTokenStore:
-    """The token every instance shares: the latest version of one secret (`secret_name`), with
-    refresh claims kept as versions of a second, data-less one (`claims_secret(secret_name)`).
-
-    Only the pruner (`prunes`, ZOHO_ACCESS_TOKEN_PRUNE: the sweep, which Cloud Scheduler alone may
-    call) destroys superseded token versions, so the internet-facing webhook needs nothing on the
-    token's secret beyond adding and reading versions.
-    """
-
-    def __init__(
-        self, manager: SecretManager, secret_name: str, grant: Callable[[], str], prunes: bool = False
-    ):
-        """`grant`: the fingerprint of the configured refresh token (read when needed)."""
-        self._manager = manager
-        self._secret = secret_name.rstrip("/")
-        self._claims = claims_secret(self._secret)
-        self._grant = grant
-        self._prunes = prunes
-        self._pruned_below = 0  # versions under this number were pruned by this process
-        self._claim: str | None = None  # the claim version this process added, to give it back
-
-    def grant(self) -> str:
-        return self._grant()
-
-    def describe(self) -> str:
-        return "the shared access token"
-
-    def load(self) -> AccessToken | None:
-        try:
-            version = self._manager.access(f"{self._secret}/versions/latest")
-        except Misconfigured:
-            return None  # no version yet (first refresh), or not readable: refresh instead
-        except SecretUnavailable as error:
-            raise TokenStoreProblem(f"shared access token unreadable ({error.__class__.__name__})") from None
-        token = token_from_record(version.value, self.describe())
-        self._prune_below(version_number(version.name))
-        return token
-
-    def save(self, token: AccessToken) -> None:
-        try:
-            version = self._manager.add_version(self._secret, token_record(token))
-        except (Misconfigured, SecretUnavailable) as error:
-            raise TokenStoreProblem(f"could not share the new access token: {error}") from None
-        self._prune_below(version.number)
-
-    def claim_refresh(self, seconds: float) -> float | None:
-        """Claim the next refresh for `seconds`, or say when another instance's claim ends.
-
-        Each claimant adds a version to the claims secret and lists the live ones: the lowest
-        version number created within a lease of its own wins. Secret Manager numbers versions
-        in order and stamps their creation with its own clock, so of instances racing for the
-        claim exactly one wins whatever their clocks say; a loser destroys its version at once,
-        and a crashed holder's claim lapses with its lease.
-        """
-        try:
-            mine = self._manager.add_version(self._claims, "refresh claim")
-            live = self._manager.live_versions(self._claims)
-        except (Misconfigured, SecretUnavailable) as error:
-            raise TokenStoreProblem(str(error)) from None
-        current = [v for v in live if mine.created - seconds < v.created and v.number <= mine.number]
-        holder = min(current, key=lambda v: v.number, default=mine)
-        lapsed = [v for v in live if v.created <= mine.created - seconds]
-        if holder.number == mine.number:
-            self._claim = mine.name
-            self._destroy_quietly(lapsed)
-            return None
-        self._destroy_quietly([mine, *lapsed])
-        return time.time() + max(0.0, holder.created + seconds - mine.created)
-
-    def release_claim(self) -> None:
-        mine, self._claim = self._claim, None
-        if mine is None:
-            return
-        try:
-            self._manager.destroy(mine)
-        except (Misconfigured, SecretUnavailable) as error:
-            raise TokenStoreProblem(str(error)) from None
-
-    def warn(self, message: str) -> None:
-        log.write("WARNING", message, {"component": "token_store"})
-
-    def _prune_below(self, number: int) -> None:
-        """As the pruner, destroy the token versions older than `number` (once per newer
-        version seen): Secret Manager bills each version kept, one more an hour otherwise."""
-        if not self._prunes or number <= self._pruned_below:
-            return
-        self._pruned_below = number
-        try:
-            older = [v for v in self._manager.live_versions(self._secret) if v.number < number]
-            self._destroy(older)
-        except (Misconfigured, SecretUnavailable) as error:
-            self.warn(f"could not destroy the superseded versions of the shared access token: {error}")
-
-    def _destroy(self, versions: list[StoredVersion]) -> None:
-        for version in versions:
-            self._manager.destroy(version.name)
-
-    def _destroy_quietly(self, versions: list[StoredVersion]) -> None:
-        """Claims that no longer count: left in place they only cost, so a failure is not worth a line."""
-        with contextlib.suppress(Misconfigured, SecretUnavailable):
-            self._destroy(versions)
-
-
-def claims_secret(secret_name: str) -> str:
-    """The secret whose versions are the refresh claims of the token cache `secret_name`."""
-    return f"{secret_name}-claims"
-
-
-def token_record(token: AccessToken) -> str:
-    """How a store keeps a token: JSON with its expiry, API domain and grant, never a refresh token."""
-    return json.dumps(
-        {
-            "access_token": token.value,
-            "expires_at": token.expires_at,
-            "api_domain": token.api_domain,
-            "grant": token.grant,
-        }
-    )
-
-
-def token_from_record(text: str, what: str) -> AccessToken:
-    """The token a store's record holds; TokenStoreProblem ('ignored <what>: unreadable (...)')
-    otherwise."""
-    try:
-        record = json.loads(text)
-        value, grant, domain = record["access_token"], record.get("grant"), record.get("api_domain")
-        if (
-            not isinstance(value, str)
-            or not isinstance(grant, str | None)
-            or not isinstance(domain, str | None)
-        ):
-            raise TypeError("a field of the wrong type")
-        token = AccessToken(value, float(record["expires_at"]), _domain(domain), grant)
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-        raise TokenStoreProblem(f"ignored {what}: unreadable ({error.__class__.__name__})") from None
-    redaction.register(token.value)
-    return token
 
 
 def parse_token_response(body: dict[str, Any], status: int, grant: str | None = None) -> AccessToken:

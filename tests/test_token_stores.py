@@ -13,13 +13,8 @@ import pytest
 import requests
 
 from handlers.platform.secret_manager import SecretManager
-from handlers.zoho.access_token import (
-    AccessToken,
-    SecretManagerTokenStore,
-    TokenStoreProblem,
-    claims_secret,
-    grant_fingerprint,
-)
+from handlers.zoho.access_token import AccessToken, TokenStoreProblem, grant_fingerprint
+from handlers.zoho.token_stores import SecretManagerTokenStore, claims_secret
 from tests.conftest import (
     CREDENTIALS,
     ROOT,
@@ -226,7 +221,7 @@ def test_when_secret_manager_is_down_the_function_refreshes_itself_with_one_warn
 
     assert answer["outcome"] == "converted"
     warnings = [line for line in log_lines() if line["severity"] == "WARNING"]
-    assert [line["component"] for line in warnings] == ["token_store"]
+    assert [line["component"] for line in warnings] == ["token_cache"]
     assert "shared access token unreadable" in warnings[0]["message"]
 
 
@@ -255,7 +250,7 @@ def test_a_second_function_instance_uses_the_token_the_first_one_stored(
     assert len(used) == 1
 
 
-# --- the issue's test: a burst of cold starts shares one token ---------------------------------
+# --- a burst of cold starts shares one token ----------------------------------------------
 
 # `python -m handlers ARGS`, except that the process first imports everything, prints "ready"
 # and waits for its stdin to close. Without this gate the imports (CPU-bound, seconds for ten
@@ -389,7 +384,7 @@ def test_a_token_response_naming_a_foreign_api_domain_is_not_used(function_env, 
     assert emulator.requests(path=r"^/crm/") == []
 
 
-# --- a token of another grant (issue 18, point 2) --------------------------------------------------
+# --- a token of another grant --------------------------------------------------
 
 
 def minted(emulator, refresh_token: str) -> str:
@@ -447,7 +442,7 @@ def test_a_shared_token_of_another_grant_is_ignored_and_replaced(
     ]
 
 
-# --- waiting for another instance's refresh (issue 18, point 4) ------------------------------------
+# --- waiting for another instance's refresh ------------------------------------
 
 
 @pytest.fixture

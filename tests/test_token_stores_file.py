@@ -1,4 +1,4 @@
-"""The command line's access-token file (handlers/zoho/token_file.py): one token request for many runs,
+"""The command line's access-token file (handlers/zoho/token_stores.py): one token request for many runs,
 a file only its user can read, in a directory only its user can write, never the refresh token,
 never a token of another grant; no symbolic link followed."""
 
@@ -17,7 +17,7 @@ import requests
 
 from handlers.doors.cli import main
 from handlers.zoho.access_token import AccessToken, grant_fingerprint
-from handlers.zoho.token_file import FileTokenStore
+from handlers.zoho.token_stores import FileTokenStore
 from tests.conftest import CREDENTIALS, ROOT, Written
 
 READ_ONLY_GRANT = "1000.rt-readonly-5e0c9a7d31b4"  # a second refresh token of the same client
@@ -190,7 +190,7 @@ def test_with_project_the_cli_reads_the_deployed_credentials_and_shares_their_to
     assert not list(cache_home.glob("token-*.json"))  # the shared cache, not a local file
 
 
-# --- the file trusts nothing around it (issue 18, point 3) ----------------------------------------
+# --- the file trusts nothing around it ----------------------------------------
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o770, 0o1777, 0o720])
