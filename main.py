@@ -6,7 +6,7 @@ from pathlib import Path
 import flask
 import functions_framework
 
-from handlers.doors import webhook
+from handlers.doors import body, webhook
 from handlers.errors import RulesError
 from handlers.runtime import Runtime
 
@@ -30,4 +30,4 @@ def reconcile(request: flask.Request) -> flask.Response:
     try:
         return sweep_door.handle(request, RUNTIME)
     finally:
-        webhook.leave_body_unread(request)  # as the webhook does: functions-framework would read it all
+        body.leave_body_unread(request)  # as the webhook does: functions-framework would read it all

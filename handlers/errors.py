@@ -1,18 +1,48 @@
-"""Every failure the function knows, as one hierarchy.
+"""Every failure the function knows, as one hierarchy, and the kinds of outcome they become.
 
-Each class says when it is raised and which outcome it becomes (`kind`); `handlers.engine.outcome.
-from_error` turns any of them into an outcome, in one place. `str(error)` is a message safe to
-show to the caller and the log: it never holds a secret.
+Each class says when it is raised and which outcome it becomes (`kind`), and carries what the
+outcome needs as attributes (`code`, `status`, `error_name`, `public_reason`), so that
+`handlers.engine.outcome.from_error`, the one place a failure becomes an outcome, reads them
+without asking which class it has. `str(error)` is a message safe to show to the caller and the
+log: it never holds a secret.
+
+    Failure                      error (503)
+    ├── Rejected                 rejected (4xx): the request itself, before any call to Zoho
+    ├── Misconfigured            misconfigured (500): a setting or secret
+    │   └── RulesError           the rules file (file, rule and key named)
+    ├── SecretUnavailable        error: Secret Manager, worth trying again
+    └── ZohoError
+        ├── ZohoUnavailable      error: Zoho unreachable or failing within the retry window
+        │   ├── TokenThrottled   Zoho's token endpoint throttles the refresh token
+        │   └── DeadlineExceeded the request's deadline passed mid-call
+        ├── ZohoBadResponse      error: an answer this function cannot read
+        ├── CredentialsRejected  misconfigured: the OAuth client or refresh token
+        └── ZohoRefused          failed, deferred or misconfigured, by Zoho's code
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Literal, Protocol
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
 
 from handlers.redaction import redact
 
-FailureKind = Literal["rejected", "misconfigured", "not_found", "failed", "deferred", "error"]
+
+class Kind(StrEnum):
+    """What became of a request or a lead: the `outcome` of every answer and log line."""
+
+    CONVERTED = "converted"
+    ALREADY_CONVERTED = "already_converted"
+    SKIPPED = "skipped"
+    DRY_RUN = "dry_run"
+    NOT_FOUND = "not_found"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    ERROR = "error"
+    REJECTED = "rejected"
+    MISCONFIGURED = "misconfigured"
+
 
 # Zoho codes that mean the token cannot do the job: a setup problem, not a problem of the lead.
 SETUP_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"})
@@ -32,16 +62,28 @@ PERMISSION_NAMES = {
 class Failure(Exception):
     """Base class: a failure that becomes an outcome of `kind`."""
 
-    default_kind: ClassVar[FailureKind] = "error"
+    default_kind: ClassVar[Kind] = Kind.ERROR
+    code: str | None = None  # Zoho's error code, when Zoho gave one
+    status: int | None = None  # the answer's HTTP status, when not its kind's
 
     @property
-    def kind(self) -> FailureKind:
+    def kind(self) -> Kind:
         return self.default_kind
 
     @property
     def reason(self) -> str:
         """The outcome's reason: what happened and, where it helps, what to do."""
         return str(self)
+
+    @property
+    def error_name(self) -> str | None:
+        """The answer's `error` key: what kind of refusal or setup problem this is."""
+        return Kind.MISCONFIGURED.value if self.kind is Kind.MISCONFIGURED else None
+
+    @property
+    def public_reason(self) -> str | None:
+        """What a caller who has not authenticated is told instead of `reason` (None: the reason)."""
+        return None
 
 
 def reason_of(error: BaseException) -> str:
@@ -53,11 +95,15 @@ def reason_of(error: BaseException) -> str:
 class Rejected(Failure):
     """A request refused before any call to Zoho: its method, size, secret, lead id or options."""
 
-    default_kind: ClassVar[FailureKind] = "rejected"
+    default_kind: ClassVar[Kind] = Kind.REJECTED
 
-    def __init__(self, error: str, reason: str, http_status: int = 400):
+    def __init__(self, error: str, reason: str, status: int = 400):
         super().__init__(reason)
-        self.error, self.http_status = error, http_status
+        self.error, self.status = error, status
+
+    @property
+    def error_name(self) -> str:
+        return self.error
 
 
 class Misconfigured(Failure):
@@ -67,11 +113,15 @@ class Misconfigured(Failure):
     is told (the details go to the log line).
     """
 
-    default_kind: ClassVar[FailureKind] = "misconfigured"
+    default_kind: ClassVar[Kind] = Kind.MISCONFIGURED
 
     def __init__(self, message: str, setting: str | None = None):
         super().__init__(message)
         self.setting = setting
+
+    @property
+    def public_reason(self) -> str:
+        return f"misconfigured: {self.setting or 'a setting of the function'}"
 
 
 def in_rules(source: str, rule: str | None, key: str | None, message: str) -> str:
@@ -94,6 +144,10 @@ class RulesError(Misconfigured, ValueError):
 
 class SecretUnavailable(Failure):
     """Secret Manager could not be reached or answered an error; worth trying again later."""
+
+    @property
+    def public_reason(self) -> str:
+        return "the function's secrets could not be read; try again later"  # no project, no name
 
 
 class ZohoError(Failure):
@@ -119,7 +173,7 @@ class ZohoBadResponse(ZohoError):
 class CredentialsRejected(ZohoError):
     """Zoho refused the OAuth client or refresh token: a setup problem, not a transient one."""
 
-    default_kind: ClassVar[FailureKind] = "misconfigured"
+    default_kind: ClassVar[Kind] = Kind.MISCONFIGURED
 
 
 class ScopedCall(Protocol):
@@ -141,7 +195,9 @@ class ZohoRefused(ZohoError):
     """
 
     def __init__(self, code: str, message: str, details: Any = None, http_status: int = 400):
-        self.code, self.message, self.details, self.http_status = code, message, details, http_status
+        """`http_status`: the status Zoho answered with (not the function's answer's)."""
+        self.code: str = code
+        self.message, self.details, self.http_status = message, details, http_status
         self.call: ScopedCall | None = None  # the refused call, when the client knows its scope
         super().__init__(f"{code}: {message}" + (f" {details}" if details else ""))
 
@@ -150,10 +206,10 @@ class ZohoRefused(ZohoError):
         return redact(super().__str__())
 
     @property
-    def kind(self) -> FailureKind:
+    def kind(self) -> Kind:
         if self.code in SETUP_CODES or self.code == PERMISSION_CODE:
-            return "misconfigured"
-        return "deferred" if self.code in WAIT_CODES else "failed"
+            return Kind.MISCONFIGURED
+        return Kind.DEFERRED if self.code in WAIT_CODES else Kind.FAILED
 
     @property
     def reason(self) -> str:
@@ -186,7 +242,7 @@ class ZohoRefused(ZohoError):
     @property
     def about_setup(self) -> bool:
         """Whether the token or its user may not make this call at all (not this record's problem)."""
-        return self.kind == "misconfigured" or self.http_status in (401, 403)
+        return self.kind is Kind.MISCONFIGURED or self.http_status in (401, 403)
 
     @property
     def names_url_id(self) -> bool:

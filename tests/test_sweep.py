@@ -525,6 +525,21 @@ def test_a_limit_of_1e400_is_a_json_400_not_a_crash(serve, emulator):
     assert "limit must be a whole number" in response.get_json()["reason"]
 
 
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        (b'{"limit": 1, "limit": 2}', 400, "the JSON body repeats the key 'limit'"),
+        (b'{"dry_run": true, "pad": "' + b"x" * 5000 + b'"}', 413, "the body is larger than 4096 bytes"),
+        (b"[true]", 400, 'the JSON body must be an object such as {"dry_run": true}'),
+    ],
+)
+def test_the_sweep_reads_its_body_as_the_webhook_does(serve, emulator, body, status, reason):
+    response = serve("reconcile").post("/", data=body, content_type="application/json")
+
+    assert (response.status_code, response.get_json()["reason"]) == (status, reason)
+    assert emulator.requests(path=r"^/crm/") == []
+
+
 def test_an_option_given_twice_differently_is_refused(serve, emulator):
     response = serve("reconcile").post("/?limit=5", json={"limit": 6})
 

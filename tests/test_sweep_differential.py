@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from handlers.doors.reconcile import sweep
-from handlers.engine.outcome import Kind
 from handlers.engine.rules import parse_rules
+from handlers.errors import Kind
 from handlers.runtime import Runtime
 from handlers.sweep.run import SweepOptions
 from tests.conftest import AN_HOUR_AGO, DEPLOYED, RIYA, SAM
@@ -152,7 +152,7 @@ def test_the_sweep_decides_and_converts_every_lead_as_the_webhook_does(emulator,
     runtime = Runtime(rules)
     converter = runtime.converter()
 
-    webhook = {lead: converter.convert(lead, dry_run=True)[0] for lead in ids}
+    webhook = {lead: converter.convert(lead, dry_run=True) for lead in ids}
     expected = {lead: o.rule for lead, o in webhook.items() if o.kind is Kind.DRY_RUN}
     assert all(o.kind in (Kind.DRY_RUN, Kind.SKIPPED) for o in webhook.values()), webhook
 

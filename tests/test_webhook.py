@@ -586,6 +586,7 @@ def test_a_bug_answers_json_with_one_error_line_and_no_traceback(client, monkeyp
     (line,) = log_lines()
     assert line["severity"] == "ERROR"
     assert "a bug in the engine" in line["warnings"][0]  # the traceback goes to the log only
+    assert (line["lead_id"], line["attempts"]) == (web_lead, 1)  # the lead read before the bug
 
 
 def test_a_lead_read_without_a_field_the_rules_read_is_misconfigured_not_skipped(

@@ -298,10 +298,11 @@ def explain(args: argparse.Namespace) -> int:
 
 def convert(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
-    result, calls = runtime.converter().convert(
-        args.lead_id, dry_run=args.dry_run or runtime.settings().dry_run
-    )
-    print(json.dumps({**result.response(), "zoho_requests": calls}, indent=2))
+    dry_run = args.dry_run or runtime.settings().dry_run
+    converter = runtime.converter()
+    with converter.zoho.counting_calls() as calls:
+        result = converter.convert(args.lead_id, dry_run=dry_run)
+    print(json.dumps({**result.response(), "zoho_requests": calls.count}, indent=2))
     return 0 if result.status < 400 else 1
 
 

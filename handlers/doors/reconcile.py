@@ -10,13 +10,12 @@ error, the time budget) still answers its summary, with `stopped` saying why.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from typing import Any
 
 import flask
 
-from handlers.doors import answer
+from handlers.doors import answer, body
 from handlers.engine import outcome
 from handlers.errors import Rejected
 from handlers.platform import log
@@ -135,17 +134,10 @@ def _given(request: flask.Request) -> dict[str, Any]:
 
 
 def _json_body(request: flask.Request) -> dict[str, Any]:
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    if not body.strip():
+    raw = body.read_body(request, MAX_BODY_BYTES)
+    if not raw.strip():
         return {}
-    if len(body) > MAX_BODY_BYTES:
-        raise bad_option(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        options = json.loads(body)
-    except (ValueError, RecursionError):
-        raise bad_option("the body is not valid JSON") from None
-    if not isinstance(options, dict):
-        raise bad_option('the body must be a JSON object such as {"dry_run": true}')
+    options = body.json_object(raw, '{"dry_run": true}')
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise bad_option(f"unknown option {sorted(unknown)[0]!r} (options: {', '.join(OPTIONS)})")

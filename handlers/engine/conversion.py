@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from handlers.engine import failure_note, outcome
 from handlers.engine.failure_note import FailureNote
-from handlers.engine.outcome import Kind, Outcome
+from handlers.engine.outcome import Outcome
 from handlers.engine.payload import ConvertRequest, cut_to_refused_length, with_existing_records
 from handlers.engine.plan import Plan, plan_lead
 from handlers.engine.rules import Rule, RuleSet
-from handlers.errors import Failure, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
+from handlers.errors import Failure, Kind, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
 from handlers.platform import deadline
 from handlers.redaction import redact
 from handlers.zoho.lead import Records, converted_records, waiting_for
@@ -73,8 +73,9 @@ class Converter:
         dry_run: bool = False,
         planned: Plan | None = None,
         known: FailureNote | None = None,
-    ) -> tuple[Outcome, int]:
-        """The outcome for one lead and the number of Zoho API requests it took.
+    ) -> Outcome:
+        """The outcome for one lead. A failure the function knows is an outcome; anything else (a
+        bug) is raised for the door, which counts the Zoho API requests (`ZohoClient.counting_calls`).
 
         `planned`: the lead's plan to convert, made from a record just read elsewhere (a sweep's
         COQL row that held everything the decision and the request need); without it the lead is
@@ -82,13 +83,11 @@ class Converter:
         the sweep already read it, so a failure of the same rule and code needs no read of the
         lead's notes to find it.
         """
-        with self.zoho.counting_calls() as calls:
-            try:
-                with self._turn(lead_id):
-                    result = self._convert(lead_id, dry_run, planned, known)
-            except Failure as error:
-                result = outcome.from_error(error, lead_id)
-        return result, calls.count
+        try:
+            with self._turn(lead_id):
+                return self._convert(lead_id, dry_run, planned, known)
+        except Failure as error:
+            return outcome.from_error(error, lead_id)
 
     def _turn(self, lead_id: str) -> contextlib.AbstractContextManager[None]:
         """This lead's turn in the instance, waited for no longer than the request's deadline."""

@@ -8,25 +8,10 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
-from handlers.errors import Failure, Misconfigured, Rejected, SecretUnavailable, reason_of
+from handlers.errors import Failure, Kind, reason_of
 from handlers.zoho.lead import Records
-
-
-class Kind(StrEnum):
-    CONVERTED = "converted"
-    ALREADY_CONVERTED = "already_converted"
-    SKIPPED = "skipped"
-    DRY_RUN = "dry_run"
-    NOT_FOUND = "not_found"
-    DEFERRED = "deferred"
-    FAILED = "failed"
-    ERROR = "error"
-    REJECTED = "rejected"
-    MISCONFIGURED = "misconfigured"
-
 
 # A handled outcome answers 200 with the outcome in the body, so Zoho sees a healthy webhook (it may
 # switch off one that keeps failing); non-2xx means nothing could be done for the lead and the sweep
@@ -225,20 +210,15 @@ def from_error(
     line keeps the whole reason).
     """
     if isinstance(error, Failure):
-        public = None
-        if for_stranger and isinstance(error, Misconfigured):
-            public = f"misconfigured: {error.setting or 'a setting of the function'}"
-        elif for_stranger and isinstance(error, SecretUnavailable):
-            public = "the function's secrets could not be read; try again later"  # no project, no name
         return Outcome(
-            Kind(error.kind),
+            error.kind,
             lead_id,
             rule,
             reason=f"{error.reason}; {because}" if because else error.reason,
-            code=getattr(error, "code", None),
-            error=_error_name(error),
-            http_status=error.http_status if isinstance(error, Rejected) else None,
-            public_reason=public,
+            code=error.code,
+            error=error.error_name,
+            http_status=error.status,
+            public_reason=error.public_reason if for_stranger else None,
         )
     trace = "".join(traceback.format_exception(error, limit=8))
     return Outcome(
@@ -248,9 +228,3 @@ def from_error(
         reason=reason_of(error),
         warnings=(trace,),
     )
-
-
-def _error_name(error: Failure) -> str | None:
-    if isinstance(error, Rejected):
-        return error.error
-    return "misconfigured" if error.kind == "misconfigured" else None

@@ -36,11 +36,19 @@ from handlers.engine import failure_note, outcome
 from handlers.engine.conversion import Converter, utc_now
 from handlers.engine.failure_note import FailureNote
 from handlers.engine.matching import decide_partly
-from handlers.engine.outcome import Kind, Outcome
+from handlers.engine.outcome import Outcome
 from handlers.engine.payload import ConvertRequest
 from handlers.engine.plan import Plan, plan_decision
 from handlers.engine.rules import ALL_TAGS, Rule
-from handlers.errors import Failure, ZohoBadResponse, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
+from handlers.errors import (
+    Failure,
+    Kind,
+    ZohoBadResponse,
+    ZohoError,
+    ZohoRefused,
+    ZohoUnavailable,
+    reason_of,
+)
 from handlers.platform import deadline
 from handlers.platform.settings import RECONCILE_SINCE
 from handlers.redaction import redact
@@ -689,7 +697,7 @@ class _Run:
             known = (self.failure_notes or {}).get(candidate.lead_id)
             return self.sweeper.converter.convert(
                 candidate.lead_id, dry_run=dry_run, planned=candidate.plan_for_single, known=known
-            )[0]
+            )
         except Exception as error:
             rule = candidate.rule.name if candidate.rule else None
             return outcome.from_error(error, candidate.lead_id, rule)
