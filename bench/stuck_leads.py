@@ -111,10 +111,10 @@ def qualifying_leads(sweep: int, modified: dt.datetime) -> list[dict[str, Any]]:
 
 def simulate_day(workspace: Workspace, retry_failed: bool) -> dict[str, Any]:
     """96 sweeps on fresh instances, 15 simulated minutes apart; what they cost and did."""
-    from handlers.doors.reconcile import sweep, sweep_options
     from handlers.engine.conversion import utc_now
     from handlers.engine.rules import load_rules
     from handlers.runtime import Runtime
+    from handlers.sweep.options import sweep_options
 
     terraform = terraform_defaults()
     started = time.perf_counter()
@@ -155,7 +155,7 @@ def simulate_day(workspace: Workspace, retry_failed: bool) -> dict[str, Any]:
             with quiet_stdout():
                 runtime = Runtime(load_rules(rules_file), env, token_directory=tokens, clock=clock)
                 options = sweep_options(runtime.settings(), retry_failed=retry_failed)
-                summary = sweep(runtime, options).as_dict(items=None)
+                summary = runtime.sweep(options).as_dict(items=None)
             sweep_seconds.append(time.perf_counter() - began)
             if not summary["complete"]:
                 raise RuntimeError(f"sweep {number} stopped: {summary['stopped']}")

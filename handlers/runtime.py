@@ -24,6 +24,8 @@ from handlers.platform.settings import RULES_FILE, ZOHO_REFRESH_TOKEN, Settings,
 
 if TYPE_CHECKING:
     from handlers.checks.preflight import OrgCheck
+    from handlers.sweep.options import SweepOptions
+    from handlers.sweep.run import Progress, SweepSummary
     from handlers.zoho.access_token import TokenStore
 
 
@@ -118,6 +120,15 @@ class Runtime:
                 trusted = self.settings().trusted_api_domains
                 self._org_check = OrgCheck(self.rules, converter.zoho, trusted)
             return self._org_check
+
+    def sweep(self, options: SweepOptions, progress: Progress | None = None) -> SweepSummary:
+        """One sweep with these options, the rules held against the org first (cached for an hour
+        per instance), on the converter's clock (the runtime's)."""
+        from handlers.sweep.run import SweepRun  # the sweep's modules load only where a sweep runs
+
+        converter = self.converter()
+        run = SweepRun(converter, options, org_check=self.org_check(), progress=progress, clock=self.clock)
+        return run.run()
 
     def _token_store(self, settings: Settings, credentials: Credentials) -> TokenStore | None:
         """Where the access token is kept beyond this instance: the shared Secret Manager cache,

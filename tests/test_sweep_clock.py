@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers.doors.reconcile import sweep, sweep_options
 from handlers.engine.conversion import utc_now
 from handlers.engine.rules import load_rules
 from handlers.runtime import Runtime
+from handlers.sweep.options import sweep_options
 from tests.conftest import DEPLOYED, add_leads, converted
 
 STUCK = """
@@ -55,7 +55,7 @@ def test_a_simulated_day_of_fresh_instances_tries_stuck_leads_after_1_h_then_4_h
             return utc_now() + offset
 
         runtime = Runtime(load_rules(rules), env, clock=clock)  # a fresh instance each time
-        summary = sweep(runtime, sweep_options(runtime.settings()))
+        summary = runtime.sweep(sweep_options(runtime.settings()))
         tried.append(len(summary.failed))
         waiting.append(summary.retry_later)
         seen.append(clock())

@@ -19,11 +19,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from handlers.doors.reconcile import sweep
 from handlers.engine.rules import parse_rules
 from handlers.errors import Kind
 from handlers.runtime import Runtime
-from handlers.sweep.run import SweepOptions
+from handlers.sweep.options import SweepOptions
 from tests.conftest import AN_HOUR_AGO, DEPLOYED, RIYA, SAM
 
 NUMBERED = "4876876000000002009"  # a user whose name is digits: a lookup by name or by id?
@@ -157,12 +156,12 @@ def test_the_sweep_decides_and_converts_every_lead_as_the_webhook_does(emulator,
     assert all(o.kind in (Kind.DRY_RUN, Kind.SKIPPED) for o in webhook.values()), webhook
 
     options = SweepOptions(since=DEPLOYED, dry_run=True, max_seconds=60)
-    planned = sweep(runtime, options)
+    planned = runtime.sweep(options)
     assert (planned.complete, planned.failed) == (True, []), planned.as_dict()
     assert {entry.lead_id: entry.rule for entry in planned.plan} == expected
 
     emulator.clear_journal()
-    done = sweep(runtime, SweepOptions(since=DEPLOYED, max_seconds=60))
+    done = runtime.sweep(SweepOptions(since=DEPLOYED, max_seconds=60))
     event(f"leads converted: {'none' if not expected else 'some' if len(expected) < len(ids) else 'all'}")
     event(f"leads read in full by the sweep: {'yes' if emulator.requests('GET', LEAD_READ) else 'no'}")
     event(f"Mass Convert used: {'yes' if done.mass_convert_jobs else 'no'}")

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from handlers import __version__, redaction
 from handlers.checks import rules_check
-from handlers.doors.reconcile import sweep, sweep_options
 from handlers.doors.webhook import LEAD_ID
 from handlers.engine import outcome
 from handlers.engine.plan import plan_lead
@@ -29,6 +28,7 @@ from handlers.platform import deadline, log
 from handlers.platform.api_version import ApiVersion
 from handlers.platform.settings import Settings
 from handlers.runtime import Runtime
+from handlers.sweep.options import sweep_options
 from handlers.sweep.query import plan_queries
 from handlers.sweep.run import PlannedLead, SweepSummary
 
@@ -317,7 +317,7 @@ def reconcile(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
     )
     progress = ProgressBar(sys.stderr)
-    summary = sweep(runtime, options, progress.update)
+    summary = runtime.sweep(options, progress.update)
     progress.close()
     if summary.dry_run:
         print(plan_table(summary.plan), file=sys.stderr)

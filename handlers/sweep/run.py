@@ -52,6 +52,7 @@ from handlers.errors import (
 from handlers.platform import deadline
 from handlers.platform.settings import RECONCILE_SINCE
 from handlers.redaction import redact
+from handlers.sweep.options import SweepOptions
 from handlers.sweep.query import (
     WINDOW_ONLY,
     FieldTypes,
@@ -96,17 +97,6 @@ NO_WINDOW = (
 )
 StopKind = Literal["error", "time_budget", "no_window", "setup"]
 NotStarted = Literal["time_budget", "setup"]  # why a lead was not handed to Convert
-
-
-@dataclass(frozen=True)
-class SweepOptions:
-    since: dt.datetime | None  # leads modified at or after this moment; None converts nothing
-    dry_run: bool = False
-    retry_failed: bool = False  # try leads that failed before now, whatever their backoff
-    limit: int | None = None  # at most this many leads converted in this run
-    grace_minutes: float = 10.0  # leads modified more recently are left to their webhook
-    max_seconds: float = 480.0  # no new work is started after this long
-    concurrency: int = 4  # single Convert calls in flight
 
 
 @dataclass(frozen=True)
@@ -263,41 +253,36 @@ class _QueryRefused(Exception):
 Progress = Callable[[SweepSummary, int], None]  # the summary so far, and how many matched leads are done
 
 
-class Sweeper:
+class SweepRun:
+    """One sweep: the leads it reads and converts, the summary being filled, the time budget."""
+
     def __init__(
         self,
         converter: Converter,
+        options: SweepOptions,
+        *,
         org_check: OrgCheck | None = None,
+        progress: Progress | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        """`org_check`: the rules held against the org at the start of each run (its problems go
-        to `rules_problems`; its Leads fields tell which conditions COQL can carry)."""
+        """`org_check`: the rules held against the org at the start of the run (its problems go
+        to `rules_problems`; its Leads fields tell which conditions COQL can carry). `progress`:
+        told the summary so far and how many matched leads are done, as they are."""
         self.converter = converter
-        self.org_check = org_check
         self.zoho = converter.zoho
         self.rules = converter.rules
+        self.org_check = org_check
         self.clock = clock
         self.sleep = sleep
-
-    def run(self, options: SweepOptions, progress: Progress | None = None) -> SweepSummary:
-        return _Run(self, options, progress or (lambda summary, total: None)).execute()
-
-
-class _Run:
-    """One sweep's state: the summary being filled, the leads seen, the time budget."""
-
-    def __init__(self, sweeper: Sweeper, options: SweepOptions, progress: Progress):
-        self.sweeper = sweeper
-        self.zoho = sweeper.zoho
         self.options = options
-        self.progress = progress
+        self.progress: Progress = progress or (lambda summary, total: None)
         self.summary = SweepSummary(dry_run=options.dry_run)
         self.started = time.monotonic()
         self.ends = self.started + options.max_seconds
         # The longest one Zoho call may take (its retry window): a page read or a job submitted
         # needs one, a lead converted singly two (Convert, then a read back or a note).
-        self.call_seconds = sweeper.zoho.config.retry_seconds
+        self.call_seconds = converter.zoho.config.retry_seconds
         self.seen: set[str] = set()
         self.taken = 0  # leads handed to a conversion (or to the plan) so far
         self.jobs_planned = 0
@@ -306,7 +291,7 @@ class _Run:
         self.failure_notes: dict[str, FailureNote] | None = None  # read on first need
         self.halted = threading.Event()  # a setup problem: no further Convert in this run
 
-    def execute(self) -> SweepSummary:
+    def run(self) -> SweepSummary:
         since = self.options.since
         if since is None:
             self.summary.stop("no_window", NO_WINDOW)
@@ -314,8 +299,8 @@ class _Run:
         self.summary.since = since.isoformat()
         with self.zoho.counting_calls() as calls, deadline.within(self.options.max_seconds):
             try:
-                before = self.sweeper.clock() - dt.timedelta(minutes=self.options.grace_minutes)
-                plan = plan_queries(self.sweeper.rules, self.check_org())
+                before = self.clock() - dt.timedelta(minutes=self.options.grace_minutes)
+                plan = plan_queries(self.rules, self.check_org())
                 self.read_and_convert(plan, Window(since, before))
             except Failure as error:
                 stopped = outcome.from_error(error)
@@ -332,7 +317,7 @@ class _Run:
     def check_org(self) -> FieldTypes | None:
         """The org check's problems into the summary, within its share of the time budget; the
         Leads fields it read (or last read), for the queries. Whatever it raises is a problem."""
-        org_check = self.sweeper.org_check
+        org_check = self.org_check
         if org_check is None:
             return None
         share = min(ORG_CHECK_MAX_SECONDS, self.options.max_seconds * ORG_CHECK_SHARE)
@@ -368,7 +353,7 @@ class _Run:
         if isinstance(error, ZohoRefused) and error.about_setup:
             raise error  # the token may not query at all: a setup problem for the whole run
         reason = redact(error.reason)[:REASON_CHARS]
-        source = self.sweeper.rules.source
+        source = self.rules.source
         names = ", ".join(repr(name) for name in query.rules)
         if len(query.variants) > 1:
             self.summary.rules_problems.append(
@@ -450,7 +435,7 @@ class _Run:
         candidate without a rule when the row cannot tell (the lead is read first)."""
         if is_converted(row):
             return None
-        rules = self.sweeper.rules
+        rules = self.rules
         decision = decide_partly(rules, row, functools.partial(answers, row))
         if decision is None:
             return Candidate(lead_id, None)
@@ -459,7 +444,7 @@ class _Run:
             return None
         if not all(answers_path(row, path) for path in placeholders(rule)):
             return Candidate(lead_id, rule)
-        planned = plan_decision(decision, lead_id, row, self.sweeper.clock(), legacy=self.zoho.legacy)
+        planned = plan_decision(decision, lead_id, row, self.clock(), legacy=self.zoho.legacy)
         return Candidate(lead_id, rule, planned)
 
     def due(self, candidate: Candidate, row: Lead) -> bool:
@@ -470,7 +455,7 @@ class _Run:
         if note is None or (candidate.rule is not None and note.rule != candidate.rule.name):
             return True
         edited = zoho_time(row.get("Modified_Time"))
-        return note.due(self.sweeper.clock(), self.sweeper.rules.version, edited)
+        return note.due(self.clock(), self.rules.version, edited)
 
     def notes_of_failed_leads(self) -> dict[str, FailureNote]:
         """The failure notes written or counted within the longest backoff, newest per lead, read
@@ -478,7 +463,7 @@ class _Run:
         they cannot be read, every lead is due: a retry costs credits, a lost lead costs more."""
         if self.failure_notes is None:
             self.failure_notes = {}
-            since = self.sweeper.clock() - failure_note.BACKOFF[-1]
+            since = self.clock() - failure_note.BACKOFF[-1]
             try:
                 for note in self.zoho.recent_notes(since, MAX_NOTE_PAGES):
                     parsed = failure_note.parse(note)
@@ -629,7 +614,7 @@ class _Run:
         pending, finished = dict(jobs), []
         pause = _FIRST_POLL_SECONDS
         while pending and not self.lacks_time(pause + self.call_seconds):
-            self.sweeper.sleep(pause)
+            self.sleep(pause)
             for job_id in list(pending):
                 try:
                     status = self.zoho.mass_convert_status(job_id)
@@ -695,7 +680,7 @@ class _Run:
         """The webhook's conversion of one lead; a bug in it fails this lead only."""
         try:
             known = (self.failure_notes or {}).get(candidate.lead_id)
-            return self.sweeper.converter.convert(
+            return self.converter.convert(
                 candidate.lead_id, dry_run=dry_run, planned=candidate.plan_for_single, known=known
             )
         except Exception as error:
