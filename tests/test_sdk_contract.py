@@ -40,7 +40,7 @@ from zohocrmsdk.src.com.zoho.crm.api.util import Choice
 
 from handlers.engine.rules import parse_rules
 from handlers.platform.credentials import OAuthCredentials
-from handlers.sweep.query import Window, plan_queries
+from handlers.sweep.query import Window, queries_for
 from handlers.zoho.client import ZohoClient, ZohoConfig
 from handlers.zoho.metadata import read_org
 from tests.zoho_emulator import Credentials, ZohoEmulator
@@ -316,7 +316,7 @@ def test_the_sdk_runs_the_sweeps_own_coql_and_parses_its_pages(emulator, sdk):
     ]
     new_lead(emulator, Lead_Source="Partner", Industry="Banking", Modified_Time=since + timedelta(hours=1))
     fields = read_org(product_client(emulator), probe_scopes=False).lead_fields  # the field types
-    plan = plan_queries(parse_rules(SWEEP_RULES), fields)
+    plan = queries_for(parse_rules(SWEEP_RULES), fields)
     window = Window(since, since + timedelta(days=1))
     (rules_filter,) = plan.queries
 

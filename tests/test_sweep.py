@@ -504,7 +504,7 @@ def test_a_bug_in_the_sweep_still_answers_its_summary_with_one_error_line(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the sweep")
 
-    monkeypatch.setattr("handlers.sweep.run.plan_queries", broken)  # fault injection, not a fake Zoho
+    monkeypatch.setattr("handlers.sweep.run.queries_for", broken)  # fault injection, not a fake Zoho
     monkeypatch.setenv("RECONCILE_SINCE", DEPLOYED.isoformat())
 
     response = serve("reconcile").post("/", json={})

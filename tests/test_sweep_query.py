@@ -11,7 +11,7 @@ import pytest
 
 from handlers.engine.rules import parse_rules
 from handlers.sweep.coql import MAX_CRITERIA, MAX_IN_VALUES, MAX_SELECTED_FIELDS
-from handlers.sweep.query import WINDOW_ONLY, Window, answers, answers_path, plan_queries
+from handlers.sweep.query import WINDOW_ONLY, Window, answers, answers_path, queries_for
 from handlers.zoho.metadata import Choice, FieldInfo
 
 WINDOW = Window(
@@ -54,7 +54,7 @@ ORG = Org(
 
 
 def plan_for(text: str, org: Mapping[str, FieldInfo] | None = ORG):
-    return plan_queries(parse_rules(text), org)
+    return queries_for(parse_rules(text), org)
 
 
 def queries(text: str, after_id: str | None = "4876876000000123456", org=ORG) -> list[str]:
@@ -238,7 +238,7 @@ def test_numbers_are_written_in_the_one_form_coql_reads(value, pushed):
 def test_a_condition_coql_may_evaluate_more_strictly_is_never_pushed(condition, why):
     field = condition.split(":")[0]
     rules = parse_rules(f"rules: [{{name: r, when: {{Lead_Status: Qualified, {condition}}}}}]")
-    plan = plan_queries(rules, _Only(ORG))
+    plan = queries_for(rules, _Only(ORG))
     (query,) = plan.queries
     text = plan.page_query(query, WINDOW, None, 2000).split(" where ", 1)[1]
     assert "Lead_Status = 'Qualified'" in text, why
@@ -290,7 +290,7 @@ def test_without_the_orgs_fields_nothing_is_pushed_and_the_plan_says_so():
 
 
 def test_tags_and_fields_the_org_lacks_are_never_selected():
-    plan = plan_queries(
+    plan = queries_for(
         parse_rules("rules: [{name: r, when: {Lead_Status: Qualified, Tag: VIP, Typo_Field: x}}]"),
         _Only(ORG),
     )

@@ -14,7 +14,7 @@ from handlers.engine.payload import DEAL_TEXT_LENGTHS
 from handlers.engine.rules import Condition, Rule, RuleSet
 from handlers.engine.templates import Placeholder, Template
 from handlers.errors import in_rules
-from handlers.sweep.query import FieldTypes, full_reads, plan_queries
+from handlers.sweep.query import FieldTypes, full_reads, queries_for
 
 STATUS_FIELD = "Lead_Status"
 
@@ -136,5 +136,5 @@ def _deal_text_lengths(rules: RuleSet) -> list[Finding]:
 def _sweep_notes(rules: RuleSet, fields: FieldTypes | None) -> list[Finding]:
     """What the sweep matches locally and reads in full. Which conditions COQL can carry depends
     on the types of the org's fields: without them, only what no type changes is said."""
-    notes = plan_queries(rules, fields).notes if fields is not None else full_reads(rules, None)
+    notes = queries_for(rules, fields).notes if fields is not None else full_reads(rules, None)
     return [Finding("note", rules.source, None, None, f"the sweep: {note}") for note in notes]

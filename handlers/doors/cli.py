@@ -29,7 +29,7 @@ from handlers.platform.api_version import ApiVersion
 from handlers.platform.settings import Settings
 from handlers.runtime import Runtime
 from handlers.sweep.options import sweep_options
-from handlers.sweep.query import plan_queries
+from handlers.sweep.query import queries_for
 from handlers.sweep.run import PlannedLead, SweepSummary
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    plan = plan_queries(rules, org.lead_fields)
+    plan = queries_for(rules, org.lead_fields)
     if args.json:
         print(
             json.dumps(

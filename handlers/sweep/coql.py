@@ -25,7 +25,7 @@ RESERVED_WORDS = frozenset(
     }
 )  # fmt: skip
 
-Operator = Literal["=", "<", "<=", ">", ">=", "in"]
+CoqlOperator = Literal["=", "<", "<=", ">", ">=", "in"]
 NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # a number as a query writes it: no exponent, no sign +
 
 
@@ -39,7 +39,7 @@ class Criterion:
     quotes; with `bare`, canonical number texts written as they are (numeric fields take numbers)."""
 
     field: str
-    operator: Operator
+    operator: CoqlOperator
     values: tuple[str, ...]
     bare: bool = False
 

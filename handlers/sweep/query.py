@@ -105,7 +105,7 @@ WINDOW_ONLY = Query()
 
 
 @dataclass(frozen=True)
-class QueryPlan:
+class Queries:
     """The select list, the queries of one run, and what was left to local matching and why
     (`notes`, for check-rules)."""
 
@@ -125,13 +125,13 @@ class QueryPlan:
         return select(self.fields, where, order_by="id", limit=page_size)
 
 
-def plan_queries(rules: RuleSet, fields: FieldTypes | None) -> QueryPlan:
+def queries_for(rules: RuleSet, fields: FieldTypes | None) -> Queries:
     """`fields`: the org's Leads fields (None when they could not be read: nothing is pushed)."""
     notes: list[str] = []
     if fields is None:
         notes.append("the org's Leads fields are not known: every condition is matched locally")
     notes += full_reads(rules, fields)
-    return QueryPlan(_selected_fields(rules, fields, notes), _queries(rules, fields, notes), tuple(notes))
+    return Queries(_selected_fields(rules, fields, notes), _queries(rules, fields, notes), tuple(notes))
 
 
 def full_reads(rules: RuleSet, fields: FieldTypes | None) -> list[str]:

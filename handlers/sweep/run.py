@@ -56,13 +56,13 @@ from handlers.sweep.options import SweepOptions
 from handlers.sweep.query import (
     WINDOW_ONLY,
     FieldTypes,
+    Queries,
     Query,
-    QueryPlan,
     Window,
     answers,
     answers_path,
     placeholders,
-    plan_queries,
+    queries_for,
 )
 from handlers.zoho.lead import Lead, is_converted, zoho_time
 
@@ -300,8 +300,8 @@ class SweepRun:
         with self.zoho.counting_calls() as calls, deadline.within(self.options.max_seconds):
             try:
                 before = self.clock() - dt.timedelta(minutes=self.options.grace_minutes)
-                plan = plan_queries(self.rules, self.check_org())
-                self.read_and_convert(plan, Window(since, before))
+                queries = queries_for(self.rules, self.check_org())
+                self.read_and_convert(queries, Window(since, before))
             except Failure as error:
                 stopped = outcome.from_error(error)
                 kind: StopKind = "setup" if stopped.kind is Kind.MISCONFIGURED else "error"
@@ -334,16 +334,16 @@ class SweepRun:
 
     # --- reading ----------------------------------------------------------------------------------
 
-    def read_and_convert(self, plan: QueryPlan, window: Window) -> None:
-        """Every query of the plan, page by page; a refused query gives way to simpler ones."""
-        queue, tried = deque(plan.queries), set()
+    def read_and_convert(self, queries: Queries, window: Window) -> None:
+        """Every query, page by page; a refused query gives way to simpler ones."""
+        queue, tried = deque(queries.queries), set()
         while queue and self.summary.stopped_by is None:
             query = queue.popleft()
             if query in tried:
                 continue
             tried.add(query)
             try:
-                for page in self.pages(plan, query, window):
+                for page in self.pages(queries, query, window):
                     self.handle_page(page)
             except _QueryRefused as refused:
                 queue.extend(self.instead_of(query, refused.error))
@@ -373,7 +373,7 @@ class SweepRun:
         self.summary.stop("error", f"Zoho refused every query of the leads: {reason}")
         return ()
 
-    def pages(self, plan: QueryPlan, query: Query, window: Window) -> Iterator[list[dict[str, Any]]]:
+    def pages(self, queries: Queries, query: Query, window: Window) -> Iterator[list[dict[str, Any]]]:
         """The query's pages, read by key until the last page or the end of the time budget."""
         after: str | None = None
         size = self.zoho.version.coql_page_size
@@ -382,7 +382,7 @@ class SweepRun:
                 self.summary.stop("time_budget", "the time budget ran out before every page was read")
                 return
             try:
-                records, more = self.zoho.query(plan.page_query(query, window, after, size))
+                records, more = self.zoho.query(queries.page_query(query, window, after, size))
             except (ZohoRefused, ZohoBadResponse) as error:
                 raise _QueryRefused(error) from None
             self.summary.pages += 1
