@@ -26,7 +26,8 @@ class TrackingHTTPServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode("ascii") if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def start(self, name: str) -> str:
         """Serve on background threads; returns the base URL."""

@@ -171,7 +171,8 @@ class NotesEndpoints:
     def _notes_named(self, items: list[Any], url_id: str | None) -> list[dict[str, Any]]:
         """The existing notes the body names (the others fail on their own)."""
         ids = [url_id] if url_id else [item.get("id") for item in items if isinstance(item, dict)]
-        notes = (self._crm.note(_as_id(value)) for value in ids if _as_id(value))
+        named = (_as_id(value) for value in ids)
+        notes = (self._crm.note(note_id) for note_id in named if note_id)
         return [note for note in notes if note is not None]
 
     def _update_one(
