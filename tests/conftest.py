@@ -13,6 +13,7 @@ import pytest
 from flask import Response
 from flask.testing import FlaskClient
 from functions_framework import create_app
+from werkzeug.test import TestResponse
 
 from handlers.zoho.token_stores import claims_secret
 from tests.secret_manager_fake import SecretManagerFake
@@ -141,6 +142,16 @@ def function_env(
     return env
 
 
+def post_webhook(
+    client: FlaskClient, lead_id: str, *, secret: str = WEBHOOK_SECRET, dry_run: bool | None = None
+) -> TestResponse:
+    """The request Zoho's workflow webhook sends for `lead_id`, with the shared secret."""
+    body: dict[str, Any] = {"lead_id": lead_id}
+    if dry_run is not None:
+        body["dry_run"] = dry_run
+    return client.post("/", json=body, headers={"X-Webhook-Secret": secret})
+
+
 @pytest.fixture
 def serve(function_env: dict[str, str]) -> Callable[..., FlaskClient]:
     """Start a fresh function instance (main.py executed anew) with the environment as it is now."""
@@ -192,8 +203,12 @@ def create_token_cache(fake: SecretManagerFake, name: str) -> None:
 
 # --- the sweep -----------------------------------------------------------------------------------
 
+# Users of the emulator's demo org (tests/zoho_emulator/seed.py): Sam and Riya are active sales
+# users, Dana and Nico the ones the preflight finds inactive or unconfirmed.
 SAM = "4876876000000002002"
 RIYA = "4876876000000002003"
+DANA = "4876876000000002004"
+NICO = "4876876000000002005"
 AN_HOUR_AGO = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
 DEPLOYED = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # RECONCILE_SINCE: the first terraform apply
 

@@ -9,14 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from handlers.engine.rules import parse_rules
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import post_webhook
 
 CONVERT = r"/actions/convert$"
 NOTES = r"/Notes$"
-
-
-def post(client, lead_id: str):
-    return client.post("/", json={"lead_id": lead_id}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
 
 
 def qualified_lead(emulator, n: int = 0, **fields) -> str:
@@ -54,7 +50,7 @@ def test_a_convert_that_timed_out_after_zoho_converted_reads_back_as_already_con
     lead = qualified_lead(emulator)
     emulator.faults.hang_next(1, 3.0, path=CONVERT, after_processing=True)
 
-    response = post(client, lead)
+    response = post_webhook(client, lead)
 
     answer = response.get_json()
     assert response.status_code == 200
@@ -72,7 +68,7 @@ def test_twenty_concurrent_deliveries_convert_once(serve, emulator, log_lines):
     app_clients = [serve(), serve()]  # two instances: in-instance turns and Zoho's own check both count
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        answers = list(pool.map(lambda n: post(app_clients[n % 2], lead).get_json(), range(20)))
+        answers = list(pool.map(lambda n: post_webhook(app_clients[n % 2], lead).get_json(), range(20)))
 
     outcomes = sorted(answer["outcome"] for answer in answers)
     assert outcomes == ["already_converted"] * 19 + ["converted"]
@@ -97,7 +93,7 @@ class TestExistingRecords:
     ):
         lead, contact = duplicate
 
-        answer = post(client, lead).get_json()
+        answer = post_webhook(client, lead).get_json()
 
         assert answer["outcome"] == "failed"
         assert answer["code"] == "DUPLICATE_DATA"
@@ -107,7 +103,7 @@ class TestExistingRecords:
         lead, contact = duplicate
         rules_file(tmp_path, monkeypatch, LINK_RULES)
 
-        answer = post(serve(), lead).get_json()
+        answer = post_webhook(serve(), lead).get_json()
 
         assert answer["outcome"] == "converted"
         assert answer["contact_id"] == contact
@@ -124,7 +120,7 @@ class TestExistingRecords:
         monkeypatch.setenv("FAILURE_NOTE", "false")
         rules_file(tmp_path, monkeypatch, LINK_RULES)
 
-        answer = post(serve(), lead).get_json()
+        answer = post_webhook(serve(), lead).get_json()
 
         assert answer["outcome"] == "failed"
         assert answer["code"] == "DUPLICATE_DATA"
@@ -140,7 +136,7 @@ class TestFailureNote:
         lead = qualified_lead(emulator)
         modified = emulator.crm.lead(lead)["Modified_Time"]
 
-        answer = post(serve(), lead).get_json()
+        answer = post_webhook(serve(), lead).get_json()
 
         assert answer["outcome"] == "failed"
         (note,) = [note for note in emulator.crm.notes.values() if note["Parent_Id"]["id"] == lead]
@@ -156,7 +152,7 @@ class TestFailureNote:
         rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
         lead = qualified_lead(emulator)
 
-        post(serve(), lead)
+        post_webhook(serve(), lead)
 
         (note,) = [note for note in emulator.crm.notes.values() if note["Parent_Id"]["id"] == lead]
         assert (
@@ -178,7 +174,7 @@ class TestFailureNote:
         emulator.crm.edit_pipelines(lambda book: book.remove_stage("Standard (Standard)", "Needs Analysis"))
         lead = qualified_lead(emulator)
 
-        answer = post(client, lead).get_json()
+        answer = post_webhook(client, lead).get_json()
 
         assert (answer["outcome"], answer["code"]) == ("failed", "MAPPING_MISMATCH")
         (note,) = emulator.crm.notes.values()
@@ -197,7 +193,7 @@ class TestFailureNote:
         lead = qualified_lead(emulator)
         emulator.faults.malformed_next(1, body=metadata, path=r"/settings/fields$")
 
-        answer = post(serve(), lead).get_json()
+        answer = post_webhook(serve(), lead).get_json()
 
         assert (answer["outcome"], answer["code"]) == ("failed", "MAPPING_MISMATCH")
         (note,) = emulator.crm.notes.values()
@@ -215,7 +211,7 @@ class TestFailureNote:
         emulator.faults.hang_next(10, seconds=30, path=r"/settings/")  # the preflight's metadata hangs
 
         started = time.monotonic()
-        answer = post(serve(), lead).get_json()
+        answer = post_webhook(serve(), lead).get_json()
 
         assert time.monotonic() - started < 8
         assert (answer["outcome"], answer["code"]) == ("failed", "MAPPING_MISMATCH")
@@ -226,7 +222,7 @@ class TestFailureNote:
         lead = qualified_lead(emulator)
         emulator.faults.fail_next(1, status=400, code="LIMIT_EXCEEDED", path=CONVERT)
 
-        post(serve(), lead)
+        post_webhook(serve(), lead)
 
         assert "Preflight" not in next(iter(emulator.crm.notes.values()))["Note_Content"]
         assert not emulator.requests("GET", r"/settings/(fields|layouts|pipeline|tags)$")
@@ -238,8 +234,8 @@ class TestFailureNote:
         lead = qualified_lead(emulator)
         client = serve()
 
-        post(client, lead)
-        post(client, lead)
+        post_webhook(client, lead)
+        post_webhook(client, lead)
 
         (note,) = emulator.crm.notes.values()
         assert log_lines()[-1]["warnings"] == [
@@ -252,7 +248,7 @@ class TestFailureNote:
         rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
         lead = qualified_lead(emulator)
 
-        post(serve(), lead)
+        post_webhook(serve(), lead)
 
         (created,) = emulator.requests("POST", NOTES)
         assert created.path == "/crm/v8/Notes"
@@ -267,8 +263,8 @@ class TestFailureNote:
             emulator.crm.add_note("Leads", lead, "Call", f"call {n}")
         client = serve()
 
-        post(client, lead)
-        post(client, lead)
+        post_webhook(client, lead)
+        post_webhook(client, lead)
 
         failure_notes = [
             n for n in emulator.crm.notes.values() if n["Note_Title"] == "Automatic conversion failed"
@@ -281,7 +277,7 @@ class TestFailureNote:
         rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
         monkeypatch.setenv("FAILURE_NOTE", "false")
 
-        assert post(serve(), qualified_lead(emulator)).get_json()["outcome"] == "failed"
+        assert post_webhook(serve(), qualified_lead(emulator)).get_json()["outcome"] == "failed"
         assert emulator.crm.notes == {}
 
     def test_a_note_that_cannot_be_written_is_logged_not_raised(
@@ -290,7 +286,7 @@ class TestFailureNote:
         rules_file(tmp_path, monkeypatch, BAD_STAGE_RULES)
         emulator.faults.fail_next(1, status=400, code="INVALID_DATA", path=NOTES)
 
-        response = post(serve(), qualified_lead(emulator))
+        response = post_webhook(serve(), qualified_lead(emulator))
 
         assert response.status_code == 502
         assert response.get_json()["outcome"] == "failed"
@@ -306,7 +302,7 @@ def test_an_error_inside_a_200_answer_is_failed(client, emulator):
         path=CONVERT,
     )
 
-    answer = post(client, qualified_lead(emulator)).get_json()
+    answer = post_webhook(client, qualified_lead(emulator)).get_json()
 
     assert answer["outcome"] == "failed"
     assert answer["code"] == "INVALID_DATA"
@@ -315,7 +311,7 @@ def test_an_error_inside_a_200_answer_is_failed(client, emulator):
 def test_a_malformed_answer_is_an_error_not_a_crash(client, emulator):
     emulator.faults.malformed_next(1, body=b"<html>502 Bad Gateway</html>", status=200, path=CONVERT)
 
-    response = post(client, qualified_lead(emulator))
+    response = post_webhook(client, qualified_lead(emulator))
 
     assert response.status_code == 503
     assert response.get_json()["outcome"] == "error"
@@ -333,7 +329,7 @@ def test_a_burst_against_zoho_limits_converts_every_lead_exactly_once(
     app = serve()
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        answers = list(pool.map(lambda lead: post(app, lead).get_json(), leads))
+        answers = list(pool.map(lambda lead: post_webhook(app, lead).get_json(), leads))
 
     assert [answer["outcome"] for answer in answers] == ["converted"] * 300
     assert all(emulator.crm.conversions(lead) == 1 for lead in leads)
@@ -346,7 +342,7 @@ def test_a_burst_against_zoho_limits_converts_every_lead_exactly_once(
 
 def test_zohos_error_text_is_scrubbed_of_secrets_before_it_reaches_the_note(client, emulator, log_lines):
     warm_up = qualified_lead(emulator, 1)
-    post(client, warm_up)  # the function now holds an access token
+    post_webhook(client, warm_up)  # the function now holds an access token
     (token,) = {entry.headers["Authorization"].split()[-1] for entry in emulator.requests(path=r"^/crm/")}
     echo = {
         "data": [
@@ -361,7 +357,7 @@ def test_zohos_error_text_is_scrubbed_of_secrets_before_it_reaches_the_note(clie
     lead = qualified_lead(emulator, 2)
     emulator.faults.malformed_next(1, body=json.dumps(echo).encode(), status=400, path=CONVERT)
 
-    answer = post(client, lead).get_json()
+    answer = post_webhook(client, lead).get_json()
 
     assert answer["outcome"] == "failed"
     (note,) = [n for n in emulator.crm.notes.values() if n["Parent_Id"]["id"] == lead]
@@ -376,7 +372,7 @@ def test_a_note_whose_answer_was_lost_is_not_added_twice(serve, monkeypatch, tmp
     lead = qualified_lead(emulator)
     emulator.faults.hang_next(1, 3.0, path=NOTES, method="POST", after_processing=True)  # read timeout 0.5 s
 
-    post(serve(), lead)
+    post_webhook(serve(), lead)
 
     assert [n["Note_Title"] for n in emulator.crm.notes.values()] == ["Automatic conversion failed"]
 
@@ -387,7 +383,7 @@ def test_a_profile_without_the_convert_permission_is_misconfigured_and_leaves_no
     lead = qualified_lead(emulator)
     emulator.revoke_permissions("Crm_Implied_Convert_Leads")
 
-    response = post(client, lead)
+    response = post_webhook(client, lead)
 
     answer = response.get_json()
     assert (response.status_code, answer["outcome"], answer["code"]) == (
@@ -408,7 +404,7 @@ def test_a_lead_deleted_before_its_convert_is_not_found_and_gets_no_note(client,
     lead = qualified_lead(emulator)
     emulator.faults.delete_leads_before_next([lead], path=CONVERT)
 
-    answer = post(client, lead).get_json()
+    answer = post_webhook(client, lead).get_json()
 
     assert answer["outcome"] == "not_found"
     assert emulator.crm.notes == {}
@@ -425,7 +421,7 @@ class TestWaitStates:
         lead = qualified_lead(emulator)
         emulator.crm.set_lead_state(lead, locked=True)
 
-        response = post(client, lead)
+        response = post_webhook(client, lead)
 
         answer = response.get_json()
         assert (response.status_code, answer["outcome"], answer["code"]) == (200, "deferred", "RECORD_LOCKED")
@@ -433,7 +429,7 @@ class TestWaitStates:
         assert emulator.crm.notes == {}
 
         emulator.crm.set_lead_state(lead, locked=False)
-        assert post(client, lead).get_json()["outcome"] == "converted"
+        assert post_webhook(client, lead).get_json()["outcome"] == "converted"
 
     @pytest.mark.parametrize(
         ("state", "waiting"),
@@ -449,7 +445,7 @@ class TestWaitStates:
         lead = qualified_lead(emulator)
         emulator.crm.set_lead_state(lead, **state)
 
-        answer = post(client, lead).get_json()
+        answer = post_webhook(client, lead).get_json()
 
         assert (answer["outcome"], answer["reason"]) == ("deferred", f"the lead is waiting for {waiting}")
         assert emulator.requests("POST", CONVERT) == []
@@ -470,7 +466,7 @@ def test_a_200_character_company_converts_with_its_deal_name_cut_to_zohos_maximu
     company = ("Consolidated Intercontinental Holdings " * 6)[:200]
     lead = qualified_lead(emulator, Company=company)
 
-    answer = post(serve(), lead).get_json()
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "converted"
     deal = emulator.crm.deals[answer["deal_id"]]
@@ -493,7 +489,7 @@ def test_a_stage_written_in_its_display_form_converts_where_zoho_takes_that_form
     emulator.faults.picklist_reading = reading
     lead = qualified_lead(emulator)
 
-    answer = post(serve(), lead).get_json()
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == ("converted" if converts else "failed")
     if not converts:  # the note's preflight says what to try: the other form
@@ -514,7 +510,7 @@ def test_an_org_that_holds_deal_names_shorter_gets_them_cut_to_its_own_length(
     emulator.crm.set_field_length("Deals", "Deal_Name", 60)
     lead = qualified_lead(emulator, Company="A" * 100)
 
-    answer = post(serve(), lead).get_json()
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "converted"
     assert emulator.crm.deals[answer["deal_id"]]["Deal_Name"] == "A" * 60

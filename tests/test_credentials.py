@@ -19,7 +19,7 @@ import pytest
 from handlers.errors import Misconfigured
 from handlers.platform.credentials import FAILED_READ_PAUSE_SECONDS, Credentials
 from handlers.platform.secret_manager import SecretManager
-from tests.conftest import ROOT, WEBHOOK_SECRET
+from tests.conftest import ROOT, WEBHOOK_SECRET, post_webhook
 
 SECRETS = {
     "ZOHO_CLIENT_ID": "projects/p/secrets/zoho-client-id",
@@ -47,16 +47,10 @@ def lead(emulator):
     )
 
 
-def post(client, lead_id, *, secret=WEBHOOK_SECRET, dry_run=True):
-    return client.post(
-        "/", json={"lead_id": lead_id, "dry_run": dry_run}, headers={"X-Webhook-Secret": secret}
-    )
-
-
 def test_the_function_converts_with_credentials_read_from_secret_manager(
     credentials_in_secret_manager, serve, emulator, secret_manager, lead
 ):
-    response = post(serve(), lead, dry_run=False)
+    response = post_webhook(serve(), lead, dry_run=False)
 
     assert response.status_code == 200
     assert response.get_json()["outcome"] == "converted"
@@ -71,7 +65,7 @@ def test_within_the_cache_ttl_a_secret_is_read_once_not_per_request(
     client = serve()
 
     for _ in range(3):
-        assert post(client, lead).status_code == 200
+        assert post_webhook(client, lead, dry_run=True).status_code == 200
 
     assert len(secret_manager.requests("GET", f"^/v1/{WEBHOOK}/versions/latest:access$")) == 1
 
@@ -81,19 +75,19 @@ def test_a_rotated_webhook_secret_takes_effect_after_the_cache_ttl_without_a_new
 ):
     monkeypatch.setenv("SECRET_CACHE_SECONDS", "0.5")
     client = serve()
-    assert post(client, lead, secret=WEBHOOK_SECRET).status_code == 200
+    assert post_webhook(client, lead, secret=WEBHOOK_SECRET, dry_run=True).status_code == 200
 
     secret_manager.set(WEBHOOK, f"rotated-0b9e4f17c2a6d8, {WEBHOOK_SECRET}")  # overlap while Zoho is updated
     time.sleep(0.6)
-    assert post(client, lead, secret="rotated-0b9e4f17c2a6d8").status_code == 200
-    assert post(client, lead, secret=WEBHOOK_SECRET).status_code == 200
+    assert post_webhook(client, lead, secret="rotated-0b9e4f17c2a6d8", dry_run=True).status_code == 200
+    assert post_webhook(client, lead, secret=WEBHOOK_SECRET, dry_run=True).status_code == 200
 
     secret_manager.set(WEBHOOK, "rotated-0b9e4f17c2a6d8")  # the old secret removed
     time.sleep(0.6)
-    refused = post(client, lead, secret=WEBHOOK_SECRET)
+    refused = post_webhook(client, lead, secret=WEBHOOK_SECRET, dry_run=True)
     assert refused.status_code == 401
     assert refused.get_json()["error"] == "unauthorized"
-    assert post(client, lead, secret="rotated-0b9e4f17c2a6d8").status_code == 200
+    assert post_webhook(client, lead, secret="rotated-0b9e4f17c2a6d8", dry_run=True).status_code == 200
 
 
 def test_secret_manager_unavailable_is_an_error_that_names_no_project_and_reads_once_a_pause(
@@ -102,7 +96,7 @@ def test_secret_manager_unavailable_is_an_error_that_names_no_project_and_reads_
     client = serve()
     secret_manager.unavailable = True
 
-    answers = [post(client, lead, secret="guessing-a-secret-1234") for _ in range(10)]
+    answers = [post_webhook(client, lead, secret="guessing-a-secret-1234", dry_run=True) for _ in range(10)]
 
     assert {answer.status_code for answer in answers} == {503}
     reasons = {answer.get_json()["reason"] for answer in answers}
@@ -116,7 +110,7 @@ def test_secret_manager_unavailable_is_an_error_that_names_no_project_and_reads_
 
     secret_manager.unavailable = False
     time.sleep(FAILED_READ_PAUSE_SECONDS)
-    recovered = post(client, lead)
+    recovered = post_webhook(client, lead, dry_run=True)
 
     assert recovered.status_code == 200
     assert recovered.get_json()["outcome"] == "dry_run"
@@ -134,7 +128,7 @@ def test_a_secret_that_cannot_be_read_is_misconfigured_naming_it(
         secret_manager.disable(version)
     monkeypatch.setenv("ZOHO_REFRESH_TOKEN_SECRET", version)
 
-    response = post(serve(), lead)
+    response = post_webhook(serve(), lead, dry_run=True)
 
     assert response.status_code == 500
     answer = response.get_json()
@@ -149,7 +143,7 @@ def test_a_malformed_secret_setting_is_misconfigured_naming_the_variable(
 ):
     monkeypatch.setenv(setting, "webhook-secret")  # a secret id, not a version name
 
-    response = post(serve(), lead)
+    response = post_webhook(serve(), lead, dry_run=True)
 
     assert response.status_code == 500
     answer = response.get_json()
@@ -169,7 +163,7 @@ def test_a_secret_value_pasted_where_a_version_name_belongs_is_never_echoed(
     pasted = "Zk9pQ2x7vR4mT8wB1nS6"  # the secret itself, set in WEBHOOK_SECRET_SECRET by mistake
     monkeypatch.setenv("WEBHOOK_SECRET_SECRET", pasted)
 
-    unauthenticated = post(serve(), lead, secret="anything-at-all-here")
+    unauthenticated = post_webhook(serve(), lead, secret="anything-at-all-here", dry_run=True)
 
     assert unauthenticated.get_json() == {
         **unauthenticated.get_json(),
@@ -190,7 +184,7 @@ def test_a_credential_wrapped_in_quotes_is_refused_saying_so(
     monkeypatch.setenv(setting, value)
     secret = value.strip('"') if setting == "WEBHOOK_SECRET" else WEBHOOK_SECRET
 
-    response = post(serve(), lead, secret=secret)
+    response = post_webhook(serve(), lead, secret=secret, dry_run=True)
 
     assert response.status_code == 500
     assert "starts and ends with a quote" in log_lines()[-1]["reason"]

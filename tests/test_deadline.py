@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import post_webhook
 
 LEAD_READ = r"/Leads/\d+$"
 TOKEN = r"^/oauth/v2/token$"
@@ -27,17 +27,13 @@ def short_deadline(monkeypatch):
     monkeypatch.setenv("ZOHO_RETRY_SECONDS", "30")  # the retry window alone would allow far longer
 
 
-def post(client, lead_id):
-    return client.post("/", json={"lead_id": lead_id}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
-
-
 @pytest.mark.parametrize("path", [LEAD_READ, TOKEN])
 def test_a_trickling_zoho_gets_an_error_answer_at_the_deadline(
     path, serve, emulator, lead, short_deadline, log_lines
 ):
     emulator.faults.trickle_next(50, 0.2, path=path)  # ~1 KB at 0.2 s a byte: minutes
 
-    response = post(serve(), lead)
+    response = post_webhook(serve(), lead)
 
     answer = response.get_json()
     assert (response.status_code, answer["outcome"]) == (503, "error")
@@ -50,7 +46,7 @@ def test_a_trickling_zoho_gets_an_error_answer_at_the_deadline(
 def test_retries_share_the_deadline_instead_of_each_taking_its_own(serve, emulator, lead, short_deadline):
     emulator.faults.fail_next(1000, status=503, path=LEAD_READ)
 
-    answer = post(serve(), lead).get_json()
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "error"
     assert answer["reason"].startswith("Zoho API still failing after")  # gave up within 1.5 s, not 30

@@ -9,10 +9,8 @@ import pytest
 from handlers.platform.credentials import OAuthCredentials
 from handlers.zoho.client import ZohoClient, ZohoConfig
 from handlers.zoho.metadata import MAX_USER_PAGES, read_org
-from tests.conftest import CREDENTIALS
+from tests.conftest import CREDENTIALS, DANA, NICO, SAM
 from tests.zoho_emulator import ZohoEmulator
-
-SAM, DANA, NICO = "4876876000000002002", "4876876000000002004", "4876876000000002005"
 
 
 def make_client(emulator: ZohoEmulator) -> ZohoClient:

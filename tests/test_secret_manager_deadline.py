@@ -12,7 +12,7 @@ import pytest
 from handlers.errors import DeadlineExceeded
 from handlers.platform import deadline
 from handlers.platform.secret_manager import SecretManager
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET, post_webhook
 
 WEBHOOK = "projects/p/secrets/webhook-secret"
 TOKEN_CACHE = "projects/p/secrets/zoho-access-token"
@@ -21,11 +21,6 @@ TOKEN_CACHE = "projects/p/secrets/zoho-access-token"
 @pytest.fixture
 def lead(emulator):
     return emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
-
-
-def post(client, lead: str) -> dict[str, object]:
-    response = client.post("/", json={"lead_id": lead}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
-    return response.get_json()
 
 
 def test_a_trickled_webhook_secret_costs_the_webhook_its_deadline_and_no_more(
@@ -40,13 +35,13 @@ def test_a_trickled_webhook_secret_costs_the_webhook_its_deadline_and_no_more(
     client = serve()
     started = time.monotonic()
 
-    answer = post(client, lead)
+    answer = post_webhook(client, lead).get_json()
 
     assert time.monotonic() - started < 3
     assert answer["outcome"] == "error"
     assert answer["reason"] == "the deadline of 1.5 s passed before Secret Manager answered"
     assert emulator.journal == []
-    assert post(client, lead)["outcome"] == "converted"  # the next request reads it again
+    assert post_webhook(client, lead).get_json()["outcome"] == "converted"  # the next request reads it again
 
 
 def test_a_trickled_shared_token_costs_the_webhook_its_deadline_and_no_more(
@@ -64,7 +59,7 @@ def test_a_trickled_shared_token_costs_the_webhook_its_deadline_and_no_more(
     secret_manager.trickle_next(1, 0.05, path=r":access$")
     started = time.monotonic()
 
-    answer = post(serve(), lead)
+    answer = post_webhook(serve(), lead).get_json()
 
     assert time.monotonic() - started < 3
     assert answer["outcome"] == "error"

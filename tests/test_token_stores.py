@@ -22,6 +22,7 @@ from tests.conftest import (
     WEBHOOK_SECRET,
     Written,
     create_token_cache,
+    post_webhook,
 )
 from tests.zoho_emulator import ZohoEmulator
 
@@ -217,17 +218,12 @@ def test_when_secret_manager_is_down_the_function_refreshes_itself_with_one_warn
     secret_manager.unavailable = True
     lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
 
-    answer = post(serve(), lead)
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "converted"
     warnings = [line for line in log_lines() if line["severity"] == "WARNING"]
     assert [line["component"] for line in warnings] == ["token_cache"]
     assert "shared access token unreadable" in warnings[0]["message"]
-
-
-def post(client, lead: str) -> dict[str, object]:
-    response = client.post("/", json={"lead_id": lead}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
-    return response.get_json()
 
 
 def test_a_second_function_instance_uses_the_token_the_first_one_stored(
@@ -427,7 +423,7 @@ def test_a_shared_token_of_another_grant_is_ignored_and_replaced(
     shared_cache.set(SECRET, json.dumps(record))
     lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
 
-    answer = post(serve(), lead)
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "converted", answer
     used = {entry.headers["Authorization"] for entry in emulator.requests(path=r"^/crm/")}
@@ -480,7 +476,7 @@ def test_a_waiting_instance_waits_out_a_claim_then_refreshes_within_the_retry_wi
     lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
     started = time.monotonic()
 
-    answer = post(serve(), lead)
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "converted", answer
     assert 4 < time.monotonic() - started < 12
@@ -497,7 +493,7 @@ def test_a_waiting_request_ends_at_its_deadline(
     lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
     started = time.monotonic()
 
-    answer = post(serve(), lead)
+    answer = post_webhook(serve(), lead).get_json()
 
     assert time.monotonic() - started < 4
     assert answer["outcome"] == "error"
@@ -513,12 +509,14 @@ def test_an_instance_whose_refresh_fails_gives_its_claim_back(
     lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
     emulator.faults.token_down = True
 
-    assert post(serve(), lead)["outcome"] == "error"
+    assert post_webhook(serve(), lead).get_json()["outcome"] == "error"
 
     assert states(shared_cache, CLAIMS) == ["DESTROYED"]
     emulator.faults.token_down = False
     started = time.monotonic()
-    assert post(serve(), lead)["outcome"] == "converted"  # another instance, not kept waiting
+    assert (
+        post_webhook(serve(), lead).get_json()["outcome"] == "converted"
+    )  # another instance, not kept waiting
     assert time.monotonic() - started < 3
 
 
@@ -530,13 +528,13 @@ def test_a_waiting_instance_uses_the_token_the_claiming_instance_saves(
     emulator.faults.hang_next(1, 2.0, path=r"^/oauth/v2/token$", after_processing=True)
     first, second = serve(), serve()
     answers: dict[str, object] = {}
-    claiming = threading.Thread(target=lambda: answers.update(first=post(first, lead)))
+    claiming = threading.Thread(target=lambda: answers.update(first=post_webhook(first, lead).get_json()))
     claiming.start()
     deadline = time.monotonic() + 5
     while live_claims(shared_cache) == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
 
-    answers["second"] = post(second, other)
+    answers["second"] = post_webhook(second, other).get_json()
     claiming.join()
 
     assert answers["first"]["outcome"] == answers["second"]["outcome"] == "converted"

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from handlers.zoho.access_token import grant_fingerprint
-from tests.conftest import CREDENTIALS, ROOT, WEBHOOK_SECRET, Written, create_token_cache
+from tests.conftest import CREDENTIALS, ROOT, Written, create_token_cache, post_webhook
 
 SECRET = "projects/p/secrets/zoho-access-token"
 GRANT = grant_fingerprint(CREDENTIALS.refresh_token)
@@ -42,11 +42,6 @@ def lead(emulator):
     return emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
 
 
-def post(client, lead: str) -> dict[str, object]:
-    response = client.post("/", json={"lead_id": lead}, headers={"X-Webhook-Secret": WEBHOOK_SECRET})
-    return response.get_json()
-
-
 def authorizations(emulator) -> list[str]:
     return [entry.headers.get("Authorization", "") for entry in emulator.requests(path=r"^/crm/")]
 
@@ -59,7 +54,7 @@ def test_a_token_endpoint_answering_a_token_with_control_characters_is_refused(
     emulator.faults.malformed_next(1, body=json.dumps(body).encode(), path=r"^/oauth/v2/token$")
     client = serve()
 
-    refused = post(client, lead)
+    refused = post_webhook(client, lead).get_json()
 
     assert refused["outcome"] == "error"
     assert refused["reason"] == (
@@ -68,7 +63,9 @@ def test_a_token_endpoint_answering_a_token_with_control_characters_is_refused(
     )
     assert authorizations(emulator) == []  # no call was made with it
     assert shared_cache.versions(SECRET) == []  # nor was it shared
-    assert post(client, lead)["outcome"] == "converted"  # the next request asks for a new one
+    assert (
+        post_webhook(client, lead).get_json()["outcome"] == "converted"
+    )  # the next request asks for a new one
 
 
 @pytest.mark.parametrize("kind", HOSTILE)
@@ -83,7 +80,7 @@ def test_a_shared_token_with_characters_a_token_never_has_is_ignored_and_replace
     }
     shared_cache.set(SECRET, json.dumps(record))
 
-    answer = post(serve(), lead)
+    answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "converted", answer
     assert not [header for header in authorizations(emulator) if "planted" in header]

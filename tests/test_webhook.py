@@ -8,10 +8,8 @@ import json
 import pytest
 
 from handlers.engine.rules import parse_rules
-from tests.conftest import CREDENTIALS, ROOT, WEBHOOK_SECRET
+from tests.conftest import CREDENTIALS, RIYA, ROOT, SAM, WEBHOOK_SECRET
 
-SAM = "4876876000000002002"
-RIYA = "4876876000000002003"
 CONVERT = r"/actions/convert$"
 
 
