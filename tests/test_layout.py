@@ -98,3 +98,17 @@ def test_an_import_against_the_plan_breaks_a_contract(
 
     assert done.returncode == 1
     assert contract in done.stdout
+
+
+def test_every_module_has_a_test_file_named_after_it():
+    """tests/test_<module>.py, or tests/test_<wing>_<module>.py where the name alone says little."""
+    missing = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        if path.name.startswith("__"):
+            continue
+        wing = path.parent.name
+        names = {f"test_{path.stem}.py", f"test_{wing}_{path.stem}.py"}
+        if not any((ROOT / "tests" / name).is_file() for name in names):
+            missing.append(str(path.relative_to(ROOT)))
+
+    assert missing == []

@@ -1,4 +1,4 @@
-"""The log line: the release that wrote it, and trace correlation from either header Cloud Run forwards."""
+"""The log line (handlers/platform/log.py): the release that wrote it, one valid JSON line, bounded."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import io
 import json
 from importlib import metadata
 
-from handlers.doors.answer import trace_fields
 from handlers.platform.log import MAX_LINE_CHARS, logs_to, write
 from tests.conftest import WEBHOOK_SECRET, Written
-
-TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def test_every_log_line_names_the_release_that_wrote_it(client, emulator, log_lines):
@@ -21,28 +18,6 @@ def test_every_log_line_names_the_release_that_wrote_it(client, emulator, log_li
 
     assert [line["outcome"] for line in lines] == ["not_found", "rejected"]
     assert {line["version"] for line in lines} == {metadata.version("zoho-lead-converter")}
-
-
-def test_traceparent_gives_trace_span_and_sampling():
-    assert trace_fields({"traceparent": f"00-{TRACE}-00f067aa0ba902b7-00"}, "p") == {
-        "logging.googleapis.com/trace": f"projects/p/traces/{TRACE}",
-        "logging.googleapis.com/trace_sampled": False,
-        "logging.googleapis.com/spanId": "00f067aa0ba902b7",
-    }
-
-
-def test_cloud_trace_context_is_the_fallback_with_its_decimal_span_in_hex():
-    assert trace_fields({"X-Cloud-Trace-Context": f"{TRACE.upper()}/1234;o=1"}, "p") == {
-        "logging.googleapis.com/trace": f"projects/p/traces/{TRACE}",
-        "logging.googleapis.com/trace_sampled": True,
-        "logging.googleapis.com/spanId": "00000000000004d2",
-    }
-
-
-def test_nothing_without_a_project_or_with_malformed_headers():
-    assert trace_fields({"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}, None) == {}
-    assert trace_fields({"traceparent": "00-zz-yy-01", "X-Cloud-Trace-Context": "nonsense"}, "p") == {}
-    assert trace_fields({"traceparent": f"00-{'0' * 32}-00f067aa0ba902b7-01"}, "p") == {}
 
 
 def test_a_line_separator_or_a_lone_surrogate_in_a_lead_keeps_one_valid_json_line(client, emulator, capsys):
