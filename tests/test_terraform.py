@@ -967,13 +967,13 @@ def check_rejected_alert(tf_dir: Path) -> list[Problem]:
 
 
 def outcomes_written_by_code(repo: Path) -> set[str] | None:
-    """Values of the outcome enum in handlers/engine/outcome.py and every literal {"outcome": "..."}."""
-    path = repo / "handlers" / "engine" / "outcome.py"
+    """Values of the outcome enum (`Kind` in handlers/errors.py) and every literal {"outcome": "..."}."""
+    path = repo / "handlers" / "errors.py"
     if not path.is_file():
         return None
     found = set()
     for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.ClassDef):
+        if isinstance(node, ast.ClassDef) and node.name == "Kind":
             for item in node.body:
                 if isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant):
                     found.add(str(item.value.value))
@@ -1638,7 +1638,7 @@ def test_a_missing_rejected_alert_is_caught(copy: Path) -> None:
 def test_an_alert_on_an_outcome_the_code_renamed_is_caught(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "handlers", repo / "handlers", ignore=shutil.ignore_patterns("__pycache__"))
-    replace_once(repo / "handlers" / "engine" / "outcome.py", 'REJECTED = "rejected"', 'REJECTED = "refused"')
+    replace_once(repo / "handlers" / "errors.py", 'REJECTED = "rejected"', 'REJECTED = "refused"')
     assert {p.key for p in check_alert_outcomes(TF_DIR, repo)} == {"alert:outcome:rejected"}
 
 
