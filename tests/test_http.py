@@ -96,3 +96,15 @@ def test_a_200_cut_while_its_headers_arrive_is_unavailable_not_an_empty_answer(c
     assert answer.status_code == 503, reason
     assert "took longer than its time budget" in reason
     assert "without" not in reason  # not "answered HTTP 200 without a record in data[]"
+
+
+def test_a_call_carries_the_callers_headers_and_the_usual_ones_and_its_query_in_order(client, emulator):
+    lead = emulator.crm.add_lead(Last_Name="Doe", Company="Acme", Lead_Status="Qualified")
+
+    client.post("/", json={"lead_id": lead, "dry_run": True}, headers=HEADERS)
+
+    (read,) = emulator.requests("GET", r"^/crm/v8/Leads/\d+$")
+    assert read.headers["Authorization"].startswith("Zoho-oauthtoken 1000.")
+    assert read.headers["User-Agent"].startswith("python-requests/")
+    assert read.headers["Accept-Encoding"] == "gzip, deflate"
+    assert read.query == {"converted": ["both"], "approved": ["both"]}
