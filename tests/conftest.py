@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import requests
 from flask import Response
 from flask.testing import FlaskClient
 from functions_framework import create_app
@@ -199,6 +200,36 @@ def create_token_cache(fake: SecretManagerFake, name: str) -> None:
     """The two secrets Terraform creates for the shared token: the token's, and its claims'."""
     fake.create(name)
     fake.create(claims_secret(name))
+
+
+TOKEN_CACHE_SECRET = "projects/p/secrets/zoho-access-token"
+
+
+@pytest.fixture
+def shared_cache(
+    function_env: dict[str, str], secret_manager: SecretManagerFake, monkeypatch: pytest.MonkeyPatch
+) -> SecretManagerFake:
+    """The function's environment with the shared token cache (TOKEN_CACHE_SECRET) in the fake."""
+    create_token_cache(secret_manager, TOKEN_CACHE_SECRET)
+    monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", TOKEN_CACHE_SECRET)
+    monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
+    return secret_manager
+
+
+def mint_access_token(emulator: ZohoEmulator, refresh_token: str = CREDENTIALS.refresh_token) -> str:
+    """A live access token the emulator's token endpoint gives for `refresh_token`."""
+    answer = requests.post(
+        emulator.url + "/oauth/v2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": CREDENTIALS.client_id,
+            "client_secret": CREDENTIALS.client_secret,
+            "refresh_token": refresh_token,
+        },
+        timeout=10,
+    ).json()
+    Written.secrets.add(answer["access_token"])
+    return str(answer["access_token"])
 
 
 # --- the sweep -----------------------------------------------------------------------------------

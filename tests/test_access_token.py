@@ -13,9 +13,8 @@ import time
 import pytest
 
 from handlers.zoho.access_token import grant_fingerprint
-from tests.conftest import CREDENTIALS, ROOT, Written, create_token_cache, post_webhook
+from tests.conftest import CREDENTIALS, ROOT, TOKEN_CACHE_SECRET, Written, post_webhook
 
-SECRET = "projects/p/secrets/zoho-access-token"
 GRANT = grant_fingerprint(CREDENTIALS.refresh_token)
 HOSTILE = {
     "CR LF and a header": "1000.planted\r\nX-Injected: 1",
@@ -27,14 +26,6 @@ HOSTILE = {
     "non-ASCII": "1000.plantedéx",
     "3,000 characters": "1000.planted" + "a" * 3000,
 }
-
-
-@pytest.fixture
-def shared_cache(function_env, secret_manager, monkeypatch):
-    create_token_cache(secret_manager, SECRET)
-    monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", SECRET)
-    monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
-    return secret_manager
 
 
 @pytest.fixture
@@ -62,7 +53,7 @@ def test_a_token_endpoint_answering_a_token_with_control_characters_is_refused(
         " control character such as CR or LF, a space, or another); it is not used"
     )
     assert authorizations(emulator) == []  # no call was made with it
-    assert shared_cache.versions(SECRET) == []  # nor was it shared
+    assert shared_cache.versions(TOKEN_CACHE_SECRET) == []  # nor was it shared
     assert (
         post_webhook(client, lead).get_json()["outcome"] == "converted"
     )  # the next request asks for a new one
@@ -78,13 +69,13 @@ def test_a_shared_token_with_characters_a_token_never_has_is_ignored_and_replace
         "api_domain": emulator.url,
         "grant": GRANT,
     }
-    shared_cache.set(SECRET, json.dumps(record))
+    shared_cache.set(TOKEN_CACHE_SECRET, json.dumps(record))
 
     answer = post_webhook(serve(), lead).get_json()
 
     assert answer["outcome"] == "converted", answer
     assert not [header for header in authorizations(emulator) if "planted" in header]
-    assert "planted" not in shared_cache.versions(SECRET)[-1].value
+    assert "planted" not in shared_cache.versions(TOKEN_CACHE_SECRET)[-1].value
     (warning,) = [line["message"] for line in log_lines() if line["severity"] == "WARNING"]
     assert warning.startswith("ignored the shared access token: it has an access token ")
 

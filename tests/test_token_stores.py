@@ -10,7 +10,6 @@ import threading
 import time
 
 import pytest
-import requests
 
 from handlers.platform.secret_manager import SecretManager
 from handlers.zoho.access_token import AccessToken, TokenStoreProblem, grant_fingerprint
@@ -19,14 +18,16 @@ from tests.conftest import (
     CREDENTIALS,
     ROOT,
     SETTINGS_READ_BY_THE_FUNCTION,
+    TOKEN_CACHE_SECRET,
     WEBHOOK_SECRET,
     Written,
     create_token_cache,
+    mint_access_token,
     post_webhook,
 )
 from tests.zoho_emulator import ZohoEmulator
 
-SECRET = "projects/p/secrets/zoho-access-token"
+SECRET = TOKEN_CACHE_SECRET
 CLAIMS = claims_secret(SECRET)
 GRANT = grant_fingerprint(CREDENTIALS.refresh_token)
 READ_ONLY_GRANT = "1000.rt-readonly-5e0c9a7d31b4"  # a second refresh token of the same client
@@ -383,31 +384,6 @@ def test_a_token_response_naming_a_foreign_api_domain_is_not_used(function_env, 
 # --- a token of another grant --------------------------------------------------
 
 
-def minted(emulator, refresh_token: str) -> str:
-    """A live access token the emulator's token endpoint gives for `refresh_token`."""
-    answer = requests.post(
-        emulator.url + "/oauth/v2/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": CREDENTIALS.client_id,
-            "client_secret": CREDENTIALS.client_secret,
-            "refresh_token": refresh_token,
-        },
-        timeout=10,
-    ).json()
-    Written.secrets.add(answer["access_token"])
-    return str(answer["access_token"])
-
-
-@pytest.fixture
-def shared_cache(function_env, secret_manager, monkeypatch):
-    """The function's environment with the shared token cache in the Secret Manager fake."""
-    create_token_cache(secret_manager, SECRET)
-    monkeypatch.setenv("ZOHO_ACCESS_TOKEN_SECRET", SECRET)
-    monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
-    return secret_manager
-
-
 @pytest.mark.parametrize("label", ["its own grant", "no grant (an older entry)"])
 def test_a_shared_token_of_another_grant_is_ignored_and_replaced(
     label, shared_cache, serve, emulator, log_lines
@@ -416,7 +392,7 @@ def test_a_shared_token_of_another_grant_is_ignored_and_replaced(
     deployed cache, and for an hour the webhook answered misconfigured (scope mismatch)."""
     emulator.grant_scopes(["ZohoCRM.modules.leads.READ"], refresh_token=READ_ONLY_GRANT)
     Written.secrets.add(READ_ONLY_GRANT)
-    foreign = minted(emulator, READ_ONLY_GRANT)
+    foreign = mint_access_token(emulator, READ_ONLY_GRANT)
     record = {"access_token": foreign, "expires_at": time.time() + 3000, "api_domain": emulator.url}
     if label == "its own grant":
         record["grant"] = grant_fingerprint(READ_ONLY_GRANT)

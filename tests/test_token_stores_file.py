@@ -13,12 +13,11 @@ import sys
 import time
 
 import pytest
-import requests
 
 from handlers.doors.cli import main
 from handlers.zoho.access_token import AccessToken, grant_fingerprint
 from handlers.zoho.token_stores import FileTokenStore
-from tests.conftest import CREDENTIALS, ROOT, Written
+from tests.conftest import CREDENTIALS, ROOT, Written, mint_access_token
 
 READ_ONLY_GRANT = "1000.rt-readonly-5e0c9a7d31b4"  # a second refresh token of the same client
 UMASK_0_CLI = "import os, sys; os.umask(0); from handlers.doors.cli import main; sys.exit(main())"
@@ -66,19 +65,8 @@ def file_name(emulator) -> str:
 
 def minted(emulator, refresh_token: str = CREDENTIALS.refresh_token) -> dict[str, object]:
     """A live access token from the emulator's token endpoint, as a token file record."""
-    answer = requests.post(
-        emulator.url + "/oauth/v2/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": CREDENTIALS.client_id,
-            "client_secret": CREDENTIALS.client_secret,
-            "refresh_token": refresh_token,
-        },
-        timeout=10,
-    ).json()
-    Written.secrets.add(answer["access_token"])
     return {
-        "access_token": answer["access_token"],
+        "access_token": mint_access_token(emulator, refresh_token),
         "expires_at": time.time() + 3600,
         "api_domain": emulator.url,
         "grant": grant_fingerprint(refresh_token),

@@ -10,6 +10,7 @@ error, the time budget) still answers its summary, with `stopped` saying why.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import flask
@@ -42,9 +43,7 @@ def handle(request: flask.Request, runtime: Runtime) -> flask.Response:
 def _given(request: flask.Request) -> dict[str, Any]:
     """The options from the query string and the body; naming one twice, differently, is refused."""
     query = request.args.to_dict(flat=False)
-    unknown = set(query) - set(OPTIONS)
-    if unknown:
-        raise bad_option(f"unknown option {sorted(unknown)[0]!r} (options: {', '.join(OPTIONS)})")
+    _refuse_unknown(query)
     repeated = [name for name, values in query.items() if len(values) > 1]
     if repeated:
         raise bad_option(f"the query string gives {repeated[0]} more than once")
@@ -61,7 +60,11 @@ def _json_body(request: flask.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     options = body.json_object(raw, '{"dry_run": true}')
-    unknown = set(options) - set(OPTIONS)
+    _refuse_unknown(options)
+    return options
+
+
+def _refuse_unknown(names: Iterable[str]) -> None:
+    unknown = set(names) - set(OPTIONS)
     if unknown:
         raise bad_option(f"unknown option {sorted(unknown)[0]!r} (options: {', '.join(OPTIONS)})")
-    return options

@@ -80,18 +80,16 @@ class SecretManager:
         versions = _call(secret_name, _listed(client.list_secret_versions), request=request)
         return sorted((_stored(version) for version in versions), key=lambda v: v.number, reverse=True)
 
-    def destroy(self, version_name: str) -> bool:
-        """Destroy a version for good; False when it was destroyed already (by another instance)."""
+    def destroy(self, version_name: str) -> None:
+        """Destroy a version for good; one already destroyed (by another instance) is left as it is."""
         from google.api_core.exceptions import GoogleAPICallError
 
         client = self.client()
         try:
             _call(version_name, client.destroy_secret_version, name=version_name, passing=GoogleAPICallError)
         except GoogleAPICallError as error:
-            if _status(error) in _NOT_THERE:
-                return False
-            raise _translated(error, version_name) from None
-        return True
+            if _status(error) not in _NOT_THERE:
+                raise _translated(error, version_name) from None
 
     def client(self) -> Any:
         with self._lock:
