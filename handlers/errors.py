@@ -38,6 +38,7 @@ class Kind(StrEnum):
     DRY_RUN = "dry_run"
     NOT_FOUND = "not_found"
     DEFERRED = "deferred"
+    HELD = "held"
     FAILED = "failed"
     ERROR = "error"
     REJECTED = "rejected"

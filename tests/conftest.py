@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 from functions_framework import create_app
 from werkzeug.test import TestResponse
 
+from handlers.platform.credentials import OAuthCredentials
+from handlers.zoho.client import ZohoClient, ZohoConfig
 from handlers.zoho.token_stores import claims_secret
 from tests.secret_manager_fake import SecretManagerFake
 from tests.zoho_emulator import Credentials, ZohoEmulator
@@ -289,3 +291,18 @@ def add_leads(emulator, count: int, source: str, *, status: str = "Qualified", o
 
 def converted(emulator, lead_ids) -> list[str]:
     return [lead for lead in lead_ids if emulator.crm.lead(lead)["Converted__s"]]
+
+
+def make_client(
+    emulator: ZohoEmulator, refresh_token: str = CREDENTIALS.refresh_token, **config: Any
+) -> ZohoClient:
+    """A ZohoClient of the emulator, with short retries (`config` overrides ZohoConfig's fields)."""
+    settings: dict[str, Any] = {
+        "retry_seconds": 3.0,
+        "read_timeout": 1.0,
+        "backoff_seconds": 0.02,
+        "backoff_max_seconds": 0.2,
+    }
+    settings.update(config)
+    credentials = OAuthCredentials(CREDENTIALS.client_id, CREDENTIALS.client_secret, refresh_token)
+    return ZohoClient(ZohoConfig(accounts_url=emulator.url, **settings), credentials=lambda: credentials)

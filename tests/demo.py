@@ -35,7 +35,11 @@ SCENARIOS = [
     ("a qualifying partner lead", "4876876000000100001", DEMO_SECRET),
     ("a lead that is not qualified yet", "4876876000000100002", DEMO_SECRET),
     ("the first lead again (a repeated webhook)", "4876876000000100001", DEMO_SECRET),
-    ("a qualified web lead", "4876876000000100003", DEMO_SECRET),
+    (
+        "a returning customer (her contact, account and an open deal exist)",
+        "4876876000000100003",
+        DEMO_SECRET,
+    ),
     ("a test lead (a skip rule)", "4876876000000100004", DEMO_SECRET),
     ("a lead id Zoho does not know", "4876876000000199999", DEMO_SECRET),
     ("a request with a wrong secret", "4876876000000100005", "not-the-secret"),
@@ -134,6 +138,12 @@ def send(
     if answer.get("outcome") == "converted":
         for line in created_records(emulator_url, answer):
             print(f"   {line}")
+        for module, match in (answer.get("matched") or {}).items():
+            print(f"   existing {module} {match['id']}, matched on {match['field']}: no new record")
+        if open_deal := answer.get("open_deal"):
+            print(
+                f'   no new deal: the account has the open deal "{open_deal["name"]}" ({open_deal["stage"]})'
+            )
     if answer.get("outcome") == "failed":
         for line in notes_on(emulator_url, lead_id):
             print(f"   {line}")

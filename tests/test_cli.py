@@ -137,6 +137,38 @@ def test_explain_shows_each_rule_the_match_and_the_payload(cli, emulator, lead):
     assert emulator.requests("POST", r"/actions/convert$") == []
 
 
+def test_explain_and_a_dry_run_show_the_existing_records_and_the_body_naming_them(cli, emulator, lead):
+    account = emulator.crm.add_account(Account_Name="Umbrella Corp")
+    contact = emulator.crm.add_contact(
+        Last_Name="Garcia", Email="maria@umbrella.example", Account_Name=account
+    )
+
+    explained = cli("explain", lead)
+    dry = json.loads(cli("convert", lead, "--dry-run").stdout)
+
+    assert f"Converts into the existing Contacts record {contact} (matched on Email)" in explained.stdout
+    assert (
+        f"Converts into the existing Accounts record {account} (matched on Account_Name)" in explained.stdout
+    )
+    payload = json.loads(explained.stdout[explained.stdout.index("{") :])
+    assert payload["data"][0]["Contacts"] == {"id": contact}
+    assert dry["matched"]["Contacts"] == {"id": contact, "field": "Email"}
+    assert dry["payload"]["data"][0]["Accounts"] == {"id": account}
+    assert emulator.requests("POST", r"/actions/convert$") == []
+
+
+def test_explain_names_the_candidates_of_a_lead_that_would_be_held(cli, emulator, lead):
+    first = emulator.crm.add_account(Account_Name="Umbrella Corp")
+    second = emulator.crm.add_account(Account_Name="Umbrella Corp")
+
+    done = cli("explain", lead)
+
+    assert "The webhook would answer held: 2 accounts match the lead. The candidates:" in done.stdout
+    assert f'Accounts {first} "Umbrella Corp", matched on Account_Name' in done.stdout
+    assert f'Accounts {second} "Umbrella Corp", matched on Account_Name' in done.stdout
+    assert emulator.crm.notes_of("Leads", lead) == []
+
+
 def test_convert_takes_the_webhook_path(cli, emulator, lead):
     dry = cli("convert", lead, "--dry-run")
     real = cli("convert", lead)

@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import yaml
 
 from handlers.engine.rules import parse_rules
 from tests.conftest import post_webhook
@@ -88,12 +89,24 @@ class TestExistingRecords:
         lead = qualified_lead(emulator, Phone="+1 555 0100")
         return lead, contact
 
-    def test_by_default_a_duplicate_contact_fails_naming_the_matched_record(
+    def test_by_default_a_contact_matching_on_a_unique_field_is_converted_into(
         self, client, emulator, duplicate
     ):
         lead, contact = duplicate
 
         answer = post_webhook(client, lead).get_json()
+
+        assert answer["outcome"] == "converted"
+        assert answer["contact_id"] == contact
+        assert answer["matched"]["Contacts"] == {"id": contact, "field": "Phone"}
+
+    def test_with_create_a_duplicate_contact_fails_naming_the_matched_record(
+        self, serve, monkeypatch, tmp_path, emulator, duplicate
+    ):
+        lead, contact = duplicate
+        rules_file(tmp_path, monkeypatch, with_rules(MATCH_RULES, existing_records="create"))
+
+        answer = post_webhook(serve(), lead).get_json()
 
         assert answer["outcome"] == "failed"
         assert answer["code"] == "DUPLICATE_DATA"
@@ -128,6 +141,179 @@ class TestExistingRecords:
             "existing_records: link needs Zoho API v5 or later (ZOHO_API_VERSION is v4)" in answer["reason"]
         )
         assert not emulator.requests("GET", r"/__conversion_options$")
+
+
+MATCH_RULES = """
+rules:
+  - name: returning
+    when: {Lead_Status: Qualified}
+    deal: {Deal_Name: "{Company}", Stage: Qualification, Pipeline: Standard (Standard), Closing_Date: +14d}
+"""
+OPTIONS = r"/__conversion_options$"
+
+
+def with_rules(text: str, **top) -> str:
+    """MATCH_RULES with keys added to the rule (a key of `deal.` into its deal)."""
+    rules = yaml.safe_load(text)
+    rule = rules["rules"][0]
+    for key, value in top.items():
+        if key.startswith("deal_"):
+            rule["deal"][key.removeprefix("deal_")] = value
+        else:
+            rule[key] = value
+    return json.dumps(rules)
+
+
+class TestMatchingExistingRecords:
+    """`existing_records: match` (the default): the webhook converts into what the org has."""
+
+    @pytest.fixture
+    def returning(self, emulator):
+        """Jane Doe of Acme, a customer since last year, fills in the form again."""
+        account = emulator.crm.add_account(Account_Name="Acme")
+        contact = emulator.crm.add_contact(
+            First_Name="Jane", Last_Name="Doe", Email="jane@acme.example", Account_Name=account
+        )
+        lead = qualified_lead(
+            emulator, First_Name="Jane", Last_Name="Doe", Email="jane@acme.example", Company="Acme"
+        )
+        return lead, contact, account
+
+    def test_a_returning_customer_converts_into_her_contact_and_account(
+        self, serve, monkeypatch, tmp_path, emulator, log_lines, returning
+    ):
+        lead, contact, account = returning
+        rules_file(tmp_path, monkeypatch, MATCH_RULES)
+
+        answer = post_webhook(serve(), lead).get_json()
+
+        assert answer["outcome"] == "converted"
+        assert (answer["contact_id"], answer["account_id"]) == (contact, account)
+        assert answer["matched"] == {
+            "Contacts": {"id": contact, "field": "Email"},
+            "Accounts": {"id": account, "field": "Account_Name"},
+        }
+        assert (len(emulator.crm.contacts), len(emulator.crm.accounts), len(emulator.crm.deals)) == (1, 1, 1)
+        (sent,) = emulator.requests("POST", CONVERT)
+        assert sent.json["data"][0]["Contacts"] == {"id": contact}
+        assert sent.json["data"][0]["Accounts"] == {"id": account}
+        assert log_lines()[-1]["matched"] == answer["matched"]
+
+    def test_a_lead_nobody_knows_converts_as_before_for_one_more_read(
+        self, serve, monkeypatch, tmp_path, emulator
+    ):
+        rules_file(tmp_path, monkeypatch, MATCH_RULES)
+        lead = qualified_lead(emulator)
+        client = serve()
+        emulator.clear_journal()
+
+        answer = post_webhook(client, lead).get_json()
+
+        assert answer["outcome"] == "converted"
+        assert "matched" not in answer
+        calls = [
+            (entry.method, entry.path.rsplit("/", 1)[-1])
+            for entry in emulator.journal
+            if "oauth" not in entry.path
+        ]
+        assert calls == [("GET", lead), ("GET", "__conversion_options"), ("POST", "convert")]
+        assert (len(emulator.crm.contacts), len(emulator.crm.accounts)) == (1, 1)
+
+    def test_create_never_looks_and_zoho_makes_a_duplicate(
+        self, serve, monkeypatch, tmp_path, emulator, returning
+    ):
+        lead, contact, account = returning
+        rules_file(tmp_path, monkeypatch, with_rules(MATCH_RULES, existing_records="create"))
+
+        answer = post_webhook(serve(), lead).get_json()
+
+        assert answer["outcome"] == "converted"
+        assert answer["contact_id"] != contact
+        assert answer["account_id"] != account
+        assert not emulator.requests("GET", OPTIONS)
+        assert len(emulator.crm.contacts) == 2
+
+    def test_two_matching_accounts_hold_the_lead_with_one_note_listing_both(
+        self, serve, monkeypatch, tmp_path, emulator, log_lines
+    ):
+        rules_file(tmp_path, monkeypatch, MATCH_RULES)
+        first = emulator.crm.add_account(Account_Name="Acme")
+        second = emulator.crm.add_account(Account_Name="ACME")
+        lead = qualified_lead(emulator, Company="Acme")
+        client = serve()
+
+        answer = post_webhook(client, lead).get_json()
+        again = post_webhook(client, lead).get_json()
+
+        assert answer["outcome"] == again["outcome"] == "held"
+        assert answer["reason"] == "held: 2 accounts match the lead"
+        assert answer["matched"] == {
+            "Accounts": [{"id": first, "field": "Account_Name"}, {"id": second, "field": "Account_Name"}]
+        }
+        assert not emulator.crm.lead(lead)["Converted__s"]
+        assert not emulator.requests("POST", CONVERT)
+        (note,) = emulator.crm.notes_of("Leads", lead)
+        assert note["Note_Title"] == "Automatic conversion held"
+        assert f'- Accounts {first} "Acme", matched on Account_Name' in note["Note_Content"]
+        assert f'- Accounts {second} "ACME", matched on Account_Name' in note["Note_Content"]
+        assert "Attempts: 2" in note["Note_Content"]
+        assert log_lines()[-1]["severity"] == "WARNING"
+
+    def test_newest_takes_the_most_recently_modified_contact(self, serve, monkeypatch, tmp_path, emulator):
+        rules_file(tmp_path, monkeypatch, with_rules(MATCH_RULES, when_ambiguous="newest"))
+        emulator.crm.add_contact(
+            Last_Name="Doe", Email="jane@acme.example", Modified_Time="2026-01-01T00:00:00+00:00"
+        )
+        newer = emulator.crm.add_contact(
+            Last_Name="Doe", Email="jane@acme.example", Modified_Time="2026-06-01T00:00:00+00:00"
+        )
+        lead = qualified_lead(emulator, Email="jane@acme.example")
+
+        answer = post_webhook(serve(), lead).get_json()
+
+        assert answer["outcome"] == "converted"
+        assert answer["contact_id"] == newer
+        assert answer["matched"]["Contacts"] == {"id": newer, "field": "Email"}
+
+    @pytest.mark.parametrize(("stage", "creates_a_deal"), [("Qualification", False), ("Closed Won", True)])
+    def test_unless_open_deal_creates_no_second_open_deal(
+        self, serve, monkeypatch, tmp_path, emulator, returning, stage, creates_a_deal
+    ):
+        lead, _, account = returning
+        existing = emulator.crm.add_deal(
+            Deal_Name="Acme renewal",
+            Stage=stage,
+            Pipeline="Standard (Standard)",
+            Closing_Date="2026-12-31",
+            Account_Name=account,
+        )
+        rules_file(tmp_path, monkeypatch, with_rules(MATCH_RULES, deal_unless_open_deal=True))
+
+        answer = post_webhook(serve(), lead).get_json()
+
+        assert answer["outcome"] == "converted"
+        assert (answer["deal_id"] is not None) == creates_a_deal
+        assert len(emulator.crm.deals) == (2 if creates_a_deal else 1)
+        if creates_a_deal:
+            assert "open_deal" not in answer
+        else:
+            assert answer["open_deal"] == {"id": existing, "name": "Acme renewal", "stage": "Qualification"}
+            (sent,) = emulator.requests("POST", CONVERT)
+            assert "Deals" not in sent.json["data"][0]
+
+    def test_a_dry_run_shows_the_matches_and_the_request_naming_them(
+        self, serve, monkeypatch, tmp_path, emulator, returning
+    ):
+        lead, contact, account = returning
+        rules_file(tmp_path, monkeypatch, MATCH_RULES)
+        monkeypatch.setenv("DRY_RUN", "true")
+
+        answer = post_webhook(serve(), lead).get_json()
+
+        assert answer["outcome"] == "dry_run"
+        assert answer["matched"]["Contacts"] == {"id": contact, "field": "Email"}
+        assert answer["payload"]["data"][0]["Accounts"] == {"id": account}
+        assert not emulator.requests("POST", CONVERT)
 
 
 class TestFailureNote:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from handlers.sweep.coql import Criterion, QueryTooLarge, all_of, any_of, quotable, select, timestamp
+from handlers.zoho.coql import Criterion, QueryTooLarge, all_of, any_of, quotable, select, timestamp
 
 A = Criterion("Lead_Status", "=", ("Qualified",))
 B = Criterion("Lead_Source", "=", ("Web",))

@@ -15,6 +15,7 @@ ANSWERS = {
     Kind.DRY_RUN: (200, "INFO"),
     Kind.NOT_FOUND: (200, "WARNING"),
     Kind.DEFERRED: (200, "WARNING"),
+    Kind.HELD: (200, "WARNING"),
     Kind.FAILED: (200, "ERROR"),
     Kind.ERROR: (503, "ERROR"),
     Kind.REJECTED: (400, "WARNING"),

@@ -433,8 +433,9 @@ def test_a_missing_scope_is_named_and_that_part_is_not_guessed(org_check, emulat
         in out
     )
     assert (
-        f"{rules}: Zoho refused the sweep's COQL query with OAUTH_SCOPE_MISMATCH: the token needs"
-        " ZohoCRM.coql.READ with ZohoCRM.modules.ALL (or ZohoCRM.modules.Leads.READ);" in out
+        f"{rules}: Zoho refused the sweep's COQL queries and its lookup of existing records with"
+        " OAUTH_SCOPE_MISMATCH: the token needs ZohoCRM.coql.READ with ZohoCRM.modules.ALL (or the READ"
+        " scopes of Leads, Contacts, Accounts and Deals);" in out
     )
     assert "is not an active user" not in out
 
@@ -454,7 +455,7 @@ def test_a_token_that_may_read_but_not_convert_is_told_which_scope_converts(org_
     )
     assert "Zoho refused the failure note with OAUTH_SCOPE_MISMATCH" in out
     assert "Zoho refused reading the lead" not in out
-    assert "the sweep's COQL query" not in out
+    assert "the sweep's COQL queries" not in out
 
 
 def test_the_sweeps_queries_are_described_with_the_orgs_field_types(org_check, tmp_path):

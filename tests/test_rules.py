@@ -182,7 +182,29 @@ def test_a_fixed_closing_date_is_kept_as_a_date():
         ),
         (one_rule("when: {A: b}\ncarry_over_tags: {Deals: some}"), "r", "carry_over_tags.Deals", "tag names"),
         (one_rule("when: {A: b}\nmove_attachments_to: Leads"), "r", "move_attachments_to", "must be one of"),
-        (one_rule("when: {A: b}\nexisting_records: merge"), "r", "existing_records", "create, link"),
+        (one_rule("when: {A: b}\nexisting_records: merge"), "r", "existing_records", "match, link, create"),
+        (one_rule("when: {A: b}\nwhen_ambiguous: oldest"), "r", "when_ambiguous", "hold, newest, create"),
+        (
+            one_rule("when: {A: b}\nexisting_records: link\nwhen_ambiguous: newest"),
+            "r",
+            "when_ambiguous",
+            "only with `existing_records: match`",
+        ),
+        (
+            one_rule("when: {A: b}\ndeal: {Deal_Name: d, Stage: s, Closing_Date: +1d, unless_open_deal: 1}"),
+            "r",
+            "deal.unless_open_deal",
+            "true or false",
+        ),
+        (
+            one_rule(
+                "when: {A: b}\nexisting_records: create\n"
+                "deal: {Deal_Name: d, Stage: s, Closing_Date: +1d, unless_open_deal: true}"
+            ),
+            "r",
+            "deal.unless_open_deal",
+            "needs `existing_records: match`",
+        ),
         (one_rule("when: {A: [x, y]}"), "r", "when.A", "{in: "),
         (one_rule("when: {A: null}"), "r", "when.A", "exists: false"),
         (one_rule("when: {A: {in: []}}"), "r", "when.A.in", "non-empty list"),

@@ -75,7 +75,8 @@ def test_a_converting_rule_without_a_status_condition_is_a_warning():
 
 
 LEAD_FIELDS = {
-    name: FieldInfo(name, kind) for name, kind in [("Lead_Status", "picklist"), ("Company", "text")]
+    name: FieldInfo(name, kind)
+    for name, kind in [("Lead_Status", "picklist"), ("Company", "text"), ("Email", "email")]
 }
 
 

@@ -48,7 +48,8 @@ VALID = {
     "notify_new_entity_owner": True,
     "overwrite": True,
     "timezone": "Europe/Berlin",
-    "existing_records": "link",
+    "existing_records": "match",
+    "when_ambiguous": "newest",
 }
 
 
@@ -139,7 +140,10 @@ def test_the_schema_has_the_loaders_choices_and_name_patterns():
     existing_records = typing.get_type_hints(Rule)["existing_records"]
     tag_choices = DEFS["tag_selection"]["oneOf"]
 
+    when_ambiguous = typing.get_type_hints(Rule)["when_ambiguous"]
+
     assert DEFS["existing_records"]["enum"] == list(typing.get_args(existing_records))
+    assert DEFS["when_ambiguous"]["enum"] == list(typing.get_args(when_ambiguous))
     assert DEFS["move_attachments_to"]["enum"] == [*MODULES, None]
     assert tuple(DEFS["carry_over_tags"]["properties"]) == MODULES
     assert tuple(DEFS["operators"]["properties"]) == OPERATORS
@@ -293,6 +297,7 @@ _GOOD_VALUES: dict[str, list[Any]] = {
         DEAL,
         None,
         {**DEAL, "Closing_Date": "2026-12-31", "Amount": 5000, "Description": {"a": ["{A}"]}},
+        {**DEAL, "unless_open_deal": True},
     ],
     "assign_to": ["lead_owner", "4876876000000002002", 42, {"distribute": ["1", 2]}, VALID["assign_to"]],
     "carry_over_tags": [None, {}, VALID["carry_over_tags"], {"Accounts": []}],
@@ -301,13 +306,20 @@ _GOOD_VALUES: dict[str, list[Any]] = {
     "notify_new_entity_owner": [True, False],
     "overwrite": [True, False],
     "timezone": ["UTC", "Asia/Tokyo"],
-    "existing_records": ["create", "link"],
+    "existing_records": ["match", "create", "link"],
+    "when_ambiguous": ["hold", "newest", "create"],
 }
 _FLAWS: dict[str, list[Any]] = {
     "name": [None, 5, " ", "r0"],
     "when": [None, [], {}, {"A b": 1}, {"A": None}, {"A": [1]}, {"A": {"in": []}}, {"A": {"greater": 1}}],
     "skip": ["no", None, True],
-    "deal": [[], {**DEAL, "Stage": ""}, {**DEAL, "Closing_Date": "2026-02-30"}, {**DEAL, "Deal_Name": "{A"}],
+    "deal": [
+        [],
+        {**DEAL, "Stage": ""},
+        {**DEAL, "unless_open_deal": "yes"},
+        {**DEAL, "Closing_Date": "2026-02-30"},
+        {**DEAL, "Deal_Name": "{A"},
+    ],
     "assign_to": [None, True, -1, "me", 10**25, {"distribute": []}, {"distribute": {"1": 2.0}}],
     "carry_over_tags": ["all", {"Leads": "all"}, {"Deals": [1]}],
     "move_attachments_to": ["deals", 1],
@@ -316,6 +328,7 @@ _FLAWS: dict[str, list[Any]] = {
     "overwrite": ["true"],
     "timezone": [None, 5, "Mars/Olympus_Mons"],
     "existing_records": [None, "merge"],
+    "when_ambiguous": [None, "oldest"],
 }
 _CONVERSION_KEYS = ("deal", "assign_to", "carry_over_tags", "move_attachments_to")  # not on a skip rule
 _scalars = st.one_of(

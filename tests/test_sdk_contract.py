@@ -203,8 +203,8 @@ def test_the_sdk_parses_a_per_record_error_inside_the_action_wrapper(emulator, s
 
 def test_the_sdk_reads_conversion_options(emulator, sdk):
     account_id = emulator.crm.add_account(Account_Name="Options Inc")
-    contact_id = emulator.crm.add_contact(Last_Name="Doe", Email="options@acme.example")
-    lead_id = new_lead(emulator, Email="options@acme.example", Company="Options Inc")
+    contact_id = emulator.crm.add_contact(Last_Name="Optioned", Email="options@acme.example")
+    lead_id = new_lead(emulator, Last_Name="Optioned", Email="options@acme.example", Company="Options Inc")
 
     response = options_api.ConversionOptionOperations(int(lead_id)).lead_conversion_options()
 

@@ -23,7 +23,7 @@ from handlers.engine.rules import parse_rules
 from handlers.errors import Kind
 from handlers.runtime import Runtime
 from handlers.sweep.options import SweepOptions
-from tests.conftest import AN_HOUR_AGO, DEPLOYED, RIYA, SAM
+from tests.conftest import AN_HOUR_AGO, DEPLOYED, RIYA, SAM, post_webhook
 
 NUMBERED = "4876876000000002009"  # a user whose name is digits: a lookup by name or by id?
 USERS = {SAM: "Sam Seller", RIYA: "Riya Rep", NUMBERED: "12345"}
@@ -175,3 +175,89 @@ def test_the_sweep_decides_and_converts_every_lead_as_the_webhook_does(emulator,
             assert deal["Deal_Name"] == wanted["Deal_Name"] == f"deal of {expected[lead]}"
             assert deal.get("Description") == wanted.get("Description")
             assert deal["Owner"]["id"] == webhook[lead].payload["data"][0]["assign_to"]["id"]
+
+
+# --- existing records: the webhook and the sweep pick the same ones -------------------------------
+
+MATCHING_RULES = f"""
+rules:
+  - name: all
+    when: {{Lead_Status: Qualified}}
+    deal: {{Deal_Name: Deal, Stage: Qualification, Pipeline: Standard (Standard), Closing_Date: +14d}}
+    assign_to: "{SAM}"
+"""
+
+
+def returning_customers(emulator) -> dict[str, str]:
+    """An org with customers, and one lead for each way a lead can meet them, by name."""
+    crm = emulator.crm
+    crm.unique_fields["Contacts"] = ["Phone"]
+    acme = crm.add_account(Account_Name="Acme")
+    crm.add_contact(First_Name="Jane", Last_Name="Doe", Email="jane@acme.example", Account_Name=acme)
+    crm.add_account(Account_Name="Globex")
+    crm.add_account(Account_Name="GLOBEX")
+    initech = crm.add_account(Account_Name="Initech")
+    crm.add_contact(First_Name="Bob", Last_Name="Moved", Email="bob@initech.example", Account_Name=initech)
+    crm.add_contact(Last_Name="Roe", Email="roe@old.example", Phone="555-0100")
+    crm.add_contact(First_Name="Sam", Last_Name="Twin", Email="sam.twin@elsewhere.example")
+    leads = {
+        "her contact and its account": {"Email": "JANE@acme.example", "Company": "Acme"},
+        "an account by name only": {"Email": "new.hire@acme.example", "Company": "ACME"},
+        "two accounts of one name": {"Email": "buyer@globex.example", "Company": "Globex"},
+        "a contact of another company": {"Email": "bob@initech.example", "Company": "Acme"},
+        "a unique field": {"Email": "roe@new.example", "Company": "Roe Ltd", "Phone": "555-0100"},
+        "a name alone": {
+            "First_Name": "Sam",
+            "Last_Name": "Twin",
+            "Email": "sam@new.example",
+            "Company": "Twin Co",
+        },
+        "nobody known": {"Email": "first@new.example", "Company": "Brand New One"},
+        "nobody known either": {"Email": "second@new.example", "Company": "Brand New Two"},
+    }
+    defaults = {"Last_Name": "Lead", "Lead_Status": "Qualified", "Owner": SAM, "Modified_Time": AN_HOUR_AGO}
+    return {name: crm.add_lead(**{**defaults, **fields}) for name, fields in leads.items()}
+
+
+def what_became_of(emulator, leads: dict[str, str], existing: set[str]) -> dict[str, tuple[str, str, str]]:
+    """Per lead: converted or held, and its contact and account: an existing record's id, or "new"."""
+    outcome: dict[str, tuple[str, str, str]] = {}
+    for name, lead_id in leads.items():
+        lead = emulator.crm.lead(lead_id)
+        if not lead["Converted__s"]:
+            notes = [note["Note_Title"] for note in emulator.crm.notes_of("Leads", lead_id)]
+            outcome[name] = ("not converted", ", ".join(notes), "")
+            continue
+        contact, account = lead["Converted_Contact"]["id"], lead["Converted_Account"]["id"]
+        outcome[name] = (
+            "converted",
+            contact if contact in existing else "new",
+            account if account in existing else "new",
+        )
+    return outcome
+
+
+def test_the_webhook_and_the_sweep_convert_each_lead_into_the_same_existing_records(
+    emulator, sweep_with, serve, users
+):
+    leads = returning_customers(emulator)
+    existing = {*emulator.crm.contacts, *emulator.crm.accounts}
+    summary = sweep_with(MATCHING_RULES)
+    by_sweep = what_became_of(emulator, leads, existing)
+
+    emulator.reset()
+    emulator.crm.add_user("Sam Seller", "sam@example.com", id=SAM)
+    assert returning_customers(emulator) == leads
+    client = serve()
+    for lead_id in leads.values():
+        assert post_webhook(client, lead_id).status_code == 200
+    by_webhook = what_became_of(emulator, leads, existing)
+
+    assert by_sweep == by_webhook
+    assert summary["mass_convert_jobs"] == 1  # the leads nobody knows (and the name twin's)
+    held = ("not converted", "Automatic conversion held", "")
+    assert by_sweep["two accounts of one name"] == held
+    assert by_sweep["a contact of another company"] == held
+    assert by_sweep["her contact and its account"][1:] != ("new", "new")
+    assert by_sweep["a unique field"][1] != "new"
+    assert by_sweep["a name alone"][1] == "new"

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from handlers.engine.rules import parse_rules
-from handlers.sweep.coql import MAX_CRITERIA, MAX_IN_VALUES, MAX_SELECTED_FIELDS
 from handlers.sweep.query import WINDOW_ONLY, Window, answers, answers_path, queries_for
+from handlers.zoho.coql import MAX_CRITERIA, MAX_IN_VALUES, MAX_SELECTED_FIELDS
 from handlers.zoho.metadata import Choice, FieldInfo
 
 WINDOW = Window(
@@ -79,7 +79,7 @@ def test_one_rule_gives_one_paired_query_with_the_window_and_the_key():
     (query,) = queries("rules: [{name: r, when: {Lead_Status: Qualified, Lead_Source: Web}}]")
 
     assert query == (
-        "select id, Owner, Modified_Time, Lead_Status, Lead_Source from Leads where"
+        "select id, Owner, Modified_Time, Email, Company, Lead_Status, Lead_Source from Leads where"
         " ((((Modified_Time >= '2026-11-01T00:00:00+00:00' and Modified_Time < '2026-12-01T12:00:00+00:00')"
         " and Lead_Status = 'Qualified') and Lead_Source = 'Web') and id > '4876876000000123456')"
         " order by id asc limit 2000"
@@ -188,7 +188,7 @@ def test_more_than_fifty_fields_select_the_conditions_first_and_say_the_rest_is_
         f" deal: {{Deal_Name: x, Stage: y, Closing_Date: +1d, {deal_fields}}}}}]"
     )
     assert len(plan.fields) == MAX_SELECTED_FIELDS
-    assert plan.fields[:4] == ("id", "Owner", "Modified_Time", "Lead_Status")
+    assert plan.fields[:6] == ("id", "Owner", "Modified_Time", "Email", "Company", "Lead_Status")
     assert any("more than the 50" in note for note in plan.notes)
     assert any("Field_59" in note and "read in full" in note for note in plan.notes)
 
@@ -294,8 +294,17 @@ def test_tags_and_fields_the_org_lacks_are_never_selected():
         parse_rules("rules: [{name: r, when: {Lead_Status: Qualified, Tag: VIP, Typo_Field: x}}]"),
         _Only(ORG),
     )
-    assert plan.fields == ("id", "Owner", "Modified_Time", "Lead_Status")
+    assert plan.fields == ("id", "Owner", "Modified_Time", "Company", "Lead_Status")
     assert any("Tag" in note and "read in full" in note for note in plan.notes)
+    assert any("no Leads field Email:" in note and "singly" in note for note in plan.notes)
+
+
+def test_rules_that_match_existing_records_select_the_leads_email_and_company():
+    matching = plan_for("rules: [{name: r, when: {Lead_Status: Qualified}}]")
+    creating = plan_for("rules: [{name: r, when: {Lead_Status: Qualified}, existing_records: create}]")
+
+    assert matching.fields == ("id", "Owner", "Modified_Time", "Email", "Company", "Lead_Status")
+    assert creating.fields == ("id", "Owner", "Modified_Time", "Lead_Status")
 
 
 def test_a_lookup_compared_by_name_is_a_note_about_its_cost():

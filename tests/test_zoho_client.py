@@ -15,9 +15,7 @@ from handlers.errors import (
     ZohoRefused,
     ZohoUnavailable,
 )
-from handlers.platform.credentials import OAuthCredentials
-from handlers.zoho.client import ZohoClient, ZohoConfig
-from tests.conftest import CREDENTIALS
+from tests.conftest import CREDENTIALS, make_client
 
 LEAD_READ = r"/Leads/\d+$"
 CONVERT = r"/actions/convert$"
@@ -34,18 +32,6 @@ CONVERT_BODY = {
         }
     ]
 }
-
-
-def make_client(emulator, refresh_token: str = CREDENTIALS.refresh_token, **config) -> ZohoClient:
-    settings = {
-        "retry_seconds": 3.0,
-        "read_timeout": 1.0,
-        "backoff_seconds": 0.02,
-        "backoff_max_seconds": 0.2,
-    }
-    settings.update(config)
-    credentials = OAuthCredentials(CREDENTIALS.client_id, CREDENTIALS.client_secret, refresh_token)
-    return ZohoClient(ZohoConfig(accounts_url=emulator.url, **settings), credentials=lambda: credentials)
 
 
 @pytest.fixture

@@ -6,7 +6,15 @@ import pytest
 import requests
 
 from tests.zoho_emulator.scopes import DEFAULT_GRANT
-from tests.zoho_emulator.testing import ADMIN, DEAL, add_lead, lead_parent, record_error, token_form
+from tests.zoho_emulator.testing import (
+    ADMIN,
+    DEAL,
+    add_lead,
+    control,
+    lead_parent,
+    record_error,
+    token_form,
+)
 from tests.zoho_emulator.testing import demo as demo
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
@@ -108,10 +116,6 @@ def test_control_endpoint_sets_hidden_fields_and_trickles(emulator, zoho):
 
 
 # --- metadata, records and scopes ---------------------------------------------------------------
-
-
-def control(emulator, method: str, path: str, body: object = None) -> requests.Response:
-    return requests.request(method, f"{emulator.url}/__emulator/{path}", json=body, timeout=5)
 
 
 def test_control_adds_users_with_a_status_confirmation_and_type(emulator, zoho):
@@ -300,6 +304,176 @@ def test_control_reset_empties_the_token_throttle_and_restores_the_grant(emulato
     assert throttled["error"] == "Access Denied"
     assert "access_token" in fresh
     assert control(emulator, "GET", "scopes").json()["scopes"] == sorted(DEFAULT_GRANT)
+
+
+# --- seeding contacts, accounts and deals --------------------------------------------------------
+
+UNKNOWN_ACCOUNT = "4876876000002999999"
+UNKNOWN_CONTACT = "4876876000001999999"
+
+
+def test_control_adds_an_account_a_contact_in_it_and_a_deal_of_both(emulator, zoho):
+    seller = emulator.crm.add_user("Sam Seller", "sam@example.com")
+    account = control(
+        emulator,
+        "POST",
+        "accounts",
+        {"Account_Name": "Acme", "Owner": seller, "Modified_Time": "2026-11-20T09:00:00+00:00"},
+    )
+    account_id = account.json()["id"]
+    contact = control(
+        emulator,
+        "POST",
+        "contacts",
+        {"First_Name": "Ann", "Last_Name": "Lee", "Email": "ann@acme.example", "Account_Name": account_id},
+    )
+    contact_id = contact.json()["id"]
+    deal = control(
+        emulator,
+        "POST",
+        "deals",
+        {
+            "Deal_Name": "Acme renewal",
+            "Pipeline": "Standard (Standard)",
+            "Stage": "Identify Decision Makers",  # the display value; the actual one is stored
+            "Closing_Date": "2026-12-31",
+            "Amount": 5000,
+            "Account_Name": account_id,
+            "Contact_Name": contact_id,
+        },
+    )
+
+    assert (account.status_code, contact.status_code, deal.status_code) == (201, 201, 201)
+    stored_account = control(emulator, "GET", f"accounts/{account_id}").json()
+    assert (stored_account["Owner"]["id"], stored_account["Modified_Time"]) == (
+        seller,
+        "2026-11-20T09:00:00+00:00",
+    )
+    stored_contact = control(emulator, "GET", f"contacts/{contact_id}").json()
+    assert stored_contact["Full_Name"] == "Ann Lee"
+    assert stored_contact["Account_Name"] == {"name": "Acme", "id": account_id}
+    rows = zoho.coql(
+        f"select Deal_Name, Stage, Pipeline, Amount, Account_Name, Contact_Name from Deals "  # noqa: S608
+        f"where Account_Name = '{account_id}'"
+    ).json()["data"]
+    assert rows == [
+        {
+            "id": deal.json()["id"],
+            "Deal_Name": "Acme renewal",
+            "Stage": "Id. Decision Makers",
+            "Pipeline": "Standard (Standard)",
+            "Amount": 5000,
+            "Account_Name": {"id": account_id},
+            "Contact_Name": {"id": contact_id},
+        }
+    ]
+
+
+@pytest.mark.parametrize("stage", ["Closed Won", "Closed Lost", "Negotiation/Review"])
+def test_a_seeded_deals_stage_says_through_get_pipelines_whether_it_is_open(emulator, zoho, stage):
+    deal_id = control(emulator, "POST", "deals", {**DEAL, "Stage": stage}).json()["id"]
+
+    stored = control(emulator, "GET", f"deals/{deal_id}").json()
+    pipelines = zoho.get("settings/pipeline", params={"layout_id": "4876876000000091023"}).json()
+    forecast = {
+        s["actual_value"]: s["forecast_type"] for pipeline in pipelines["pipeline"] for s in pipeline["maps"]
+    }
+
+    assert forecast[stored["Stage"]] == ("Open" if stage == "Negotiation/Review" else stage)
+
+
+@pytest.mark.parametrize("kind", ["contacts", "accounts", "deals"])
+def test_control_adds_records_in_bulk_and_a_refused_one_stops_there(emulator, kind):
+    account_id = emulator.crm.add_account(Account_Name="Existing")
+    valid = {
+        "contacts": {"Last_Name": "Roe", "Account_Name": account_id},
+        "accounts": {"Account_Name": "Initech"},
+        "deals": {**DEAL, "Account_Name": account_id},
+    }[kind]
+    module = kind.capitalize()
+    before = len(getattr(emulator.crm, kind))
+
+    created = control(emulator, "POST", kind, [valid, valid])
+    refused = control(emulator, "POST", kind, [valid, {**valid, "Owner": "4876876000000002999"}, valid])
+    not_objects = control(emulator, "POST", kind, [valid, "Roe"])
+
+    assert created.status_code == 201
+    ids = created.json()["ids"]
+    assert [int(record_id) for record_id in ids] == sorted(int(record_id) for record_id in ids)
+    assert all(emulator.crm.has_record(module, record_id) for record_id in ids)
+    assert (refused.status_code, refused.json()["error"]) == (
+        400,
+        f"{kind}[1]: Owner: no user with id '4876876000000002999'",
+    )
+    assert len(refused.json()["ids"]) == 1
+    assert (not_objects.status_code, not_objects.json()) == (
+        400,
+        {"error": f"{kind}[1]: expected a JSON object"},
+    )
+    assert len(getattr(emulator.crm, kind)) == before + 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "error"),
+    [
+        ("contacts", {"Email": "roe@example.com"}, "Contacts need Last_Name"),
+        (
+            "contacts",
+            {"Last_Name": "Roe", "Account_Name": UNKNOWN_ACCOUNT},
+            f"Account_Name: no Accounts record with id '{UNKNOWN_ACCOUNT}'",
+        ),
+        (
+            "contacts",
+            {"Last_Name": "Roe", "Account_Name": {"id": "1"}},
+            "Account_Name: expected an id of Accounts, not {'id': '1'}",
+        ),
+        (
+            "contacts",
+            {"Last_Name": "Roe", "Modified_Time": "yesterday"},
+            "Modified_Time: expected an ISO 8601 date-time, not 'yesterday'",
+        ),
+        ("contacts", {"Last_Name": "Roe", "id": "1"}, "id: the emulated org gives each record its id"),
+        ("accounts", {"Phone": "555-0100"}, "Accounts need Account_Name"),
+        ("accounts", {"Account_Name": "Acme", "Owner": "sam"}, "Owner: no user with id 'sam'"),
+        ("accounts", "Acme", "expected a JSON object"),
+        *(
+            ("deals", {key: value for key, value in DEAL.items() if key != missing}, f"Deals need {missing}")
+            for missing in DEAL
+        ),
+        (
+            "deals",
+            {**DEAL, "Closing_Date": "31/12/2026"},
+            "Closing_Date: expected an ISO date (2026-12-31), not '31/12/2026'",
+        ),
+        (
+            "deals",
+            {**DEAL, "Pipeline": "Nope"},
+            "Pipeline: no pipeline 'Nope'; the pipelines are ['Standard (Standard)', 'Partner Pipeline']",
+        ),
+        (
+            "deals",
+            {**DEAL, "Stage": "Joint Proposal"},
+            "Stage: pipeline 'Standard (Standard)' has no stage 'Joint Proposal'",
+        ),
+        ("deals", {**DEAL, "Stage": 10}, "Stage: expected a string, not 10"),
+        ("deals", {**DEAL, "Amount": "lots"}, "Amount: expected a number, not 'lots'"),
+        (
+            "deals",
+            {**DEAL, "Account_Name": UNKNOWN_ACCOUNT},
+            f"Account_Name: no Accounts record with id '{UNKNOWN_ACCOUNT}'",
+        ),
+        (
+            "deals",
+            {**DEAL, "Contact_Name": UNKNOWN_CONTACT},
+            f"Contact_Name: no Contacts record with id '{UNKNOWN_CONTACT}'",
+        ),
+    ],
+)
+def test_control_refuses_a_record_naming_what_is_wrong_and_adds_nothing(emulator, kind, body, error):
+    answer = control(emulator, "POST", kind, body)
+
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+    assert emulator.crm.counts()[kind] == 0
 
 
 # --- profile permissions (zoho-crm-api.md §14.8) ------------------------------------------------

@@ -65,30 +65,117 @@ def test_a_lead_without_company_converts_without_an_account(emulator, zoho):
     assert emulator.crm.accounts == {}
 
 
-def test_convert_links_the_contact_with_the_same_email_and_the_account_named_like_the_company(emulator, zoho):
+# --- existing contacts and accounts (zoho-crm-api.md §14.6) -------------------------------------
+
+
+@pytest.fixture
+def existing(emulator) -> dict[str, str]:
+    """A contact with the lead's email (another case) in an account named like its Company."""
     account_id = emulator.crm.add_account(Account_Name="ACME")
-    contact_id = emulator.crm.add_contact(Last_Name="Doe", Email="JANE@acme.example")
+    contact_id = emulator.crm.add_contact(
+        First_Name="Jane", Last_Name="Doe", Email="JANE@acme.example", Account_Name=account_id
+    )
+    return {"contact": contact_id, "account": account_id}
+
+
+def test_without_ids_convert_creates_a_new_contact_and_account_beside_the_matching_ones(
+    emulator, zoho, existing
+):
     lead_id = add_lead(emulator)
 
     details = zoho.convert(lead_id).json()["data"][0]["details"]
 
-    assert details["Contacts"]["id"] == contact_id
-    assert details["Accounts"]["id"] == account_id
-    assert len(emulator.crm.contacts) == 1
-    assert len(emulator.crm.accounts) == 1
-    assert emulator.crm.contacts[contact_id]["Account_Name"]["id"] == account_id
+    contacts, accounts = emulator.crm.contacts, emulator.crm.accounts
+    assert details["Contacts"]["id"] not in (existing["contact"], None)
+    assert details["Accounts"]["id"] not in (existing["account"], None)
+    assert sorted(contact["Email"].lower() for contact in contacts.values()) == ["jane@acme.example"] * 2
+    assert sorted(account["Account_Name"].lower() for account in accounts.values()) == ["acme"] * 2
+    assert contacts[details["Contacts"]["id"]]["Account_Name"] == details["Accounts"]
+    assert contacts[existing["contact"]]["Account_Name"]["id"] == existing["account"]
 
 
-def test_convert_links_the_contact_and_account_it_is_given(emulator, zoho):
-    account_id = emulator.crm.add_account(Account_Name="Other Corp")
-    contact_id = emulator.crm.add_contact(Last_Name="Other", Email="other@example.com")
+def test_convert_joins_the_lead_to_the_contact_and_account_it_is_given_and_creates_neither(
+    emulator, zoho, existing
+):
+    lead_id = add_lead(emulator)
+    given = {"Contacts": {"id": existing["contact"]}, "Accounts": {"id": existing["account"]}}
+
+    details = zoho.convert(lead_id, given).json()["data"][0]["details"]
+
+    assert (details["Contacts"]["id"], details["Accounts"]["id"]) == (
+        existing["contact"],
+        existing["account"],
+    )
+    assert (len(emulator.crm.contacts), len(emulator.crm.accounts)) == (1, 1)
+    assert emulator.crm.lead(lead_id)["Converted_Contact"]["id"] == existing["contact"]
+
+
+def test_a_contacts_id_alone_creates_an_account_from_company_and_the_contact_keeps_its_own(
+    emulator, zoho, existing
+):
+    """Whether Zoho uses the given contact's own account is unverified: a new account is the
+    riskier reading."""
     lead_id = add_lead(emulator)
 
-    details = zoho.convert(lead_id, {"Contacts": {"id": contact_id}, "Accounts": {"id": account_id}}).json()[
-        "data"
-    ][0]["details"]
+    details = zoho.convert(lead_id, {"Contacts": {"id": existing["contact"]}}).json()["data"][0]["details"]
 
-    assert (details["Contacts"]["id"], details["Accounts"]["id"]) == (contact_id, account_id)
+    assert details["Contacts"]["id"] == existing["contact"]
+    assert details["Accounts"]["id"] != existing["account"]
+    assert emulator.crm.accounts[details["Accounts"]["id"]]["Account_Name"] == "Acme"
+    assert emulator.crm.contacts[existing["contact"]]["Account_Name"]["id"] == existing["account"]
+
+
+@pytest.mark.parametrize("had_account", [False, True], ids=["no account", "overwrite"])
+def test_a_given_contact_takes_the_new_account_when_it_had_none_or_with_overwrite(
+    emulator, zoho, had_account
+):
+    own = emulator.crm.add_account(Account_Name="Own Corp")
+    contact_id = emulator.crm.add_contact(Last_Name="Roe", Account_Name=own if had_account else None)
+    lead_id = add_lead(emulator)
+
+    answer = zoho.convert(lead_id, {"Contacts": {"id": contact_id}, "overwrite": had_account})
+
+    details = answer.json()["data"][0]["details"]
+    assert details["Accounts"]["id"] != own
+    assert emulator.crm.contacts[contact_id]["Account_Name"] == details["Accounts"]
+
+
+def test_an_accounts_id_alone_creates_a_contact_in_that_account_and_no_account(emulator, zoho, existing):
+    lead_id = add_lead(emulator)
+
+    details = zoho.convert(lead_id, {"Accounts": {"id": existing["account"]}}).json()["data"][0]["details"]
+
+    assert details["Accounts"] == {"name": "ACME", "id": existing["account"]}
+    assert details["Contacts"]["id"] != existing["contact"]
+    assert emulator.crm.contacts[details["Contacts"]["id"]]["Account_Name"] == details["Accounts"]
+    assert (len(emulator.crm.contacts), len(emulator.crm.accounts)) == (2, 1)
+
+
+def test_add_to_existing_record_links_the_oldest_contact_with_the_email_and_account_with_the_name(
+    emulator, zoho, existing
+):
+    emulator.crm.add_account(Account_Name="Acme")
+    emulator.crm.add_contact(Last_Name="Doe", Email="jane@acme.example")
+    lead_id = add_lead(emulator)
+
+    details = zoho.convert(lead_id, {"add_to_existing_record": True}).json()["data"][0]["details"]
+
+    assert (details["Contacts"]["id"], details["Accounts"]["id"]) == (
+        existing["contact"],
+        existing["account"],
+    )
+    assert (len(emulator.crm.contacts), len(emulator.crm.accounts)) == (2, 2)
+
+
+def test_add_to_existing_record_creates_what_has_no_match(emulator, zoho):
+    account_id = emulator.crm.add_account(Account_Name="Acme")
+    lead_id = add_lead(emulator)
+
+    details = zoho.convert(lead_id, {"add_to_existing_record": True}).json()["data"][0]["details"]
+
+    assert details["Accounts"]["id"] == account_id
+    assert emulator.crm.contacts[details["Contacts"]["id"]]["Email"] == "jane@acme.example"
+    assert emulator.crm.contacts[details["Contacts"]["id"]]["Account_Name"]["id"] == account_id
 
 
 def test_convert_carries_over_only_the_named_tags_to_the_named_modules(emulator, zoho):
@@ -246,6 +333,7 @@ def test_a_stage_outside_the_pipeline_is_a_mapping_mismatch(emulator, zoho):
         ),
         ({"move_attachments_to": "Deals"}, "move_attachments_to", "$.data[0].move_attachments_to"),
         ({"overwrite": "yes"}, "overwrite", "$.data[0].overwrite"),
+        ({"add_to_existing_record": False}, "add_to_existing_record", "$.data[0].add_to_existing_record"),
         ({"related_modules": []}, "related_modules", "$.data[0].related_modules"),
     ],
 )
@@ -291,6 +379,17 @@ def test_a_new_contact_colliding_on_a_unique_field_is_duplicate_data(emulator, z
         "status": "error",
     }
     assert emulator.crm.conversions(lead_id) == 0
+
+
+def test_a_contact_matching_the_email_but_no_unique_field_is_no_duplicate_data(emulator, zoho):
+    emulator.crm.unique_fields["Contacts"] = ["Phone"]
+    emulator.crm.add_contact(Last_Name="Doe", Email="jane@acme.example", Phone="555-0100")
+    lead_id = add_lead(emulator, Phone="555-0199")
+
+    answer = zoho.convert(lead_id)
+
+    assert answer.status_code == 200
+    assert len(emulator.crm.contacts) == 2
 
 
 def test_linking_the_duplicate_contact_converts(emulator, zoho):

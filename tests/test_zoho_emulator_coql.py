@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.zoho_emulator import ZohoEmulator
-from tests.zoho_emulator.testing import ADMIN, Zoho, add_lead
+from tests.zoho_emulator.testing import ADMIN, Zoho, add_deal, add_lead
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
 
@@ -129,7 +129,10 @@ def test_coql_answers_no_content_when_nothing_matches(zoho, prospects):
         ("select id from Leads where Shoe_Size = 1", "INVALID_QUERY", {"column_name": "Shoe_Size"}),
         ("select id from Leads where Email > 'a'", "INVALID_QUERY", {"column_name": "Email"}),
         ("select id from Leads where Modified_Time < 'soon'", "INVALID_QUERY", {}),
-        ("select id from Deals where id is not null", "INVALID_QUERY", {"module": "Deals"}),
+        ("select id from Foo where id is not null", "INVALID_QUERY", {"module": "Foo"}),
+        ("select Shoe_Size from Foo where id is not null", "INVALID_QUERY", {"module": "Foo"}),
+        ("select id from leads where id is not null", "INVALID_QUERY", {"module": "leads"}),
+        ("select id from 'Leads' where id is not null", "INVALID_QUERY", {"module": "'Leads'"}),
         ("select id from Leads where id is not null limit 2001", "LIMIT_EXCEEDED", {"limit": 2000}),
     ],
 )
@@ -243,6 +246,18 @@ def test_coql_counts_each_value_of_an_in_list_as_one_criterion(zoho, prospects):
 
     assert selected_ids(at_limit) == [prospects["web"]]
     assert coql_error(over, "LIMIT_EXCEEDED")["details"] == {"clause": "where", "limit": 25}
+
+
+def test_coql_can_play_the_reading_where_an_in_list_counts_once(emulator, zoho, prospects):
+    values = quoted([*(f"nobody {n}" for n in range(49)), "Web"])
+    query = f"select Last_Name from Leads where Last_Name in ({values})"  # noqa: S608
+
+    refused = coql(zoho, query)
+    emulator.faults.coql_in_counts_once = True
+    answered = coql(zoho, query)
+
+    assert coql_error(refused, "LIMIT_EXCEEDED")["details"] == {"clause": "where", "limit": 25}
+    assert selected_ids(answered) == [prospects["web"]]
 
 
 def test_coql_takes_at_most_50_values_in_one_in_list(zoho, prospects):
@@ -570,3 +585,215 @@ def test_coql_selects_and_compares_integers_of_any_size(emulator, zoho):
     assert rows[0]["Annual_Revenue"] == "1" + "0" * 400
     assert rows[1]["Annual_Revenue"] == "1" + "0" * 5000
     assert selected_ids(exact) == [vast]
+
+
+# --- Contacts, Accounts and Deals ---------------------------------------------------------------
+
+
+@pytest.fixture
+def org(emulator: ZohoEmulator) -> dict[str, str]:
+    """Two accounts with contacts and deals, a contact without an account, an account alone."""
+    crm = emulator.crm
+    acme = crm.add_account(Account_Name="Acme", Modified_Time="2026-11-20T09:00:00+00:00")
+    globex = crm.add_account(Account_Name="Globex", Modified_Time="2026-11-19T09:00:00+00:00")
+    initech = crm.add_account(Account_Name="Initech")
+    return {
+        "acme": acme,
+        "globex": globex,
+        "initech": initech,
+        "ann": crm.add_contact(
+            First_Name="Ann",
+            Last_Name="Lee",
+            Email="Ann@Acme.example",
+            Account_Name=acme,
+            Modified_Time="2026-11-20T10:00:00+00:00",
+        ),
+        "bob": crm.add_contact(
+            Last_Name="Bo",
+            Email="bob@globex.example",
+            Account_Name=globex,
+            Modified_Time="2026-11-20T11:00:00+00:00",
+        ),
+        "cy": crm.add_contact(
+            Last_Name="Cy", Email="cy@nowhere.example", Modified_Time="2026-11-20T12:00:00+00:00"
+        ),
+        "open": add_deal(emulator, Deal_Name="Acme renewal", Account_Name=acme, Amount=5000),
+        "won": add_deal(
+            emulator, Deal_Name="Acme first order", Stage="Closed Won", Account_Name=acme, Amount=900
+        ),
+        "partner": add_deal(
+            emulator,
+            Deal_Name="Globex pilot",
+            Pipeline="Partner Pipeline",
+            Stage="Joint Proposal",
+            Closing_Date="2026-06-30",
+            Account_Name=globex,
+        ),
+    }
+
+
+def test_coql_selects_contacts_by_email_case_insensitively_with_their_account_as_an_id(zoho, org):
+    answer = coql(
+        zoho,
+        "select id, Email, Account_Name, Modified_Time from Contacts "
+        "where Email in ('ann@acme.example', 'CY@nowhere.example', 'nobody@acme.example')",
+    )
+
+    assert answer.json() == {
+        "data": [
+            {
+                "id": org["ann"],
+                "Email": "Ann@Acme.example",
+                "Account_Name": {"id": org["acme"]},
+                "Modified_Time": "2026-11-20T10:00:00+00:00",
+            },
+            {
+                "id": org["cy"],
+                "Email": "cy@nowhere.example",
+                "Account_Name": None,
+                "Modified_Time": "2026-11-20T12:00:00+00:00",
+            },
+        ],
+        "info": {"count": 2, "more_records": False},
+    }
+
+
+def test_coql_selects_accounts_by_name(zoho, org):
+    answer = coql(
+        zoho,
+        "select Account_Name, Modified_Time from Accounts where Account_Name in ('acme', 'GLOBEX', 'Hooli')",
+    )
+
+    assert answer.json()["data"] == [
+        {"id": org["acme"], "Account_Name": "Acme", "Modified_Time": "2026-11-20T09:00:00+00:00"},
+        {"id": org["globex"], "Account_Name": "Globex", "Modified_Time": "2026-11-19T09:00:00+00:00"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "Account_Name in ('{acme}', '{globex}')",
+        "Account_Name.id in ('{acme}', '{globex}')",
+        "Account_Name = '{acme}' or Account_Name.id = '{globex}'",
+    ],
+)
+def test_coql_selects_deals_by_account_id_with_stage_and_pipeline(zoho, org, where):
+    query = f"select Deal_Name, Stage, Pipeline, Account_Name from Deals where {where.format(**org)}"  # noqa: S608
+
+    answer = coql(zoho, query)
+
+    assert answer.json()["data"] == [
+        {
+            "id": org["open"],
+            "Deal_Name": "Acme renewal",
+            "Stage": "Qualification",
+            "Pipeline": "Standard (Standard)",
+            "Account_Name": {"id": org["acme"]},
+        },
+        {
+            "id": org["won"],
+            "Deal_Name": "Acme first order",
+            "Stage": "Closed Won",
+            "Pipeline": "Standard (Standard)",
+            "Account_Name": {"id": org["acme"]},
+        },
+        {
+            "id": org["partner"],
+            "Deal_Name": "Globex pilot",
+            "Stage": "Joint Proposal",
+            "Pipeline": "Partner Pipeline",
+            "Account_Name": {"id": org["globex"]},
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("module", "where", "expected"),
+    [
+        ("Deals", "Account_Name = '{acme}' and Stage not in ('Closed Won', 'Closed Lost')", ["open"]),
+        ("Deals", "Amount >= 1000", ["open"]),
+        ("Deals", "Closing_Date < '2026-12-31'", ["partner"]),
+        ("Deals", "Pipeline = 'partner pipeline'", ["partner"]),
+        ("Deals", "Account_Name.name = 'Globex'", ["partner"]),
+        ("Contacts", "Account_Name is null", ["cy"]),
+        ("Contacts", "Account_Name = '{globex}'", ["bob"]),
+        ("Contacts", "Full_Name = 'ann lee'", ["ann"]),
+        ("Accounts", "id > '{acme}'", ["globex", "initech"]),
+    ],
+)
+def test_coql_where_clauses_on_the_other_modules(zoho, org, module, where, expected):
+    answer = coql(zoho, f"select id from {module} where {where.format(**org)}")  # noqa: S608 (COQL)
+
+    assert selected_ids(answer) == [org[name] for name in expected]
+
+
+def test_coql_compares_a_lookup_of_another_module_by_id_not_by_name(zoho, org):
+    by_name = coql(zoho, "select id from Contacts where Account_Name = 'Acme'")
+    bare = coql(zoho, f"select id from Contacts where Account_Name = {org['acme']}")  # noqa: S608
+
+    assert (by_name.status_code, by_name.content) == (204, b"")
+    assert coql_error(bare, "INVALID_QUERY")["details"]["expected_data_type"] == "lookup"
+
+
+def test_coql_answers_no_content_when_no_contact_matches(zoho, org):
+    answer = coql(zoho, "select id from Contacts where Email in ('nobody@acme.example')")
+
+    assert (answer.status_code, answer.content) == (204, b"")
+
+
+@pytest.mark.parametrize(
+    ("module", "field"), [("Contacts", "Email"), ("Accounts", "Account_Name"), ("Deals", "Account_Name")]
+)
+def test_coql_takes_at_most_50_values_in_an_in_list_on_every_module(zoho, org, module, field):
+    values = quoted([f"nobody{n}@acme.example" for n in range(51)])
+
+    answer = coql(zoho, f"select id from {module} where {field} in ({values})")  # noqa: S608 (COQL)
+
+    error = coql_error(answer, "LIMIT_EXCEEDED")
+    assert (error["message"], error["details"]["column_name"]) == ("more than 50 values for the in", field)
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("select Company from Contacts where id is not null", "Company"),
+        ("select id from Contacts where Converted__s = false", "Converted__s"),
+        ("select id from Accounts where Email = 'a@acme.example'", "Email"),
+        ("select Deal_Name from Leads where id is not null", "Deal_Name"),
+        ("select id from Deals where Email is null", "Email"),
+        ("select id, Tag from Deals where id is not null", "Tag"),
+    ],
+)
+def test_coql_checks_columns_against_the_queried_modules_fields(zoho, org, query, column):
+    error = coql_error(coql(zoho, query), "INVALID_QUERY")
+
+    assert (error["message"], error["details"]["column_name"]) == ("column given seems to be invalid", column)
+
+
+def test_coql_pages_contacts_by_id(emulator, zoho):
+    contact_ids = [emulator.crm.add_contact(Last_Name=f"C{n}", Email=f"c{n}@acme.example") for n in range(5)]
+    pages, cursor, more = [], "0", True
+
+    while more:
+        answer = coql(
+            zoho,
+            f"select Email from Contacts where (Email is not null and id > '{cursor}') order by id limit 2",  # noqa: S608
+        )
+        pages.append(selected_ids(answer))
+        cursor, more = pages[-1][-1], answer.json()["info"]["more_records"]
+
+    assert pages == [contact_ids[0:2], contact_ids[2:4], contact_ids[4:]]
+
+
+def test_coql_reads_the_contacts_a_conversion_created_though_it_leaves_the_lead_out(emulator, zoho):
+    lead_id = add_lead(emulator)
+    details = zoho.convert(lead_id).json()["data"][0]["details"]
+
+    contacts = coql(zoho, "select Email from Contacts where Email = 'jane@acme.example'")
+    accounts = coql(zoho, "select Account_Name from Accounts where Account_Name = 'Acme'")
+    leads = coql(zoho, "select Email from Leads where Email = 'jane@acme.example'")
+
+    assert selected_ids(contacts) == [details["Contacts"]["id"]]
+    assert selected_ids(accounts) == [details["Accounts"]["id"]]
+    assert leads.status_code == 204

@@ -69,6 +69,28 @@ def test_mass_convert_schedules_a_job_that_converts_the_leads_over_time(emulator
     assert all(account["Tag"] == [] for account in emulator.crm.accounts.values())
 
 
+def test_mass_convert_creates_a_new_contact_and_account_for_each_lead_beside_matching_ones(emulator, zoho):
+    """zoho-crm-api.md §14.6: Mass Convert names no contact or account, so each lead gets a new
+    contact, and a new account from its Company, whatever the org already has."""
+    emulator.faults.mass_convert_seconds = 0.05
+    account_id = emulator.crm.add_account(Account_Name="Acme")
+    contact_id = emulator.crm.add_contact(Last_Name="Doe", Email="jane@acme.example", Account_Name=account_id)
+    lead_ids = [add_lead(emulator), add_lead(emulator)]  # both Jane Doe, jane@acme.example, of Acme
+
+    job_id = mass_convert(zoho, lead_ids).json()["details"]["job_id"]
+    status = finished_job(zoho, job_id)
+
+    leads = [emulator.crm.lead(lead_id) for lead_id in lead_ids]
+    new_contacts = {lead["Converted_Contact"]["id"] for lead in leads}
+    new_accounts = {lead["Converted_Account"]["id"] for lead in leads}
+    assert status["Converted_Count"] == 2
+    assert len(new_contacts) == len(new_accounts) == 2
+    assert contact_id not in new_contacts
+    assert account_id not in new_accounts
+    assert [contact["Email"] for contact in emulator.crm.contacts.values()] == ["jane@acme.example"] * 3
+    assert [account["Account_Name"] for account in emulator.crm.accounts.values()] == ["Acme"] * 3
+
+
 def test_mass_convert_counts_chosen_and_already_converted_leads_as_failed(emulator, zoho):
     emulator.faults.mass_convert_seconds = 0.05
     good, chosen, done = (add_lead(emulator, Email=f"{n}@acme.example") for n in range(3))

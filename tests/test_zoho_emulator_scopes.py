@@ -57,6 +57,8 @@ MASS_CONVERT = Call(
 )
 MASS_STATUS = Call("GET", "Leads/actions/mass_convert", params={"job_id": "1"})
 COQL = Call("POST", "coql", body={"select_query": "select id from Leads where Last_Name = 'Doe'"})
+COQL_CONTACTS = Call("POST", "coql", body={"select_query": "select id from Contacts where Last_Name = 'Doe'"})
+COQL_DEALS = Call("POST", "coql", body={"select_query": "select id from Deals where Stage = 'Qualification'"})
 LIST_NOTES = Call("GET", "Leads/{lead}/Notes", params={"fields": "Note_Title"})
 ADD_NOTE = Call("POST", "Notes", body=NOTE)
 ADD_NOTE_UNDER = Call("POST", "Leads/{lead}/Notes", body=NOTE)
@@ -74,6 +76,8 @@ CHECKED = [
     MASS_CONVERT,
     MASS_STATUS,
     COQL,
+    COQL_CONTACTS,
+    COQL_DEALS,
     LIST_NOTES,
     ADD_NOTE,
     ADD_NOTE_UNDER,
@@ -102,6 +106,10 @@ CASES = [
     (MASS_STATUS, ["ZohoCRM.mass_convert.leads.READ"], ["ZohoCRM.mass_convert.leads.CREATE"]),
     (COQL, ["ZohoCRM.coql.READ", f"{M}Leads.READ"], ["ZohoCRM.coql.READ", f"{M}leads.READ"]),
     (COQL, ["ZohoCRM.coql.READ", f"{M}ALL"], [f"{M}ALL"]),
+    # §13.7: COQL needs the read scope of the module it queries, spelt as for Leads.
+    (COQL_CONTACTS, ["ZohoCRM.coql.READ", f"{M}Contacts.READ"], ["ZohoCRM.coql.READ", f"{M}Leads.READ"]),
+    (COQL_CONTACTS, ["ZohoCRM.coql.READ", f"{M}Contacts.ALL"], ["ZohoCRM.coql.READ", f"{M}contacts.READ"]),
+    (COQL_DEALS, ["ZohoCRM.coql.READ", f"{M}ALL"], ["ZohoCRM.coql.READ", f"{M}Contacts.READ"]),
     (LIST_NOTES, [f"{M}notes.READ", f"{M}leads.READ"], [f"{M}notes.READ"]),
     (LIST_NOTES, [f"{M}ALL"], [f"{M}leads.READ"]),
     (ADD_NOTE, [f"{M}notes.CREATE", f"{M}leads.CREATE"], [f"{M}notes.CREATE"]),

@@ -71,7 +71,8 @@ def test_everything_rules_yaml_names_exists_in_the_demo_org(demo):
             if leads[name]["data_type"] == "picklist":
                 assert set(values) <= _options(leads[name]), (rule["name"], name)
         if "deal" in rule:
-            deal = rule["deal"]
+            # `unless_open_deal` is an option of the rule, not a Deals field
+            deal = {name: value for name, value in rule["deal"].items() if name != "unless_open_deal"}
             assert all(deals[name]["operation_type"]["api_create"] for name in deal), rule["name"]
             assert deal["Stage"] in stages[deal["Pipeline"]], rule["name"]
             assert required <= set(deal) | FILLED_BY_CONVERSION, rule["name"]

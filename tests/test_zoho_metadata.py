@@ -6,20 +6,9 @@ import json
 
 import pytest
 
-from handlers.platform.credentials import OAuthCredentials
-from handlers.zoho.client import ZohoClient, ZohoConfig
 from handlers.zoho.metadata import MAX_USER_PAGES, read_org
-from tests.conftest import CREDENTIALS, DANA, NICO, SAM
+from tests.conftest import CREDENTIALS, DANA, NICO, SAM, make_client
 from tests.zoho_emulator import ZohoEmulator
-
-
-def make_client(emulator: ZohoEmulator) -> ZohoClient:
-    credentials = OAuthCredentials(
-        CREDENTIALS.client_id, CREDENTIALS.client_secret, CREDENTIALS.refresh_token
-    )
-    return ZohoClient(
-        ZohoConfig(accounts_url=emulator.url, retry_seconds=3.0), credentials=lambda: credentials
-    )
 
 
 @pytest.fixture

@@ -20,10 +20,11 @@ from handlers import __version__, redaction
 from handlers.checks import rules_check
 from handlers.doors.webhook import LEAD_ID
 from handlers.engine import outcome
+from handlers.engine.existing import Held
 from handlers.engine.plan import plan_lead
 from handlers.engine.rules import Distribute, LeadOwner, RelativeDate, Rule, RuleSet, load_rules
 from handlers.engine.templates import JsonObject, Template
-from handlers.errors import DeadlineExceeded, Rejected, RulesError
+from handlers.errors import DeadlineExceeded, Rejected, RulesError, ZohoError
 from handlers.platform import deadline, log
 from handlers.platform.api_version import ApiVersion
 from handlers.platform.settings import Settings
@@ -255,6 +256,11 @@ def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
                 f"warning: rule {rule.name!r}: existing_records: link {version.needs('conversion_options')};"
                 " a duplicate fails instead of linking"
             )
+        if rule.existing_records == "match" and not rule.skip and not version.conversion_options:
+            lines.append(
+                f"note: rule {rule.name!r}: conversion options {version.needs('conversion_options')}:"
+                " existing records are looked up with COQL by Email and Company, without unique fields"
+            )
     if not version.mass_convert:
         lines.append(
             f"note: Mass Convert {version.needs('mass_convert')}: the sweep converts one lead per call"
@@ -286,9 +292,25 @@ def explain(args: argparse.Namespace) -> int:
     if plan.request is None:
         print(f"\nThe webhook would answer skipped: {plan.reason}.")
         return 0
+    try:
+        target = converter.target(args.lead_id, plan)
+    except ZohoError as error:
+        print(f"\nThe existing records could not be read: {redaction.redact(str(error))}")
+        return 1
+    if isinstance(target, Held):
+        print(f"\nThe webhook would answer held: {target.reason}. The candidates:")
+        for match in target.candidates:
+            print(f"   {match.describe()}")
+        return 0
+    for module, match in target.matched.items():
+        print(f"\nConverts into the existing {module} record {match['id']} (matched on {match['field']})")
+    if target.open_deal is not None:
+        print(f"No new deal: the account has the open deal {target.open_deal.as_json()}")
+    for warning in target.warnings:
+        print(f"warning: {warning}")
     version = converter.zoho.version.name
     print(f"\nConvert body (POST /crm/{version}/Leads/{args.lead_id}/actions/convert):")
-    print(json.dumps(plan.request.body, indent=2))
+    print(json.dumps(target.request.body, indent=2))
     if plan.request.missing_fields:
         print(
             f"Placeholders with no value on the lead (sent empty): {', '.join(plan.request.missing_fields)}"
@@ -396,6 +418,8 @@ def describe_rule(rule: Rule) -> list[str]:
         fields = {name: _shown(value) for name, value in rule.deal.fields}
         fields["Closing_Date"] = _shown(rule.deal.closing_date)
         lines.append("deal: " + ", ".join(f"{name}={value}" for name, value in fields.items()))
+        if rule.deal.unless_open_deal:
+            lines.append("no deal when the matched account already has an open one")
     lines.append(f"owner: {_owner(rule)}")
     if rule.carry_over_tags:
         tags = (f"{module}: {_shown(names)}" for module, names in rule.carry_over_tags)
@@ -404,9 +428,15 @@ def describe_rule(rule: Rule) -> list[str]:
         lines.append(f"attachments move to {rule.move_attachments_to}")
     lines.append(
         f"notify lead owner: {rule.notify_lead_owner}, notify new owner: {rule.notify_new_entity_owner},"
-        f" overwrite: {rule.overwrite}, time zone: {rule.timezone}, existing records: {rule.existing_records}"
+        f" overwrite: {rule.overwrite}, time zone: {rule.timezone}, existing records: {_existing(rule)}"
     )
     return lines
+
+
+def _existing(rule: Rule) -> str:
+    if rule.existing_records == "match":
+        return f"match (when several match: {rule.when_ambiguous})"
+    return rule.existing_records
 
 
 def _owner(rule: Rule) -> str:

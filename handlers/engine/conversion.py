@@ -1,8 +1,12 @@
-"""The conversion engine: read the lead, plan it, call Convert, say what happened.
+"""The conversion engine: read the lead, plan it, find the records it converts into, call Convert,
+say what happened.
 
-Zoho's answers that are not plain successes are handled here: `ID_ALREADY_CONVERTED` (perhaps our
-own attempt that timed out) reads the created records back, `DUPLICATE_DATA` links the existing
-contact and account when the rule asks for it, and any other refusal leaves a note on the lead.
+With `existing_records: match` the lead's conversion options are read before Convert, and the
+request names the existing contact and account (handlers.engine.existing); several candidates may
+hold the lead for a person to choose, with a note. Zoho's answers that are not plain successes are
+handled here: `ID_ALREADY_CONVERTED` (perhaps our own attempt that timed out) reads the created
+records back, `DUPLICATE_DATA` links the existing contact and account when the rule says `link`,
+and any other refusal leaves a note on the lead.
 """
 
 from __future__ import annotations
@@ -11,15 +15,22 @@ import contextlib
 import datetime as dt
 import functools
 import threading
+import time
 import zlib
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from handlers.engine import failure_note, outcome
+from handlers.engine import failure_note, lookup, outcome
+from handlers.engine.existing import Held, Link, Matches, choose, from_conversion_options
 from handlers.engine.failure_note import FailureNote
 from handlers.engine.outcome import Outcome
-from handlers.engine.payload import ConvertRequest, cut_to_refused_length, with_existing_records
+from handlers.engine.payload import (
+    ConvertRequest,
+    cut_to_refused_length,
+    with_existing_records,
+    without_deal,
+)
 from handlers.engine.plan import Plan, plan_lead
 from handlers.engine.rules import Rule, RuleSet
 from handlers.errors import Failure, Kind, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
@@ -37,6 +48,22 @@ NOTE_SHARE, NOTE_MAX_SECONDS = 0.2, 5.0
 # Refusals that the rule's configuration probably caused: their note carries the rule's preflight.
 CONFIGURATION_CODES = ("MAPPING_MISMATCH", "MANDATORY_NOT_FOUND", "INVALID_DATA")
 _LOCK_STRIPES = 256
+CLOSED_STAGES_SECONDS = 3600.0  # how long an instance trusts the pipelines' closed stages it read
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a lead converts into: the request naming the existing records, the records chosen,
+    the open deal that stands in for a new one, and what the log line should know."""
+
+    request: ConvertRequest
+    link: Link = field(default_factory=Link)
+    open_deal: lookup.OpenDeal | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def matched(self) -> dict[str, Any]:
+        return self.link.matched()
 
 
 def utc_now() -> dt.datetime:
@@ -65,6 +92,9 @@ class Converter:
         # Convert and the others find the lead converted. Across instances Zoho's own
         # ID_ALREADY_CONVERTED settles it.
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+        self.lookup = lookup.Lookup(zoho)  # existing records by Email and Company, in bulk
+        self._closed_stages: tuple[float, frozenset[str] | None] | None = None
+        self._closed_stages_lock = threading.Lock()
 
     def convert(
         self,
@@ -110,29 +140,122 @@ class Converter:
         rule_name = plan.rule.name if plan.rule else None
         if plan.action != "convert" or plan.rule is None or plan.request is None:
             return outcome.skipped(lead_id, rule_name, str(plan.reason))
+        rule = plan.rule
+        try:
+            target = self.target(lead_id, plan)
+        except ZohoRefused as refusal:
+            if refusal.code == "ID_ALREADY_CONVERTED":
+                return self._read_back(lead_id, rule)
+            if refusal.code == "INVALID_DATA" and refusal.names_url_id:
+                return outcome.not_found(lead_id)  # deleted or merged away since it was read
+            return self._failed(lead_id, rule, refusal, known=known)
+        if isinstance(target, Held):
+            return self._held(lead_id, rule, target, dry_run, known)
         if dry_run:
-            would = outcome.dry_run(lead_id, plan.rule.name, plan.request.body, plan.request.missing_fields)
-            return functools.reduce(Outcome.with_warning, plan.request.warnings, would)
-        return self._send(lead_id, plan.rule, plan.request, known=known)
+            request = target.request
+            would = outcome.dry_run(
+                lead_id,
+                rule.name,
+                request.body,
+                request.missing_fields,
+                matched=target.matched,
+                open_deal=target.open_deal.as_json() if target.open_deal else None,
+            )
+            return functools.reduce(Outcome.with_warning, (*request.warnings, *target.warnings), would)
+        return self._send(lead_id, rule, target, known=known)
+
+    # --- the existing records ----------------------------------------------------------------------
+
+    def target(self, lead_id: str, plan: Plan) -> Target | Held:
+        """The request naming the records the lead converts into, or why it is held (what
+        `explain` shows too). Raises ZohoRefused when Zoho refuses a read."""
+        rule, request = plan.rule, plan.request
+        assert rule is not None
+        assert request is not None
+        if rule.existing_records != "match":
+            return Target(request)
+        matches = self._matches(lead_id, plan)
+        for module, ids in matches.undated(rule.when_ambiguous).items():
+            matches = matches.with_modified(lookup.modified_times(self.zoho, module, ids))
+        chosen = choose(matches, rule.when_ambiguous)
+        if isinstance(chosen, Held):
+            return chosen
+        contact = chosen.contact.id if chosen.contact else None
+        account = chosen.account.id if chosen.account else None
+        linked = with_existing_records(request, contact, account, legacy=self.zoho.legacy)
+        warnings = list(chosen.warnings)
+        if matches.name_only:
+            names = ", ".join(match.describe() for match in matches.name_only)
+            warnings.append(f"not linked to contacts that match the lead's name only ({names})")
+        if rule.deal is None or not rule.deal.unless_open_deal or account is None:
+            return Target(linked, chosen, warnings=tuple(warnings))
+        closed = self.closed_stages()
+        if closed is None:
+            warnings.append(
+                "unless_open_deal: the org's Deals pipelines do not say which stages are closed, so"
+                " the deal was created"
+            )
+            return Target(linked, chosen, warnings=tuple(warnings))
+        open_deal = lookup.open_deal(self.zoho, account, closed)
+        if open_deal is None:
+            return Target(linked, chosen, warnings=tuple(warnings))
+        return Target(without_deal(linked), chosen, open_deal, tuple(warnings))
+
+    def _matches(self, lead_id: str, plan: Plan) -> Matches:
+        """Zoho's conversion options for the lead; on versions without them (before v5), the
+        lookup by Email and Company the sweep uses."""
+        if self.zoho.version.conversion_options:
+            return from_conversion_options(self.zoho.conversion_options(lead_id))
+        keys = plan.keys or lookup.LeadKeys(None, None)
+        return self.lookup.look_up({lead_id: keys}).get(lead_id) or Matches()
+
+    def closed_stages(self) -> frozenset[str] | None:
+        """The stages that close a deal, read from the pipelines at most hourly per instance."""
+        with self._closed_stages_lock:
+            now = time.monotonic()
+            if self._closed_stages is None or now - self._closed_stages[0] > CLOSED_STAGES_SECONDS:
+                self._closed_stages = (now, lookup.closed_stages(self.zoho))
+            return self._closed_stages[1]
+
+    def _held(
+        self, lead_id: str, rule: Rule, held: Held, dry_run: bool, known: FailureNote | None
+    ) -> Outcome:
+        """Several records match: nothing is converted, and the lead's note lists the candidates
+        (not on a dry run), so that a person converts it in Zoho."""
+        result = outcome.held(lead_id, rule.name, f"held: {held.reason}", held.matched())
+        if dry_run or not self.failure_note:
+            return result
+        listed = "".join(f"\n- {match.describe()}" for match in held.candidates)
+        appendix = (
+            f"\nCandidates:{listed}\nConvert the lead in Zoho and choose the records there, or give"
+            f" the rule `when_ambiguous: newest` or `create`."
+        )
+        noted, warning = self._write_note(result, appendix, known, code=failure_note.HELD_CODE)
+        if warning:
+            result = result.with_warning(warning)
+        if not noted:
+            result = replace(result, http_status=outcome.UNNOTED_STATUS)
+        return result
 
     def _send(
         self,
         lead_id: str,
         rule: Rule,
-        request: ConvertRequest,
+        target: Target,
         *,
         recut: bool = True,
         known: FailureNote | None = None,
     ) -> Outcome:
         """`recut`: a deal text the org holds to a shorter length than Zoho's documented maximum
         is cut to the length Zoho's refusal names and sent once more."""
+        request = target.request
         try:
             with self._leaving_time_for_the_note():
                 result = self.zoho.convert_lead(lead_id, request.body)
         except ZohoRefused as refusal:
             shorter = cut_to_refused_length(request, refusal.details) if recut else None
             if refusal.code == "INVALID_DATA" and shorter is not None:
-                return self._send(lead_id, rule, shorter, recut=False, known=known)
+                return self._send(lead_id, rule, replace(target, request=shorter), recut=False, known=known)
             if refusal.code == "ID_ALREADY_CONVERTED":
                 return self._read_back(lead_id, rule)
             if refusal.code == "INVALID_DATA" and refusal.names_url_id:
@@ -146,7 +269,9 @@ class Converter:
             result.records,
             missing_fields=request.missing_fields,
             job_id=result.job_id,
-            warnings=request.warnings,
+            warnings=(*request.warnings, *target.warnings),
+            matched=target.matched,
+            open_deal=target.open_deal.as_json() if target.open_deal else None,
         )
 
     def _read_back(self, lead_id: str, rule: Rule) -> Outcome:
@@ -202,7 +327,7 @@ class Converter:
         if failed.kind is Kind.FAILED and self.failure_note:
             with self._leaving_time_for_the_note():
                 preflight = self._preflight(rule, refusal)
-            noted, note_warning = self._write_note(failed, preflight, known)
+            noted, note_warning = self._write_note(failed, preflight, known, code=failed.code)
             if note_warning:
                 failed = failed.with_warning(note_warning)
             if not noted:  # the failure is known to nobody but the log: say so with the status
@@ -224,7 +349,7 @@ class Converter:
             return f"\nPreflight of the rule against the org could not run: {reason_of(error)}"
 
     def _write_note(
-        self, failed: Outcome, preflight: str = "", known: FailureNote | None = None
+        self, failed: Outcome, appendix: str, known: FailureNote | None, *, code: str | None
     ) -> tuple[bool, str | None]:
         """Tell sales operations inside the CRM; a note does not edit the lead, so no workflow fires.
 
@@ -236,37 +361,38 @@ class Converter:
         """
         lead_id = failed.lead_id
         assert lead_id is not None
-        sign = failure_note.signature(failed.rule, failed.code)
+        sign = failure_note.signature(failed.rule, code)
+        title = failure_note.title(code)
         message = redact(str(failed.reason))[:NOTE_MESSAGE_CHARS]
 
         def text(attempts: int, first_time: str | None) -> str:
             version, now = self.rules.version, self.clock()
-            appendix = redact(preflight)
             return failure_note.render(
-                failed.rule, failed.code, version, attempts, now, message, first_time, appendix
+                failed.rule, code, version, attempts, now, message, first_time, redact(appendix)
             )
 
         try:
-            same = known is not None and known.rule == failed.rule and known.code == failed.code
+            same = known is not None and known.rule == failed.rule and known.code == code
             previous = known if same else self._failure_note(lead_id, sign)
             if previous is not None:
-                return True, self._count_attempt(previous, text(previous.attempts + 1, previous.first_time))
+                content = text(previous.attempts + 1, previous.first_time)
+                return True, self._count_attempt(previous, title, content)
             try:
-                self.zoho.add_note(lead_id, failure_note.TITLE, text(1, None))
+                self.zoho.add_note(lead_id, title, text(1, None))
             except ZohoUnavailable:
                 if self._failure_note(lead_id, sign) is None:  # the answer was lost, not the note
-                    self.zoho.add_note(lead_id, failure_note.TITLE, text(1, None))
+                    self.zoho.add_note(lead_id, title, text(1, None))
         except ZohoError as error:
             return False, f"could not add the failure note: {error}"
         return True, None
 
-    def _count_attempt(self, note: failure_note.FailureNote, content: str) -> str:
+    def _count_attempt(self, note: failure_note.FailureNote, title: str, content: str) -> str:
         """The lead's note, brought up to this attempt; the warning for the log line."""
         said = f"the lead already has the failure note for this rule and code (attempt {note.attempts + 1})"
         if note.note_id is None:
             return said
         try:
-            self.zoho.update_note(note.note_id, failure_note.TITLE, content)
+            self.zoho.update_note(note.note_id, title, content)
         except ZohoError as error:
             return f"{said}; could not count the attempt on it: {error}"
         return said

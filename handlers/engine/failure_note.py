@@ -19,13 +19,24 @@ from typing import Any
 from handlers.zoho.lead import zoho_time
 
 TITLE = "Automatic conversion failed"
+# A lead held because several existing records match it gets the same kind of note, with its own
+# title, and the same backoff: it is not held (and noted) again on every sweep.
+HELD_TITLE = "Automatic conversion held"
+HELD_CODE = "HELD"  # the code a held lead's note stands for (Zoho gave none)
 BACKOFF = (dt.timedelta(hours=1), dt.timedelta(hours=4), dt.timedelta(days=1))  # then daily
-_FIELD = re.compile(r"^(Rule|Zoho code|Rules version|Attempts|Last attempt): (.*)$", re.MULTILINE)
+_FIELD = re.compile(r"^(Rule|Zoho code|Held|Rules version|Attempts|Last attempt): (.*)$", re.MULTILINE)
+HELD_LINE = "several existing records match the lead"
 
 
 def signature(rule: str | None, code: str | None) -> str:
     """How a note begins: one note per lead, rule and code."""
+    if code == HELD_CODE:
+        return f"Rule: {rule}\nHeld: {HELD_LINE}\n"
     return f"Rule: {rule}\nZoho code: {code}\n"
+
+
+def title(code: str | None) -> str:
+    return HELD_TITLE if code == HELD_CODE else TITLE
 
 
 def render(
@@ -40,9 +51,10 @@ def render(
 ) -> str:
     """The note's text (`message` and `appendix` already scrubbed of secrets)."""
     last = last_attempt.isoformat(timespec="seconds")
+    said = "Why" if code == HELD_CODE else "Zoho message"
     return (
         f"{signature(rule, code)}Rules version: {rules_version}\nAttempts: {attempts}\n"
-        f"Last attempt: {last}\nZoho message: {message}\nTime: {first_time or last}{appendix}"
+        f"Last attempt: {last}\n{said}: {message}\nTime: {first_time or last}{appendix}"
     )
 
 
@@ -73,9 +85,11 @@ class FailureNote:
 def parse(note: Mapping[str, Any]) -> FailureNote | None:
     """A note read from Zoho, when it is a failure note this product wrote; None otherwise."""
     content = note.get("Note_Content")
-    if note.get("Note_Title") != TITLE or not isinstance(content, str):
+    if note.get("Note_Title") not in (TITLE, HELD_TITLE) or not isinstance(content, str):
         return None
     fields = dict(_FIELD.findall(content))
+    if note.get("Note_Title") == HELD_TITLE and "Held" in fields:
+        fields["Zoho code"] = HELD_CODE
     if "Rule" not in fields or "Zoho code" not in fields:
         return None
     last = (

@@ -24,6 +24,7 @@ HTTP_STATUS = {
     Kind.DRY_RUN: 200,
     Kind.NOT_FOUND: 200,
     Kind.DEFERRED: 200,
+    Kind.HELD: 200,
     Kind.FAILED: 200,
     Kind.ERROR: 503,
     Kind.REJECTED: 400,
@@ -37,6 +38,7 @@ SEVERITY = {
     Kind.DRY_RUN: "INFO",
     Kind.NOT_FOUND: "WARNING",
     Kind.DEFERRED: "WARNING",
+    Kind.HELD: "WARNING",
     Kind.REJECTED: "WARNING",
     Kind.FAILED: "ERROR",
     Kind.ERROR: "ERROR",
@@ -61,6 +63,9 @@ class Outcome:
     error: str | None = None
     http_status: int | None = None
     public_reason: str | None = None  # what the answer says instead of `reason`, when set
+    # The existing records converted into (or, when held, the candidates), per module.
+    matched: dict[str, Any] | None = None
+    open_deal: dict[str, Any] | None = None  # the account's open deal that stood in for a new one
 
     @property
     def status(self) -> int:
@@ -78,6 +83,7 @@ class Outcome:
         answer = {
             **self._core(),
             **_present(payload=self.payload, job_id=self.job_id, code=self.code, error=self.error),
+            **_present(matched=self.matched, open_deal=self.open_deal),
         }
         if self.public_reason is not None:
             answer["reason"] = self.public_reason
@@ -93,6 +99,8 @@ class Outcome:
             missing_fields=list(self.missing_fields) or None,
             warnings=list(self.warnings) or None,
             payload_fields=_field_names(self.payload) if self.payload is not None else None,
+            matched=self.matched,
+            open_deal=self.open_deal,
         )
         return {**self._core(), "code": self.code, **extra}
 
@@ -141,6 +149,8 @@ def converted(
     missing_fields: tuple[str, ...] = (),
     job_id: str | None = None,
     warnings: tuple[str, ...] = (),
+    matched: dict[str, Any] | None = None,
+    open_deal: dict[str, Any] | None = None,
 ) -> Outcome:
     """Zoho converted the lead (or scheduled the conversion, when it answered with a job id)."""
     return Outcome(
@@ -152,6 +162,8 @@ def converted(
         job_id=job_id,
         missing_fields=missing_fields,
         warnings=warnings,
+        matched=matched or None,
+        open_deal=open_deal,
     )
 
 
@@ -163,7 +175,15 @@ def skipped(lead_id: str, rule: str | None, reason: str) -> Outcome:
     return Outcome(Kind.SKIPPED, lead_id, rule, reason=reason)
 
 
-def dry_run(lead_id: str, rule: str, payload: dict[str, Any], missing_fields: tuple[str, ...]) -> Outcome:
+def dry_run(
+    lead_id: str,
+    rule: str,
+    payload: dict[str, Any],
+    missing_fields: tuple[str, ...],
+    *,
+    matched: dict[str, Any] | None = None,
+    open_deal: dict[str, Any] | None = None,
+) -> Outcome:
     return Outcome(
         Kind.DRY_RUN,
         lead_id,
@@ -171,7 +191,15 @@ def dry_run(lead_id: str, rule: str, payload: dict[str, Any], missing_fields: tu
         payload=payload,
         reason="dry run: Convert was not called",
         missing_fields=missing_fields,
+        matched=matched or None,
+        open_deal=open_deal,
     )
+
+
+def held(lead_id: str, rule: str, reason: str, candidates: dict[str, Any]) -> Outcome:
+    """Several existing records match the lead and the rule says a person chooses: nothing was
+    converted, and the lead carries a note listing the candidates."""
+    return Outcome(Kind.HELD, lead_id, rule, reason=reason, matched=candidates)
 
 
 def not_found(lead_id: str) -> Outcome:

@@ -100,6 +100,19 @@ def with_existing_records(
     return ConvertRequest({"data": [item]}, request.missing_fields, request.cut_fields, request.cut_to)
 
 
+def without_deal(request: ConvertRequest) -> ConvertRequest:
+    """The same request converting the lead without creating a deal."""
+    item = {key: value for key, value in request.body["data"][0].items() if key != "Deals"}
+    tags = item.get("carry_over_tags")
+    if isinstance(tags, dict) and "Deals" in tags:
+        item["carry_over_tags"] = {module: names for module, names in tags.items() if module != "Deals"}
+        if not item["carry_over_tags"]:
+            del item["carry_over_tags"]
+    if item.get("move_attachments_to") == {"api_name": "Deals"}:
+        del item["move_attachments_to"]
+    return ConvertRequest({"data": [item]}, ())  # only the deal renders lead values
+
+
 def choose_owner(rule: Rule, lead_id: str, lead: Lead) -> str | None:
     """The user id owning the new records; None lets Zoho keep the lead owner."""
     owner = rule.assign_to

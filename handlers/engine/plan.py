@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from handlers.engine.lookup import LeadKeys
 from handlers.engine.matching import Decision, decide
 from handlers.engine.payload import ConvertRequest, build_convert_request
 from handlers.engine.rules import Rule, RuleSet
@@ -29,6 +30,7 @@ class Plan:
     rule: Rule | None = None
     request: ConvertRequest | None = None
     reason: str | None = None
+    keys: LeadKeys | None = None  # what the lead is looked up by among existing records
 
 
 def plan_lead(rules: RuleSet, lead_id: str, lead: Lead, now: dt.datetime, *, legacy: bool) -> Plan:
@@ -63,7 +65,8 @@ def plan_decision(decision: Decision, lead_id: str, lead: Lead, now: dt.datetime
             f"rule {rule.name!r} fills the deal from {', '.join(absent)}, which the lead read from Zoho"
             " does not have: most likely field-level security hides it from the function's user"
         )
-    return Plan("convert", decision, rule, build_convert_request(rule, lead_id, lead, now, legacy=legacy))
+    request = build_convert_request(rule, lead_id, lead, now, legacy=legacy)
+    return Plan("convert", decision, rule, request, keys=LeadKeys.of(lead))
 
 
 def absent_fields(rules: RuleSet, lead: Lead) -> list[str]:

@@ -19,11 +19,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from handlers.engine.existing import WhenAmbiguous
 from handlers.engine.templates import JsonObject, Template, TemplateError
 from handlers.errors import RulesError
 
 MODULES = ("Contacts", "Accounts", "Deals")
 REQUIRED_DEAL_FIELDS = ("Deal_Name", "Stage", "Closing_Date")
+DEAL_OPTIONS = ("unless_open_deal",)  # keys of `deal:` that are no Deals field
+EXISTING_RECORDS = ("match", "link", "create")
+WHEN_AMBIGUOUS = ("hold", "newest", "create")
+ExistingRecords = Literal["match", "link", "create"]
 Operator = Literal["equals", "in", "not_in", "not", "gt", "gte", "lt", "lte", "matches", "exists"]
 COMPARISONS: tuple[Operator, ...] = ("gt", "gte", "lt", "lte")
 OPERATORS: tuple[Operator, ...] = ("in", "not_in", "not", *COMPARISONS, "matches", "exists")
@@ -36,6 +41,7 @@ INHERITABLE_KEYS = (
     "carry_over_tags",
     "move_attachments_to",
     "existing_records",
+    "when_ambiguous",
 )
 RULE_KEYS = ("name", "when", "skip", "deal", *INHERITABLE_KEYS)
 FIELD_PATH = re.compile(r"[A-Za-z$][A-Za-z0-9_$]*(?:\.[A-Za-z0-9_$]+)*")
@@ -96,6 +102,7 @@ class Deal:
 
     fields: tuple[tuple[str, Any], ...]
     closing_date: ClosingDate
+    unless_open_deal: bool = False  # no deal when the matched account has an open one
 
     @property
     def values(self) -> JsonObject:
@@ -119,7 +126,10 @@ class Rule:
     notify_new_entity_owner: bool = False
     overwrite: bool = False
     timezone: str = "UTC"
-    existing_records: Literal["create", "link"] = "create"
+    # match: convert into the contact and account the org has (conversion options, before
+    # Convert); link: only after Zoho refuses a duplicate; create: never look.
+    existing_records: ExistingRecords = "match"
+    when_ambiguous: WhenAmbiguous = "hold"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -239,11 +249,17 @@ class _Validator:
                 if key in raw:
                     raise self.error(key, "a `skip: true` rule converts nothing; remove this key")
         merged = {**defaults, **raw}
+        deal = self.deal(raw["deal"]) if raw.get("deal") is not None else None
+        if deal is not None and deal.unless_open_deal and merged.get("existing_records", "match") != "match":
+            raise self.error(
+                "deal.unless_open_deal",
+                "needs `existing_records: match`: only a matched account's open deals are looked for",
+            )
         return Rule(
             name=name,
             when=self.conditions(raw["when"]),
             skip=skip,
-            deal=self.deal(raw["deal"]) if raw.get("deal") is not None else None,
+            deal=deal,
             assign_to=self.owner(merged.get("assign_to", "lead_owner")),
             carry_over_tags=self.tags(merged.get("carry_over_tags")),
             move_attachments_to=self.module(merged.get("move_attachments_to")),
@@ -252,9 +268,18 @@ class _Validator:
             overwrite=self.boolean(merged, "overwrite", default=False),
             timezone=self.timezone(merged.get("timezone", "UTC")),
             existing_records=self.choice(
-                merged.get("existing_records", "create"), "existing_records", ("create", "link")
+                merged.get("existing_records", "match"), "existing_records", EXISTING_RECORDS
             ),
+            when_ambiguous=self.when_ambiguous(raw, merged),
         )
+
+    def when_ambiguous(self, raw: dict[str, Any], merged: dict[str, Any]) -> Any:
+        """Only `existing_records: match` chooses between several matches."""
+        if "when_ambiguous" in raw and merged.get("existing_records", "match") != "match":
+            raise self.error(
+                "when_ambiguous", "applies only with `existing_records: match`; remove it or match"
+            )
+        return self.choice(merged.get("when_ambiguous", "hold"), "when_ambiguous", WHEN_AMBIGUOUS)
 
     def known_keys(self, mapping: dict[Any, Any], allowed: tuple[str, ...], where: str | None) -> None:
         for key in mapping:
@@ -262,10 +287,10 @@ class _Validator:
                 path = f"{where}.{key}" if where else str(key)
                 raise self.error(path, f"unknown key{_did_you_mean(str(key), allowed)}")
 
-    def boolean(self, mapping: dict[str, Any], key: str, default: bool) -> bool:
+    def boolean(self, mapping: dict[str, Any], key: str, default: bool, where: str = "") -> bool:
         value = mapping.get(key, default)
         if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, not {value!r}")
+            raise self.error(f"{where}{key}", f"must be true or false, not {value!r}")
         return value
 
     def choice(self, value: Any, key: str, allowed: tuple[str, ...]) -> Any:
@@ -351,13 +376,20 @@ class _Validator:
             if raw.get(field) in (None, ""):
                 raise self.error(f"deal.{field}", "required: Zoho refuses to create a deal without it")
         fields: dict[str, Any] = {}
+        unless_open_deal = self.boolean(raw, "unless_open_deal", default=False, where="deal.")
         for field, value in raw.items():
+            if field in DEAL_OPTIONS:
+                continue
             key = f"deal.{field}"
             if not isinstance(field, str) or not API_NAME.fullmatch(field):
                 raise self.error(key, "must be a Deals field API name (letters, digits, underscores)")
             if field != "Closing_Date":
                 fields[field] = self.template_value(value, key)
-        return Deal(fields=tuple(fields.items()), closing_date=self.closing_date(raw["Closing_Date"]))
+        return Deal(
+            fields=tuple(fields.items()),
+            closing_date=self.closing_date(raw["Closing_Date"]),
+            unless_open_deal=unless_open_deal,
+        )
 
     def template_value(self, value: Any, key: str) -> Any:
         """Strings become templates ({Field} placeholders); containers are walked; scalars stay."""

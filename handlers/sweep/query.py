@@ -15,7 +15,7 @@ The sweep must decide every lead exactly as the webhook does. Two things make th
   and the sweep reads the lead in full (the webhook's own path) whenever the decision depends on
   one it cannot.
 
-When the conditions do not fit one query (Zoho's limits, handlers.sweep.coql), a long `in` is split over
+When the conditions do not fit one query (Zoho's limits, handlers.zoho.coql), a long `in` is split over
 several queries and what still does not fit is matched locally. Only converting rules count: a lead
 that matches nothing but a skip rule is never needed. Pages are read by key (`id > last id`,
 ordered by id), not by OFFSET, so any number of leads can be reached (OFFSET stops at 100,000) and
@@ -32,7 +32,7 @@ from decimal import Decimal
 from handlers.engine.matching import is_record_id, number
 from handlers.engine.rules import Condition, Rule, RuleSet
 from handlers.engine.templates import placeholders_in
-from handlers.sweep.coql import (
+from handlers.zoho.coql import (
     MAX_CRITERIA,
     MAX_IN_VALUES,
     MAX_SELECTED_FIELDS,
@@ -56,6 +56,7 @@ MAX_QUERIES = 10  # beyond this, pushing down less is cheaper than one more quer
 TEXT_TYPES = frozenset({"text", "textarea", "email", "phone", "website", "picklist"})
 WHOLE_NUMBER_TYPES = frozenset({"integer", "bigint"})
 DECIMAL_TYPES = frozenset({"double", "currency", "percent", "decimal"})
+LOOKUP_KEYS = ("Email", "Company")  # what a lead is looked up by among existing records
 LOOKUP_TYPES = frozenset({"lookup", "ownerlookup", "userlookup"})
 # Whether COQL can select or filter tags is not documented: a rule that reads them reads the lead.
 NEVER_SELECTED = frozenset({"Tag"})
@@ -206,9 +207,17 @@ def placeholders(rule: Rule) -> list[str]:
 
 
 def _selected_fields(rules: RuleSet, fields: FieldTypes | None, notes: list[str]) -> tuple[str, ...]:
-    """`id`, `Owner`, `Modified_Time` (a lead edited since it last failed is due again), then the
-    fields the conditions read and the deal's placeholders, within 50:
-    never tags, and, when the org's fields are known, only fields it has (Zoho refuses others)."""
+    """`id`, `Owner`, `Modified_Time` (a lead edited since it last failed is due again), `Email`
+    and `Company` when a rule matches existing records (the lookup's keys), then the fields the
+    conditions read and the deal's placeholders, within 50: never tags, and, when the org's fields
+    are known, only fields it has (Zoho refuses others)."""
+    matching = any(rule.existing_records == "match" and not rule.skip for rule in rules.rules)
+    keys = [name for name in LOOKUP_KEYS if matching and (fields is None or name in fields)]
+    if matching and len(keys) < len(LOOKUP_KEYS):
+        notes.append(
+            f"the org has no Leads field {' or '.join(n for n in LOOKUP_KEYS if n not in keys)}: leads of"
+            " rules that match existing records are converted singly, each reading its conversion options"
+        )
     wanted = [
         *_bases(c.field for rule in rules.rules for c in rule.when),
         *_bases(p for rule in rules.rules for p in placeholders(rule)),
@@ -221,7 +230,7 @@ def _selected_fields(rules: RuleSet, fields: FieldTypes | None, notes: list[str]
         and not name.startswith("$")
         and (fields is None or name in fields)
     ]
-    chosen = list(dict.fromkeys(["id", "Owner", "Modified_Time", *selectable]))
+    chosen = list(dict.fromkeys(["id", "Owner", "Modified_Time", *keys, *selectable]))
     if len(chosen) > MAX_SELECTED_FIELDS:
         notes.append(
             f"the rules read {len(chosen)} fields, more than the {MAX_SELECTED_FIELDS} a COQL query may"

@@ -29,11 +29,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from handlers.engine import failure_note, outcome
+from handlers.engine import failure_note, lookup, outcome
 from handlers.engine.conversion import Converter, utc_now
+from handlers.engine.existing import Matches
 from handlers.engine.failure_note import FailureNote
 from handlers.engine.matching import decide_partly
 from handlers.engine.outcome import Outcome
@@ -54,6 +55,7 @@ from handlers.platform.settings import RECONCILE_SINCE
 from handlers.redaction import redact
 from handlers.sweep.options import SweepOptions
 from handlers.sweep.query import (
+    LOOKUP_KEYS,
     WINDOW_ONLY,
     FieldTypes,
     Queries,
@@ -107,6 +109,7 @@ class PlannedLead:
     rule: str
     how: str  # "mass" or "single"
     job: int | None = None  # the Mass Convert job's number in this run
+    matched: dict[str, list[str]] | None = None  # existing records the lookup found, per module
 
 
 @dataclass
@@ -117,6 +120,7 @@ class SweepSummary:
     already_converted: int = 0
     skipped: int = 0
     deferred: int = 0  # waiting for an approval, a review, a lock or a merge: tried again next run
+    held: int = 0  # several existing records match: a person chooses (the lead's note lists them)
     retry_later: int = 0  # failed before, and their backoff has not passed (handlers.engine.failure_note)
     failed: list[dict[str, Any]] = field(default_factory=list)
     mass_convert_jobs: int = 0
@@ -169,7 +173,7 @@ class SweepSummary:
     def severity(self) -> str:
         if self.failed or self.stopped_by in ("error", "setup") or self.rules_problems or self.setup_problems:
             return "ERROR"
-        return "WARNING" if self.stopped_by else "INFO"
+        return "WARNING" if self.stopped_by or self.held else "INFO"
 
     def message(self) -> str:
         text = (
@@ -178,6 +182,8 @@ class SweepSummary:
         )
         if self.deferred:
             text += f", {self.deferred} waiting (approval, review, lock or merge)"
+        if self.held:
+            text += f", {self.held} held for a person to choose between existing records"
         if self.retry_later:
             text += f", {self.retry_later} failed before and not due again yet"
         if self.remaining:
@@ -218,6 +224,28 @@ class Candidate:
     lead_id: str
     rule: Rule | None
     plan: Plan | None = None
+    # The lead's Email and Company from its row, when the rule matches existing records and the row
+    # holds both; then what the lookup found among existing records (None: not looked up).
+    keys: lookup.LeadKeys | None = None
+    matches: Matches | None = None
+
+    @property
+    def unmatched(self) -> bool:
+        """Whether Mass Convert may take the lead as far as existing records go: its rule does not
+        match them, or the lookup found none (a lead with candidates goes through the webhook's
+        path, which reads its conversion options and chooses as the webhook does)."""
+        if self.rule is None or self.rule.existing_records != "match":
+            return True
+        return self.matches is not None and self.matches.empty
+
+    @property
+    def shared_keys(self) -> tuple[str, ...]:
+        """What another lead of the page may share with this one, so that one of them finds the
+        contact or account the other creates: its email and company, under a matching rule."""
+        if self.keys is None:
+            return ()
+        pairs = (("email", self.keys.email), ("company", self.keys.company))
+        return tuple(f"{kind}:{value.casefold()}" for kind, value in pairs if value)
 
     @property
     def request(self) -> ConvertRequest | None:
@@ -424,11 +452,14 @@ class SweepRun:
             return
         if not candidates:
             return
-        batches, singles = self.group(candidates)
+        now, turns = in_turns(candidates)
+        batches, singles = self.group(self.looked_up(now))
         if self.options.dry_run:
-            self.plan_dry_run(batches, singles)
-        else:
-            self.convert(batches, singles)
+            self.plan_dry_run(batches, [*singles, *(candidate for turn in turns for candidate in turn)])
+            return
+        self.convert(batches, singles)
+        for turn in turns:
+            self.convert_singly(turn)
 
     def decide(self, lead_id: str, row: Lead) -> Candidate | None:
         """The lead's rule from its row, as the webhook would decide on the whole lead; a
@@ -445,7 +476,30 @@ class SweepRun:
         if not all(answers_path(row, path) for path in placeholders(rule)):
             return Candidate(lead_id, rule)
         planned = plan_decision(decision, lead_id, row, self.clock(), legacy=self.zoho.legacy)
-        return Candidate(lead_id, rule, planned)
+        keyed = rule.existing_records == "match" and all(key in row for key in LOOKUP_KEYS)
+        return Candidate(lead_id, rule, planned, planned.keys if keyed else None)
+
+    def looked_up(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates, those Mass Convert could take and whose rule matches existing records
+        with what the lookup found (a COQL query per 50 distinct emails, one per 50 companies: 24
+        when Zoho counts each value of an `in` as a criterion). When Zoho refuses the lookup, they go
+        singly: the webhook's path reads each lead's conversion options instead."""
+        keyed = {
+            c.lead_id: c.keys for c in candidates if c.keys is not None and self.mass_params(c) is not None
+        }
+        if not keyed:
+            return candidates  # single Convert either way: the webhook's path looks for itself
+        try:
+            found = self.converter.lookup.look_up(keyed)
+        except (ZohoRefused, ZohoBadResponse, ZohoUnavailable) as error:
+            problem = (
+                f"the lookup of existing contacts and accounts failed ({reason_of(error)}): leads whose"
+                " rule matches existing records were converted singly, each reading its conversion options"
+            )
+            if problem not in self.summary.setup_problems:
+                self.summary.setup_problems.append(problem)
+            return candidates
+        return [replace(c, matches=found.get(c.lead_id)) if c.lead_id in keyed else c for c in candidates]
 
     def due(self, candidate: Candidate, row: Lead) -> bool:
         """Whether a lead that failed before may be tried again in this run (its note says when)."""
@@ -509,7 +563,11 @@ class SweepRun:
         return batches, singles
 
     def mass_key(self, candidate: Candidate) -> str | None:
-        """The Mass Convert parameters (without ids) as a grouping key; None when not expressible."""
+        """The Mass Convert parameters (without ids) as a grouping key; None when not expressible,
+        or when the lead may have existing records to convert into (Mass Convert names none)."""
+        return self.mass_params(candidate) if candidate.unmatched else None
+
+    def mass_params(self, candidate: Candidate) -> str | None:
         rule, request = candidate.rule, candidate.request
         if rule is None or request is None or not self.zoho.version.mass_convert or self.mass_convert_off:
             return None
@@ -546,7 +604,8 @@ class SweepRun:
                     continue
                 self.summary.plan.append(PlannedLead(candidate.lead_id, decided.rule, "single"))
             else:
-                self.summary.plan.append(PlannedLead(candidate.lead_id, rule.name, "single"))
+                matched = _found(candidate.matches)
+                self.summary.plan.append(PlannedLead(candidate.lead_id, rule.name, "single", matched=matched))
         self.advance(sum(len(batch.candidates) for batch in batches) + len(singles))
 
     # --- converting -----------------------------------------------------------------------------
@@ -705,6 +764,8 @@ class SweepRun:
             self.summary.already_converted += 1
         elif result.kind is Kind.DEFERRED:
             self.summary.deferred += 1
+        elif result.kind is Kind.HELD:
+            self.summary.held += 1
         elif result.kind in (Kind.SKIPPED, Kind.NOT_FOUND):
             self.summary.skipped += 1
         else:
@@ -729,6 +790,45 @@ class SweepRun:
     def lacks_time(self, needed: float) -> bool:
         """Whether work that may take `needed` seconds would end past RECONCILE_MAX_SECONDS."""
         return self.ends - time.monotonic() < needed
+
+
+def in_turns(candidates: list[Candidate]) -> tuple[list[Candidate], list[list[Candidate]]]:
+    """The leads to convert now, and the turns of those that must wait.
+
+    Leads of one page that share an email or a company under a matching rule would each create
+    the same new contact or account (Mass Convert names no existing record, and concurrent
+    conversions do not see each other's). So only the first of them converts now; the second of
+    each such group converts singly after that, the third after the second, and so on: each finds
+    what the one before created, as a webhook delivered later would.
+    """
+    group_of: dict[str, int] = {}
+    sizes: list[int] = []
+    now: list[Candidate] = []
+    turns: list[list[Candidate]] = []
+    for candidate in candidates:
+        keys = candidate.shared_keys
+        group = next((group_of[key] for key in keys if key in group_of), None)
+        if group is None:
+            group = len(sizes)
+            sizes.append(0)
+        for key in keys:
+            group_of.setdefault(key, group)
+        position, sizes[group] = sizes[group], sizes[group] + 1
+        if position == 0:
+            now.append(candidate)
+            continue
+        while len(turns) < position:
+            turns.append([])
+        turns[position - 1].append(candidate)
+    return now, turns
+
+
+def _found(matches: Matches | None) -> dict[str, list[str]] | None:
+    """The ids a lookup found, per module, for the dry run's plan."""
+    if matches is None or matches.empty:
+        return None
+    found = {"Contacts": [m.id for m in matches.contacts], "Accounts": [m.id for m in matches.accounts]}
+    return {module: ids for module, ids in found.items() if ids}
 
 
 def mass_convertible(rule: Rule) -> bool:

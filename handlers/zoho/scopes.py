@@ -69,8 +69,8 @@ RECENT_NOTES = _call(
 COQL = _call(
     "POST",
     r"/coql",
-    "ZohoCRM.coql.READ with ZohoCRM.modules.ALL (or ZohoCRM.modules.Leads.READ)",
-    "the sweep's COQL query",
+    "ZohoCRM.coql.READ with ZohoCRM.modules.ALL (or the READ scopes of Leads, Contacts, Accounts and Deals)",
+    "the sweep's COQL queries and its lookup of existing records",
 )
 MASS_CONVERT = _call(
     "POST", r"/Leads/actions/mass_convert", "ZohoCRM.mass_convert.leads.CREATE", "the sweep's Mass Convert"

@@ -1,14 +1,14 @@
-"""Endpoints that work on many leads: Mass Convert with its job status, and COQL queries."""
+"""Endpoints that work on many records: Mass Convert with its job status, and COQL queries."""
 
 from __future__ import annotations
 
 from . import credits, permissions, scopes
 from .conversion import invalid_mass_convert_id, parse_mass_convert_body
-from .coql import limits_for, parse, run
+from .coql import limits_for, module_named, parse, run
 from .crm import CrmStore
 from .faults import Faults
 from .mass_convert import MassConvertJobs
-from .metadata import module_fields
+from .metadata import FieldDef
 from .protocol import (
     FieldError,
     Response,
@@ -53,7 +53,7 @@ class BulkEndpoints:
                 "POST",
                 r"coql",
                 self.coql,
-                scopes=scopes.COQL,
+                scopes=scopes.COQL,  # and the queried module's, checked in `coql`
                 credits=lambda request: credits.coql(request.json()),
             ),
         ]
@@ -100,19 +100,25 @@ class BulkEndpoints:
         return Response.json(200, {"data": [status]})
 
     def coql(self, call: Call) -> Response:
-        """Converted leads are never returned, as in Zoho's COQL; the page size and the offset
-        ceiling depend on the called version (zoho-crm-api.md §10 page and ceiling)."""
+        """A query over Leads, Contacts, Accounts or Deals. Converted leads are never returned,
+        as in Zoho's COQL; the page size and the offset ceiling depend on the called version
+        (zoho-crm-api.md §10 page and ceiling)."""
         body = call.request.json()
+        query = body.get("select_query") if isinstance(body, dict) else None
+        # zoho-crm-api.md §13.7: the queried module's read scope too, before the query is read.
+        module = module_named(query) if isinstance(query, str) else None
+        scopes.check(call.granted, scopes.coql_module(module))
         if not isinstance(body, dict):
             raise invalid_body()
-        query = body.get("select_query")
         if not isinstance(query, str) or not query.strip():
             raise missing_field("$.select_query", "select_query").top_level()
-        fields = {field.api_name: field for field in module_fields("Leads")}
-        limits = limits_for(call.version, self._faults.coql_offset_ceiling)
-        parsed = parse(query, fields, limits)
-        page = self._crm.query_unconverted_leads(lambda leads: run(parsed, leads))
+        limits = limits_for(call.version, self._faults.coql_offset_ceiling, self._faults.coql_in_counts_once)
+        parsed = parse(query, self._fields_of, limits)
+        page = self._crm.query_records(parsed.module, lambda records: run(parsed, records))
         if not page.rows:
             return Response.no_content()
         info = {"count": len(page.rows), "more_records": page.more_records}
         return Response.json(200, {"data": page.rows, "info": info})
+
+    def _fields_of(self, module: str) -> dict[str, FieldDef]:
+        return {field.api_name: field for field in self._crm.field_definitions(module)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import fault_settings, permissions
@@ -35,12 +36,8 @@ class ControlEndpoints:
     def _dispatch(self, route: tuple[str, str], request: Request) -> Response:
         emulator = self._emulator
         match route:
-            case ("POST", "leads"):
-                body = request.json()
-                if isinstance(body, list):
-                    return self._add_leads(body)
-                fields = _json_object(request)
-                return Response.json(201, {"id": emulator.crm.add_lead(**fields)})
+            case ("POST", path) if path == "leads" or path in RECORD_MODULES:
+                return self._add_records(path, request)
             case ("GET", path) if lead := re.fullmatch(r"leads/(\d+)", path):
                 try:
                     return Response.json(200, emulator.crm.lead(lead[1]))
@@ -105,25 +102,21 @@ class ControlEndpoints:
                 return Response.json(200, {"ok": True})
         return Response.json(404, {"error": f"no control endpoint {route[0]} {request.path}"})
 
-    def _add_leads(self, leads: list[Any]) -> Response:
-        """A JSON array of leads: ids in the order given.
-
-        The store has no bulk add, so this is a loop of `add_lead` (each takes the store's lock
-        once). Every element is checked to be an object before any lead is created; a lead the
-        store refuses stops the loop, and the answer (400) names its index and lists the ids of
-        the leads created before it.
-        """
-        for index, fields in enumerate(leads):
-            if not isinstance(fields, dict):
-                raise ValueError(f"leads[{index}]: expected a JSON object")
-        add_lead = self._emulator.crm.add_lead
-        ids: list[str] = []
-        for index, fields in enumerate(leads):
-            try:
-                ids.append(add_lead(**fields))
-            except (TypeError, ValueError) as problem:
-                return Response.json(400, {"error": f"leads[{index}]: {problem}", "ids": ids})
-        return Response.json(201, {"ids": ids})
+    def _add_records(self, kind: str, request: Request) -> Response:
+        """POST `leads`, `contacts`, `accounts` or `deals`: one record (a JSON object), 201
+        `{"id"}`, or many (an array), 201 `{"ids"}` in the order given. The store's `add_lead`,
+        `add_contact`, `add_account`, `add_deal` take the fields and say what is wrong (400)."""
+        crm = self._emulator.crm
+        adders: dict[str, Callable[..., str]] = {
+            "leads": crm.add_lead,
+            "contacts": crm.add_contact,
+            "accounts": crm.add_account,
+            "deals": crm.add_deal,
+        }
+        body = request.json()
+        if isinstance(body, list):
+            return _add_many(kind, adders[kind], body)
+        return Response.json(201, {"id": adders[kind](**_json_object(request))})
 
     def _lead_state(self, method: str, lead_id: str, request: Request) -> Response:
         """GET or POST `leads/{id}/state`: a lead's wait states (zoho-crm-api.md §14.1). A POST
@@ -239,6 +232,26 @@ class ControlEndpoints:
         if both:
             raise ValueError(f"grant: {both} also revoked")
         self._emulator.update_permissions(grant=edits["grant"], revoke=edits["revoke"])
+
+
+def _add_many(kind: str, add: Callable[..., str], records: list[Any]) -> Response:
+    """A JSON array of records: ids in the order given.
+
+    The store has no bulk add, so this is a loop of `add` (each takes the store's lock once).
+    Every element is checked to be an object before any record is created; a record the store
+    refuses stops the loop, and the answer (400) names its index (`leads[1]: …`) and lists the
+    ids of the records created before it.
+    """
+    for index, fields in enumerate(records):
+        if not isinstance(fields, dict):
+            raise ValueError(f"{kind}[{index}]: expected a JSON object")
+    ids: list[str] = []
+    for index, fields in enumerate(records):
+        try:
+            ids.append(add(**fields))
+        except (TypeError, ValueError) as problem:
+            return Response.json(400, {"error": f"{kind}[{index}]: {problem}", "ids": ids})
+    return Response.json(201, {"ids": ids})
 
 
 def _names(body: dict[str, Any], key: str) -> list[str]:

@@ -77,6 +77,9 @@ class ConvertRequest:
     carry_over_tags: dict[str, list[str]] = field(default_factory=dict)
     carry_all_tags_to: tuple[str, ...] = ()
     overwrite: bool = False
+    # zoho-crm-api.md §1.2, §14.6: link the existing contact and account instead of creating
+    # new ones (single Convert only; without it Convert creates duplicates).
+    add_to_existing_record: bool = False
     mass: bool = False  # a Mass Convert job's: its own maximum lengths (zoho-crm-api.md §14.4)
 
 
@@ -132,6 +135,7 @@ def parse_convert_body(body: Any, legacy: bool) -> ConvertRequest:
         deal=deal,
         carry_over_tags=_tag_names(converter.get("carry_over_tags"), f"{path}.carry_over_tags"),
         overwrite=converter.get("overwrite", False),
+        add_to_existing_record=converter.get("add_to_existing_record", False),
     )
 
 
@@ -214,7 +218,7 @@ def check_deal_shape(deal: Any, path: str) -> None:
     for key in ("Deal_Name", "Stage", "Pipeline"):
         if not isinstance(deal[key], str):
             raise invalid_field(f"{path}.{key}", key, expected_data_type="string")
-    if not _is_iso_date(deal["Closing_Date"]):
+    if not is_iso_date(deal["Closing_Date"]):
         raise invalid_field(f"{path}.Closing_Date", "Closing_Date", expected_data_type="date")
     amount = deal.get("Amount")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
@@ -247,7 +251,7 @@ def check_pipeline(deal: dict[str, Any], path: str, pipelines: dict[str, list[st
         )
 
 
-def _is_iso_date(value: Any) -> bool:
+def is_iso_date(value: Any) -> bool:
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return False
     try:

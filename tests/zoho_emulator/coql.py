@@ -1,12 +1,15 @@
-"""COQL over Leads, as strict as Zoho: parse a select query into a small AST, then run it.
+"""COQL over Leads, Contacts, Accounts and Deals, as strict as Zoho: parse a select query into a
+small AST, then run it.
 
-Supported: `select f1, f2 from Leads where ... [order by f [asc|desc], ...]
+Supported: `select f1, f2 from Leads|Contacts|Accounts|Deals where ... [order by f [asc|desc], ...]
 [limit count | limit offset, count | limit count offset n]`; criteria with =, !=, <, <=, >, >=,
 in, not in, is null, is not null, joined by `and` / `or` in pairs, and brackets. Text compares
 case-insensitively; <, <=, > and >= need a number, date or date-time field, or `id`. A value
 takes its field's type: quoted on text, picklist, date, date-time and lookup fields, bare on
-number fields, true / false on booleans; lookups compare by id. A multi-select picklist takes
-only `is null` / `is not null`; `Tag` is no column.
+number fields, true / false on booleans; lookups compare by id (`Account_Name = '<id>'` and
+`Account_Name.id = '<id>'` alike, as `Owner` on Leads). A multi-select picklist takes only
+`is null` / `is not null`; `Tag` is no column. Converted leads are never read (`RecordSource`
+is the store's); every other module's records all are.
 
 Every grammar rule and limit below is one that zoho-crm-api.md §10 documents; where the
 reference leaves a reading open, the emulator takes the one that refuses more, so that a client
@@ -19,7 +22,7 @@ import copy
 import functools
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,6 +32,9 @@ from .clock import parse_time
 from .metadata import MULTI_SELECT, FieldDef
 from .protocol import ApiError, top_level_error
 
+# zoho-crm-api.md §10, §14.10: the modules COQL reads here (module names compare exactly). Any
+# other is refused: Notes with INVALID_MODULE, an unknown one with INVALID_QUERY.
+COQL_MODULES = ("Leads", "Contacts", "Accounts", "Deals")
 DEFAULT_LIMIT = 200  # zoho-crm-api.md §10 page
 MAX_CRITERIA = 25  # zoho-crm-api.md §10 criteria
 MAX_IN_VALUES = 50  # zoho-crm-api.md §10 in / not in
@@ -62,17 +68,20 @@ class Limits:
 
     max_limit: int
     offset_ceiling: int
+    in_counts_once: bool = False  # the lenient reading of §10's criteria count
 
 
-def limits_for(version: str, offset_ceiling: int | None = None) -> Limits:
+def limits_for(version: str, offset_ceiling: int | None = None, in_counts_once: bool = False) -> Limits:
     """v7/v8 page 2,000 up to 100,000 records; every older version is held to v2's 200 and to
     10,000, since the reference documents no larger numbers for v3-v6 (riskier reading).
 
-    `offset_ceiling` replaces the documented ceiling, so that tests can reach it cheaply.
+    `offset_ceiling` replaces the documented ceiling, so that tests can reach it cheaply;
+    `in_counts_once` counts an `in (...)` as one criterion (§10 leaves it unsettled: by default
+    each value counts, the reading that refuses more).
     """
     wide = version in _WIDE_VERSIONS
     ceiling = offset_ceiling if offset_ceiling is not None else 100_000 if wide else 10_000
-    return Limits(max_limit=2000 if wide else 200, offset_ceiling=ceiling)
+    return Limits(max_limit=2000 if wide else 200, offset_ceiling=ceiling, in_counts_once=in_counts_once)
 
 
 # --- the AST ------------------------------------------------------------------------------------
@@ -102,7 +111,7 @@ class Node(ABC):
     def matches(self, row: dict[str, Any]) -> bool: ...
 
     @abstractmethod
-    def criteria(self) -> int:
+    def criteria(self, in_counts_once: bool = False) -> int:
         """How many criteria count toward the limit of 25."""
 
 
@@ -118,7 +127,7 @@ class Comparison(Node):
         value = self.column.comparable(row)
         return value is not None and _ORDERINGS[self.operator](value, self.literal)
 
-    def criteria(self) -> int:
+    def criteria(self, in_counts_once: bool = False) -> int:
         return 1
 
 
@@ -131,9 +140,10 @@ class Membership(Node):
     def matches(self, row: dict[str, Any]) -> bool:
         return _equals_any(self.column, row, self.values) != self.negated
 
-    def criteria(self) -> int:
-        """Each value counts: whether Zoho counts `in (...)` once is unverified (§10)."""
-        return len(self.values)
+    def criteria(self, in_counts_once: bool = False) -> int:
+        """Each value counts: whether Zoho counts `in (...)` once is unverified (§10), so
+        once only when the emulator is told to play that reading."""
+        return 1 if in_counts_once else len(self.values)
 
 
 @dataclass(frozen=True)
@@ -145,7 +155,7 @@ class NullCheck(Node):
         value = self.column.raw(row)
         return (value is None or value == []) != self.negated  # an empty multi-select is null
 
-    def criteria(self) -> int:
+    def criteria(self, in_counts_once: bool = False) -> int:
         return 1
 
 
@@ -162,8 +172,8 @@ class Junction(Node):
             return self.left.matches(row) and self.right.matches(row)
         return self.left.matches(row) or self.right.matches(row)
 
-    def criteria(self) -> int:
-        return self.left.criteria() + self.right.criteria()
+    def criteria(self, in_counts_once: bool = False) -> int:
+        return self.left.criteria(in_counts_once) + self.right.criteria(in_counts_once)
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ class OrderItem:
 
 @dataclass(frozen=True)
 class Query:
+    module: str  # one of COQL_MODULES
     fields: tuple[str, ...]  # selected, without id (always answered), each once
     where: Node
     order: tuple[OrderItem, ...]
@@ -187,52 +198,69 @@ class Page:
     more_records: bool
 
 
-class LeadSource(Protocol):
-    """The unconverted leads, read in numeric id order (a store keeps them indexed so)."""
+class RecordSource(Protocol):
+    """The records of the queried module COQL reads (for Leads the unconverted ones), in numeric
+    id order (a store keeps them indexed so)."""
 
     def in_id_order(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
-        """Leads with an id above `after` (or equal, when inclusive), lowest id first."""
+        """Records with an id above `after` (or equal, when inclusive), lowest id first."""
         ...
+
+
+# The fields of a module COQL reads, by API name.
+FieldsOf = Callable[[str], Mapping[str, FieldDef]]
 
 
 # --- running a query ----------------------------------------------------------------------------
 
 
-def parse(text: str, fields: dict[str, FieldDef], limits: Limits) -> Query:
-    """Parse and check a query against the Leads fields and one version's limits."""
-    return _Parser(text, fields, limits).parse()
+def parse(text: str, fields_of: FieldsOf, limits: Limits) -> Query:
+    """Parse and check a query against the fields of the module it reads (`fields_of` is asked
+    for one of COQL_MODULES) and one version's limits."""
+    return _Parser(text, fields_of, limits).parse()
 
 
-def run(query: Query, leads: LeadSource) -> Page:
-    """One page of the query's answer. It shares no objects with `leads`.
+def module_named(text: str) -> str | None:
+    """The word after the query's first `from`, or None (none there, or a query that does not
+    tokenize): the module whose read scope a query needs, known before it is parsed."""
+    try:
+        token = _module_token(_tokenize(text))
+    except ApiError:
+        return None
+    return token.text if token is not None and token.kind == "word" else None
 
-    In id order (no ORDER BY, or exactly `id asc`, which Zoho's default order is too) the leads are
-    read from the first id a top-level `id >` / `id >=` conjunct allows, and reading stops at the
-    first match past the page: a keyset page costs what the page holds, not what the org holds.
+
+def run(query: Query, records: RecordSource) -> Page:
+    """One page of the query's answer. It shares no objects with `records`.
+
+    In id order (no ORDER BY, or exactly `id asc`, which Zoho's default order is too) the records
+    are read from the first id a top-level `id >` / `id >=` conjunct allows, and reading stops at
+    the first match past the page: a keyset page costs what the page holds, not what the org holds.
     """
     if all(item.column.data_type == ID_TYPE and not item.descending for item in query.order):
         after, inclusive = _keyset_start(query.where)
         wanted = query.offset + query.limit + 1  # one more than the page tells whether more follow
-        matched = _first_matches(query.where, leads.in_id_order(after, inclusive), wanted)
+        matched = _first_matches(query.where, records.in_id_order(after, inclusive), wanted)
     else:
-        matched = _sorted([lead for lead in leads.in_id_order() if query.where.matches(lead)], query.order)
+        rows = [row for row in records.in_id_order() if query.where.matches(row)]
+        matched = _sorted(rows, query.order)
     page = matched[query.offset : query.offset + query.limit]
     selected = [{"id": row["id"], **{name: _shown(row, name) for name in query.fields}} for row in page]
     return Page(selected, more_records=len(matched) > query.offset + query.limit)
 
 
-def _first_matches(where: Node, leads: Iterator[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
+def _first_matches(where: Node, rows: Iterator[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
     matched: list[dict[str, Any]] = []
-    for lead in leads:
-        if where.matches(lead):
-            matched.append(lead)
+    for row in rows:
+        if where.matches(row):
+            matched.append(row)
             if len(matched) == wanted:
                 break
     return matched
 
 
 def _keyset_start(where: Node) -> tuple[int | None, bool]:
-    """The tightest lower bound on id among the conjuncts every matching lead must satisfy:
+    """The tightest lower bound on id among the conjuncts every matching row must satisfy:
     (after, inclusive), or (None, False) when there is none. At one id, `>` is tighter than `>=`."""
     bounds = [
         (node.literal, node.operator == ">=")
@@ -284,20 +312,24 @@ class Token:
 
 
 class _Parser:
-    def __init__(self, text: str, fields: dict[str, FieldDef], limits: Limits) -> None:
-        self._fields = fields
+    def __init__(self, text: str, fields_of: FieldsOf, limits: Limits) -> None:
+        self._fields_of = fields_of
+        self._fields: Mapping[str, FieldDef] = {}
         self._limits = limits
         self._tokens = _tokenize(text)
         self._position = 0
 
     def parse(self) -> Query:
-        self._check_module_supported()
+        module = self._module()
+        # Columns are checked against the module's fields; with no module named after a `from`,
+        # against Leads', until the missing `from` or module is refused.
+        self._fields = self._fields_of(module or "Leads")
         self._expect_keyword("select")
         selected = self._select_list()
         self._expect_keyword("from")
-        module = self._next()
-        if module.kind != "word" or module.text != "Leads":
-            raise _invalid_query("invalid module", module, module=module.text)
+        named = self._next()
+        if module is None or named.kind != "word" or named.text != module:
+            raise _invalid_query("invalid module", named, module=named.text)
         where = self._where()
         order = self._order_by()
         offset, limit = self._limit()
@@ -306,20 +338,25 @@ class _Parser:
         if end.kind != "end":
             raise _syntax_error(end)
         fields = tuple(name for name in dict.fromkeys(selected) if name != "id")
-        return Query(fields=fields, where=where, order=order, offset=offset, limit=limit)
+        return Query(module=module, fields=fields, where=where, order=order, offset=offset, limit=limit)
 
-    def _check_module_supported(self) -> None:
-        """zoho-crm-api.md §14.10: COQL's module lists leave Notes out, and a module COQL does
-        not support is INVALID_MODULE (OAS-new's COQL example), whatever the columns name.
-        Whether `from Notes` works is unverified: it is refused."""
-        after_from = (
-            self._tokens[position + 1]
-            for position, token in enumerate(self._tokens[:-1])
-            if token.keyword == "from"
-        )
-        module = next(after_from, None)
-        if module is not None and module.kind == "word" and module.text == "Notes":
+    def _module(self) -> str | None:
+        """The module the query reads, one of COQL_MODULES, or None when no word follows a
+        `from`. Read before the select list, so that its columns are checked against the
+        module's fields and a module COQL does not read is refused whatever the columns name.
+
+        zoho-crm-api.md §14.10: COQL's module lists leave Notes out, and a module COQL does not
+        support is INVALID_MODULE (OAS-new's COQL example); whether `from Notes` works is
+        unverified: it is refused. Any other unknown module is INVALID_QUERY "invalid module".
+        """
+        token = _module_token(self._tokens)
+        if token is None or token.kind != "word":
+            return None
+        if token.text == "Notes":
             raise top_level_error(400, "INVALID_MODULE", "the given module is not supported in api")
+        if token.text not in COQL_MODULES:
+            raise _invalid_query("invalid module", token, module=token.text)
+        return token.text
 
     # --- clauses ---------------------------------------------------------------------------------
 
@@ -344,7 +381,7 @@ class _Parser:
                 {"clause": "where", "line": 1, "column": self._peek().column},
             )
         where = self._condition()
-        if where.criteria() > MAX_CRITERIA:
+        if where.criteria(self._limits.in_counts_once) > MAX_CRITERIA:
             raise _limit_exceeded(
                 f"more than {MAX_CRITERIA} criteria in the where clause", "where", MAX_CRITERIA
             )
@@ -533,6 +570,14 @@ _ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
     ">": lambda left, right: left > right,
     ">=": lambda left, right: left >= right,
 }
+
+
+def _module_token(tokens: list[Token]) -> Token | None:
+    """The token after the first `from` keyword, or None."""
+    after_from = (
+        tokens[position + 1] for position, token in enumerate(tokens[:-1]) if token.keyword == "from"
+    )
+    return next(after_from, None)
 
 
 def _tokenize(text: str) -> list[Token]:

@@ -18,19 +18,22 @@ from typing import Any, TypeVar
 from .clock import Clock, zoho_time
 from .conversion import (
     CONVERT_MAX_LENGTHS,
+    DEAL_MANDATORY,
     MASS_CONVERT_MAX_LENGTHS,
     ConvertRequest,
     check_lengths,
     check_pipeline,
+    is_iso_date,
 )
 from .ids import MODULE_IDS, IdSequence
 from .indexes import FieldIndex, IdOrder, same_value
-from .metadata import MULTI_SELECT, PICKLIST_FORMS, module_fields, stable_id
+from .metadata import MULTI_SELECT, PICKLIST_FORMS, FieldDef, module_fields, stable_id
 from .pipelines import PipelineBook
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
 from .wait_states import NO_WAIT, PLACEMENTS, WaitState
 
 MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes")
+ID_ORDERED = ("Leads", "Contacts", "Accounts", "Deals")  # the modules COQL reads, kept in id order
 NAME_FIELDS = {
     "Leads": "Full_Name",
     "Contacts": "Full_Name",
@@ -38,6 +41,9 @@ NAME_FIELDS = {
     "Deals": "Deal_Name",
 }
 MANDATORY = {"Leads": "Last_Name", "Contacts": "Last_Name", "Accounts": "Account_Name"}
+# zoho-crm-api.md §1.2, §14.6 (Kaizen #137): after the unique fields, a contact matches a lead by
+# Email, then by name (Full_Name); an account by Account_Name (against the lead's Company).
+MATCH_CRITERIA = {"Contacts": ("Email", "Full_Name"), "Accounts": ("Account_Name",)}
 # Fields the store sets itself; a Deals object in a Convert body cannot override them.
 SYSTEM_FIELDS = frozenset(
     {"id", "Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Tag"}
@@ -114,8 +120,8 @@ class User:
 
 
 class UnconvertedLeads:
-    """The `LeadSource` COQL reads: the store's unconverted leads in numeric id order, without
-    those awaiting approval (whether COQL returns unapproved records is UNVERIFIED,
+    """The `coql.RecordSource` of Leads: the store's unconverted leads in numeric id order,
+    without those awaiting approval (whether COQL returns unapproved records is UNVERIFIED,
     zoho-crm-api.md §14.3: they are left out, the riskier reading)."""
 
     def __init__(self, order: IdOrder, unapproved: frozenset[str]) -> None:
@@ -129,6 +135,17 @@ class UnconvertedLeads:
         return (lead for lead in leads if lead["id"] not in self._unapproved)
 
 
+class ModuleRecords:
+    """The `coql.RecordSource` of Contacts, Accounts or Deals: every record of the module in
+    numeric id order (the converted-leads rule is Leads' alone)."""
+
+    def __init__(self, order: IdOrder) -> None:
+        self._order = order
+
+    def in_id_order(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
+        return self._order.records(after, inclusive)
+
+
 @dataclass(frozen=True)
 class Conversion:
     contact: dict[str, str]
@@ -137,11 +154,38 @@ class Conversion:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One way a record matches a lead: its field `api_name` equals `value`, the lead's value
+    it is compared with (text case-insensitively); `unique` for a unique field of the module."""
+
+    api_name: str
+    value: Any
+    unique: bool = False
+
+
+@dataclass(frozen=True)
 class Match:
-    """A record that matches a lead, and which of its fields matched which lead value."""
+    """A record that matches a lead, and the (field, lead value) pairs it matched on, in the
+    order of the criteria."""
 
     record: dict[str, Any]
     fields: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModuleMatches:
+    """One module's matches as conversion options list them (zoho-crm-api.md §2, §14.6)."""
+
+    records: list[Match] = field(default_factory=list)  # each once, at its best criterion
+    matched_values: list[tuple[str, Any]] = field(default_factory=list)  # (field, lead value)
+    on_unique_field: bool = False  # some record matched on a unique field
+
+
+@dataclass(frozen=True)
+class LeadMatches:
+    contacts: ModuleMatches
+    accounts: ModuleMatches
+    preferred: str | None  # module_preference; None when nothing matched
 
 
 class CrmStore:
@@ -160,7 +204,7 @@ class CrmStore:
             self._records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in MODULES}
             self._tags: dict[tuple[str, str], dict[str, Any]] = {}
             self._conversions: Counter[str] = Counter()
-            self._lead_order = IdOrder()
+            self._id_orders = {module: IdOrder() for module in ID_ORDERED}
             self._field_indexes: dict[tuple[str, str], FieldIndex] = {}
             self._notes_by_parent: dict[tuple[str, str], list[dict[str, Any]]] = {}
             self._book = PipelineBook()
@@ -302,14 +346,45 @@ class CrmStore:
             return str(record["id"])
 
     def add_contact(self, **fields: Any) -> str:
+        """Add a contact (`Last_Name` mandatory) with any fields; `Account_Name` is an account
+        id (or null). ValueError naming the field that is wrong."""
         with self._lock:
-            if isinstance(fields.get("Account_Name"), str):
-                fields["Account_Name"] = self._lookup("Accounts", fields["Account_Name"])
+            if "Account_Name" in fields:
+                fields["Account_Name"] = self._lookup("Accounts", "Account_Name", fields["Account_Name"])
             return str(self._new_record("Contacts", fields)["id"])
 
     def add_account(self, **fields: Any) -> str:
+        """Add an account (`Account_Name` mandatory) with any fields."""
         with self._lock:
             return str(self._new_record("Accounts", fields)["id"])
+
+    def add_deal(self, **fields: Any) -> str:
+        """Add a deal with any fields. `Deal_Name`, `Stage`, `Pipeline` and `Closing_Date` (an
+        ISO date) are mandatory; Pipeline and Stage are named by display or actual value and
+        kept as the actual value (zoho-crm-api.md §13.3, §14.5), so the stage's `forecast_type`
+        in the pipeline book tells whether the deal is open or closed. `Account_Name` and
+        `Contact_Name` are record ids (or null), `Amount` a number. ValueError naming the field
+        that is wrong."""
+        for name in DEAL_MANDATORY:
+            if fields.get(name) in (None, ""):
+                raise ValueError(f"Deals need {name}")
+        for name in ("Deal_Name", "Stage", "Pipeline"):
+            if not isinstance(fields[name], str):
+                raise ValueError(f"{name}: expected a string, not {fields[name]!r}")
+        if not is_iso_date(fields["Closing_Date"]):
+            raise ValueError(
+                f"Closing_Date: expected an ISO date (2026-12-31), not {fields['Closing_Date']!r}"
+            )
+        amount = fields.get("Amount")
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
+            raise ValueError(f"Amount: expected a number, not {amount!r}")
+        with self._lock:
+            pipeline, stage = self._book.stage_in(fields["Pipeline"], fields["Stage"])
+            fields.update(Pipeline=pipeline.actual, Stage=stage.actual)
+            for name, module in (("Account_Name", "Accounts"), ("Contact_Name", "Contacts")):
+                if name in fields:
+                    fields[name] = self._lookup(module, name, fields[name])
+            return str(self._new_record("Deals", fields)["id"])
 
     def delete_lead(self, lead_id: str) -> None:
         """Delete a lead (to the recycle bin, as far as the API can tell: gone), with its notes.
@@ -317,7 +392,7 @@ class CrmStore:
         Get Records, COQL, Convert and Mass Convert. KeyError when there is no such lead."""
         with self._lock:
             lead = self._records["Leads"].pop(lead_id)
-            self._lead_order.remove(lead)
+            self._id_orders["Leads"].remove(lead)
             for (module, _), index in self._field_indexes.items():
                 if module == "Leads":
                     index.remove(lead)
@@ -386,17 +461,28 @@ class CrmStore:
     def _as_read(self, lead: dict[str, Any]) -> dict[str, Any]:
         return {**copy.deepcopy(lead), **self._wait_states.get(lead["id"], NO_WAIT).record_keys()}
 
-    def query_unconverted_leads(self, query: Callable[[UnconvertedLeads], T]) -> T:
-        """Run `query` over the live unconverted leads under the lock, without copying them.
+    def query_records(self, module: str, query: Callable[[UnconvertedLeads | ModuleRecords], T]) -> T:
+        """Run `query` over the live records COQL reads from `module` (Leads: the unconverted
+        ones; Contacts, Accounts, Deals: all) under the lock, without copying them.
 
-        `query` reads them through `in_id_order`, so a keyset page reads only the leads past its
-        cursor. It must neither change the leads nor keep references into them.
+        `query` reads them through `in_id_order`, so a keyset page reads only the records past
+        its cursor. It must neither change the records nor keep references into them. KeyError
+        for a module COQL does not read.
         """
         with self._lock:
+            order = self._id_orders[module]
+            if module != "Leads":
+                return query(ModuleRecords(order))
             unapproved = frozenset(
                 lead_id for lead_id, state in self._wait_states.items() if state.awaiting_approval
             )
-            return query(UnconvertedLeads(self._lead_order, unapproved))
+            return query(UnconvertedLeads(order, unapproved))
+
+    def field_definitions(self, module: str) -> tuple[FieldDef, ...]:
+        """The module's fields (`metadata.module_fields`), Deals' Stage and Pipeline options
+        from the org's pipeline book."""
+        with self._lock:
+            return module_fields(module, self._book)
 
     # --- wait states (zoho-crm-api.md §14.1) -------------------------------------------------
 
@@ -646,6 +732,12 @@ class CrmStore:
         Without a request it converts as the minimal body `{"data":[{}]}` does. `picklists` is
         the form of a picklist option the deal's picklists take (§14.5), `wait_placement` where
         a wait state's refusal goes ("wrapped" in data[] or "root", §14.1).
+
+        zoho-crm-api.md §14.6: without a Contacts id a new contact is created, and without an
+        Accounts id a new account from the lead's Company, even when the org has a contact with
+        the lead's email or an account of that name (Mass Convert too). Only
+        `add_to_existing_record` links to those (the oldest of each, `_email_match` and
+        `_company_match`). A new contact that collides on a unique field is DUPLICATE_DATA.
         """
         request = request or ConvertRequest()
         if wait_placement not in PLACEMENTS:
@@ -664,8 +756,11 @@ class CrmStore:
                 raise refusal
             path = request.json_path
             owner = self._assignee(request.assign_to, lead, path)
-            contact = self._given(request.contact_id, "Contacts", path) or self._email_match(lead)
-            account = self._given(request.account_id, "Accounts", path) or self._company_match(lead)
+            contact = self._given(request.contact_id, "Contacts", path)
+            account = self._given(request.account_id, "Accounts", path)
+            if request.add_to_existing_record:
+                contact = contact or self._email_match(lead)
+                account = account or self._company_match(lead)
             deal_fields = None
             if request.deal is not None:
                 lengths = self._convert_lengths(request)
@@ -674,6 +769,9 @@ class CrmStore:
             new_contact = None if contact else self._contact_fields(lead)
             new_account = None
             if account is None and lead.get("Company"):
+                # zoho-crm-api.md §14.6: no Accounts id, so a new account, even beside a given
+                # contact that has an account: whether Zoho would use the contact's own account
+                # is UNVERIFIED, and a duplicate account is the riskier reading.
                 new_account = {"Account_Name": lead["Company"]}
             self._check_unique("Contacts", new_contact, path)
             self._check_unique("Accounts", new_account, path)
@@ -709,11 +807,10 @@ class CrmStore:
             self._conversions[lead_id] += 1
             return conversion
 
-    def matches(self, lead_id: str, wait_placement: str = "wrapped") -> tuple[list[Match], list[Match]]:
-        """Contacts and accounts a conversion of this lead could link to (conversion options).
-
-        Contacts match by email or by a configured unique field; accounts by the lead's Company.
-        A lead awaiting approval or in a merge is refused (zoho-crm-api.md §2, §14.1).
+    def matches(self, lead_id: str, wait_placement: str = "wrapped") -> LeadMatches:
+        """Contacts and accounts that match the lead, in Kaizen #137's order, as conversion
+        options list them (zoho-crm-api.md §2, §14.6; `_criteria`). A lead awaiting approval or
+        in a merge is refused (§2, §14.1).
         """
         with self._lock:
             lead = self._records["Leads"].get(lead_id)
@@ -722,10 +819,9 @@ class CrmStore:
             refusal = self._wait_states.get(lead_id, NO_WAIT).options_refusal(lead_id, wait_placement)
             if refusal is not None:
                 raise refusal
-            contact_fields = ["Email", *self.unique_fields.get("Contacts", [])]
-            contacts = self._matching("Contacts", lead, dict.fromkeys(contact_fields))
-            accounts = self._matching("Accounts", lead, {"Account_Name": "Company"})
-            return contacts, accounts
+            contacts = self._module_matches("Contacts", self._criteria("Contacts", lead))
+            accounts = self._module_matches("Accounts", self._criteria("Accounts", lead))
+            return LeadMatches(contacts, accounts, self._preference(contacts, accounts))
 
     # --- internals -------------------------------------------------------------------------
 
@@ -754,14 +850,16 @@ class CrmStore:
 
     def _new_record(self, module: str, fields: dict[str, Any]) -> dict[str, Any]:
         fields = dict(fields)
+        if "id" in fields:
+            raise ValueError("id: the emulated org gives each record its id")
         mandatory = MANDATORY.get(module)
         if mandatory and not fields.get(mandatory):
             raise ValueError(f"{module} need {mandatory}")
         owner = self._owner(fields.pop("Owner", self.default_user_id))
         creator = self._users[self.default_user_id].reference()
-        modified = _as_datetime(fields.pop("Modified_Time", None))
+        modified = _as_datetime("Modified_Time", fields.pop("Modified_Time", None))
         now = self.clock.now()
-        created = _as_datetime(fields.pop("Created_Time", None)) or min(now, modified or now)
+        created = _as_datetime("Created_Time", fields.pop("Created_Time", None)) or min(now, modified or now)
         tags = fields.pop("Tag", None) or []
         record: dict[str, Any] = {
             "id": self._ids.next(module.lower()),
@@ -774,26 +872,31 @@ class CrmStore:
             "Tag": [],
         }
         if NAME_FIELDS.get(module) == "Full_Name":
-            names = (fields.get("First_Name"), fields.get("Last_Name"))
-            record["Full_Name"] = " ".join(name for name in names if name)
+            record["Full_Name"] = _full_name(fields)
         self._add_tags(record, module, [_tag_name(tag) for tag in tags])
         self._records[module][record["id"]] = record
-        if module == "Leads":
-            self._lead_order.add(record)
+        if module in self._id_orders:
+            self._id_orders[module].add(record)
         for (indexed_module, _), index in self._field_indexes.items():
             if indexed_module == module:
                 index.add(record)
         return record
 
     def _owner(self, value: Any) -> User:
+        """A user id, or `{"id": ...}`."""
         user_id = value.get("id") if isinstance(value, dict) else value
-        if user_id not in self._users:
-            raise ValueError(f"no user with id {user_id!r}")
+        if not isinstance(user_id, str) or user_id not in self._users:
+            raise ValueError(f"Owner: no user with id {user_id!r}")
         return self._users[user_id]
 
-    def _lookup(self, module: str, record_id: str) -> dict[str, str]:
+    def _lookup(self, module: str, api_name: str, record_id: Any) -> dict[str, str] | None:
+        """A lookup field given as the id of a record of `module` (or null), as stored."""
+        if record_id is None:
+            return None
+        if not isinstance(record_id, str):
+            raise ValueError(f"{api_name}: expected an id of {module}, not {record_id!r}")
         if record_id not in self._records[module]:
-            raise ValueError(f"no {module} record with id {record_id!r}")
+            raise ValueError(f"{api_name}: no {module} record with id {record_id!r}")
         return self._reference(module, self._records[module][record_id])
 
     @staticmethod
@@ -851,14 +954,16 @@ class CrmStore:
         return self._records[module][record_id]
 
     def _email_match(self, lead: dict[str, Any]) -> dict[str, Any] | None:
-        """The first contact (oldest) with the lead's email, found through the index."""
+        """`add_to_existing_record`'s contact: the oldest with the lead's email, found through
+        the index (which of several Zoho picks is UNVERIFIED, zoho-crm-api.md §14.6)."""
         email = lead.get("Email")
         if not email:
             return None
         return next(iter(self._index("Contacts", "Email").find(email)), None)
 
     def _company_match(self, lead: dict[str, Any]) -> dict[str, Any] | None:
-        """The first account (oldest) named like the lead's company, found through the index."""
+        """`add_to_existing_record`'s account: the oldest named like the lead's company, found
+        through the index (which of several Zoho picks is UNVERIFIED, §14.6)."""
         company = lead.get("Company")
         if not company:
             return None
@@ -918,25 +1023,52 @@ class CrmStore:
         )
         return self._new_record("Deals", deal_fields)
 
-    def _matching(self, module: str, lead: dict[str, Any], fields: dict[str, str | None]) -> list[Match]:
-        """Records of `module` whose field equals the lead's (lead field name defaults to same),
-        oldest first; candidates come from the field indexes, not from a scan of the module."""
-        values = {api_name: lead.get(lead_field or api_name) for api_name, lead_field in fields.items()}
-        wanted = {api_name: value for api_name, value in values.items() if value not in (None, "")}
-        candidates = {
-            id(record): record
-            for api_name, value in wanted.items()
-            for record in self._index(module, api_name).find(value)
-        }
-        found: list[Match] = []
-        for record in sorted(candidates.values(), key=lambda record: int(record["id"])):
-            matched = [
-                (api_name, value)
-                for api_name, value in wanted.items()
-                if same_value(record.get(api_name), value)
-            ]
-            found.append(Match(copy.deepcopy(record), matched))
-        return found
+    def _criteria(self, module: str, lead: dict[str, Any]) -> list[Criterion]:
+        """zoho-crm-api.md §1.2, §14.6 (Kaizen #137): the module's unique fields first, each
+        against the lead's field of the same API name, then `MATCH_CRITERIA`: a contact's Email,
+        then its Full_Name against the lead's name; an account's Account_Name against the lead's
+        Company. A field that is both counts once, as a unique field. Criteria whose lead value
+        is empty are left out."""
+        unique = self.unique_fields.get(module, [])
+        standard = [name for name in MATCH_CRITERIA[module] if name not in unique]
+        criteria = [Criterion(name, _lead_value(module, name, lead), unique=True) for name in unique]
+        criteria += [Criterion(name, _lead_value(module, name, lead)) for name in standard]
+        return [criterion for criterion in criteria if criterion.value not in (None, "")]
+
+    def _module_matches(self, module: str, criteria: list[Criterion]) -> ModuleMatches:
+        """The records that meet a criterion, each once at the first it meets, oldest first
+        within a criterion; candidates come from the field indexes, not from a scan."""
+        placed: dict[str, tuple[int, dict[str, Any]]] = {}
+        matched_values: list[tuple[str, Any]] = []
+        for rank, criterion in enumerate(criteria):
+            found = self._index(module, criterion.api_name).find(criterion.value)
+            if found:
+                matched_values.append((criterion.api_name, criterion.value))
+            for record in found:
+                placed.setdefault(record["id"], (rank, record))
+        ordered = sorted(placed.values(), key=lambda entry: (entry[0], int(entry[1]["id"])))
+        records = [
+            Match(
+                copy.deepcopy(record),
+                [(c.api_name, c.value) for c in criteria if same_value(record.get(c.api_name), c.value)],
+            )
+            for _, record in ordered
+        ]
+        on_unique_field = any(criteria[rank].unique for rank, _ in ordered)
+        return ModuleMatches(records, matched_values, on_unique_field)
+
+    def _preference(self, contacts: ModuleMatches, accounts: ModuleMatches) -> str | None:
+        """module_preference (zoho-crm-api.md §1.2, §14.6): Contacts when a contact matched,
+        else Accounts; the order flips when only Accounts has unique fields, so then an account
+        that matched on one is preferred."""
+        only_accounts_unique = bool(self.unique_fields.get("Accounts")) and not self.unique_fields.get(
+            "Contacts"
+        )
+        if only_accounts_unique and accounts.on_unique_field:
+            return "Accounts"
+        if contacts.records:
+            return "Contacts"
+        return "Accounts" if accounts.records else None
 
 
 MULTI_SELECT_LEAD_FIELDS = frozenset(
@@ -957,9 +1089,31 @@ def _tag_name(tag: str | dict[str, Any]) -> str:
     return tag["name"] if isinstance(tag, dict) else tag
 
 
-def _as_datetime(value: datetime | str | None) -> datetime | None:
-    """Naive values are taken as UTC."""
+def _full_name(fields: dict[str, Any]) -> str:
+    """First_Name and Last_Name, or Last_Name alone, as Full_Name shows a person's name."""
+    names = (fields.get("First_Name"), fields.get("Last_Name"))
+    return " ".join(name for name in names if name)
+
+
+def _lead_value(module: str, api_name: str, lead: dict[str, Any]) -> Any:
+    """The lead's value a record's field is matched against (`CrmStore._criteria`)."""
+    if api_name == "Full_Name":
+        return _full_name(lead)
+    if module == "Accounts" and api_name == "Account_Name":
+        return lead.get("Company")
+    return lead.get(api_name)
+
+
+def _as_datetime(api_name: str, value: Any) -> datetime | None:
+    """A datetime or ISO 8601 text (naive is taken as UTC); ValueError naming the field."""
     if value is None:
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    moment = value if isinstance(value, datetime) else None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise ValueError(f"{api_name}: expected an ISO 8601 date-time, not {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

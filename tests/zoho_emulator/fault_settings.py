@@ -157,6 +157,7 @@ SETTINGS: dict[str, Check] = {
     "token_down": flag,
     "mass_convert_seconds": seconds,
     "coql_offset_ceiling": optional(count(1)),
+    "coql_in_counts_once": flag,
     "mass_convert_fail_ids": lambda value: set(strings(value)),
     "hidden_fields": lambda value: set(strings(value)),
     "wait_state_placement": choice(*PLACEMENTS),

@@ -110,6 +110,9 @@ class Faults:
     # COQL's LIMIT/OFFSET ceiling (zoho-crm-api.md §10 ceiling); None is the documented value of
     # the called version. A small value lets a test reach the ceiling without 100,000 leads.
     coql_offset_ceiling: int | None = None
+    # zoho-crm-api.md §10: whether an `in (...)` counts as one of the 25 criteria or one per value
+    # is unsettled; by default each value counts (the reading that refuses more).
+    coql_in_counts_once: bool = False
     # Lead fields the token's user may not see (field-level security): left out of record reads.
     hidden_fields: set[str] = field(default_factory=set)
     # zoho-crm-api.md §14.1, §14.11 item 1: where Convert puts a wait state's refusal, "wrapped"
@@ -254,6 +257,7 @@ class Faults:
             self.mass_convert_seconds = 0.2
             self.mass_convert_fail_ids = set()
             self.coql_offset_ceiling = None
+            self.coql_in_counts_once = False
             self.hidden_fields = set()
             self.wait_state_placement = "wrapped"
             self.picklist_reading = "actual"

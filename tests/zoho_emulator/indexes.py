@@ -1,6 +1,6 @@
 """Indexes the store keeps beside its records, so that one call costs the same at 100 records or
-at 120,000: leads in numeric id order (COQL keyset pages), records by a field's value
-(conversion matches and unique-field checks), notes by parent.
+at 120,000: the records of each module COQL reads in numeric id order (keyset pages), records by
+a field's value (conversion matches and unique-field checks), notes by parent.
 
 They hold references to the store's live records; the store's lock guards them with the records.
 """
@@ -37,19 +37,26 @@ class IdOrder:
                 return
             position += 1
 
-    def unconverted(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
-        """Leads not yet converted with an id above `after` (or equal when inclusive), lowest first.
-
-        This is the `LeadSource` that COQL reads; the lead records are the store's own.
-        """
-        start = 0
-        if after is not None:
-            find = bisect.bisect_left if inclusive else bisect.bisect_right
-            start = find(self._keys, after)
+    def records(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
+        """Records with an id above `after` (or equal when inclusive), lowest first: the
+        store's own records, as COQL reads them (`coql.RecordSource`)."""
         records = self._records
-        for position in range(start, len(records)):
+        for position in range(self._start(after, inclusive), len(records)):
+            yield records[position]
+
+    def unconverted(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
+        """Leads not yet converted with an id above `after` (or equal when inclusive), lowest
+        first. (A loop of its own, not a filter over `records`: a sweep reads 100,000s.)"""
+        records = self._records
+        for position in range(self._start(after, inclusive), len(records)):
             if not records[position]["Converted__s"]:
                 yield records[position]
+
+    def _start(self, after: int | None, inclusive: bool) -> int:
+        if after is None:
+            return 0
+        find = bisect.bisect_left if inclusive else bisect.bisect_right
+        return find(self._keys, after)
 
 
 class FieldIndex:

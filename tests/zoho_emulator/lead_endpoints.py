@@ -6,7 +6,7 @@ from typing import Any
 
 from . import credits, permissions, scopes
 from .conversion import checked_id, is_record_id, parse_convert_body
-from .crm import APPROVED_VALUES, Conversion, CrmStore, Match
+from .crm import APPROVED_VALUES, Conversion, CrmStore
 from .faults import Faults
 from .ids import MODULE_IDS
 from .metadata import LEAD_LAYOUT_FIELDS, stable_id
@@ -151,18 +151,19 @@ class LeadEndpoints:
             raise top_level_error(
                 400, "ID_ALREADY_CONVERTED", "id already converted", {"resource_path_index": 1}
             )
-        contacts, accounts = self._crm.matches(lead_id, self._faults.wait_state_placement)
-        if not contacts and not accounts:
+        # zoho-crm-api.md §2, §14.6: the matches in Kaizen #137's order (CrmStore.matches).
+        found = self._crm.matches(lead_id, self._faults.wait_state_placement)
+        if found.preferred is None:
             return Response.no_content()
-        preferred = "Contacts" if contacts else "Accounts"
+        contacts, accounts = found.contacts, found.accounts
         options = {
-            "module_preference": {"api_name": preferred, "id": MODULE_IDS[preferred]},
-            "Contacts": [_contact_option(match.record) for match in contacts] or None,
-            "Accounts": [_account_option(match.record) for match in accounts] or None,
+            "module_preference": {"api_name": found.preferred, "id": MODULE_IDS[found.preferred]},
+            "Contacts": [_contact_option(match.record) for match in contacts.records] or None,
+            "Accounts": [_account_option(match.record) for match in accounts.records] or None,
             "Deals": None,
             "preference_field_matched_value": {
-                "Contacts": _matched_values("Contacts", contacts),
-                "Accounts": _matched_values("Accounts", accounts),
+                "Contacts": _matched_values("Contacts", contacts.matched_values),
+                "Accounts": _matched_values("Accounts", accounts.matched_values),
                 "Deals": None,
             },
             "modules_with_multiple_layouts": None,
@@ -393,13 +394,13 @@ def _account_option(account: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _matched_values(module: str, matches: list[Match]) -> list[dict[str, Any]] | None:
-    """One entry per (field, lead value) that matched at least one record."""
-    seen = dict.fromkeys(pair for match in matches for pair in match.fields)
+def _matched_values(module: str, matched: list[tuple[str, Any]]) -> list[dict[str, Any]] | None:
+    """One entry per (field, lead value) that matched at least one record, in the order of the
+    criteria; a match on the lead's name names the field Full_Name."""
     return [
         {
             "field": {"api_name": api_name, "id": stable_id(module, api_name)},
             "matched_lead_value": str(value),
         }
-        for api_name, value in seen
+        for api_name, value in matched
     ] or None

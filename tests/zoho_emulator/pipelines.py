@@ -137,6 +137,19 @@ class PipelineBook:
                         return pipeline, stage
         return None
 
+    def stage_in(self, pipeline_value: str, stage_value: str) -> tuple[Pipeline, Stage]:
+        """The pipeline and the stage of it that a seeded deal names, each by display or actual
+        value (`CrmStore.add_deal`); ValueError naming the one the book lacks."""
+        pipeline = next((p for p in self.pipelines if pipeline_value in (p.display, p.actual)), None)
+        if pipeline is None:
+            known = [p.display for p in self.pipelines]
+            raise ValueError(f"Pipeline: no pipeline {pipeline_value!r}; the pipelines are {known}")
+        stages = self.stages_of(pipeline)
+        stage = next((s for s in stages if stage_value in (s.display, s.actual)), None)
+        if stage is None:
+            raise ValueError(f"Stage: pipeline {pipeline.display!r} has no stage {stage_value!r}")
+        return pipeline, stage
+
     # --- edits (the control API's POST /__emulator/pipelines) -------------------------------
 
     def pipeline(self, name: str) -> Pipeline:

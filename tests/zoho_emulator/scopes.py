@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .coql import COQL_MODULES
 from .protocol import ApiError, top_level_error
 
 Requirement = frozenset[str]
@@ -72,7 +73,9 @@ CONVERT = tuple(
 )
 MASS_CONVERT = (exactly("ZohoCRM.mass_convert.leads.CREATE"),)
 MASS_CONVERT_STATUS = (exactly("ZohoCRM.mass_convert.leads.READ"),)
-COQL = (exactly("ZohoCRM.coql.READ"), module_scope("Leads", "READ", "Leads"))
+# COQL needs `ZohoCRM.coql.READ` at the route, and the queried module's read scope, spelt as
+# COQL's OAS spells it (`ZohoCRM.modules.Contacts.READ`), once the body names it (`coql_module`).
+COQL = (exactly("ZohoCRM.coql.READ"),)
 CONVERSION_OPTIONS = (module_scope("Leads", "READ", "leads", "Leads"),)
 NOTES_CREATE = (module_scope("Notes", "CREATE"),)
 # zoho-crm-api.md §14.10: Get Notes of every module, `ZohoCRM.modules.notes.READ` (OAS-new) or
@@ -93,6 +96,13 @@ PIPELINES = (settings_scope("pipeline"),)
 USERS = (frozenset({"ZohoCRM.users.READ", "ZohoCRM.users.ALL"}),)
 TAGS = (settings_scope("tags"),)
 MODULES = (settings_scope("modules"),)
+
+
+def coql_module(module: str | None) -> tuple[Requirement, ...]:
+    """COQL's module scope (§13.7: `ZohoCRM.modules.{module}.READ`, e.g. `…Leads.READ`); a
+    query naming no module COQL reads needs the Leads one, the module it reads most."""
+    name = module if module in COQL_MODULES else "Leads"
+    return (module_scope(name, "READ", name),)
 
 
 def notes_read(parent_module: str) -> tuple[Requirement, ...]:

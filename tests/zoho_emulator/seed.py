@@ -28,6 +28,7 @@ def _demo(crm: CrmStore) -> None:
     What rules.yaml names exists here: its users (Sam 2002, Riya 2003, active and confirmed),
     the fields, options, pipeline and stage it uses, and the tags it carries (VIP). Dana (2004)
     was deactivated and Nico (2005) has not accepted the invitation: neither can own records.
+    Maria Garcia (lead 100003) is a returning customer: her contact, account and open deal exist.
     """
     ava = crm.default_user_id
     sam = crm.add_user("Sam Seller", "sam.seller@emulated-org.example")
@@ -93,3 +94,24 @@ def _demo(crm: CrmStore) -> None:
     ]
     for fields in leads:
         crm.add_lead(**fields, Modified_Time=yesterday)
+    # Maria Garcia (lead 100003) is a returning customer: her contact, Umbrella Corp and a deal
+    # still in negotiation exist, so rules.yaml converts her lead into them and makes no new deal.
+    last_year = crm.clock.now() - timedelta(days=365)
+    umbrella = crm.add_account(Account_Name="Umbrella Corp", Owner=riya, Modified_Time=last_year)
+    maria = crm.add_contact(
+        First_Name="Maria",
+        Last_Name="Garcia",
+        Email="maria@umbrella.example",
+        Account_Name=umbrella,
+        Owner=riya,
+        Modified_Time=last_year,
+    )
+    crm.add_deal(
+        Deal_Name="Umbrella Corp - renewal",
+        Stage="Negotiation/Review",
+        Pipeline="Standard (Standard)",
+        Closing_Date=(crm.clock.now() + timedelta(days=30)).date().isoformat(),
+        Account_Name=umbrella,
+        Contact_Name=maria,
+        Owner=riya,
+    )

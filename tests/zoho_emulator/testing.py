@@ -87,6 +87,12 @@ class Zoho:
             f"Leads/{lead_id}/actions/convert", json={"data": [converter or {}]}, timeout=timeout
         )
 
+    def conversion_options(self, lead_id: str) -> requests.Response:
+        return self.get(f"Leads/{lead_id}/__conversion_options")
+
+    def coql(self, query: str) -> requests.Response:
+        return self.post("coql", json={"select_query": query})
+
     def unknown_url_answer(self) -> tuple[int, Any]:
         """Status and body of a URL that no version has, in this client's version."""
         answer = self.session.get(f"{self.url}/crm/{self.version}/Gadgets/1", timeout=5)
@@ -105,6 +111,17 @@ def add_lead(emulator: ZohoEmulator, **fields: Any) -> str:
         **fields,
     }
     return emulator.crm.add_lead(**lead)
+
+
+def add_deal(emulator: ZohoEmulator, **fields: Any) -> str:
+    """A deal, `DEAL` (Standard pipeline, Qualification) unless `fields` say otherwise;
+    `Account_Name` and `Contact_Name` take record ids (`CrmStore.add_deal`)."""
+    return emulator.crm.add_deal(**{**DEAL, **fields})
+
+
+def control(emulator: ZohoEmulator, method: str, path: str, body: Any = None) -> requests.Response:
+    """A call to the control API, `/__emulator/{path}` (no token), with `body` as JSON."""
+    return requests.request(method, f"{emulator.url}/__emulator/{path}", json=body, timeout=5)
 
 
 def lead_parent(lead_id: str) -> dict[str, Any]:

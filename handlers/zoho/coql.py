@@ -116,18 +116,23 @@ def select(
     *,
     order_by: str,
     limit: int,
+    module: str = "Leads",
+    in_counts_once: bool = False,
 ) -> str:
-    """The query text; QueryTooLarge when it would break a documented limit (a bug of the caller)."""
+    """The query text; QueryTooLarge when it would break a documented limit (a bug of the caller).
+    `in_counts_once`: count an `in` as one criterion, for a caller that falls back to fewer values
+    when Zoho refuses (handlers.engine.lookup)."""
     if len(fields) > MAX_SELECTED_FIELDS:
         raise QueryTooLarge(f"{len(fields)} selected fields (Zoho allows {MAX_SELECTED_FIELDS})")
-    if where.weight > MAX_CRITERIA:
-        raise QueryTooLarge(f"{where.weight} criteria in WHERE (Zoho allows {MAX_CRITERIA})")
+    weight = len(_criteria(where)) if in_counts_once else where.weight
+    if weight > MAX_CRITERIA:
+        raise QueryTooLarge(f"{weight} criteria in WHERE (Zoho allows {MAX_CRITERIA})")
     for criterion in _criteria(where):
         if criterion.operator == "in" and len(criterion.values) > MAX_IN_VALUES:
             raise QueryTooLarge(f"{len(criterion.values)} values in one `in` (Zoho allows {MAX_IN_VALUES})")
     columns = ", ".join(fields)
     # Field names are checked API names and every value passed `quotable`.
-    return f"select {columns} from Leads where {where.render()} order by {order_by} asc limit {limit}"  # noqa: S608
+    return f"select {columns} from {module} where {where.render()} order by {order_by} asc limit {limit}"  # noqa: S608
 
 
 def _criteria(node: Node) -> list[Criterion]:
