@@ -119,8 +119,12 @@ def _highlights(figure: Figure) -> list[str]:
     if figure.figure == 4:
         return [
             f"{c['api_calls']} API calls (naive {c['naive_api_calls']}), {c['credits']} credits"
-            f" (naive {c['naive_credits']}), {c['mass_convert_jobs']} Mass Convert jobs,"
-            f" wall time {c['wall_time_s']} s, 429s seen {c['throttled_429_seen']}",
+            f" (naive {c['naive_credits']}, floor {c['credits_floor']}), {c['mass_convert_jobs']} Mass"
+            f" Convert jobs, {c['lookup_queries']} lookup queries, wall time {c['wall_time_s']} s,"
+            f" 429s seen {c['throttled_429_seen']}",
+            "if Zoho counts each value of an `in` as a criterion: {lookup_queries} lookup queries,"
+            " {api_calls_per_eligible_lead} calls per eligible lead, {credits_over_floor_of_50_values} x"
+            " the floor".format(**c["if_zoho_counts_each_value_of_an_in"]),
         ]
     if figure.figure == 6:
         return [

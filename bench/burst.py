@@ -5,7 +5,8 @@ The function runs under functions-framework's gunicorn exactly as the Terraform 
 own process; the emulator runs in another with 50 ms added to every API call and Zoho's
 concurrency limit (429 beyond it). The physical bound is what the deployment lets the webhook have
 in flight: its threads (6 by default: Terraform keeps the sweep's 4 of Zoho's 10 for the sweep), at
-most Zoho's limit, so 1,000 converts x 2 calls x 50 ms / 6 calls in flight = 16.7 s. After the
+most Zoho's limit, so 1,000 converts x 3 calls (the lead read, its conversion options, Convert:
+rules.yaml matches existing records) x 50 ms / 6 calls in flight = 25 s. After the
 burst, figure 5 reads the worker's peak memory before the server is stopped.
 """
 
@@ -40,7 +41,7 @@ from bench.common import (
 WEBHOOKS = 1000
 CLIENTS = 32
 LATENCY_S = 0.05
-CALLS_PER_CONVERSION = 2
+CALLS_PER_CONVERSION = 3
 BOUND_FACTOR = 1.5
 
 

@@ -786,6 +786,25 @@ def test_coql_pages_contacts_by_id(emulator, zoho):
     assert pages == [contact_ids[0:2], contact_ids[2:4], contact_ids[4:]]
 
 
+def test_coql_pages_contacts_chosen_by_an_in_list_of_emails_by_id(emulator, zoho):
+    """Answered from the store's index of the field: the same rows, in the same id order, as a
+    read of every contact gives."""
+    ids = [emulator.crm.add_contact(Last_Name=f"C{n}", Email=f"c{n % 3}@acme.example") for n in range(7)]
+    emails = "'C0@ACME.example', 'c2@acme.example', 'nobody@acme.example'"
+    pages, cursor, more = [], "0", True
+
+    while more:
+        answer = coql(
+            zoho,
+            f"select Email from Contacts where (Email in ({emails}) and id > '{cursor}') order by id limit 2",  # noqa: S608
+        )
+        pages.append(selected_ids(answer))
+        cursor, more = pages[-1][-1], answer.json()["info"]["more_records"]
+
+    wanted = [contact for n, contact in enumerate(ids) if n % 3 in (0, 2)]
+    assert pages == [wanted[0:2], wanted[2:4], wanted[4:]]
+
+
 def test_coql_reads_the_contacts_a_conversion_created_though_it_leaves_the_lead_out(emulator, zoho):
     lead_id = add_lead(emulator)
     details = zoho.convert(lead_id).json()["data"][0]["details"]

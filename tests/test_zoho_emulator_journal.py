@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.zoho_emulator.testing import DEAL, add_lead
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
@@ -44,3 +46,21 @@ def test_clearing_the_journal_forgets_earlier_calls(emulator, zoho):
 
     assert emulator.journal == []
     assert emulator.token_requests == 0
+
+
+def test_a_calls_duration_runs_from_its_request_line_to_its_answer_written(emulator, zoho):
+    emulator.faults.latency = 0.05
+    lead_id = add_lead(emulator)
+
+    answer = zoho.get(f"Leads/{lead_id}")
+
+    answering_ms = float(answer.headers["X-Emulator-Time-Ms"])
+    durations = []
+    for _ in range(100):  # the entry is completed just after the answer is written
+        (entry,) = emulator.requests("GET", rf"/Leads/{lead_id}$")
+        durations.append(entry.duration_ms)
+        if entry.duration_ms > answering_ms:
+            break
+        time.sleep(0.01)
+    assert answering_ms >= 50
+    assert durations[-1] > answering_ms  # the emulator's own HTTP reading and writing too

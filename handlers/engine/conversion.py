@@ -60,6 +60,9 @@ class Target:
     link: Link = field(default_factory=Link)
     open_deal: lookup.OpenDeal | None = None
     warnings: tuple[str, ...] = ()
+    # Set when the conversion options were not read (a lookup found no candidate): a refused
+    # duplicate then reads them and sends the request again, as the webhook would have sent it.
+    recheck: Plan | None = None
 
     @property
     def matched(self) -> dict[str, Any]:
@@ -103,6 +106,7 @@ class Converter:
         dry_run: bool = False,
         planned: Plan | None = None,
         known: FailureNote | None = None,
+        looked_up: Matches | None = None,
     ) -> Outcome:
         """The outcome for one lead. A failure the function knows is an outcome; anything else (a
         bug) is raised for the door, which counts the Zoho API requests (`ZohoClient.counting_calls`).
@@ -111,11 +115,13 @@ class Converter:
         COQL row that held everything the decision and the request need); without it the lead is
         read from Zoho and planned first, as the webhook does. `known`: the lead's failure note as
         the sweep already read it, so a failure of the same rule and code needs no read of the
-        lead's notes to find it.
+        lead's notes to find it. `looked_up`: no existing contact or account has the lead's Email
+        or Company (the sweep's lookup found none), so its conversion options are read only if Zoho
+        refuses a duplicate on a unique field, which the lookup cannot see.
         """
         try:
             with self._turn(lead_id):
-                return self._convert(lead_id, dry_run, planned, known)
+                return self._convert(lead_id, dry_run, planned, known, looked_up)
         except Failure as error:
             return outcome.from_error(error, lead_id)
 
@@ -124,7 +130,12 @@ class Converter:
         return deadline.holding(self._locks[zlib.crc32(lead_id.encode()) % _LOCK_STRIPES])
 
     def _convert(
-        self, lead_id: str, dry_run: bool, planned: Plan | None, known: FailureNote | None
+        self,
+        lead_id: str,
+        dry_run: bool,
+        planned: Plan | None,
+        known: FailureNote | None,
+        looked_up: Matches | None,
     ) -> Outcome:
         plan = planned
         if plan is None:
@@ -142,7 +153,7 @@ class Converter:
             return outcome.skipped(lead_id, rule_name, str(plan.reason))
         rule = plan.rule
         try:
-            target = self.target(lead_id, plan)
+            target = self.target(lead_id, plan, looked_up)
         except ZohoRefused as refusal:
             if refusal.code == "ID_ALREADY_CONVERTED":
                 return self._read_back(lead_id, rule)
@@ -166,7 +177,7 @@ class Converter:
 
     # --- the existing records ----------------------------------------------------------------------
 
-    def target(self, lead_id: str, plan: Plan) -> Target | Held:
+    def target(self, lead_id: str, plan: Plan, looked_up: Matches | None = None) -> Target | Held:
         """The request naming the records the lead converts into, or why it is held (what
         `explain` shows too). Raises ZohoRefused when Zoho refuses a read."""
         rule, request = plan.rule, plan.request
@@ -174,6 +185,8 @@ class Converter:
         assert request is not None
         if rule.existing_records != "match":
             return Target(request)
+        if looked_up is not None and looked_up.empty:
+            return Target(request, recheck=plan)
         matches = self._matches(lead_id, plan)
         for module, ids in matches.undated(rule.when_ambiguous).items():
             matches = matches.with_modified(lookup.modified_times(self.zoho, module, ids))
@@ -260,6 +273,8 @@ class Converter:
                 return self._read_back(lead_id, rule)
             if refusal.code == "INVALID_DATA" and refusal.names_url_id:
                 return outcome.not_found(lead_id)  # deleted or merged away since it was read
+            if refusal.code == "DUPLICATE_DATA" and target.recheck is not None:
+                return self._recheck(lead_id, target.recheck, refusal, known)
             if refusal.code == "DUPLICATE_DATA" and rule.existing_records == "link":
                 return self._link_existing(lead_id, rule, request, refusal, known)
             return self._failed(lead_id, rule, refusal, known=known)
@@ -273,6 +288,20 @@ class Converter:
             matched=target.matched,
             open_deal=target.open_deal.as_json() if target.open_deal else None,
         )
+
+    def _recheck(self, lead_id: str, plan: Plan, refusal: ZohoRefused, known: FailureNote | None) -> Outcome:
+        """Zoho refused a duplicate the lookup could not see (a unique field): choose from the
+        conversion options, as the webhook does, and send once more."""
+        assert plan.rule is not None
+        try:
+            target = self.target(lead_id, plan)
+        except ZohoRefused as second:
+            return self._failed(lead_id, plan.rule, second, known=known)
+        if isinstance(target, Held):
+            return self._held(lead_id, plan.rule, target, False, known)
+        if not target.matched:
+            return self._failed(lead_id, plan.rule, refusal, known=known)
+        return self._send(lead_id, plan.rule, target, known=known)
 
     def _read_back(self, lead_id: str, rule: Rule) -> Outcome:
         """Zoho says it converted the lead already (perhaps our own timed-out attempt): fetch the ids."""

@@ -93,15 +93,13 @@ class Http:
         _WATCHDOG.watch(slot, budget)
         failure: requests.RequestException | AnswerTooLarge | None = None
         try:
+            # The parts of PreparedRequest.prepare a call to Zoho uses: no cookies (an empty jar
+            # still parses the URL twice a call), no auth, no hooks.
             request = requests.PreparedRequest()
-            request.prepare(
-                method=method,
-                url=url,
-                headers={**self._session.headers, **(headers or {})},
-                params=urllib.parse.urlencode(params) if params else "",
-                json=json,
-                data=form,
-            )
+            request.prepare_method(method)
+            request.prepare_url(url, urllib.parse.urlencode(params) if params else "")
+            request.prepare_headers({**self._session.headers, **(headers or {})})
+            request.prepare_body(data=form, files=None, json=json)
             response = self._adapter.send(
                 request,
                 stream=True,

@@ -740,7 +740,11 @@ class SweepRun:
         try:
             known = (self.failure_notes or {}).get(candidate.lead_id)
             return self.converter.convert(
-                candidate.lead_id, dry_run=dry_run, planned=candidate.plan_for_single, known=known
+                candidate.lead_id,
+                dry_run=dry_run,
+                planned=candidate.plan_for_single,
+                known=known,
+                looked_up=candidate.matches,
             )
         except Exception as error:
             rule = candidate.rule.name if candidate.rule else None

@@ -206,6 +206,11 @@ class RecordSource(Protocol):
         """Records with an id above `after` (or equal, when inclusive), lowest id first."""
         ...
 
+    def having(self, field: str, values: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+        """The records whose `field` equals one of `values` (text without regard to case), in
+        any order; None when the source keeps no index of the field."""
+        ...
+
 
 # The fields of a module COQL reads, by API name.
 FieldsOf = Callable[[str], Mapping[str, FieldDef]]
@@ -234,19 +239,51 @@ def run(query: Query, records: RecordSource) -> Page:
     """One page of the query's answer. It shares no objects with `records`.
 
     In id order (no ORDER BY, or exactly `id asc`, which Zoho's default order is too) the records
-    are read from the first id a top-level `id >` / `id >=` conjunct allows, and reading stops at
-    the first match past the page: a keyset page costs what the page holds, not what the org holds.
+    are read from the first id a top-level `id >` / `id >=` conjunct allows (or from the index of
+    a text field a top-level `=` or `in` names), and reading stops at the first match past the
+    page: a keyset page costs what the page holds, not what the org holds.
     """
     if all(item.column.data_type == ID_TYPE and not item.descending for item in query.order):
         after, inclusive = _keyset_start(query.where)
         wanted = query.offset + query.limit + 1  # one more than the page tells whether more follow
-        matched = _first_matches(query.where, records.in_id_order(after, inclusive), wanted)
+        indexed = _indexed_rows(query.where, records, after, inclusive)
+        candidates = iter(indexed) if indexed is not None else records.in_id_order(after, inclusive)
+        matched = _first_matches(query.where, candidates, wanted)
     else:
         rows = [row for row in records.in_id_order() if query.where.matches(row)]
         matched = _sorted(rows, query.order)
     page = matched[query.offset : query.offset + query.limit]
     selected = [{"id": row["id"], **{name: _shown(row, name) for name in query.fields}} for row in page]
     return Page(selected, more_records=len(matched) > query.offset + query.limit)
+
+
+INDEXED_TYPES = frozenset({"text", "email", "phone", "website"})  # compared as text, never a lookup
+
+
+def _indexed_rows(
+    where: Node, records: RecordSource, after: int | None, inclusive: bool
+) -> list[dict[str, Any]] | None:
+    """The rows a top-level `field = 'x'` or `field in (...)` on an indexed text field allows, in
+    id order past the keyset start; None when no such conjunct or index narrows the read (a
+    lookup such as the sweep's, by 50 emails, then costs what it finds, not what the org holds)."""
+    for node in _conjuncts(where):
+        if isinstance(node, Membership) and not node.negated:
+            column, values = node.column, node.values
+        elif isinstance(node, Comparison) and node.operator == "=":
+            column, values = node.column, (node.literal,)
+        else:
+            continue
+        if column.data_type not in INDEXED_TYPES or "." in column.name:
+            continue
+        found = records.having(column.name, values)
+        if found is None:
+            continue
+        bound = after if after is not None else -1
+        return sorted(
+            (row for row in found if int(row["id"]) > bound or (inclusive and int(row["id"]) == bound)),
+            key=lambda row: int(row["id"]),
+        )
+    return None
 
 
 def _first_matches(where: Node, rows: Iterator[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -134,16 +135,26 @@ class UnconvertedLeads:
             return leads
         return (lead for lead in leads if lead["id"] not in self._unapproved)
 
+    def having(self, field: str, values: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+        return None  # the sweep reads leads by key: a page costs what it holds already
+
 
 class ModuleRecords:
     """The `coql.RecordSource` of Contacts, Accounts or Deals: every record of the module in
     numeric id order (the converted-leads rule is Leads' alone)."""
 
-    def __init__(self, order: IdOrder) -> None:
+    def __init__(self, order: IdOrder, index: Callable[[str], FieldIndex]) -> None:
         self._order = order
+        self._index = index
 
     def in_id_order(self, after: int | None = None, inclusive: bool = False) -> Iterator[dict[str, Any]]:
         return self._order.records(after, inclusive)
+
+    def having(self, field: str, values: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+        """Through the store's index of the field (the one conversion matches use)."""
+        index = self._index(field)
+        unique = {id(record): record for value in values for record in index.find(value)}
+        return list(unique.values())
 
 
 @dataclass(frozen=True)
@@ -472,7 +483,7 @@ class CrmStore:
         with self._lock:
             order = self._id_orders[module]
             if module != "Leads":
-                return query(ModuleRecords(order))
+                return query(ModuleRecords(order, functools.partial(self._index, module)))
             unapproved = frozenset(
                 lead_id for lead_id, state in self._wait_states.items() if state.awaiting_approval
             )

@@ -60,6 +60,15 @@ class Gateway:
         response = self._answer(request)
         elapsed_ms = self._stamp(response, started)
         self._journal.finish(entry, response.status if response else 0, elapsed_ms)
+        if response is not None and request.received is not None:
+            received = request.received
+
+            def written(at: float) -> None:
+                # The journal's duration: from the request line read to the answer written, so
+                # the emulator's own HTTP parsing and writing count as the emulator's time.
+                self._journal.finish(entry, response.status, (at - received) * 1000)
+
+            response.written = written
         return response
 
     def _classify(self, request: Request) -> tuple[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,7 @@ class Request:
     query: dict[str, list[str]]
     headers: Headers
     body: bytes
+    received: float | None = None  # time.perf_counter() when its request line was read
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -63,6 +64,8 @@ class Response:
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     trickle_seconds: float = 0.0  # written a byte at a time, this long apart (a fault)
+    # Told time.perf_counter() once the answer is written (the journal's duration ends there).
+    written: Callable[[float], None] | None = None
 
     @classmethod
     def json(cls, status: int, payload: Any) -> Response:

@@ -11,6 +11,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
@@ -42,6 +43,11 @@ class _Handler(KeepAliveHandler):
     timeout = 120  # seconds an idle keep-alive connection is kept
     server: EmulatorHTTPServer
 
+    def parse_request(self) -> bool:
+        """The request line has been read: the emulator's time on this request starts."""
+        self._received = time.perf_counter()
+        return super().parse_request()
+
     def _serve(self) -> None:
         body = self._read_body()
         if body is None:
@@ -55,12 +61,15 @@ class _Handler(KeepAliveHandler):
             query=parse_qs(url.query, keep_blank_values=True),
             headers=Headers(list(self.headers.items())),
             body=body,
+            received=self._received,
         )
         response = self.server.app(request)
         if response is None:
             self._reset()
         else:
             self._write(response)
+            if response.written is not None:
+                response.written(time.perf_counter())
         if self.server.verbose:
             status = response.status if response else "RST"
             sys.stderr.write(f"{self.command} {self.path} -> {status}\n")
