@@ -28,7 +28,7 @@ resource "google_monitoring_notification_channel" "email" {
 
 resource "google_logging_metric" "outcomes" {
   name        = "${var.name_prefix}-outcomes"
-  description = "Requests of the ${var.name_prefix} functions by outcome (converted, already_converted, skipped, dry_run, not_found, failed, error, rejected, misconfigured; reconciled = one sweep summary)"
+  description = "Requests of the ${var.name_prefix} functions by outcome (converted, already_converted, skipped, dry_run, not_found, deferred, held, failed, error, rejected, misconfigured; reconciled = one sweep summary)"
   filter      = <<-EOT
     resource.type="cloud_run_revision"
     resource.labels.service_name=(${join(" OR ", [for s in local.monitored_services : "\"${s}\""])})

@@ -644,3 +644,25 @@ def test_leads_of_one_new_company_in_one_sweep_make_one_account(emulator, sweep_
     (account,) = [a["id"] for a in emulator.crm.accounts.values() if a["Account_Name"] == "NewCo"]
     assert {emulator.crm.lead(lead)["Converted_Account"]["id"] for lead in colleagues} == {account}
     assert len(converted(emulator, others)) == 3
+
+
+def test_a_lead_the_lookup_finds_nothing_for_reads_no_conversion_options_unless_zoho_refuses_a_duplicate(
+    emulator, sweep_with
+):
+    emulator.crm.unique_fields["Contacts"] = ["Phone"]
+    roe = emulator.crm.add_contact(Last_Name="Roe", Email="roe@old.example", Phone="555-0100")
+    (plain,) = add_leads(emulator, 1, "Web")
+    (unique,) = add_leads(emulator, 1, "Web", Email="roe@new.example", Company="Roe Ltd", Phone="555-0100")
+    emulator.clear_journal()
+
+    summary = sweep_with(RULES)  # `named`: single Convert only (a deal named after each company)
+
+    assert (summary["converted"], summary["failed"]) == (2, [])
+    (options,) = emulator.requests("GET", r"/__conversion_options$")
+    assert f"/Leads/{unique}/" in options.path
+    assert emulator.crm.lead(unique)["Converted_Contact"]["id"] == roe
+    assert [entry.status for entry in emulator.requests("POST", rf"/Leads/{unique}/actions/convert$")] == [
+        400,
+        200,
+    ]
+    assert len(emulator.requests("POST", rf"/Leads/{plain}/actions/convert$")) == 1

@@ -131,7 +131,8 @@ def open_deal(zoho: ZohoClient, account_id: str, closed: frozenset[str]) -> Open
     open_rows = [row for row in rows if str(row.get("Stage")) not in closed]
     if not open_rows:
         return None
-    newest = max(open_rows, key=lambda row: (str(row.get("Modified_Time") or ""), int(row["id"])))
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    newest = max(open_rows, key=lambda row: (zoho_time(row.get("Modified_Time")) or oldest, int(row["id"])))
     name, stage = newest.get("Deal_Name"), newest.get("Stage")
     return OpenDeal(str(newest["id"]), str(name) if name else None, str(stage) if stage else None)
 
