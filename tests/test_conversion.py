@@ -199,6 +199,24 @@ class TestMatchingExistingRecords:
         assert sent.json["data"][0]["Accounts"] == {"id": account}
         assert log_lines()[-1]["matched"] == answer["matched"]
 
+    def test_before_v5_the_lead_is_looked_up_by_email_and_company_instead(
+        self, serve, monkeypatch, tmp_path, emulator, returning
+    ):
+        lead, contact, account = returning
+        rules_file(tmp_path, monkeypatch, MATCH_RULES)
+        monkeypatch.setenv("ZOHO_API_VERSION", "v4")
+
+        answer = post_webhook(serve(), lead).get_json()
+
+        assert (answer["outcome"], answer["contact_id"], answer["account_id"]) == (
+            "converted",
+            contact,
+            account,
+        )
+        assert not emulator.requests("GET", OPTIONS)
+        queries = [entry.json["select_query"] for entry in emulator.requests("POST", r"/coql$")]
+        assert [query.split(" from ")[1].split(" ")[0] for query in queries] == ["Contacts", "Accounts"]
+
     def test_a_lead_nobody_knows_converts_as_before_for_one_more_read(
         self, serve, monkeypatch, tmp_path, emulator
     ):
