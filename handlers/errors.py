@@ -39,6 +39,7 @@ class Kind(StrEnum):
     NOT_FOUND = "not_found"
     DEFERRED = "deferred"
     HELD = "held"
+    PAUSED = "paused"
     FAILED = "failed"
     ERROR = "error"
     REJECTED = "rejected"

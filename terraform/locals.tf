@@ -79,6 +79,7 @@ locals {
     ZOHO_DC                   = var.zoho_dc
     ZOHO_API_VERSION          = var.zoho_api_version
     RULES_FILE                = local.rules_archive_name
+    CONVERSION_MODE           = var.mode
     GOOGLE_CLOUD_PROJECT      = var.project_id
     FAILURE_NOTE              = tostring(var.failure_note)
   }
@@ -120,6 +121,7 @@ locals {
     "ZOHO_DC",
     "ZOHO_API_VERSION",
     "RULES_FILE",
+    "CONVERSION_MODE",
     "GOOGLE_CLOUD_PROJECT",
     "FAILURE_NOTE",
     "RECONCILE_GRACE_MINUTES",
@@ -149,7 +151,7 @@ locals {
   app_env_vars_defaulted = [
     "ZOHO_ACCOUNTS_URL",
     "ZOHO_API_DOMAIN",
-    "DRY_RUN",
+    "DRY_RUN", # read as CONVERSION_MODE=dry_run when that is unset, for one release
     "ZOHO_RETRY_SECONDS",
     "ZOHO_CONNECT_TIMEOUT_SECONDS",
     "ZOHO_READ_TIMEOUT_SECONDS",

@@ -77,8 +77,7 @@ variable "zoho_api_version" {
 
 variable "rules_file" {
   type        = string
-  description = "Path of the conversion rules file, relative to the repository root. It is packaged at the root of the function archive under its base name, and RULES_FILE is set to that base name. Changing the file's content (or this path) redeploys both functions."
-  default     = "rules.yaml"
+  description = "Path of your conversion rules file, relative to the repository root (no default: a deployment names its own rules; copy rules.yaml, the demo's, as a start). It is packaged at the root of the function archive under its base name, and RULES_FILE is set to that base name. Changing the file's content (or this path) redeploys both functions."
 
   validation {
     condition = alltrue([
@@ -372,5 +371,16 @@ variable "rejected_requests_alert_threshold" {
   validation {
     condition     = var.rejected_requests_alert_threshold >= 1 && floor(var.rejected_requests_alert_threshold) == var.rejected_requests_alert_threshold
     error_message = "rejected_requests_alert_threshold must be a whole number of at least 1."
+  }
+}
+
+variable "mode" {
+  type        = string
+  description = "What both functions do with a qualifying lead (CONVERSION_MODE): dry_run (the default: decide and log what would be sent, send no Convert or Mass Convert), live (convert), paused (the emergency stop: answer at once and call nothing in Zoho; the sweep picks up the leads edited meanwhile once unpaused)."
+  default     = "dry_run"
+
+  validation {
+    condition     = contains(["dry_run", "live", "paused"], var.mode)
+    error_message = "mode must be one of dry_run, live, paused."
   }
 }

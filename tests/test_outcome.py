@@ -16,6 +16,7 @@ ANSWERS = {
     Kind.NOT_FOUND: (200, "WARNING"),
     Kind.DEFERRED: (200, "WARNING"),
     Kind.HELD: (200, "WARNING"),
+    Kind.PAUSED: (200, "INFO"),
     Kind.FAILED: (200, "ERROR"),
     Kind.ERROR: (503, "ERROR"),
     Kind.REJECTED: (400, "WARNING"),

@@ -35,6 +35,30 @@ def test_defaults():
 
 
 @pytest.mark.parametrize(
+    ("env", "mode"),
+    [
+        ({}, "live"),
+        ({"CONVERSION_MODE": "dry_run"}, "dry_run"),
+        ({"CONVERSION_MODE": "paused"}, "paused"),
+        ({"DRY_RUN": "true"}, "dry_run"),  # the older setting, read for one release
+        ({"DRY_RUN": "true", "CONVERSION_MODE": "live"}, "live"),  # the mode wins
+    ],
+)
+def test_the_conversion_mode(env, mode):
+    settings = Settings.from_env(env)
+
+    assert settings.mode == mode
+    assert (settings.dry_run, settings.paused) == (mode == "dry_run", mode == "paused")
+
+
+def test_a_mode_that_is_none_of_the_three_is_named():
+    with pytest.raises(
+        Misconfigured, match=r"CONVERSION_MODE must be one of dry_run, live, paused, not 'on'"
+    ):
+        Settings.from_env({"CONVERSION_MODE": "on"})
+
+
+@pytest.mark.parametrize(
     ("dc", "server"),
     [
         ("eu", "https://accounts.zoho.eu"),

@@ -666,3 +666,27 @@ def test_a_lead_the_lookup_finds_nothing_for_reads_no_conversion_options_unless_
         200,
     ]
     assert len(emulator.requests("POST", rf"/Leads/{plain}/actions/convert$")) == 1
+
+
+def test_paused_the_sweep_calls_nothing_in_zoho_and_says_so(emulator, sweep, monkeypatch):
+    leads = add_leads(emulator, 3, "Partner")
+    monkeypatch.setenv("CONVERSION_MODE", "paused")
+    emulator.clear_journal()
+
+    summary = sweep()
+
+    assert (summary["paused"], summary["converted"], summary["scanned"]) == (True, 0, 0)
+    assert emulator.journal == []
+    assert converted(emulator, leads) == []
+
+
+def test_in_the_dry_run_mode_the_sweep_plans_and_sends_no_convert(emulator, sweep, monkeypatch):
+    leads = add_leads(emulator, 3, "Partner") + add_leads(emulator, 2, "Web")
+    monkeypatch.setenv("CONVERSION_MODE", "dry_run")
+
+    summary = sweep()
+
+    assert (summary["dry_run"], summary["paused"], summary["plan_total"]) == (True, False, 5)
+    assert not emulator.requests("POST", CONVERT)
+    assert not emulator.requests("POST", MASS_CONVERT)
+    assert converted(emulator, leads) == []

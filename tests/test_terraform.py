@@ -30,6 +30,8 @@ from tests.test_requirements import parse_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 TF_DIR = ROOT / "terraform"
+# rules_file has no default: the checks deploy the file terraform/tests give it, as an admin would.
+DEPLOYED_RULES = "rules.yaml"
 
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 SECRET_REF = re.compile(r"google_secret_manager_secret\.(\w+)(?:\[\\?\"([\w-]+)\\?\"\]|\[(?:\d+|\*)\])?")
@@ -266,8 +268,7 @@ def source_files(tf: Terraform) -> dict[str, str]:
         for pattern in re.findall(r'fileset\(local\.root, \\?"([^"\\]+)\\?"\)', expression):
             files[f"<fileset>{pattern}"] = pattern
         if "var.rules_file" in expression:
-            rules = str(tf.variable_default("rules_file"))
-            files[Path(rules).name] = rules
+            files[Path(DEPLOYED_RULES).name] = DEPLOYED_RULES
     return files
 
 
@@ -686,7 +687,7 @@ def check_archive(tf_dir: Path, repo: Path) -> list[Problem]:
     requirements.txt it packs pins every package by version and hash (the build's pip then checks
     every download), and source.tf refuses to pack one that does not."""
     tf = load_terraform(tf_dir)
-    rules = str(tf.variable_default("rules_file"))
+    rules = DEPLOYED_RULES
     contents = archive_contents(tf, repo)
     problems = []
     required = {"main.py", "requirements.txt", "handlers/__init__.py", Path(rules).name}
@@ -1109,6 +1110,14 @@ def test_archive_has_exactly_the_runtime_files() -> None:
 
 def test_accepted_values_match_the_code() -> None:
     assert_clean(check_settings_lists(TF_DIR, ROOT))
+
+
+def test_a_deployment_names_its_own_rules_and_starts_as_a_dry_run() -> None:
+    terraform = load_terraform(TF_DIR)
+
+    assert "default" not in terraform.variables["rules_file"]  # never the demo's rules.yaml by accident
+    assert terraform.variable_default("mode") == "dry_run"
+    assert terraform.locals["env_common"]["CONVERSION_MODE"] == "${var.mode}"
 
 
 def test_variables_and_outputs_are_declared() -> None:

@@ -204,11 +204,30 @@ def test_a_skip_rule_skips(client, emulator, users):
     assert not emulator.requests("POST", CONVERT)
 
 
+def test_paused_answers_at_once_and_calls_nothing_in_zoho(serve, monkeypatch, emulator, web_lead, log_lines):
+    monkeypatch.setenv("CONVERSION_MODE", "paused")
+    client = serve()
+    emulator.clear_journal()
+
+    response = post(client, {"lead_id": web_lead})
+
+    answer = response.get_json()
+    assert (response.status_code, answer["outcome"], answer["lead_id"]) == (200, "paused", web_lead)
+    assert "the sweep converts the lead once the mode is live again" in answer["reason"]
+    assert emulator.journal == []
+    assert not emulator.crm.lead(web_lead)["Converted__s"]
+    assert log_lines()[-1]["outcome"] == "paused"
+
+
 @pytest.mark.parametrize(
-    "how", ["json", "json_string", "form", "query", "setting"], ids=lambda how: f"dry_run-by-{how}"
+    "how",
+    ["json", "json_string", "form", "query", "setting", "older_setting"],
+    ids=lambda how: f"dry_run-by-{how}",
 )
 def test_dry_run_returns_the_payload_and_never_calls_convert(how, serve, monkeypatch, emulator, web_lead):
     if how == "setting":
+        monkeypatch.setenv("CONVERSION_MODE", "dry_run")
+    if how == "older_setting":
         monkeypatch.setenv("DRY_RUN", "true")
     client = serve()
     headers = {"X-Webhook-Secret": WEBHOOK_SECRET}

@@ -73,6 +73,8 @@ def _outcome(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
         authenticated = True
         event = parse(request)
         lead_id = event.lead_id
+        if runtime.settings().paused:  # the emergency stop: nothing is read or sent
+            return outcome.paused(event.lead_id), 0
         dry_run = event.dry_run or runtime.settings().dry_run
         converter = runtime.converter()
         with converter.zoho.counting_calls() as calls:

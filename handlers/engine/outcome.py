@@ -25,6 +25,7 @@ HTTP_STATUS = {
     Kind.NOT_FOUND: 200,
     Kind.DEFERRED: 200,
     Kind.HELD: 200,
+    Kind.PAUSED: 200,
     Kind.FAILED: 200,
     Kind.ERROR: 503,
     Kind.REJECTED: 400,
@@ -39,6 +40,7 @@ SEVERITY = {
     Kind.NOT_FOUND: "WARNING",
     Kind.DEFERRED: "WARNING",
     Kind.HELD: "WARNING",
+    Kind.PAUSED: "INFO",
     Kind.REJECTED: "WARNING",
     Kind.FAILED: "ERROR",
     Kind.ERROR: "ERROR",
@@ -193,6 +195,16 @@ def dry_run(
         missing_fields=missing_fields,
         matched=matched or None,
         open_deal=open_deal,
+    )
+
+
+def paused(lead_id: str) -> Outcome:
+    """CONVERSION_MODE is paused (the emergency stop): nothing was read or sent."""
+    return Outcome(
+        Kind.PAUSED,
+        lead_id,
+        reason="paused (CONVERSION_MODE=paused): Zoho was not called; the sweep converts the lead"
+        " once the mode is live again",
     )
 
 

@@ -23,7 +23,9 @@ ZOHO_ACCOUNTS_URL = "ZOHO_ACCOUNTS_URL"
 ZOHO_API_DOMAIN = "ZOHO_API_DOMAIN"
 ZOHO_API_VERSION = "ZOHO_API_VERSION"
 RULES_FILE = "RULES_FILE"
-DRY_RUN = "DRY_RUN"
+CONVERSION_MODE = "CONVERSION_MODE"
+DRY_RUN = "DRY_RUN"  # read as CONVERSION_MODE=dry_run when CONVERSION_MODE is unset (until 0.4)
+MODES = ("dry_run", "live", "paused")
 GOOGLE_CLOUD_PROJECT = "GOOGLE_CLOUD_PROJECT"
 ZOHO_RETRY_SECONDS = "ZOHO_RETRY_SECONDS"
 ZOHO_CONNECT_TIMEOUT_SECONDS = "ZOHO_CONNECT_TIMEOUT_SECONDS"
@@ -78,7 +80,9 @@ class Settings:
     api_domain: str | None
     trusted_api_domains: frozenset[str]  # where a token's api_domain may point
     api_version: str
-    dry_run: bool
+    # live: convert; dry_run: decide and log what would be sent, send no Convert or Mass Convert;
+    # paused: answer at once and call nothing in Zoho (the emergency stop).
+    mode: str
     project_id: str | None
     retry_seconds: float
     connect_timeout: float
@@ -96,6 +100,14 @@ class Settings:
     webhook_deadline_seconds: float
     request_threads: int
 
+    @property
+    def dry_run(self) -> bool:
+        return self.mode == "dry_run"
+
+    @property
+    def paused(self) -> bool:
+        return self.mode == "paused"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         reader = _Reader(env)
@@ -104,7 +116,7 @@ class Settings:
             api_domain=reader.url(ZOHO_API_DOMAIN),
             trusted_api_domains=reader.trusted_api_domains(),
             api_version=reader.choice(ZOHO_API_VERSION, API_VERSIONS, "v8"),
-            dry_run=reader.flag(DRY_RUN, False),
+            mode=reader.mode(),
             project_id=reader.text(GOOGLE_CLOUD_PROJECT),
             retry_seconds=reader.seconds(ZOHO_RETRY_SECONDS, 20.0),
             connect_timeout=reader.seconds(ZOHO_CONNECT_TIMEOUT_SECONDS, 3.05),
@@ -224,6 +236,12 @@ class _Reader:
         if problem is not None:
             raise Misconfigured(f"{name} {problem}, not {value!r}", name)
         return moment
+
+    def mode(self) -> str:
+        """CONVERSION_MODE (live when unset); the older DRY_RUN=true still means dry_run."""
+        if self.text(CONVERSION_MODE) is None and self.flag(DRY_RUN, False):
+            return "dry_run"
+        return self.choice(CONVERSION_MODE, MODES, "live")
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default

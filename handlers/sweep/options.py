@@ -23,6 +23,7 @@ class SweepOptions:
     grace_minutes: float = 10.0  # leads modified more recently are left to their webhook
     max_seconds: float = 480.0  # no new work is started after this long
     concurrency: int = 4  # single Convert calls in flight
+    paused: bool = False  # CONVERSION_MODE=paused: the run reads and converts nothing
 
 
 def bad_option(reason: str) -> Rejected:
@@ -51,6 +52,7 @@ def sweep_options(
         grace_minutes=settings.reconcile_grace_minutes,
         max_seconds=settings.reconcile_max_seconds,
         concurrency=settings.reconcile_concurrency,
+        paused=settings.paused,
     )
 
 

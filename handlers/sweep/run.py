@@ -129,6 +129,7 @@ class SweepSummary:
     duration_ms: float = 0.0
     remaining: int = 0
     dry_run: bool = False
+    paused: bool = False  # CONVERSION_MODE=paused: nothing was read or converted
     since: str | None = None
     complete: bool = True
     stopped_by: StopKind | None = None  # set when the run ended early
@@ -176,6 +177,8 @@ class SweepSummary:
         return "WARNING" if self.stopped_by or self.held else "INFO"
 
     def message(self) -> str:
+        if self.paused:
+            return "reconcile summary: paused (CONVERSION_MODE=paused): nothing read or converted"
         text = (
             f"reconcile summary: {self.matched} qualifying of {self.scanned} scanned,"
             f" {self.converted} converted, {len(self.failed)} failed"
@@ -320,6 +323,9 @@ class SweepRun:
         self.halted = threading.Event()  # a setup problem: no further Convert in this run
 
     def run(self) -> SweepSummary:
+        if self.options.paused:  # the emergency stop: not one Zoho call
+            self.summary.paused = True
+            return self.summary
         since = self.options.since
         if since is None:
             self.summary.stop("no_window", NO_WINDOW)

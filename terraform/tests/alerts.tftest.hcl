@@ -6,6 +6,7 @@ mock_provider "archive" {}
 mock_provider "time" {}
 
 variables {
+  rules_file = "rules.yaml"
   project_id = "acme-crm-prod"
   zoho_dc    = "eu"
 }

@@ -12,6 +12,7 @@ mock_provider "archive" {}
 mock_provider "time" {}
 
 variables {
+  rules_file   = "rules.yaml"
   project_id   = "acme-crm-prod"
   zoho_dc      = "eu"
   alert_emails = ["ops@example.com"]

@@ -7,6 +7,7 @@ mock_provider "archive" {}
 mock_provider "time" {}
 
 variables {
+  rules_file   = "rules.yaml"
   project_id   = "acme-crm-prod"
   zoho_dc      = "eu"
   alert_emails = ["ops@example.com"]
@@ -176,5 +177,34 @@ run "a_given_custom_role_id_replaces_a_deleted_ones" {
   assert {
     condition     = google_project_iam_custom_role.token_cache_pruner[0].role_id == "zoho_lead_token_cache_pruner_v2"
     error_message = "token_cache_role_id must name the role."
+  }
+}
+
+# The mode reaches both functions: dry_run unless the deployment says otherwise.
+run "both_functions_run_in_the_mode_given" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      google_cloudfunctions2_function.webhook.service_config[0].environment_variables["CONVERSION_MODE"] == "dry_run",
+      google_cloudfunctions2_function.reconcile[0].service_config[0].environment_variables["CONVERSION_MODE"] == "dry_run",
+    ])
+    error_message = "Both functions must get CONVERSION_MODE = dry_run by default."
+  }
+}
+
+run "the_emergency_stop_reaches_both_functions" {
+  command = plan
+
+  variables {
+    mode = "paused"
+  }
+
+  assert {
+    condition = alltrue([
+      google_cloudfunctions2_function.webhook.service_config[0].environment_variables["CONVERSION_MODE"] == "paused",
+      google_cloudfunctions2_function.reconcile[0].service_config[0].environment_variables["CONVERSION_MODE"] == "paused",
+    ])
+    error_message = "mode = paused must reach both functions as CONVERSION_MODE."
   }
 }

@@ -7,6 +7,7 @@ mock_provider "archive" {}
 mock_provider "time" {}
 
 variables {
+  rules_file   = "rules.yaml"
   project_id   = "acme-crm-prod"
   zoho_dc      = "eu"
   alert_emails = ["ops@example.com"]
@@ -290,4 +291,14 @@ run "token_cache_role_id_rejects_a_bad_value" {
   }
 
   expect_failures = [var.token_cache_role_id]
+}
+
+run "mode_rejects_a_bad_value" {
+  command = plan
+
+  variables {
+    mode = "on"
+  }
+
+  expect_failures = [var.mode]
 }
