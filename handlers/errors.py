@@ -141,7 +141,19 @@ class RulesError(Misconfigured, ValueError):
 
     def __init__(self, source: str, message: str, rule: str | None = None, key: str | None = None):
         self.source, self.rule, self.key, self.problem = source, rule, key, message
+        self.problems: tuple[RulesError, ...] = (self,)  # every problem of the file, this one first
         super().__init__(in_rules(source, rule, key, message), setting="RULES_FILE")
+
+    @classmethod
+    def of(cls, problems: list[RulesError]) -> RulesError:
+        """One error for all the problems of a file: the first's fields, every problem's line."""
+        first = problems[0]
+        if len(problems) == 1:
+            return first
+        error = cls(first.source, first.problem, first.rule, first.key)
+        error.problems = tuple(problems)
+        error.args = ("\n".join(str(problem) for problem in problems),)
+        return error
 
 
 class SecretUnavailable(Failure):

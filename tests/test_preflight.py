@@ -362,6 +362,21 @@ def org_check(function_env, capsys):
     return run
 
 
+def test_the_files_own_warnings_are_told_with_the_orgs_and_strict_fails_on_them(org_check, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules: [{name: rich, when: {Annual_Revenue: {gte: 1000000}}}]\n")
+
+    status, out = org_check(rules)
+    strict, _ = org_check(rules, "--strict")
+
+    assert (status, strict) == (0, 1)
+    assert (
+        f"warning: {rules}: rule 'rich': when: no condition on Lead_Status: the sweep converts every"
+        " lead this rule matches, whatever its status" in out.splitlines()
+    )
+    assert ": no problem, 1 warning; " in out.splitlines()[-1]
+
+
 def test_the_bundled_rules_fit_the_demo_org(org_check):
     status, out = org_check(ROOT / "rules.yaml")
 
@@ -410,12 +425,13 @@ def test_every_kind_of_problem_is_one_line_naming_rule_and_key(org_check, tmp_pa
         assert [found for found in lines if found.removeprefix("warning: ").startswith(f"{rules}: {line}")], (
             line
         )
-    assert len(lines) == len(expected) + 1
+    offline = f"warning: {rules}: rule 'typos': when: no condition on Lead_Status"  # the file's own
+    assert len(lines) == len(expected) + 2
     assert [line for line in lines if line.startswith("warning: ")] == [
-        line for line in lines if "'Houston' is the display value" in line
+        line for line in lines if "'Houston' is the display value" in line or line.startswith(offline)
     ]
     assert f"{rules}: 2 rules against the org at " in lines[-1]
-    assert ": 13 problems (2 rules affected), 1 warning; " in lines[-1]
+    assert ": 13 problems (2 rules affected), 2 warnings; " in lines[-1]
 
 
 def test_a_missing_scope_is_named_and_that_part_is_not_guessed(org_check, emulator, tmp_path):
@@ -558,7 +574,7 @@ def test_users_that_never_end_are_one_problem_and_the_other_checks_run(org_check
     assert not [line for line in lines if "assign_to" in line and "rule 'typos'" in line]
     assert [line for line in lines if "rule 'typos': carry_over_tags.Contacts: no Leads tag" in line]
     # 13 less 3 owners, plus the users line; the display value is a warning
-    assert ": 11 problems (2 rules affected), 1 warning; " in lines[-1]
+    assert ": 11 problems (2 rules affected), 2 warnings; " in lines[-1]  # one is the file's own
     assert len(user_pages(emulator)) <= MAX_USER_PAGES
 
 

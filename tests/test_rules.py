@@ -66,6 +66,57 @@ def one_rule(body: str) -> str:
     return "rules:\n  - name: r\n" + textwrap.indent(textwrap.dedent(body), "    ")
 
 
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        ("rules:\n\t- name: r\n", "(line 2, column 1): a tab: YAML indents with spaces only"),
+        (
+            'rules:\n  - name: r\n    when: {Email: {matches: "@acme\\.com$"}}\n',
+            "(line 3, column 35): a backslash inside double quotes starts an escape: write a regular"
+            " expression in single quotes, e.g. '@acme\\.com$'",
+        ),
+        ("rules:\n  - name: r\n  when: {A: b}\n", "(line 3, column 3): check the indentation"),
+        ("rules:\n  - name: r\n     when: x\n", "(line 3, column 10): check the indentation"),
+    ],
+    ids=["tab", "escape", "dedented-key", "indented-key"],
+)
+def test_a_yaml_mistake_is_told_where_it_is_with_what_to_do(text, told):
+    error = rules_error(text)
+
+    assert str(error).startswith("rules.yaml: not valid YAML: ")
+    assert told in str(error)
+
+
+def test_every_mistake_of_a_file_is_told_in_one_run():
+    error = rules_error(
+        """
+        defaults:
+          timezone: Mars/Olympus_Mons
+        rules:
+          - name: partners
+            when: {Lead_Status: Qualified}
+            notify_lead_ownr: true
+            deal: {Deal_Name: x, Stage: y}
+          - name: web
+            when: {Lead_Status: {greater: 1}}
+        """
+    )
+
+    assert [(problem.rule, problem.key) for problem in error.problems] == [
+        (None, "defaults.timezone"),
+        ("partners", "notify_lead_ownr"),
+        ("partners", "deal.Closing_Date"),
+        ("web", "when.Lead_Status.greater"),
+    ]
+    assert str(error).splitlines() == [
+        "rules.yaml: defaults.timezone: unknown time zone 'Mars/Olympus_Mons' (use an IANA name such as"
+        " Europe/Berlin)",
+        "rules.yaml: rule 'partners': notify_lead_ownr: unknown key (did you mean 'notify_lead_owner'?)",
+        "rules.yaml: rule 'partners': deal.Closing_Date: required: Zoho refuses to create a deal without it",
+        "rules.yaml: rule 'web': when.Lead_Status.greater: unknown operator (did you mean 'gte'?)",
+    ]
+
+
 def test_the_documented_example_loads_with_defaults_inherited_and_overridden():
     rules = parse_rules(FULL_EXAMPLE, "rules.yaml").rules
     assert [rule.name for rule in rules] == ["partner-enterprise", "qualified", "never-convert-tests"]

@@ -70,7 +70,8 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return int(args.command(args))
     except RulesError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
         return 1
     except Rejected as error:
         print(f"error: {error}", file=sys.stderr)
@@ -176,9 +177,10 @@ def check_rules(args: argparse.Namespace) -> int:
 
 
 def check_rules_against_org(args: argparse.Namespace) -> int:
-    """One line per problem or warning and a summary line (or JSON); exit 1 when there is any
-    problem (warnings alone exit 0), or when Zoho has not answered within --max-seconds (one line
-    on stderr saying so)."""
+    """One line per finding of the file itself (as check-rules without --org prints them), per
+    problem or warning of the org, and a summary line (or JSON); exit 1 when there is any problem,
+    with --strict also on any warning (the file's or the org's), or when Zoho has not answered
+    within --max-seconds (one line on stderr saying so)."""
     try:
         with deadline.within(args.max_seconds):
             rules, org, problems = _org_problems(args)
@@ -190,6 +192,7 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
         )
         return 1
     plan = queries_for(rules, org.lead_fields)
+    offline = [finding for finding in rules_check.check(rules, org.lead_fields) if finding.level == "warning"]
     if args.json:
         print(
             json.dumps(
@@ -197,6 +200,7 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
                     "source": rules.source,
                     "api_domain": org.api_domain,
                     "problems": [problem.as_dict() for problem in problems],
+                    "warnings": [str(finding) for finding in offline],
                     "sweep": {"queries": len(plan.queries), "notes": list(plan.notes)},
                     "token_user": asdict(org.token_user) if org.token_user else None,
                     "calls": org.calls,
@@ -206,6 +210,8 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
             )
         )
     else:
+        for finding in offline:
+            print(finding)
         for problem in problems:
             print(problem)
         if org.token_user is not None:
@@ -216,15 +222,17 @@ def check_rules_against_org(args: argparse.Namespace) -> int:
             print(f"note: {rules.source}: the sweep: {note}")
         print(
             f"{rules.source}: {len(rules.rules)} rules against the org at {org.api_domain}:"
-            f" {_verdict(problems)}; {org.calls} API calls, {org.credits} API credits"
+            f" {_verdict(problems, len(offline))}; {org.calls} API calls, {org.credits} API credits"
         )
-    return 1 if any(problem.level == "problem" for problem in problems) else 0
+    if any(problem.level == "problem" for problem in problems):
+        return 1
+    return 1 if args.strict and (offline or problems) else 0
 
 
-def _verdict(found: list[Problem]) -> str:
+def _verdict(found: list[Problem], offline_warnings: int = 0) -> str:
     """`3 problems (2 rules affected), 1 warning`, or `no problem`."""
     problems = [problem for problem in found if problem.level == "problem"]
-    warnings = len(found) - len(problems)
+    warnings = len(found) - len(problems) + offline_warnings
     affected = len({problem.rule for problem in problems if problem.rule is not None})
     verdict = (
         f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"

@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -50,6 +52,7 @@ USER_ID = re.compile(r"[0-9]{1,25}")
 RELATIVE_DATE = re.compile(r"\+([0-9]{1,4})d")
 
 Scalar = str | int | float | bool
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Distribute:
 
 
 Owner = LeadOwner | User | Distribute
+_LEAD_OWNER: Owner = LeadOwner()
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     try:
         document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as exc:
-        raise RulesError(source, f"not valid YAML: {_yaml_problem(exc)}") from None
+        raise RulesError(source, f"not valid YAML: {_yaml_problem(exc, text)}") from None
     except RecursionError:
         raise RulesError(source, "not valid YAML: nested too deeply") from None
     except (ValueError, TypeError, OverflowError) as exc:
@@ -191,23 +195,57 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     )
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+# What a YAML parser's words usually mean in a rules file, and what to do.
+_YAML_HINTS = (
+    (
+        "unknown escape character",
+        "a backslash inside double quotes starts an escape: write a regular"
+        " expression in single quotes, e.g. '@acme\\.com$'",
+    ),
+    ("mapping values are not allowed", "check the indentation, or quote a value holding ': '"),
+    ("expected <block end>", "check the indentation: the keys of one mapping start in the same column"),
+    ("did not find expected key", "check the indentation: the keys of one mapping start in the same column"),
+    ("did not find expected '-' indicator", "check the indentation of the list's items"),
+)
+
+
+def _line(text: str, number: int) -> str:
+    lines = text.splitlines()
+    return lines[number] if 0 <= number < len(lines) else ""
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """The parser's problem, where it is, and a hint of what to do (a tab, an indentation, an
+    escape in double quotes)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
-    return problem
+    hint = next((hint for words, hint in _YAML_HINTS if words in problem), None)
+    if mark is not None and "\t" in _line(text, mark.line)[: mark.column + 1]:
+        hint = "a tab: YAML indents with spaces only"
+    said = f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
+    return f"{said}: {hint}" if hint else said
 
 
 class _Validator:
-    """Turns the parsed YAML document into a RuleSet, one precise error at a time."""
+    """Turns the parsed YAML document into a RuleSet, or one RulesError listing every problem:
+    each key's problem is kept (with the value the key would have had without it) and the
+    reading goes on, so a file with four mistakes is told all four in one run."""
 
     def __init__(self, source: str):
         self.source = source
         self.rule: str | None = None
+        self.found: list[RulesError] = []
 
     def error(self, key: str | None, message: str) -> RulesError:
         return RulesError(self.source, message, rule=self.rule, key=key)
+
+    def kept(self, read: Callable[[], T], instead: T) -> T:
+        """What `read` gives; when it finds a problem, the problem is kept and `instead` given."""
+        try:
+            return read()
+        except RulesError as problem:
+            self.found.append(problem)
+            return instead
 
     def ruleset(self, document: Any) -> RuleSet:
         if not isinstance(document, dict):
@@ -217,21 +255,59 @@ class _Validator:
         self.known_keys(document, ("defaults", "rules"), None)
         defaults = document.get("defaults") or {}
         if not isinstance(defaults, dict):
-            raise self.error("defaults", "must be a mapping of rule keys")
+            self.found.append(self.error("defaults", "must be a mapping of rule keys"))
+            defaults = {}
         self.known_keys(defaults, INHERITABLE_KEYS, "defaults")
+        defaults = self.valid_defaults(defaults)
         raw_rules = document.get("rules")
         if not isinstance(raw_rules, list) or not raw_rules:
-            raise self.error("rules", "must be a non-empty list of rules")
+            raise RulesError.of([*self.found, self.error("rules", "must be a non-empty list of rules")])
         rules: list[Rule] = []
         names: set[str] = set()
         for index, raw in enumerate(raw_rules, start=1):
             self.rule = None
-            rule = self.rule_(raw, index, defaults)
+            rule = self.kept(functools.partial(self.rule_, raw, index, defaults), None)
+            if rule is None:
+                continue
             if rule.name in names:
-                raise self.error("name", "duplicate rule name (names must be unique)")
+                self.found.append(self.error("name", "duplicate rule name (names must be unique)"))
             names.add(rule.name)
             rules.append(rule)
+        if self.found:
+            raise RulesError.of(self.found)
         return RuleSet(source=self.source, rules=tuple(rules))
+
+    def valid_defaults(self, defaults: dict[Any, Any]) -> dict[str, Any]:
+        """The defaults whose values are valid; each problem is told once, as `defaults.<key>`,
+        not again in every rule that inherits the key."""
+        valid = {}
+        for key, value in defaults.items():
+            if key not in INHERITABLE_KEYS:
+                continue
+            before = len(self.found)
+            self.kept(functools.partial(self.inheritable, key, value), None)
+            if len(self.found) == before:
+                valid[key] = value
+            for at, problem in enumerate(self.found[before:], start=before):
+                self.found[at] = RulesError(self.source, problem.problem, None, f"defaults.{problem.key}")
+        return valid
+
+    def inheritable(self, key: str, value: Any) -> None:
+        """Check one value of a key a rule may inherit from `defaults`."""
+        if key in ("notify_lead_owner", "notify_new_entity_owner", "overwrite"):
+            self.boolean({key: value}, key, default=False)
+        elif key == "assign_to":
+            self.owner(value)
+        elif key == "carry_over_tags":
+            self.tags(value)
+        elif key == "move_attachments_to":
+            self.module(value)
+        elif key == "timezone":
+            self.timezone(value)
+        elif key == "existing_records":
+            self.choice(value, key, EXISTING_RECORDS)
+        elif key == "when_ambiguous":
+            self.choice(value, key, WHEN_AMBIGUOUS)
 
     def rule_(self, raw: Any, index: int, defaults: dict[str, Any]) -> Rule:
         if not isinstance(raw, dict):
@@ -241,36 +317,50 @@ class _Validator:
             raise self.error(f"rules[{index}].name", "required: a non-empty text naming the rule")
         self.rule = name
         self.known_keys(raw, RULE_KEYS, None)
+        raw = {key: value for key, value in raw.items() if key in RULE_KEYS}
         if "when" not in raw:
-            raise self.error("when", "required: a rule without conditions would convert every lead")
-        skip = self.boolean(raw, "skip", default=False)
+            self.found.append(
+                self.error("when", "required: a rule without conditions would convert every lead")
+            )
+        skip = self.kept(lambda: self.boolean(raw, "skip", default=False), False)
         if skip:
             for key in ("deal", "assign_to", "carry_over_tags", "move_attachments_to"):
                 if key in raw:
-                    raise self.error(key, "a `skip: true` rule converts nothing; remove this key")
+                    self.found.append(
+                        self.error(key, "a `skip: true` rule converts nothing; remove this key")
+                    )
         merged = {**defaults, **raw}
-        deal = self.deal(raw["deal"]) if raw.get("deal") is not None else None
+        deal = self.kept(lambda: self.deal(raw["deal"]) if raw.get("deal") is not None else None, None)
         if deal is not None and deal.unless_open_deal and merged.get("existing_records", "match") != "match":
-            raise self.error(
-                "deal.unless_open_deal",
-                "needs `existing_records: match`: only a matched account's open deals are looked for",
+            self.found.append(
+                self.error(
+                    "deal.unless_open_deal",
+                    "needs `existing_records: match`: only a matched account's open deals are looked for",
+                )
             )
         return Rule(
             name=name,
-            when=self.conditions(raw["when"]),
+            when=self.kept(lambda: self.conditions(raw["when"]), ()) if "when" in raw else (),
             skip=skip,
             deal=deal,
-            assign_to=self.owner(merged.get("assign_to", "lead_owner")),
-            carry_over_tags=self.tags(merged.get("carry_over_tags")),
-            move_attachments_to=self.module(merged.get("move_attachments_to")),
-            notify_lead_owner=self.boolean(merged, "notify_lead_owner", default=False),
-            notify_new_entity_owner=self.boolean(merged, "notify_new_entity_owner", default=False),
-            overwrite=self.boolean(merged, "overwrite", default=False),
-            timezone=self.timezone(merged.get("timezone", "UTC")),
-            existing_records=self.choice(
-                merged.get("existing_records", "match"), "existing_records", EXISTING_RECORDS
+            assign_to=self.kept(lambda: self.owner(merged.get("assign_to", "lead_owner")), _LEAD_OWNER),
+            carry_over_tags=self.kept(lambda: self.tags(merged.get("carry_over_tags")), ()),
+            move_attachments_to=self.kept(lambda: self.module(merged.get("move_attachments_to")), None),
+            notify_lead_owner=self.kept(
+                lambda: self.boolean(merged, "notify_lead_owner", default=False), False
             ),
-            when_ambiguous=self.when_ambiguous(raw, merged),
+            notify_new_entity_owner=self.kept(
+                lambda: self.boolean(merged, "notify_new_entity_owner", default=False), False
+            ),
+            overwrite=self.kept(lambda: self.boolean(merged, "overwrite", default=False), False),
+            timezone=self.kept(lambda: self.timezone(merged.get("timezone", "UTC")), "UTC"),
+            existing_records=self.kept(
+                lambda: self.choice(
+                    merged.get("existing_records", "match"), "existing_records", EXISTING_RECORDS
+                ),
+                "match",
+            ),
+            when_ambiguous=self.kept(lambda: self.when_ambiguous(raw, merged), "hold"),
         )
 
     def when_ambiguous(self, raw: dict[str, Any], merged: dict[str, Any]) -> Any:
@@ -282,10 +372,11 @@ class _Validator:
         return self.choice(merged.get("when_ambiguous", "hold"), "when_ambiguous", WHEN_AMBIGUOUS)
 
     def known_keys(self, mapping: dict[Any, Any], allowed: tuple[str, ...], where: str | None) -> None:
+        """Every unknown key is a problem kept (the reading goes on without it)."""
         for key in mapping:
             if key not in allowed:
                 path = f"{where}.{key}" if where else str(key)
-                raise self.error(path, f"unknown key{_did_you_mean(str(key), allowed)}")
+                self.found.append(self.error(path, f"unknown key{_did_you_mean(str(key), allowed)}"))
 
     def boolean(self, mapping: dict[str, Any], key: str, default: bool, where: str = "") -> bool:
         value = mapping.get(key, default)
