@@ -102,6 +102,8 @@ class Rejected(Failure):
     def __init__(self, error: str, reason: str, status: int = 400):
         super().__init__(reason)
         self.error, self.status = error, status
+        # What arrived, as safe to log: the content type and the body's keys (never a value).
+        self.arrived: dict[str, Any] | None = None
 
     @property
     def error_name(self) -> str:

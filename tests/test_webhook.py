@@ -204,6 +204,42 @@ def test_a_skip_rule_skips(client, emulator, users):
     assert not emulator.requests("POST", CONVERT)
 
 
+def test_a_merge_field_zoho_did_not_replace_is_named_with_what_to_write_instead(client, emulator, log_lines):
+    response = post(client, {"lead_id": "${Leads.Lead Id}", "source": "web form"})
+
+    answer = response.get_json()
+    assert (response.status_code, answer["outcome"]) == (400, "rejected")
+    assert answer["reason"] == (
+        "lead_id: '${Leads.Lead Id}' looks like a Zoho merge field that was not replaced: insert the"
+        " lead's id with the webhook's merge-field picker, or write ${!Leads.Id}"
+    )
+    line = log_lines()[-1]
+    assert line["reason"] == answer["reason"]
+    assert line["arrived"] == {
+        "content_type": "application/json",
+        "body_keys": ["lead_id", "source"],
+        "query_keys": [],
+    }
+    assert "web form" not in json.dumps(line)  # keys, never values
+    assert emulator.journal == []
+
+
+def test_a_refused_body_logs_its_content_type_and_keys_only(client, log_lines):
+    response = client.post(
+        "/?lead_id=abc",
+        data=b"--x\r\nContent-Disposition: form-data; name=lead_id\r\n\r\n1\r\n--x--\r\n",
+        headers={"X-Webhook-Secret": WEBHOOK_SECRET, "Content-Type": "multipart/form-data; boundary=x"},
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["reason"].startswith("a multipart body is not read: in the Zoho webhook")
+    assert log_lines()[-1]["arrived"] == {
+        "content_type": "multipart/form-data",
+        "body_keys": [],
+        "query_keys": ["lead_id"],
+    }
+
+
 def test_paused_answers_at_once_and_calls_nothing_in_zoho(serve, monkeypatch, emulator, web_lead, log_lines):
     monkeypatch.setenv("CONVERSION_MODE", "paused")
     client = serve()

@@ -24,6 +24,7 @@ from handlers.engine.outcome import Outcome
 from handlers.errors import Misconfigured, Rejected
 from handlers.platform import deadline
 from handlers.platform.settings import parse_flag
+from handlers.redaction import redact
 from handlers.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -92,12 +93,25 @@ def check_envelope(request: flask.Request) -> None:
         raise Rejected("payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
 
 
+ARRIVED_KEYS = 20  # of a refused request's body or query string, named in its log line
+
+
 def parse(request: flask.Request) -> WebhookEvent:
-    """The checked event of an authenticated request, or Rejected naming what is wrong."""
-    fields = _body_fields(request.mimetype, body.read_body(request, MAX_BODY_BYTES))
-    query = _single_values(request.args.to_dict(flat=False), "query string")
-    sources = [source for source in (fields, query) if source]
-    return WebhookEvent(lead_id=_lead_id(sources), dry_run=_dry_run(sources))
+    """The checked event of an authenticated request, or Rejected naming what is wrong and
+    carrying what arrived (its content type and the body's keys, for the log line)."""
+    fields: dict[str, Any] | None = None
+    try:
+        fields = _body_fields(request.mimetype, body.read_body(request, MAX_BODY_BYTES))
+        query = _single_values(request.args.to_dict(flat=False), "query string")
+        sources = [source for source in (fields, query) if source]
+        return WebhookEvent(lead_id=_lead_id(sources), dry_run=_dry_run(sources))
+    except Rejected as refusal:
+        refusal.arrived = {
+            "content_type": body.cut(request.mimetype or "none"),
+            "body_keys": [body.cut(str(key)) for key in list(fields or {})[:ARRIVED_KEYS]],
+            "query_keys": [body.cut(key) for key in list(request.args)[:ARRIVED_KEYS]],
+        }
+        raise
 
 
 def authenticate(presented: str | None, secrets: tuple[str, ...]) -> None:
@@ -117,6 +131,12 @@ def authenticate(presented: str | None, secrets: tuple[str, ...]) -> None:
 def _body_fields(mimetype: str, raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
+    if mimetype.startswith("multipart/"):
+        raise Rejected(
+            "bad_request",
+            "a multipart body is not read: in the Zoho webhook choose the body type Raw, JSON,"
+            ' {"lead_id": "${!Leads.Id}"} (or Form data sent as application/x-www-form-urlencoded)',
+        )
     if mimetype == "application/json" or mimetype.endswith("+json"):
         return body.json_object(raw, LEAD_EXAMPLE)
     if mimetype == "application/x-www-form-urlencoded":
@@ -168,7 +188,14 @@ def _valid_lead_id(value: Any) -> str:
         value = str(value)
     if isinstance(value, str) and LEAD_ID.fullmatch(value):
         return value
-    raise Rejected("bad_request", "the lead id must be 1 to 25 ASCII digits")
+    if isinstance(value, str) and "${" in value:
+        raise Rejected(
+            "bad_request",
+            f"lead_id: {body.quoted(redact(value))} looks like a Zoho merge field that was not replaced:"
+            " insert the lead's id with the webhook's merge-field picker, or write ${!Leads.Id}",
+        )
+    shown = body.quoted(redact(value)) if isinstance(value, str) else type(value).__name__
+    raise Rejected("bad_request", f"the lead id must be 1 to 25 ASCII digits, not {shown}")
 
 
 def _dry_run(sources: list[dict[str, Any]]) -> bool:

@@ -68,6 +68,7 @@ class Outcome:
     # The existing records converted into (or, when held, the candidates), per module.
     matched: dict[str, Any] | None = None
     open_deal: dict[str, Any] | None = None  # the account's open deal that stood in for a new one
+    arrived: dict[str, Any] | None = None  # of a refused request: its content type and body's keys
 
     @property
     def status(self) -> int:
@@ -103,6 +104,7 @@ class Outcome:
             payload_fields=_field_names(self.payload) if self.payload is not None else None,
             matched=self.matched,
             open_deal=self.open_deal,
+            arrived=self.arrived,
         )
         return {**self._core(), "code": self.code, **extra}
 
@@ -259,6 +261,7 @@ def from_error(
             error=error.error_name,
             http_status=error.status,
             public_reason=error.public_reason if for_stranger else None,
+            arrived=getattr(error, "arrived", None),
         )
     trace = "".join(traceback.format_exception(error, limit=8))
     return Outcome(
