@@ -169,6 +169,18 @@ def test_explain_names_the_candidates_of_a_lead_that_would_be_held(cli, emulator
     assert emulator.crm.notes_of("Leads", lead) == []
 
 
+def test_explain_and_convert_decide_with_the_rules_file_given(cli, emulator, lead, tmp_path):
+    rules = tmp_path / "other.yaml"
+    rules.write_text("rules:\n  - name: garcias\n    when: {Last_Name: Garcia}\n")
+
+    explained = cli("explain", lead, "--rules", str(rules))
+    dry = json.loads(cli("convert", lead, "--dry-run", "--rules", str(rules)).stdout)
+
+    assert "rule 'garcias' MATCHES" in explained.stdout
+    assert "rule 'qualified'" not in explained.stdout
+    assert (dry["outcome"], dry["rule"]) == ("dry_run", "garcias")
+
+
 def test_convert_takes_the_webhook_path(cli, emulator, lead):
     dry = cli("convert", lead, "--dry-run")
     real = cli("convert", lead)

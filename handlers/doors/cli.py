@@ -27,7 +27,7 @@ from handlers.engine.templates import JsonObject, Template
 from handlers.errors import DeadlineExceeded, Rejected, RulesError, ZohoError
 from handlers.platform import deadline, log
 from handlers.platform.api_version import ApiVersion
-from handlers.platform.settings import Settings
+from handlers.platform.settings import RULES_FILE, Settings
 from handlers.runtime import Runtime
 from handlers.sweep.options import sweep_options
 from handlers.sweep.query import queries_for
@@ -126,11 +126,13 @@ def _parser() -> argparse.ArgumentParser:
 
     explain_ = commands.add_parser("explain", help="show which rule a lead matches, why, and the payload")
     explain_.add_argument("lead_id", type=_lead_id)
+    _rules_option(explain_)
     explain_.set_defaults(command=explain)
 
     convert_ = commands.add_parser("convert", help="convert a lead exactly as the webhook would")
     convert_.add_argument("lead_id", type=_lead_id)
     convert_.add_argument("--dry-run", action="store_true", help="build the payload but do not convert")
+    _rules_option(convert_)
     convert_.set_defaults(command=convert)
 
     reconcile_ = commands.add_parser("reconcile", help="convert every qualifying lead still unconverted")
@@ -468,6 +470,15 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _rules_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--rules",
+        type=Path,
+        metavar="FILE",
+        help="decide with this rules file (relative to the current folder) instead of RULES_FILE",
+    )
+
+
 def _runtime(args: argparse.Namespace) -> Runtime:
     """The function's runtime, its access token kept between runs (handlers.zoho.token_stores)."""
     from handlers.zoho.token_stores import default_directory
@@ -475,6 +486,8 @@ def _runtime(args: argparse.Namespace) -> Runtime:
     env = dict(os.environ)
     if args.project:
         env = deployed_env(env, args.project, args.name_prefix)
+    if getattr(args, "rules", None) is not None:
+        env[RULES_FILE] = str(args.rules.resolve())
     return Runtime.start(DEFAULT_RULES, env, token_directory=default_directory(env))
 
 
