@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -120,6 +121,24 @@ def test_each_add_command_stores_exactly_what_was_typed(
         f"--project={PROJECT}",
     ]
     assert stored == value.encode()  # no quotes, no newline, nothing expanded
+
+
+def test_the_readmes_refresh_token_line_stores_the_exchanged_token_unseen(
+    evaluated: dict[str, Any], tmp_path: Path
+) -> None:
+    """README, Add the secret values: the token the exchange left in $ZOHO_REFRESH_TOKEN is piped
+    into the add command, never typed or shown."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = [line for line in readme.splitlines() if "add_zoho_refresh_token_command" in line]
+    command = line.replace(
+        '"$(terraform output -raw add_zoho_refresh_token_command)"',
+        shlex.quote(evaluated["raw"]["add_zoho_refresh_token_command"]),
+    )
+
+    argv, stored = run_in_bash(f"ZOHO_REFRESH_TOKEN='1000.a9f$x'\n{command}", "", tmp_path)
+
+    assert argv[:4] == ["secrets", "versions", "add", TYPED_OUTPUTS["add_zoho_refresh_token_command"]]
+    assert stored == b"1000.a9f$x"
 
 
 def test_the_raw_output_is_the_value_itself(evaluated: dict[str, Any]) -> None:
