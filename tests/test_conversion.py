@@ -324,7 +324,7 @@ class TestMatchingExistingRecords:
     ):
         lead, contact, account = returning
         rules_file(tmp_path, monkeypatch, MATCH_RULES)
-        monkeypatch.setenv("DRY_RUN", "true")
+        monkeypatch.setenv("CONVERSION_MODE", "dry_run")
 
         answer = post_webhook(serve(), lead).get_json()
 

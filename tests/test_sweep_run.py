@@ -690,3 +690,28 @@ def test_in_the_dry_run_mode_the_sweep_plans_and_sends_no_convert(emulator, swee
     assert not emulator.requests("POST", CONVERT)
     assert not emulator.requests("POST", MASS_CONVERT)
     assert converted(emulator, leads) == []
+
+
+def test_a_refused_lookup_is_a_setup_problem_and_its_leads_still_convert_singly(emulator, sweep_with):
+    """A token that may query Leads but not Contacts: the lookup is refused, said once, and each
+    lead takes the webhook's path (its conversion options, then Convert)."""
+    granted = set(emulator.granted_scopes())
+    granted -= {"ZohoCRM.modules.ALL"}
+    granted |= {
+        "ZohoCRM.modules.CREATE",
+        "ZohoCRM.modules.leads.READ",
+        "ZohoCRM.modules.Leads.READ",
+        "ZohoCRM.modules.notes.READ",
+        "ZohoCRM.modules.notes.CREATE",
+    }
+    emulator.grant_scopes(sorted(granted))
+    leads = add_leads(emulator, 3, "Web")
+
+    summary = sweep_with(MATCHING)
+
+    assert (summary["converted"], summary["failed"], summary["complete"]) == (3, [], True)
+    (problem,) = summary["setup_problems"]
+    assert problem.startswith("the lookup of existing contacts and accounts failed (Zoho refused")
+    assert "(OAUTH_SCOPE_MISMATCH)" in problem
+    assert len(emulator.requests("GET", r"/__conversion_options$")) == 3
+    assert converted(emulator, leads) == leads

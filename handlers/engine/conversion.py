@@ -155,11 +155,7 @@ class Converter:
         try:
             target = self.target(lead_id, plan, looked_up)
         except ZohoRefused as refusal:
-            if refusal.code == "ID_ALREADY_CONVERTED":
-                return self._read_back(lead_id, rule)
-            if refusal.code == "INVALID_DATA" and refusal.names_url_id:
-                return outcome.not_found(lead_id)  # deleted or merged away since it was read
-            return self._failed(lead_id, rule, refusal, known=known)
+            return self._settled(lead_id, rule, refusal) or self._failed(lead_id, rule, refusal, known=known)
         if isinstance(target, Held):
             return self._held(lead_id, rule, target, dry_run, known)
         if dry_run:
@@ -200,19 +196,23 @@ class Converter:
         if matches.name_only:
             names = ", ".join(match.describe() for match in matches.name_only)
             warnings.append(f"not linked to contacts that match the lead's name only ({names})")
-        if rule.deal is None or not rule.deal.unless_open_deal or account is None:
-            return Target(linked, chosen, warnings=tuple(warnings))
+        open_deal = None
+        if rule.deal is not None and rule.deal.unless_open_deal and account is not None:
+            open_deal = self._open_deal(account, warnings)
+        request = without_deal(linked) if open_deal is not None else linked
+        return Target(request, chosen, open_deal, tuple(warnings))
+
+    def _open_deal(self, account_id: str, warnings: list[str]) -> lookup.OpenDeal | None:
+        """An open deal of the account (`unless_open_deal`); None, with a warning, when the org's
+        pipelines cannot tell which stages are closed."""
         closed = self.closed_stages()
         if closed is None:
             warnings.append(
                 "unless_open_deal: the org's Deals pipelines do not say which stages are closed, so"
                 " the deal was created"
             )
-            return Target(linked, chosen, warnings=tuple(warnings))
-        open_deal = lookup.open_deal(self.zoho, account, closed)
-        if open_deal is None:
-            return Target(linked, chosen, warnings=tuple(warnings))
-        return Target(without_deal(linked), chosen, open_deal, tuple(warnings))
+            return None
+        return lookup.open_deal(self.zoho, account_id, closed)
 
     def _matches(self, lead_id: str, plan: Plan) -> Matches:
         """Zoho's conversion options for the lead; on versions without them (before v5), the
@@ -269,10 +269,8 @@ class Converter:
             shorter = cut_to_refused_length(request, refusal.details) if recut else None
             if refusal.code == "INVALID_DATA" and shorter is not None:
                 return self._send(lead_id, rule, replace(target, request=shorter), recut=False, known=known)
-            if refusal.code == "ID_ALREADY_CONVERTED":
-                return self._read_back(lead_id, rule)
-            if refusal.code == "INVALID_DATA" and refusal.names_url_id:
-                return outcome.not_found(lead_id)  # deleted or merged away since it was read
+            if (settled := self._settled(lead_id, rule, refusal)) is not None:
+                return settled
             if refusal.code == "DUPLICATE_DATA" and target.recheck is not None:
                 return self._recheck(lead_id, target.recheck, refusal, known)
             if refusal.code == "DUPLICATE_DATA" and rule.existing_records == "link":
@@ -296,12 +294,22 @@ class Converter:
         try:
             target = self.target(lead_id, plan)
         except ZohoRefused as second:
-            return self._failed(lead_id, plan.rule, second, known=known)
+            settled = self._settled(lead_id, plan.rule, second)
+            return settled or self._failed(lead_id, plan.rule, second, known=known)
         if isinstance(target, Held):
             return self._held(lead_id, plan.rule, target, False, known)
         if not target.matched:
             return self._failed(lead_id, plan.rule, refusal, known=known)
         return self._send(lead_id, plan.rule, target, known=known)
+
+    def _settled(self, lead_id: str, rule: Rule, refusal: ZohoRefused) -> Outcome | None:
+        """What a refusal about the lead itself settles, whichever call Zoho refused: converted
+        already (perhaps by our own timed-out attempt), or deleted or merged away since it was read."""
+        if refusal.code == "ID_ALREADY_CONVERTED":
+            return self._read_back(lead_id, rule)
+        if refusal.code == "INVALID_DATA" and refusal.names_url_id:
+            return outcome.not_found(lead_id)
+        return None
 
     def _read_back(self, lead_id: str, rule: Rule) -> Outcome:
         """Zoho says it converted the lead already (perhaps our own timed-out attempt): fetch the ids."""

@@ -31,7 +31,8 @@ ACCOUNT_FIELDS = ("Account_Name", "Modified_Time")
 DEAL_FIELDS = ("Deal_Name", "Stage", "Account_Name", "Modified_Time")
 CLOSED_FORECAST_TYPES = frozenset({"Closed Won", "Closed Lost"})
 # Rows a lookup query asks for: 50 values rarely match more, and a larger LIMIT may cost more
-# credits (docs/zoho-api.md, "COQL"). Further rows are read page by page, MAX_PAGES at most.
+# credits (docs/zoho-api.md, "COQL"). Further rows are read page by page, MAX_PAGES at most: a
+# chunk of values matching more is cut there (50 emails with 4,000 contacts is no org's data).
 LOOKUP_LIMIT = 200
 # When each value of an `in` counts as a criterion (Lookup): 24 values, and the page's `id >`
 # criterion makes 25.

@@ -497,7 +497,7 @@ class SweepRun:
             return candidates  # single Convert either way: the webhook's path looks for itself
         try:
             found = self.converter.lookup.look_up(keyed)
-        except (ZohoRefused, ZohoBadResponse, ZohoUnavailable) as error:
+        except Exception as error:  # a refusal, or a bug: the leads' own path still converts them
             problem = (
                 f"the lookup of existing contacts and accounts failed ({reason_of(error)}): leads whose"
                 " rule matches existing records were converted singly, each reading its conversion options"
