@@ -54,11 +54,17 @@ class Runtime:
 
     @classmethod
     def start(
-        cls, default_rules: Path, env: Mapping[str, str] = os.environ, token_directory: Path | None = None
+        cls,
+        default_rules: Path,
+        env: Mapping[str, str] = os.environ,
+        token_directory: Path | None = None,
+        relative_to: Path | None = None,
     ) -> Runtime:
-        """Load the rules file named by RULES_FILE (relative to the source folder) or the default."""
+        """Load the rules file named by RULES_FILE, or the default. A relative RULES_FILE is taken
+        from `relative_to`: the source folder for the deployed function (where Terraform puts the
+        file), the current folder for the command line (as its FILE arguments are)."""
         configured = env_text(env, RULES_FILE)
-        path = default_rules.parent / configured if configured else default_rules
+        path = (relative_to or default_rules.parent) / configured if configured else default_rules
         return cls(load_rules(path), env, token_directory)
 
     def settings(self) -> Settings:

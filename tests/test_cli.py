@@ -110,6 +110,29 @@ def test_check_rules_warnings_exit_0_and_fail_with_strict(cli, tmp_path):
     assert relaxed.stdout.rstrip().endswith("1 rules, 1 warning")
 
 
+def test_a_relative_rules_file_is_found_from_the_current_folder_as_a_file_argument_is(function_env, tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "mine.yaml").write_text("rules: [{name: mine, when: {Lead_Status: Qualified}}]")
+
+    def check_rules(*args: str, **env: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "handlers", "check-rules", *args],
+            cwd=tmp_path,
+            env={**os.environ, **function_env, "PYTHONPATH": str(ROOT), **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[0]
+
+    assert (
+        check_rules(RULES_FILE="rules/mine.yaml")
+        == check_rules("rules/mine.yaml")
+        == ("rules/mine.yaml: 1 rules, valid")
+    )
+
+
 def test_the_function_refuses_to_start_on_a_broken_rules_file_with_one_line(function_env, tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("rules:\n  - name: r\n    when: {A: {greater: 1}}\n")

@@ -6,7 +6,16 @@ import datetime as dt
 
 import pytest
 
-from handlers.zoho.coql import Criterion, QueryTooLarge, all_of, any_of, quotable, select, timestamp
+from handlers.zoho.coql import (
+    Criterion,
+    QueryTooLarge,
+    all_of,
+    any_of,
+    credits_at_most,
+    quotable,
+    select,
+    timestamp,
+)
 
 A = Criterion("Lead_Status", "=", ("Qualified",))
 B = Criterion("Lead_Source", "=", ("Web",))
@@ -73,3 +82,8 @@ def test_select_refuses_what_zoho_would_refuse():
     long_in = Criterion("Lead_Source", "in", tuple(str(n) for n in range(51)))
     with pytest.raises(QueryTooLarge):
         select(("id",), long_in, order_by="id", limit=200)
+
+
+@pytest.mark.parametrize(("limit", "credits"), [(1, 1), (200, 1), (201, 2), (1000, 5), (2000, 10)])
+def test_a_query_is_counted_at_the_costlier_reading_of_one_credit_per_200_rows(limit, credits):
+    assert credits_at_most(limit) == credits

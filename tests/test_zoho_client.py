@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from itertools import pairwise
@@ -253,6 +254,43 @@ class TestAnswers:
         assert record["Converted__s"] is True
         assert record["Converted_Deal"]["id"] == result.records.deal_id
         assert len(emulator.requests("GET", LEAD_READ)) == 1
+
+
+class TestConvertedLeads:
+    """Converted leads are listed with Get Records, newest first, until one is older than `since`."""
+
+    def test_they_are_read_newest_first_and_the_reading_stops_at_the_first_older_one(self, emulator, zoho):
+        old, recent = (emulator.crm.add_lead(Last_Name=name) for name in ("Old", "Recent"))
+        emulator.crm.convert(old)
+        emulator.clock.advance(3600)
+        since = emulator.clock.now()
+        emulator.crm.convert(recent)
+        emulator.crm.add_lead(Last_Name="Unconverted")
+
+        leads = list(zoho.converted_leads(["Last_Name"], since))
+
+        assert [lead["Last_Name"] for lead in leads] == ["Recent"]
+        (read,) = emulator.requests("GET", r"/Leads$")
+        assert read.query == {
+            "fields": ["Modified_Time,Last_Name"],
+            "converted": ["true"],
+            "sort_by": ["Modified_Time"],
+            "sort_order": ["desc"],
+            "per_page": ["200"],
+            "page": ["1"],
+        }
+
+    def test_past_2000_leads_the_page_token_reads_on(self, emulator, zoho):
+        for n in range(2001):
+            emulator.crm.convert(emulator.crm.add_lead(Last_Name=f"L{n}"))
+
+        leads = list(zoho.converted_leads(["Last_Name"], emulator.clock.now() - dt.timedelta(days=1)))
+
+        assert len(leads) == 2001
+        reads = emulator.requests("GET", r"/Leads$")
+        assert [read.query.get("page") for read in reads[:10]] == [[str(n)] for n in range(1, 11)]
+        assert "page_token" in reads[10].query
+        assert "page" not in reads[10].query
 
 
 def nested(levels: int) -> bytes:

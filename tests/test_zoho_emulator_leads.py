@@ -99,9 +99,17 @@ def test_get_records_lists_chosen_leads_with_the_fields_asked_for(emulator, zoho
         "Leads", params={"ids": f"{second},{third}", "fields": "Last_Name,Converted__s", "converted": "both"}
     )
 
-    assert default.json() == {
-        "data": [{"id": first, "Last_Name": "L0"}],
-        "info": {"per_page": 200, "count": 1, "page": 1, "more_records": False},
+    assert default.json()["data"] == [{"id": first, "Last_Name": "L0"}]
+    assert default.json()["info"] | {"page_token_expiry": None} == {
+        "per_page": 200,
+        "count": 1,
+        "page": 1,
+        "more_records": False,
+        "next_page_token": None,
+        "previous_page_token": None,
+        "page_token_expiry": None,
+        "sort_by": "id",
+        "sort_order": "asc",
     }
     assert both.json()["data"] == [
         {"id": second, "Last_Name": "L1", "Converted__s": True},
@@ -121,6 +129,52 @@ def test_get_records_pages_through_all_leads(emulator, zoho):
     assert [row["id"] for row in last["data"]] == lead_ids[4:]
     assert last["info"]["more_records"] is False
     assert beyond.status_code == 204
+
+
+def test_get_records_sorts_converted_leads_by_modified_time_newest_first(emulator, zoho):
+    older, newer, unconverted = (add_lead(emulator, Last_Name=f"L{n}") for n in range(3))
+    zoho.convert(newer)
+    emulator.clock.advance(60)
+    zoho.convert(older)  # converted later: modified later
+
+    listed = zoho.get(
+        "Leads",
+        params={
+            "fields": "Modified_Time",
+            "converted": "true",
+            "sort_by": "Modified_Time",
+            "sort_order": "desc",
+        },
+    ).json()
+
+    assert [row["id"] for row in listed["data"]] == [older, newer]
+    assert listed["data"][0]["Modified_Time"] > listed["data"][1]["Modified_Time"]
+    assert unconverted not in [row["id"] for row in listed["data"]]
+
+
+@pytest.mark.parametrize(("param", "value"), [("sort_by", "Last_Name"), ("sort_order", "up")])
+def test_get_records_refuses_an_unknown_order_naming_the_parameter(zoho, param, value):
+    answer = zoho.get("Leads", params={"fields": "Last_Name", param: value})
+
+    assert answer.status_code == 400
+    assert answer.json()["details"] == {"param_name": param}
+
+
+def test_get_records_reaches_2000_leads_by_page_and_reads_on_with_a_page_token(emulator, zoho):
+    lead_ids = [add_lead(emulator, Last_Name=f"L{n}") for n in range(2001)]
+
+    refused = zoho.get("Leads", params={"fields": "Last_Name", "page": 11})
+    tenth = zoho.get("Leads", params={"fields": "Last_Name", "page": 10}).json()
+    eleventh = zoho.get(
+        "Leads", params={"fields": "Last_Name", "page_token": tenth["info"]["next_page_token"]}
+    ).json()
+
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "DISCRETE_PAGINATION_LIMIT_EXCEEDED"
+    assert refused.json()["details"] == {"limit": 2000}
+    assert [row["id"] for row in tenth["data"]] == lead_ids[1800:2000]
+    assert [row["id"] for row in eleventh["data"]] == lead_ids[2000:]
+    assert eleventh["info"]["more_records"] is False
 
 
 def test_get_records_needs_fields_from_v3_on_and_limits_ids(emulator, zoho):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from handlers.zoho.metadata import MAX_USER_PAGES, read_org
+from handlers.zoho.metadata import MAX_USER_PAGES, read_lead_fields, read_org
 from tests.conftest import CREDENTIALS, DANA, NICO, SAM, make_client
 from tests.zoho_emulator import ZohoEmulator
 
@@ -153,3 +153,21 @@ def test_without_probes_only_the_metadata_is_read(emulator):
 
     assert org.calls == 7
     assert all(entry.method == "GET" for entry in emulator.requests(path=r"^/crm/"))
+
+
+def test_the_leads_fields_alone_are_read_with_one_call(emulator):
+    fields = read_lead_fields(make_client(emulator))
+
+    assert fields is not None
+    assert fields["Lead_Status"].data_type == "picklist"
+    assert [entry.path for entry in emulator.requests() if "/crm/" in entry.path] == [
+        "/crm/v8/settings/fields"
+    ]
+
+
+def test_the_leads_fields_are_none_when_the_token_may_not_read_them(emulator):
+    emulator.grant_scopes(
+        [scope for scope in emulator.granted_scopes() if scope != "ZohoCRM.settings.fields.READ"]
+    )
+
+    assert read_lead_fields(make_client(emulator)) is None

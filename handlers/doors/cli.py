@@ -1,4 +1,4 @@
-"""Running the function by hand: `zoho-lead-converter check-rules | explain | convert | reconcile`.
+"""Running the function by hand: `zoho-lead-converter check-rules | explain | convert | reconcile | backtest`.
 
 It uses the same settings (environment variables), rules file and engine as the deployed function.
 `python -m handlers` is the same command without the installed script.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import sys
@@ -29,8 +30,8 @@ from handlers.platform import deadline, log
 from handlers.platform.api_version import ApiVersion
 from handlers.platform.settings import RULES_FILE, Settings
 from handlers.runtime import Runtime
-from handlers.sweep.options import sweep_options
-from handlers.sweep.query import queries_for
+from handlers.sweep.options import parse_limit, parse_since, sweep_options
+from handlers.sweep.query import Window, queries_for
 from handlers.sweep.run import PlannedLead, SweepSummary
 
 if TYPE_CHECKING:
@@ -152,6 +153,41 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", type=Path, help="with --dry-run: write every planned lead to this CSV file"
     )
     reconcile_.set_defaults(command=reconcile)
+
+    backtest_ = commands.add_parser(
+        "backtest",
+        help="decide the leads modified lately with a rules file, and list what changes from another;"
+        " nothing is converted",
+    )
+    backtest_.add_argument(
+        "file", nargs="?", type=Path, help="rules file (default: RULES_FILE or rules.yaml)"
+    )
+    backtest_.add_argument(
+        "--against",
+        type=Path,
+        metavar="OLD_FILE",
+        help="list every lead whose decision differs under this file",
+    )
+    backtest_.add_argument(
+        "--since",
+        type=_since,
+        default=DEFAULT_BACKTEST_DAYS,
+        metavar="TIME_OR_DAYS",
+        help="leads modified at or after this ISO 8601 time, or this many days ago"
+        f" (default {DEFAULT_BACKTEST_DAYS:g})",
+    )
+    backtest_.add_argument("--limit", type=_leads, help="decide at most this many leads")
+    shown = backtest_.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print the result as JSON")
+    shown.add_argument(
+        "--csv", type=Path, metavar="PATH", help="also write every lead decided to this CSV file"
+    )
+    backtest_.add_argument(
+        "--fail-on-change",
+        action="store_true",
+        help="with --against: exit 1 when any lead's decision changes (for CI)",
+    )
+    backtest_.set_defaults(command=backtest)
     return parser
 
 
@@ -360,6 +396,46 @@ def reconcile(args: argparse.Namespace) -> int:
     return 1 if summary.failed or summary.stopped_by == "error" else 0
 
 
+def backtest(args: argparse.Namespace) -> int:
+    """The report (or JSON) on stdout, progress on stderr. Exit 1 with --fail-on-change when a
+    decision changes; 2 when a read failed, so that part of the window was not decided."""
+    from handlers.checks.backtest import BacktestRun
+    from handlers.doors.backtest_report import report, write_csv
+
+    if args.fail_on_change and args.against is None:
+        raise Rejected("bad_request", "--fail-on-change compares with --against OLD_FILE: name the file")
+    runtime = _runtime(args)
+    rules = load_rules(args.file) if args.file else runtime.rules
+    against = load_rules(args.against) if args.against else None
+    converter = runtime.converter()
+    now = converter.clock()
+    since = now - dt.timedelta(days=args.since) if isinstance(args.since, float) else args.since
+    # Up to now included: Zoho writes times in whole seconds, so this second's edits are in.
+    until = now.replace(microsecond=0) + dt.timedelta(seconds=1)
+    progress = ProgressBar(sys.stderr)
+    run = BacktestRun(
+        converter.zoho,
+        converter.lookup,
+        rules,
+        against,
+        Window(since, until),
+        limit=args.limit,
+        progress=lambda result: progress.show(
+            len(result.leads), 0, f"{len(result.leads)} leads decided, {result.calls} API calls"
+        ),
+    )
+    result = run.run()
+    progress.close()
+    print(json.dumps(result.as_json(), indent=2) if args.json else report(result))
+    if args.csv:
+        write_csv(args.csv, result)
+        print(f"wrote {len(result.leads)} leads to {args.csv}", file=sys.stderr)
+    if result.incomplete:
+        print(f"error: the backtest is incomplete: {'; '.join(result.incomplete)}", file=sys.stderr)
+        return 2
+    return 1 if args.fail_on_change and result.changes else 0
+
+
 PLAN_TABLE_ROWS = 50
 
 
@@ -400,17 +476,24 @@ class ProgressBar:
     def update(self, summary: SweepSummary, done: int) -> None:
         """`done` of the `summary.matched` leads found so far (more appear as pages are read)."""
         total = max(summary.matched, done)
-        fraction = done / total if total else 1.0
-        text = f"{done}/{total} leads, {summary.converted} converted, {len(summary.failed)} failed"
+        self.show(
+            done, total, f"{done}/{total} leads, {summary.converted} converted, {len(summary.failed)} failed"
+        )
+
+    def show(self, done: int, total: int, text: str) -> None:
+        """`done` of `total` (0: not known, the bar stays empty), and the text beside the bar."""
+        fraction = done / total if total else 0.0
         if self.terminal:
             filled = round(fraction * self.WIDTH)
             self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {text}")
-        else:
+        elif total:
             if total != self.last_total:
                 self.last_total, self.last_tenth = total, -1
             if int(fraction * 10) > self.last_tenth:
                 self.last_tenth = int(fraction * 10)
                 self.stream.write(text + "\n")
+        else:
+            self.stream.write(text + "\n")
         self.stream.flush()
 
     def close(self) -> None:
@@ -475,7 +558,7 @@ def _rules_option(command: argparse.ArgumentParser) -> None:
         "--rules",
         type=Path,
         metavar="FILE",
-        help="decide with this rules file (relative to the current folder) instead of RULES_FILE",
+        help="decide with this rules file instead of RULES_FILE (both relative to the current folder)",
     )
 
 
@@ -487,8 +570,9 @@ def _runtime(args: argparse.Namespace) -> Runtime:
     if args.project:
         env = deployed_env(env, args.project, args.name_prefix)
     if getattr(args, "rules", None) is not None:
-        env[RULES_FILE] = str(args.rules.resolve())
-    return Runtime.start(DEFAULT_RULES, env, token_directory=default_directory(env))
+        env[RULES_FILE] = str(args.rules)
+    # A relative RULES_FILE is found from the current folder, as FILE arguments are.
+    return Runtime.start(DEFAULT_RULES, env, token_directory=default_directory(env), relative_to=Path())
 
 
 # With --project the credentials, the token cache and the servers the credentials are sent to
@@ -543,6 +627,35 @@ def _seconds(text: str) -> float:
     if not 0 < seconds <= 3600:  # NaN fails too
         raise argparse.ArgumentTypeError("a number of seconds above 0, at most 3600")
     return seconds
+
+
+DEFAULT_BACKTEST_DAYS = 30.0
+MAX_BACKTEST_DAYS = 3650
+
+
+def _since(text: str) -> float | dt.datetime:
+    """A number of days back, or an ISO 8601 time (UTC when it names no offset)."""
+    try:
+        days = float(text)
+    except ValueError:
+        try:
+            moment = parse_since(text)
+        except Rejected as error:
+            raise argparse.ArgumentTypeError(f"not a number of days, and {error.reason}") from None
+        assert moment is not None
+        return moment
+    if not 0 < days <= MAX_BACKTEST_DAYS:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"a number of days above 0, at most {MAX_BACKTEST_DAYS}")
+    return days
+
+
+def _leads(text: str) -> int:
+    try:
+        limit = parse_limit(text)
+    except Rejected as error:
+        raise argparse.ArgumentTypeError(error.reason) from None
+    assert limit is not None
+    return limit
 
 
 def _lead_id(text: str) -> str:

@@ -41,6 +41,12 @@ def plan_lead(rules: RuleSet, lead_id: str, lead: Lead, now: dt.datetime, *, leg
     """
     if is_converted(lead):
         return Plan("already_converted", None, reason="the lead was converted before")
+    return plan_rules(rules, lead_id, lead, now, legacy=legacy)
+
+
+def plan_rules(rules: RuleSet, lead_id: str, lead: Lead, now: dt.datetime, *, legacy: bool) -> Plan:
+    """What the rules decide for the lead, whether it is converted or not: `plan_lead` for a lead
+    still to convert; the backtest also shows which rule would have converted a converted one."""
     absent = absent_fields(rules, lead)
     if absent:
         raise Misconfigured(

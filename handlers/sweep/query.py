@@ -25,7 +25,7 @@ leads converted meanwhile do not shift the pages.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -132,7 +132,7 @@ def queries_for(rules: RuleSet, fields: FieldTypes | None) -> Queries:
     if fields is None:
         notes.append("the org's Leads fields are not known: every condition is matched locally")
     notes += full_reads(rules, fields)
-    return Queries(_selected_fields(rules, fields, notes), _queries(rules, fields, notes), tuple(notes))
+    return Queries(selected_fields(rules.rules, fields, notes), _queries(rules, fields, notes), tuple(notes))
 
 
 def full_reads(rules: RuleSet, fields: FieldTypes | None) -> list[str]:
@@ -206,12 +206,12 @@ def placeholders(rule: Rule) -> list[str]:
 # --- select list ------------------------------------------------------------------------------
 
 
-def _selected_fields(rules: RuleSet, fields: FieldTypes | None, notes: list[str]) -> tuple[str, ...]:
+def selected_fields(rules: Sequence[Rule], fields: FieldTypes | None, notes: list[str]) -> tuple[str, ...]:
     """`id`, `Owner`, `Modified_Time` (a lead edited since it last failed is due again), `Email`
     and `Company` when a rule matches existing records (the lookup's keys), then the fields the
     conditions read and the deal's placeholders, within 50: never tags, and, when the org's fields
     are known, only fields it has (Zoho refuses others)."""
-    matching = any(rule.existing_records == "match" and not rule.skip for rule in rules.rules)
+    matching = any(rule.existing_records == "match" and not rule.skip for rule in rules)
     keys = [name for name in LOOKUP_KEYS if matching and (fields is None or name in fields)]
     if matching and len(keys) < len(LOOKUP_KEYS):
         notes.append(
@@ -219,8 +219,8 @@ def _selected_fields(rules: RuleSet, fields: FieldTypes | None, notes: list[str]
             " rules that match existing records are converted singly, each reading its conversion options"
         )
     wanted = [
-        *_bases(c.field for rule in rules.rules for c in rule.when),
-        *_bases(p for rule in rules.rules for p in placeholders(rule)),
+        *_bases(c.field for rule in rules for c in rule.when),
+        *_bases(p for rule in rules for p in placeholders(rule)),
     ]
     selectable = [
         name

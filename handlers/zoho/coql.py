@@ -18,6 +18,7 @@ from typing import Literal
 MAX_CRITERIA = 25
 MAX_IN_VALUES = 50
 MAX_SELECTED_FIELDS = 50
+ROWS_PER_CREDIT = 200
 RESERVED_WORDS = frozenset(
     {
         "select", "from", "where", "and", "or", "not", "in", "is", "null", "order", "by", "limit",
@@ -27,6 +28,12 @@ RESERVED_WORDS = frozenset(
 
 CoqlOperator = Literal["=", "<", "<=", ">", ">=", "in"]
 NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # a number as a query writes it: no exponent, no sign +
+
+
+def credits_at_most(limit: int) -> int:
+    """What one query of this LIMIT may cost: not documented for CRM, so the costlier reading,
+    one credit per 200 rows asked (docs/zoho-api.md, "COQL")."""
+    return max(1, -(-limit // ROWS_PER_CREDIT))
 
 
 class QueryTooLarge(ValueError):

@@ -212,6 +212,11 @@ def read_org(zoho: ZohoClient, *, probe_scopes: bool = True) -> OrgMetadata:
     return org
 
 
+def read_lead_fields(zoho: ZohoClient) -> dict[str, FieldInfo] | None:
+    """The org's Leads fields by API name, with one call; None when the token may not read them."""
+    return _Reader(zoho, OrgMetadata()).fields("Leads")
+
+
 class _Reader:
     def __init__(self, zoho: ZohoClient, org: OrgMetadata):
         self.zoho = zoho

@@ -448,18 +448,16 @@ class CrmStore:
                 return None
             return self._as_read(lead)
 
-    def leads_page(
-        self, converted: str, ids: list[str] | None, offset: int, limit: int, approved: str = "true"
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Copies of one page of leads as Get Records lists them, and whether more follow."""
+    def listed_leads(
+        self, converted: str, ids: list[str] | None, approved: str = "true"
+    ) -> list[dict[str, Any]]:
+        """Copies of the leads Get Records lists (only those of `ids`, when given)."""
         with self._lock:
             leads = self._records["Leads"]
             chosen = [leads[i] for i in dict.fromkeys(ids) if i in leads] if ids else leads.values()
             if converted != "both" or approved != "true" or self._wait_states:
                 chosen = [lead for lead in chosen if self._shown(lead, converted, approved)]
-            chosen = list(chosen)
-            page = chosen[offset : offset + limit]
-            return [self._as_read(lead) for lead in page], offset + len(page) < len(chosen)
+            return [self._as_read(lead) for lead in chosen]
 
     def _shown(self, lead: dict[str, Any], converted: str, approved: str) -> bool:
         """zoho-crm-api.md §4 `converted`, §14.3 `approved`: true (the default) shows approved

@@ -9,6 +9,7 @@ from .conversion import checked_id, is_record_id, parse_convert_body
 from .crm import APPROVED_VALUES, Conversion, CrmStore
 from .faults import Faults
 from .ids import MODULE_IDS
+from .listing import MAX_PER_PAGE, Order, page_of
 from .metadata import LEAD_LAYOUT_FIELDS, stable_id
 from .protocol import (
     FieldError,
@@ -29,7 +30,9 @@ PARENT_MODULES = "Leads|Contacts|Accounts|Deals"
 CONVERTED_VALUES = ("false", "true", "both")
 MAX_FIELDS = 50  # per Get Records call, zoho-crm-api.md §4
 MAX_IDS = 100  # ids per Get Records call
-MAX_PER_PAGE = 200  # Get Records and Get Notes (zoho-crm-api.md §11)
+# zoho-crm-api.md §4: Get Records sorts by id, Created_Time or Modified_Time. CHOSEN: with no
+# sort_by the emulator lists by id, oldest first (Zoho's default order is not in the reference).
+LEADS_ORDER = Order(("id", "Created_Time", "Modified_Time"), "id", "asc")
 
 
 class LeadEndpoints:
@@ -81,7 +84,8 @@ class LeadEndpoints:
         return Response.json(200, {"data": [_only(self._as_read(lead), wanted)]})
 
     def list_leads(self, call: Call) -> Response:
-        """Get Records: `fields` is mandatory from v3 on; `ids` picks up to 100 leads."""
+        """Get Records: `fields` is mandatory from v3 on; `ids` picks up to 100 leads; paged and
+        sorted as every record list is (listing.py)."""
         wanted = _fields(call)
         if wanted is None and not call.legacy:
             raise required_param_missing("fields")
@@ -94,15 +98,13 @@ class LeadEndpoints:
                 raise invalid_param("ids")
             if len(ids) > MAX_IDS:
                 raise limit_exceeded("ids", MAX_IDS)
-        page = positive_int_param(call.request, "page", default=1, maximum=None)
-        per_page = positive_int_param(call.request, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
-        offset = (page - 1) * per_page
-        leads, more = self._crm.leads_page(_converted(call), ids, offset, per_page, _approved(call))
-        if not leads:
+        leads = self._crm.listed_leads(_converted(call), ids, _approved(call))
+        page = page_of(call.request, leads, self._faults.page_tokens, LEADS_ORDER)
+        if page is None:
             return Response.no_content()
-        info = {"per_page": per_page, "count": len(leads), "page": page, "more_records": more}
+        shown, info = page
         return Response.json(
-            200, {"data": [_only(self._as_read(lead), wanted) for lead in leads], "info": info}
+            200, {"data": [_only(self._as_read(lead), wanted) for lead in shown], "info": info}
         )
 
     def _as_read(self, lead: dict[str, Any]) -> dict[str, Any]:

@@ -21,13 +21,13 @@ each such choice is marked CHOSEN below and listed in the README.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from . import credits, scopes
 from .conversion import checked_id, is_record_id
 from .crm import CrmStore
 from .faults import Faults
+from .listing import Order, page_of
 from .protocol import (
     FieldError,
     Response,
@@ -37,31 +37,17 @@ from .protocol import (
     invalid_param,
     limit_exceeded,
     missing_field,
-    positive_int_param,
     required_param_missing,
     top_level_error,
 )
 from .router import Call, Route
 
-MAX_PER_PAGE = 200  # zoho-crm-api.md §14.10 per_page, default and maximum
-DISCRETE_LIMIT = 2000  # §14.10: records `page` reaches without a page token
 MAX_IDS = 100  # as Get Records (§4): the reference gives no other limit for Notes
-SORT_FIELDS = ("Modified_Time", "Created_Time", "id")
-SORT_ORDERS = ("asc", "desc")
+NOTES_ORDER = Order(("Modified_Time", "Created_Time", "id"), "Created_Time", "asc")  # §14.10
 # Update Notes, OAS-new v8.0/notes/notes.yaml: `data` maxItems 100 (PUT /Notes) and 1
 # (PUT /Notes/{id}); Note_Title maxLength 120 (also zoho-crm-api.md §14.10), Note_Content 65535.
 MAX_UPDATE = credits.NOTES_UPDATE_MAX
 MAX_LENGTHS = {"Note_Title": 120, "Note_Content": 65535}
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page token's page starts: after the note at `after`, in that order."""
-
-    sort_by: str
-    sort_order: str
-    after: tuple[Any, int]  # the last note's sort key
-    page: int  # the number of the page the token reads
 
 
 class NotesEndpoints:
@@ -89,52 +75,13 @@ class NotesEndpoints:
         if not wanted:
             raise required_param_missing("fields")
         fields = {"id", *(name.strip() for name in wanted.split(",") if name.strip())}
-        per_page = positive_int_param(request, "per_page", default=MAX_PER_PAGE, maximum=MAX_PER_PAGE)
-        token = request.param("page_token")
-        if token:
-            # A token decides the order and the page; `page`, `sort_by`, `sort_order` give way.
-            cursor: Cursor = self._faults.page_tokens.cursor(token)
-            sort_by, sort_order, page = cursor.sort_by, cursor.sort_order, cursor.page
-        else:
-            sort_by = _choice(request.param("sort_by"), SORT_FIELDS, "sort_by", "Created_Time")
-            sort_order = _choice(request.param("sort_order"), SORT_ORDERS, "sort_order", "asc")
-            page = positive_int_param(request, "page", default=1)
-            if page * per_page > DISCRETE_LIMIT:
-                # §14.10: past 2,000 records only a page token reads on (the whole page must fit).
-                raise top_level_error(
-                    400,
-                    "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-                    "you can fetch only the first 2000 records without a page_token",
-                    {"limit": DISCRETE_LIMIT},
-                )
-        notes = sorted(self._crm.all_notes(), key=lambda note: _key(note, sort_by))
-        if sort_order == "desc":
-            notes.reverse()
+        notes = self._crm.all_notes()
         if listed := request.param("ids"):
             notes = _chosen(notes, listed)
-        if token:
-            start = next((n for n, note in enumerate(notes) if _past(note, cursor)), len(notes))
-        else:
-            start = (page - 1) * per_page
-        shown = notes[start : start + per_page]
-        if not shown:
+        page = page_of(request, notes, self._faults.page_tokens, NOTES_ORDER)
+        if page is None:
             return Response.no_content()
-        more = start + len(shown) < len(notes)
-        next_token, expiry = None, None
-        if more:
-            last = _key(shown[-1], sort_by)
-            next_token, expiry = self._faults.page_tokens.issue(Cursor(sort_by, sort_order, last, page + 1))
-        info = {
-            "per_page": per_page,
-            "count": len(shown),
-            "page": page,
-            "more_records": more,
-            "next_page_token": next_token,
-            "previous_page_token": None,  # not emulated: a client reads forward
-            "page_token_expiry": expiry,
-            "sort_by": sort_by,
-            "sort_order": sort_order,
-        }
+        shown, info = page
         rows = [{key: value for key, value in note.items() if key in fields} for note in shown]
         return Response.json(200, {"data": rows, "info": info})
 
@@ -328,25 +275,6 @@ def _changes(item: dict[str, Any], path: str) -> dict[str, Any]:
         if value is not None and len(value) > MAX_LENGTHS[key]:
             raise invalid_field(f"{path}.{key}", key, maximum_length=MAX_LENGTHS[key])
     return changes
-
-
-def _choice(value: str | None, choices: tuple[str, ...], name: str, default: str) -> str:
-    if value is None:
-        return default
-    if value not in choices:
-        raise invalid_param(name)
-    return value
-
-
-def _key(note: dict[str, Any], sort_by: str) -> tuple[Any, int]:
-    """The sort key: the field (times as Zoho writes them, all in UTC here), then the id."""
-    number = int(note["id"])
-    return (number if sort_by == "id" else note[sort_by], number)
-
-
-def _past(note: dict[str, Any], cursor: Cursor) -> bool:
-    key = _key(note, cursor.sort_by)
-    return key > cursor.after if cursor.sort_order == "asc" else key < cursor.after
 
 
 def _chosen(notes: list[dict[str, Any]], listed: str) -> list[dict[str, Any]]:
