@@ -28,7 +28,7 @@ resource "google_monitoring_notification_channel" "email" {
 
 resource "google_logging_metric" "outcomes" {
   name        = "${var.name_prefix}-outcomes"
-  description = "Requests of the ${var.name_prefix} functions by outcome (converted, already_converted, skipped, dry_run, not_found, deferred, held, failed, error, rejected, misconfigured; reconciled = one sweep summary)"
+  description = "Requests of the ${var.name_prefix} functions by outcome (converted, already_converted, skipped, dry_run, paused, not_found, deferred, held, failed, error, rejected, misconfigured; reconciled = one sweep summary)"
   filter      = <<-EOT
     resource.type="cloud_run_revision"
     resource.labels.service_name=(${join(" OR ", [for s in local.monitored_services : "\"${s}\""])})
@@ -172,8 +172,9 @@ resource "google_monitoring_alert_policy" "failures" {
 }
 
 # The webhook is public and authenticated by a shared secret only, so a run of rejected requests
-# (outcome "rejected": wrong or missing X-Webhook-Secret, wrong method, bad body) is the trace
-# of someone guessing the secret or probing the URL, or of Zoho sending a rotated-away secret.
+# (outcome "rejected": wrong or missing X-Webhook-Secret, wrong method, a bad body or lead id such
+# as an unreplaced merge field) is the trace of someone guessing the secret or probing the URL, of
+# Zoho sending a rotated-away secret, or of a Zoho webhook set up wrong.
 resource "google_monitoring_alert_policy" "rejected_requests" {
   display_name          = "${var.name_prefix}: burst of rejected webhook requests"
   combiner              = "OR"

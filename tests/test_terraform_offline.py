@@ -434,3 +434,19 @@ def test_terraform_test_names_a_permission_added_to_the_token_cache_role(planted
     )
     assert run.returncode == 1
     assert 'run "the_custom_role_only_lists_and_destroys_versions"... fail' in run.stdout
+
+
+def test_the_readmes_remote_state_line_writes_a_gcs_backend(tmp_path: Path) -> None:
+    """README, A second admin: the printf line writes a backend block Terraform reads."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("printf '%s\\n' 'terraform {'")
+    command = readme[start : readme.index("> backend.tf", start) + len("> backend.tf")]
+
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, timeout=10)
+
+    parsed = hcl2.loads((tmp_path / "backend.tf").read_text(encoding="utf-8"))
+    (block,) = parsed["terraform"]
+    (backend,) = block["backend"]
+    assert backend == {
+        '"gcs"': {"bucket": '"PROJECT_ID-tfstate"', "prefix": '"zoho-lead-converter"', "__is_block__": True}
+    }

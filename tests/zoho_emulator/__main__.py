@@ -1,12 +1,15 @@
-"""Run the emulator on its own: `python -m tests.zoho_emulator --port 8700 --seed demo`."""
+"""Run the emulator on its own: `python -m tests.zoho_emulator --port 8700 --seed demo`, or with
+your own org described in a file: `--org my-org.yaml` (org_file.py)."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import threading
+from pathlib import Path
 
 from .emulator import ZohoEmulator
+from .org_file import OrgFileError, load_org
 from .seed import SEEDS
 from .tokens import Credentials
 
@@ -16,6 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--seed", choices=SEEDS, default=None)
+    parser.add_argument(
+        "--org", type=Path, metavar="FILE", help="an org description to apply (after --seed): org_file.py"
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per API call")
     parser.add_argument("--concurrency-limit", type=int, default=None)
     parser.add_argument("--client-id", default="1000.DEMOCLIENTID")
@@ -31,6 +37,13 @@ def main(argv: list[str] | None = None) -> None:
         concurrency_limit=args.concurrency_limit,
         verbose=args.verbose,
     )
+    if args.org is not None:
+        try:
+            counts = load_org(emulator, args.org)
+        except OrgFileError as problem:
+            parser.exit(2, f"error: {problem}\n")
+        described = ", ".join(f"{count} {section}" for section, count in counts.items() if count)
+        print(f"{args.org}: {described or 'nothing'}", flush=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -17,7 +17,7 @@ RECORD_MODULES = {"contacts": "Contacts", "accounts": "Accounts", "deals": "Deal
 USER_KEYS = frozenset({"full_name", "email", "profile", "id", "status", "confirm", "type"})
 PIPELINE_EDITS = frozenset({"pipeline", "remove_stages", "add_stages", "rename_stages", "rename"})
 PERMISSION_EDITS = ("grant", "revoke")
-FIELD_KEYS = ("module", "api_name", "length")
+FIELD_KEYS = frozenset({"module", "api_name", "length", "data_type", "display_label", "options"})
 
 
 class ControlEndpoints:
@@ -32,6 +32,23 @@ class ControlEndpoints:
             return Response.json(400, {"error": str(problem)})
         except KeyError as problem:  # a pipeline or stage edit naming what is not there
             return Response.json(400, {"error": str(problem.args[0])})
+
+    def set_up(self, section: str, item: Any) -> str | None:
+        """One item of an org description (org_file.py), checked as its control endpoint checks
+        it; the id of a record or user added. TypeError, ValueError or KeyError naming the key."""
+        if section == "tags":
+            self._add_tags({"names": [item]} if isinstance(item, str) else _object(item))
+            return None
+        body = _object(item)
+        if section == "users":
+            return self._add_user(body)
+        if section == "fields":
+            self._edit_field({"module": "Leads", **body})
+            return None
+        if section == "pipelines":
+            self._edit_pipeline(body)
+            return None
+        return self._adders()[section](**body)
 
     def _dispatch(self, route: tuple[str, str], request: Request) -> Response:
         emulator = self._emulator
@@ -72,7 +89,7 @@ class ControlEndpoints:
                 changed = emulator.crm.update_user(user_id, **_json_object(request))
                 return Response.json(200, changed.as_json())
             case ("POST", "fields"):
-                return Response.json(200, self._set_field_length(_json_object(request)))
+                return Response.json(200, self._edit_field(_json_object(request)))
             case ("POST", "tags"):
                 return Response.json(201, {"tags": self._add_tags(_json_object(request))})
             case ("POST", "pipelines"):
@@ -106,17 +123,20 @@ class ControlEndpoints:
         """POST `leads`, `contacts`, `accounts` or `deals`: one record (a JSON object), 201
         `{"id"}`, or many (an array), 201 `{"ids"}` in the order given. The store's `add_lead`,
         `add_contact`, `add_account`, `add_deal` take the fields and say what is wrong (400)."""
+        adders = self._adders()
+        body = request.json()
+        if isinstance(body, list):
+            return _add_many(kind, adders[kind], body)
+        return Response.json(201, {"id": adders[kind](**_json_object(request))})
+
+    def _adders(self) -> dict[str, Callable[..., str]]:
         crm = self._emulator.crm
-        adders: dict[str, Callable[..., str]] = {
+        return {
             "leads": crm.add_lead,
             "contacts": crm.add_contact,
             "accounts": crm.add_account,
             "deals": crm.add_deal,
         }
-        body = request.json()
-        if isinstance(body, list):
-            return _add_many(kind, adders[kind], body)
-        return Response.json(201, {"id": adders[kind](**_json_object(request))})
 
     def _lead_state(self, method: str, lead_id: str, request: Request) -> Response:
         """GET or POST `leads/{id}/state`: a lead's wait states (zoho-crm-api.md §14.1). A POST
@@ -131,18 +151,28 @@ class ControlEndpoints:
             return Response.json(404, {"error": "no such lead"})
         return Response.json(405, {"error": f"{method} is not allowed on {request.path}"})
 
-    def _set_field_length(self, body: dict[str, Any]) -> dict[str, Any]:
-        """`{"module", "api_name", "length"}`: the org's own maximum length of a field
-        (zoho-crm-api.md §13.1, §14.4). All three are mandatory."""
-        for key in body:
-            if key not in FIELD_KEYS:
-                raise ValueError(f"{key}: unknown key; keys: {', '.join(FIELD_KEYS)}")
-        for key in FIELD_KEYS:
+    def _edit_field(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One of: `{"module", "api_name", "length"}`, the org's own maximum length of a field
+        (zoho-crm-api.md §13.1, §14.4); `{"module", "api_name", "data_type", "display_label",
+        "options"}`, a custom field (`display_label` optional, `options` for a picklist); or
+        `{"module", "api_name", "options"}`, the org's own options of a picklist field."""
+        unknown = set(body) - FIELD_KEYS
+        if unknown:
+            raise ValueError(f"{sorted(unknown)[0]}: unknown key; keys: {', '.join(sorted(FIELD_KEYS))}")
+        for key in ("module", "api_name"):
             if key not in body:
                 raise ValueError(f"{key}: missing")
-        module, api_name, length = (body[key] for key in FIELD_KEYS)
-        self._emulator.crm.set_field_length(module, api_name, length)
-        return {"module": module, "api_name": api_name, "length": length}
+        crm, module, api_name = self._emulator.crm, body["module"], body["api_name"]
+        picklist = _strings(body.get("options", []), "options")
+        if "data_type" in body:
+            crm.add_field(module, api_name, body["data_type"], body.get("display_label"), picklist)
+        elif "options" in body:
+            crm.set_options(module, api_name, picklist)
+        elif "length" in body:
+            crm.set_field_length(module, api_name, body["length"])
+        else:
+            raise ValueError("length: missing (or options, or data_type for a custom field)")
+        return body
 
     def _add_user(self, body: dict[str, Any]) -> str:
         """`{"full_name", "email", "profile", "id", "status", "confirm", "type"}` (zoho-crm-api.md
@@ -252,6 +282,18 @@ def _add_many(kind: str, add: Callable[..., str], records: list[Any]) -> Respons
         except (TypeError, ValueError) as problem:
             return Response.json(400, {"error": f"{kind}[{index}]: {problem}", "ids": ids})
     return Response.json(201, {"ids": ids})
+
+
+def _object(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict) or not all(isinstance(key, str) for key in item):
+        raise TypeError(f"expected a mapping of names to values, not {type(item).__name__}")
+    return item
+
+
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValueError(f"{key}: expected a list of texts")
+    return tuple(value)
 
 
 def _names(body: dict[str, Any], key: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -28,12 +29,19 @@ from .conversion import (
 )
 from .ids import MODULE_IDS, IdSequence
 from .indexes import FieldIndex, IdOrder, same_value
-from .metadata import MULTI_SELECT, PICKLIST_FORMS, FieldDef, module_fields, stable_id
+from .metadata import MULTI_SELECT, PICKLIST_FORMS, FieldDef, Option, module_fields, options, stable_id
 from .pipelines import PipelineBook
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
 from .wait_states import NO_WAIT, PLACEMENTS, WaitState
 
 MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes")
+CUSTOMISABLE_MODULES = ("Leads", "Contacts", "Accounts", "Deals")
+# The custom field types an org description may add (zoho-crm-api.md §13.1's data types whose
+# values the emulator stores as given).
+CUSTOM_FIELD_TYPES = frozenset(
+    {"text", "textarea", "email", "phone", "website", "picklist", MULTI_SELECT, "integer", "bigint"}
+    | {"double", "currency", "percent", "boolean", "date", "datetime"}
+)
 ID_ORDERED = ("Leads", "Contacts", "Accounts", "Deals")  # the modules COQL reads, kept in id order
 NAME_FIELDS = {
     "Leads": "Full_Name",
@@ -221,6 +229,8 @@ class CrmStore:
             self._book = PipelineBook()
             self._wait_states: dict[str, WaitState] = {}
             self._field_lengths: dict[tuple[str, str], int] = {}
+            self._custom_fields: dict[str, list[FieldDef]] = {}  # added by the org (add_field)
+            self._options: dict[tuple[str, str], tuple[Option, ...]] = {}  # an org's own picklists
             self.unique_fields: dict[str, list[str]] = {}
             self.default_user_id = self.add_user(
                 "Ava Admin", "ava.admin@emulated-org.example", role="Administrator"
@@ -489,9 +499,59 @@ class CrmStore:
 
     def field_definitions(self, module: str) -> tuple[FieldDef, ...]:
         """The module's fields (`metadata.module_fields`), Deals' Stage and Pipeline options
-        from the org's pipeline book."""
+        from the org's pipeline book, the org's own picklist options, then its custom fields."""
         with self._lock:
-            return module_fields(module, self._book)
+            standard = tuple(
+                dataclasses.replace(definition, picklist=self._options[(module, definition.api_name)])
+                if (module, definition.api_name) in self._options
+                else definition
+                for definition in module_fields(module, self._book)
+            )
+            return (*standard, *self._custom_fields.get(module, ()))
+
+    def add_field(
+        self,
+        module: str,
+        api_name: str,
+        data_type: str,
+        label: str | None = None,
+        picklist: tuple[str, ...] = (),
+    ) -> FieldDef:
+        """A custom field, in no layout but answered by Get Fields and readable by COQL; a
+        picklist's options are display and actual value alike. ValueError naming what is wrong."""
+        if module not in CUSTOMISABLE_MODULES:
+            raise ValueError(f"module: expected one of {', '.join(CUSTOMISABLE_MODULES)}, not {module!r}")
+        if not isinstance(api_name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,99}", api_name):
+            raise ValueError(f"api_name: letters, digits and _ starting with a letter, not {api_name!r}")
+        if data_type not in CUSTOM_FIELD_TYPES:
+            raise ValueError(f"data_type: one of {', '.join(sorted(CUSTOM_FIELD_TYPES))}, not {data_type!r}")
+        if bool(picklist) != (data_type in ("picklist", MULTI_SELECT)):
+            raise ValueError("options: a picklist or multiselectpicklist has options, and only they do")
+        definition = FieldDef(
+            api_name, data_type, label or api_name.replace("_", " "), picklist=options(*picklist), custom=True
+        )
+        with self._lock:
+            if any(known.api_name == api_name for known in self.field_definitions(module)):
+                raise ValueError(f"api_name: {module} already has a field {api_name!r}")
+            self._custom_fields.setdefault(module, []).append(definition)
+        return definition
+
+    def set_options(self, module: str, api_name: str, picklist: tuple[str, ...]) -> None:
+        """The org's own options of a picklist field (renamed, added or removed); ValueError for a
+        field that is no picklist or an empty list."""
+        with self._lock:
+            found = next((d for d in self.field_definitions(module) if d.api_name == api_name), None)
+            if found is None or found.data_type not in ("picklist", MULTI_SELECT):
+                raise ValueError(f"api_name: {module} has no picklist field {api_name!r}")
+            if module == "Deals" and api_name in ("Stage", "Pipeline"):
+                raise ValueError("api_name: the Deals pipelines and stages are edited as pipelines")
+            if not picklist:
+                raise ValueError("options: at least one")
+            if found.custom:
+                custom = self._custom_fields[module]
+                custom[custom.index(found)] = dataclasses.replace(found, picklist=options(*picklist))
+            else:
+                self._options[(module, api_name)] = options(*picklist)
 
     # --- wait states (zoho-crm-api.md §14.1) -------------------------------------------------
 
@@ -562,7 +622,7 @@ class CrmStore:
         if module not in ("Leads", "Contacts", "Accounts", "Deals"):
             raise ValueError(f"module: expected Leads, Contacts, Accounts or Deals, not {module!r}")
         with self._lock:
-            names = {definition.api_name for definition in module_fields(module, self._book)}
+            names = {definition.api_name for definition in self.field_definitions(module)}
         if api_name not in names:
             raise ValueError(f"api_name: {module} has no field {api_name!r}")
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:

@@ -20,7 +20,7 @@ from .layouts import (
     layout_json,
     layouts_of,
 )
-from .metadata import field_json, module_fields, module_json, org_json, stable_id
+from .metadata import field_json, module_json, org_json, stable_id
 from .protocol import (
     ApiError,
     Response,
@@ -181,7 +181,7 @@ class MetadataEndpoints:
                 ),
                 length=self._crm.field_length(module, definition.api_name),
             )
-            for definition in module_fields(module, book)
+            for definition in self._crm.field_definitions(module)
             if kind == "all" or definition.used == (kind == "used")
         ]
         if not fields:
