@@ -15,6 +15,7 @@ import pytest
 
 from handlers.checks.backtest import NO_RULE, Backtest, BacktestRun
 from handlers.engine.lookup import Lookup
+from handlers.engine.plan import plan_lead
 from handlers.engine.rules import load_rules
 from handlers.sweep.query import Window
 from tests.conftest import RIYA, ROOT, SAM, add_leads, make_client
@@ -260,3 +261,37 @@ def test_the_command_refuses_bad_options_naming_them(cli, args, message):
 
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_each_lead_gets_the_rule_the_webhooks_plan_gives_it(emulator, zoho, backtest):
+    """Rows decide what they can and the rest is read in full: the backtest's rule for every
+    lead is the one `plan_lead` gives the lead read as the webhook reads it."""
+    add_leads(emulator, 2, "Trade Show")
+    add_leads(emulator, 2, "Web", Tag=["VIP"])
+    add_leads(emulator, 2, "Web", owner=RIYA)
+    add_leads(emulator, 1, "Web", status="Contacted")
+    rules = """
+        rules:
+          - name: vip
+            when: {Lead_Status: Qualified, Tag: VIP}
+          - name: riyas
+            when: {Lead_Status: Qualified, Owner.name: Riya Rep}
+          - name: fairs
+            when: {Lead_Status: Qualified, Lead_Source: {in: [Trade Show]}}
+            deal: {Deal_Name: "{Company} fair", Stage: Qualification, Closing_Date: +7d}
+          - name: rest
+            when: {Lead_Status: Qualified}
+    """
+
+    result = backtest(rules)
+
+    webhook = load_rules(Path(result.source))
+    for lead in result.leads:
+        plan = plan_lead(webhook, lead.lead_id, zoho.get_lead(lead.lead_id), NOW, legacy=False)
+        assert lead.new.rule == (plan.rule.name if plan.rule else None), lead.lead_id
+    assert result.by_rule() == {
+        "fairs": {"convert": 2, "skip": 0, "hold": 0, "error": 0, "already_converted": 0},
+        "vip": {"convert": 2, "skip": 0, "hold": 0, "error": 0, "already_converted": 0},
+        "riyas": {"convert": 2, "skip": 0, "hold": 0, "error": 0, "already_converted": 0},
+        NO_RULE: {"convert": 0, "skip": 1, "hold": 0, "error": 0, "already_converted": 0},
+    }

@@ -279,7 +279,7 @@ class BacktestRun:
         for lead_id, lead in self._read_in_full(unread).items():
             leads[lead_id] = lead
             plans[lead_id] = [self._plan(rules, lead_id, lead, from_row=False) for rules in self.rule_sets]
-        held = {} if converted else self._holds(plans, leads)
+        held = {} if converted else self._holds(plans)
         for lead_id, options in plans.items():
             verdicts = [
                 _verdict(plan, lead_id, leads[lead_id], held.get((lead_id, number)))
@@ -321,15 +321,13 @@ class BacktestRun:
                 read[str(lead.get("id"))] = lead
         return read
 
-    def _holds(
-        self, plans: dict[str, list[Plan | Exception | None]], leads: dict[str, Lead]
-    ) -> dict[tuple[str, int], str]:
+    def _holds(self, plans: dict[str, list[Plan | Exception | None]]) -> dict[tuple[str, int], str]:
         """Why each (lead, rules file) whose rule matches existing records is held, if it is: the
         page's leads looked up at once."""
         keys: dict[str, LeadKeys] = {}
         for lead_id, options in plans.items():
             for plan in options:
-                if _matching_rule(plan) is not None and isinstance(plan, Plan) and plan.keys is not None:
+                if isinstance(plan, Plan) and _matching_rule(plan) is not None and plan.keys is not None:
                     keys[lead_id] = plan.keys
         if not keys:
             return {}
