@@ -5,4 +5,4 @@ so the installed metadata, the CLI's `--version` and every log line agree, and t
 function, which is zipped from source and never installed, has it without package metadata.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
