@@ -480,6 +480,7 @@ def test_control_refuses_a_record_naming_what_is_wrong_and_adds_nothing(emulator
 
 CONVERT_LEADS = "Crm_Implied_Convert_Leads"
 MASS_CONVERT_LEADS = "Crm_Implied_Mass_Convert_Leads"
+MANAGE_WORKFLOW = "Crm_Implied_Manage_Workflow"
 
 
 def test_control_revokes_and_grants_profile_permissions(emulator, zoho):
@@ -493,10 +494,13 @@ def test_control_revokes_and_grants_profile_permissions(emulator, zoho):
     )
     converted = zoho.convert(lead_id)
 
-    assert (revoked.status_code, revoked.json()) == (200, {"permissions": [MASS_CONVERT_LEADS]})
-    assert read.json() == {"permissions": [MASS_CONVERT_LEADS]}
+    assert (revoked.status_code, revoked.json()) == (
+        200,
+        {"permissions": [MANAGE_WORKFLOW, MASS_CONVERT_LEADS]},
+    )
+    assert read.json() == {"permissions": [MANAGE_WORKFLOW, MASS_CONVERT_LEADS]}
     assert (refused.status_code, refused.json()["details"]) == (403, {"permissions": [CONVERT_LEADS]})
-    assert granted.json() == {"permissions": [CONVERT_LEADS]}
+    assert granted.json() == {"permissions": [CONVERT_LEADS, MANAGE_WORKFLOW]}
     assert converted.status_code == 200
 
 
@@ -516,7 +520,7 @@ def test_a_permission_edit_with_a_wrong_key_is_refused_naming_it_and_changes_not
     assert answer.status_code == 400
     assert answer.json()["error"].startswith(f"{key}: ")
     assert control(emulator, "GET", "permissions").json() == {
-        "permissions": [CONVERT_LEADS, MASS_CONVERT_LEADS]
+        "permissions": [CONVERT_LEADS, MANAGE_WORKFLOW, MASS_CONVERT_LEADS]
     }
 
 
@@ -527,6 +531,7 @@ def test_control_reset_grants_the_permissions_again(emulator):
 
     assert control(emulator, "GET", "permissions").json()["permissions"] == [
         CONVERT_LEADS,
+        MANAGE_WORKFLOW,
         MASS_CONVERT_LEADS,
     ]
 

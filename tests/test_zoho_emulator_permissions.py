@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.zoho_emulator import ZohoEmulator
-from tests.zoho_emulator.permissions import CONVERT_LEADS, MASS_CONVERT_LEADS
+from tests.zoho_emulator.permissions import CONVERT_LEADS, MANAGE_WORKFLOW, MASS_CONVERT_LEADS
 from tests.zoho_emulator.testing import ADMIN, DEAL, Zoho, add_lead
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
@@ -45,7 +45,7 @@ def untouched(emulator: ZohoEmulator, *lead_ids: str) -> bool:
 def test_both_conversion_permissions_are_granted_by_default(emulator, zoho):
     lead_id = add_lead(emulator)
 
-    assert emulator.permissions == {CONVERT_LEADS, MASS_CONVERT_LEADS}
+    assert emulator.permissions == {CONVERT_LEADS, MASS_CONVERT_LEADS, MANAGE_WORKFLOW}
     assert zoho.convert(lead_id, {"Deals": DEAL}).status_code == 200
 
 
@@ -151,7 +151,7 @@ def test_reset_grants_both_permissions_again(emulator, zoho):
 
     emulator.reset()
 
-    assert emulator.permissions == {CONVERT_LEADS, MASS_CONVERT_LEADS}
+    assert emulator.permissions == {CONVERT_LEADS, MASS_CONVERT_LEADS, MANAGE_WORKFLOW}
     assert zoho.convert(add_lead(emulator)).status_code == 200
 
 
@@ -159,4 +159,4 @@ def test_an_unknown_permission_name_changes_nothing(emulator):
     with pytest.raises(ValueError, match="Crm_Implied_Delete"):
         emulator.revoke_permissions(CONVERT_LEADS, "Crm_Implied_Delete")
 
-    assert emulator.permissions == {CONVERT_LEADS, MASS_CONVERT_LEADS}
+    assert emulator.permissions == {CONVERT_LEADS, MASS_CONVERT_LEADS, MANAGE_WORKFLOW}

@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-secret", default="demo-client-secret")
     parser.add_argument("--refresh-token", default="1000.demo-refresh-token")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--automation",
+        action="store_true",
+        help="grant the scopes to create, change and delete webhooks and rules (zoho-crm-api.md §15)",
+    )
     args = parser.parse_args(argv)
 
     emulator = ZohoEmulator(
@@ -36,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         latency=args.latency,
         concurrency_limit=args.concurrency_limit,
         verbose=args.verbose,
+        automation=args.automation,
     )
     if args.org is not None:
         try:

@@ -18,6 +18,7 @@ USER_KEYS = frozenset({"full_name", "email", "profile", "id", "status", "confirm
 PIPELINE_EDITS = frozenset({"pipeline", "remove_stages", "add_stages", "rename_stages", "rename"})
 PERMISSION_EDITS = ("grant", "revoke")
 FIELD_KEYS = frozenset({"module", "api_name", "length", "data_type", "display_label", "options"})
+MAX_WAIT_SECONDS = 30.0  # GET deliveries?wait=
 
 
 class ControlEndpoints:
@@ -60,6 +61,8 @@ class ControlEndpoints:
                     return Response.json(200, emulator.crm.lead(lead[1]))
                 except KeyError:
                     return Response.json(404, {"error": "no such lead"})
+            case ("PATCH", path) if lead := re.fullmatch(r"leads/(\d+)", path):
+                return self._edit_lead(lead[1], request)
             case ("DELETE", path) if lead := re.fullmatch(r"leads/(\d+)", path):
                 try:
                     emulator.crm.delete_lead(lead[1])
@@ -111,6 +114,8 @@ class ControlEndpoints:
                 return Response.json(200, [entry.as_json() for entry in emulator.journal])
             case ("GET", "credits"):
                 return Response.json(200, emulator.credits())
+            case ("GET", "deliveries"):
+                return self._deliveries(request)
             case ("POST", "faults"):
                 self._set_faults(_json_object(request))
                 return Response.json(200, {"ok": True})
@@ -137,6 +142,35 @@ class ControlEndpoints:
             "accounts": crm.add_account,
             "deals": crm.add_deal,
         }
+
+    def _edit_lead(self, lead_id: str, request: Request) -> Response:
+        """PATCH `leads/{id}`: a salesperson editing the lead in Zoho's UI (`CrmStore.update_lead`):
+        the fields of the JSON object change and the workflow rules on edits run. All or
+        nothing: a field that is wrong is 400 naming it; an unknown lead 404."""
+        crm = self._emulator.crm
+        changes = _json_object(request)
+        if not crm.has_record("Leads", lead_id):
+            return Response.json(404, {"error": "no such lead"})
+        try:
+            return Response.json(200, crm.update_lead(lead_id, **changes))
+        except KeyError:  # deleted meanwhile
+            return Response.json(404, {"error": "no such lead"})
+
+    def _deliveries(self, request: Request) -> Response:
+        """GET `deliveries[?wait=SECONDS]`: the webhook requests the workflow rules made
+        (zoho-crm-api.md §15), oldest first; `wait` (at most 30) first waits until none is
+        queued or under way."""
+        automation = self._emulator.automation
+        wait = request.param("wait")
+        if wait is not None:
+            try:
+                seconds = float(wait)
+            except ValueError:
+                seconds = -1.0
+            if not 0 <= seconds <= MAX_WAIT_SECONDS:
+                raise ValueError(f"wait: expected seconds from 0 to {MAX_WAIT_SECONDS:g}, not {wait!r}")
+            automation.wait_for_deliveries(seconds)
+        return Response.json(200, [delivery.as_json() for delivery in automation.deliveries])
 
     def _lead_state(self, method: str, lead_id: str, request: Request) -> Response:
         """GET or POST `leads/{id}/state`: a lead's wait states (zoho-crm-api.md §14.1). A POST

@@ -58,6 +58,8 @@ SYSTEM_FIELDS = frozenset(
     {"id", "Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Tag"}
 )
 T = TypeVar("T")
+# on_lead_saved's listener: (event "create" or "edit", the live lead, the fields changed).
+LeadSaved = Callable[[str, dict[str, Any], frozenset[str]], None]
 TAG_COLOURS = ("#57B1FD", "#F17574", "#63C57E", "#F48435", "#A8A8A8", "#E7A826")
 TAG_MODULES = ("Leads", "Contacts", "Accounts", "Deals")
 # zoho-crm-api.md §13.4: a user's `status` and `type__s`.
@@ -213,7 +215,16 @@ class CrmStore:
         real time unless moved)."""
         self._lock = threading.RLock()
         self.clock = clock or Clock()
+        self._lead_saved: LeadSaved | None = None
         self.clear()
+
+    def on_lead_saved(self, listener: LeadSaved | None) -> None:
+        """Call `listener(event, lead, changed)` under the store's lock after a lead is added
+        (`add_lead`, event "create", `changed` every field given) or edited (`update_lead`,
+        "edit", the fields whose value changed): how workflow rules run (automation.py). It
+        gets the live lead and must neither change it nor call back into the store."""
+        with self._lock:
+            self._lead_saved = listener
 
     def clear(self) -> None:
         """Back to an empty org with only the default admin user."""
@@ -364,6 +375,8 @@ class CrmStore:
                 Converted_Account=None,
                 Converted_Deal=None,
             )
+            if self._lead_saved is not None:
+                self._lead_saved("create", record, frozenset(record))
             return str(record["id"])
 
     def add_contact(self, **fields: Any) -> str:
@@ -430,13 +443,42 @@ class CrmStore:
                 self.delete_lead(lead_id)
             return deleted
 
-    def update_lead(self, lead_id: str, **fields: Any) -> None:
-        """Edit a lead as a user would in the CRM: the fields change and Modified_Time becomes
-        now (KeyError when there is no such lead)."""
+    def update_lead(self, lead_id: str, **fields: Any) -> dict[str, Any]:
+        """Edit a lead as a salesperson would in the CRM's UI: the fields change, Full_Name
+        follows First_Name and Last_Name, Modified_Time becomes now, and the workflow rules on
+        edits run (`on_lead_saved`). Every field must be one of the lead's that a user can set
+        (not read-only: not `id`, `Full_Name`, `Tag`, times, conversion fields); `Owner` takes a
+        user id (or `{"id"}`), a multi-select picklist a list of strings; `Last_Name` cannot be
+        emptied. All or nothing: ValueError naming the first field that is wrong (a converted
+        lead cannot be edited), KeyError when there is no such lead. Returns a copy."""
         with self._lock:
             lead = self._records["Leads"][lead_id]
-            for name, value in {**fields, "Modified_Time": zoho_time(self.clock.now())}.items():
+            if lead["Converted__s"]:
+                raise ValueError(f"lead {lead_id} is converted: it cannot be edited")
+            editable = {
+                definition.api_name
+                for definition in self.field_definitions("Leads")
+                if not definition.read_only and definition.data_type != "formula"
+            }
+            changes: dict[str, Any] = {}
+            for name, value in fields.items():
+                if name not in editable:
+                    raise ValueError(f"{name}: not a field of Leads a user can edit")
+                if name == "Owner":
+                    value = self._owner(value).reference()
+                elif name in MULTI_SELECT_LEAD_FIELDS:
+                    value = _multi_select(name, value)
+                elif name == "Last_Name" and not value:
+                    raise ValueError("Last_Name: Leads need Last_Name")
+                changes[name] = value
+            if "First_Name" in changes or "Last_Name" in changes:
+                changes["Full_Name"] = _full_name({**lead, **changes})
+            changed = frozenset(name for name, value in changes.items() if lead.get(name) != value)
+            for name, value in {**changes, "Modified_Time": zoho_time(self.clock.now())}.items():
                 self._set_field("Leads", lead, name, value)
+            if self._lead_saved is not None:
+                self._lead_saved("edit", lead, changed)
+            return copy.deepcopy(lead)
 
     def first_missing_lead(self, lead_ids: list[str]) -> int | None:
         """The index of the first id that is no lead (never was, or deleted), or None."""

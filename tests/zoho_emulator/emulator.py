@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
-from . import credits
+from . import credits, scopes
+from .automation import Automation
+from .automation_endpoints import AutomationEndpoints
 from .bulk_endpoints import BulkEndpoints
 from .clock import Clock
 from .control import ControlEndpoints
@@ -30,7 +32,13 @@ class ZohoEmulator:
     """Serves Zoho's token endpoint and CRM API from one base URL, on background threads.
 
     `crm` is the state, `faults` the fault injection, `journal` what clients sent, `clock` the
-    org's time (the real time until moved).
+    org's time (the real time until moved), `automation` the webhooks and workflow rules and
+    the deliveries of the rules that fired (zoho-crm-api.md §15).
+
+    `automation=True` grants the refresh token `scopes.AUTOMATION_GRANT` besides `DEFAULT_GRANT`
+    (what `reset()` goes back to): the scopes of the setup commands that create, change and
+    delete webhooks and rules. Without it the token only reads webhooks and their failures, as
+    the README's self-client scopes do.
     """
 
     def __init__(
@@ -40,12 +48,16 @@ class ZohoEmulator:
         latency: float = 0.0,
         concurrency_limit: int | None = None,
         verbose: bool = False,
+        automation: bool = False,
     ) -> None:
         self.credentials = credentials
         self.seed = seed
         self.verbose = verbose
         self.clock = Clock()  # the org's time: moved by clock.advance() or clock_offset_seconds
         self.crm = CrmStore(self.clock)
+        self.automation = Automation(self.clock)
+        self.crm.on_lead_saved(self.automation.lead_saved)  # workflow rules run on lead saves
+        self._automation_grant = automation
         self._tokens = TokenAuthority(credentials)
         self._permissions = ProfilePermissions()
         self.faults = Faults(self._tokens, clock=self.clock)
@@ -71,6 +83,7 @@ class ZohoEmulator:
                 *NotesEndpoints(self.crm, self.faults).routes(),
                 *MetadataEndpoints(self.crm, self.faults).routes(),
                 *BulkEndpoints(self.crm, self._jobs, self.faults).routes(),
+                *AutomationEndpoints(self.crm, self.automation).routes(),
             ],
             self._permissions,
         )
@@ -97,6 +110,7 @@ class ZohoEmulator:
         self._stopping.set()  # wakes requests sleeping in latency or hang faults
         self._server.stop()
         self._server = None
+        self.automation.stop()  # the webhook worker; queued deliveries are dropped
 
     def __enter__(self) -> ZohoEmulator:
         self.start()
@@ -122,14 +136,18 @@ class ZohoEmulator:
         empty credit meter); the refresh token's scopes back to DEFAULT_GRANT (extra refresh
         tokens forgotten), the token throttle's window emptied, every profile permission granted
         again, every page token expired and the clock back to the real time. The store's clear
-        forgets lead wait states, field lengths and changes to users.
+        forgets lead wait states, field lengths and changes to users; webhooks, workflow rules,
+        deliveries and webhook failures are forgotten (queued deliveries dropped).
 
         Access tokens already issued stay valid, so a running client is not logged out.
         """
         self._tokens.reset_grants()
+        if self._automation_grant:
+            self._tokens.grant_scopes(scopes.DEFAULT_GRANT | scopes.AUTOMATION_GRANT)
         self._tokens.clear_throttle()
         self._permissions.reset()
         self._jobs.clear()
+        self.automation.clear()  # before the seed: no rule runs on the seeded leads
         self.faults.expire_page_tokens()
         self.clock.reset()  # before the seed, which dates its leads a day before now
         self.crm.clear()
@@ -154,13 +172,14 @@ class ZohoEmulator:
 
     @property
     def permissions(self) -> frozenset[str]:
-        """The permissions the token's user's profile has (both conversion ones by default)."""
+        """The permissions the token's user's profile has (every known one by default: Convert
+        Leads, Mass Convert Leads, Manage Workflow)."""
         return self._permissions.granted()
 
     def revoke_permissions(self, *names: str) -> None:
-        """Take permissions (`permissions.CONVERT_LEADS`, `permissions.MASS_CONVERT_LEADS`) from
-        the profile: the calls that need one answer 403 NO_PERMISSION. ValueError for an unknown
-        name (nothing changes)."""
+        """Take permissions (`permissions.CONVERT_LEADS`, `permissions.MASS_CONVERT_LEADS`,
+        `permissions.MANAGE_WORKFLOW`) from the profile: the calls that need one answer 403
+        NO_PERMISSION. ValueError for an unknown name (nothing changes)."""
         self._permissions.revoke(*names)
 
     def grant_permissions(self, *names: str) -> None:

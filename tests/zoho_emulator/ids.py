@@ -17,6 +17,9 @@ RANGES: dict[str, int] = {
     "notes": 4_000_000,
     "jobs": 5_000_000,
     "locks": 6_000_000,
+    "webhooks": 7_000_000,  # zoho-crm-api.md §15.2
+    "workflow_rules": 8_000_000,  # §15.4
+    "automation": 9_000_000,  # a rule's conditions and the webhook failures (§15.5, §15.7)
 }
 
 # Fixed ids of the org's metadata (modules, fields, profiles...).

@@ -1,10 +1,10 @@
 """Profile permissions of the token's user (zoho-crm-api.md §14.8), and the 403 NO_PERMISSION a
-call gets when the profile lacks one (§14.1, §14.2).
+call gets when the profile lacks one (§14.1, §14.2, §15.0).
 
 Every call runs as the user who authorised the refresh token; the emulated user's profile grants
-the two conversion permissions by default. A test revokes one to see what an org whose
-integration user lacks it answers. The check comes after authentication and the scope check
-(router.py), before the request itself is looked at.
+every known permission by default (the two conversion ones and Manage Workflow). A test revokes
+one to see what an org whose integration user lacks it answers. The check comes after
+authentication and the scope check (router.py), before the request itself is looked at.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from .protocol import ApiError, top_level_error
 
 CONVERT_LEADS = "Crm_Implied_Convert_Leads"
 MASS_CONVERT_LEADS = "Crm_Implied_Mass_Convert_Leads"
-KNOWN = (CONVERT_LEADS, MASS_CONVERT_LEADS)
+# zoho-crm-api.md §15.0: every webhook, workflow rule, webhook failure and workflow
+# configuration call needs Manage Workflow (the sweep reads the webhook's failures with it).
+MANAGE_WORKFLOW = "Crm_Implied_Manage_Workflow"
+KNOWN = (CONVERT_LEADS, MASS_CONVERT_LEADS, MANAGE_WORKFLOW)
 # zoho-crm-api.md §14.8: Mass Convert needs Convert Leads; without it a Mass Convert call is
 # refused as if Mass Convert itself were missing (the 403 names the Mass Convert permission).
 NEEDS = {MASS_CONVERT_LEADS: (CONVERT_LEADS,)}
@@ -64,8 +67,10 @@ class ProfilePermissions:
 
 def no_permission(name: str) -> ApiError:
     """zoho-crm-api.md §14.1 / §14.2: HTTP 403, a root object naming the permission; the
-    message is the one DOC-v7 gives ("Permission denied to create"), for the status poll too."""
-    return top_level_error(403, "NO_PERMISSION", "Permission denied to create", {"permissions": [name]})
+    message is the one DOC-v7 gives ("Permission denied to create"), for the status poll too;
+    Manage Workflow's is §15.0's "permission denied"."""
+    message = "permission denied" if name == MANAGE_WORKFLOW else "Permission denied to create"
+    return top_level_error(403, "NO_PERMISSION", message, {"permissions": [name]})
 
 
 def _known(names: Iterable[str]) -> list[str]:

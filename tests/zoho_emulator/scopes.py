@@ -40,6 +40,7 @@ DEFAULT_GRANT = frozenset(
         "ZohoCRM.settings.pipeline.READ",
         "ZohoCRM.settings.tags.READ",
         "ZohoCRM.users.READ",
+        "ZohoCRM.settings.automation_actions.READ",  # the sweep reads the webhook's failures (§15.7)
     }
 )
 
@@ -58,6 +59,11 @@ def module_scope(module: str, operation: str, *spellings: str) -> Requirement:
 def settings_scope(area: str) -> Requirement:
     """`ZohoCRM.settings.{area}.READ`, `.ALL`, or `ZohoCRM.settings.ALL` (§13.1-§13.6)."""
     return frozenset({f"ZohoCRM.settings.{area}.READ", f"ZohoCRM.settings.{area}.ALL", SETTINGS_ALL})
+
+
+def settings_operation(area: str, operation: str) -> Requirement:
+    """`ZohoCRM.settings.{area}.{operation}`, `.ALL`, or `ZohoCRM.settings.ALL` (§15.1, DOC-v8)."""
+    return frozenset({f"ZohoCRM.settings.{area}.{operation}", f"ZohoCRM.settings.{area}.ALL", SETTINGS_ALL})
 
 
 def exactly(name: str) -> Requirement:
@@ -96,6 +102,25 @@ PIPELINES = (settings_scope("pipeline"),)
 USERS = (frozenset({"ZohoCRM.users.READ", "ZohoCRM.users.ALL"}),)
 TAGS = (settings_scope("tags"),)
 MODULES = (settings_scope("modules"),)
+# zoho-crm-api.md §15.1: webhooks and their failures under `automation_actions`, rules and
+# workflow configurations under `workflow_rules`; the `.ALL` forms and `ZohoCRM.settings.ALL`
+# also work (DOC-v8, §15.10).
+WEBHOOKS_CREATE = (settings_operation("automation_actions", "CREATE"),)
+WEBHOOKS_READ = (settings_operation("automation_actions", "READ"),)
+WEBHOOKS_UPDATE = (settings_operation("automation_actions", "UPDATE"),)
+WEBHOOKS_DELETE = (settings_operation("automation_actions", "DELETE"),)
+RULES_CREATE = (settings_operation("workflow_rules", "CREATE"),)
+RULES_READ = (settings_operation("workflow_rules", "READ"),)
+RULES_UPDATE = (settings_operation("workflow_rules", "UPDATE"),)
+RULES_DELETE = (settings_operation("workflow_rules", "DELETE"),)
+# What the setup commands (`connect`, `verify`, `disconnect`) need (§15.1, §15.8). DEFAULT_GRANT
+# is exactly the README's self-client scopes (a test holds it to that), which read webhooks and
+# their failures only: an emulator made with `automation=True` grants both.
+AUTOMATION_GRANT = frozenset(
+    f"ZohoCRM.settings.{area}.{operation}"
+    for area in ("automation_actions", "workflow_rules")
+    for operation in ("CREATE", "READ", "UPDATE", "DELETE")
+)
 
 
 def coql_module(module: str | None) -> tuple[Requirement, ...]:

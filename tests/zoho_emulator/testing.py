@@ -16,7 +16,12 @@ visible from the test module:
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
 from typing import Any
 
 import pytest
@@ -80,6 +85,14 @@ class Zoho:
         kwargs.setdefault("timeout", 5)
         return self.session.put(f"{self.url}/crm/{self.version}/{path}", **kwargs)
 
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 5)
+        return self.session.patch(f"{self.url}/crm/{self.version}/{path}", **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 5)
+        return self.session.delete(f"{self.url}/crm/{self.version}/{path}", **kwargs)
+
     def convert(
         self, lead_id: str, converter: dict[str, Any] | None = None, timeout: float = 5
     ) -> requests.Response:
@@ -134,6 +147,90 @@ def record_error(response: requests.Response) -> dict[str, Any]:
     assert response.status_code == 400, response.text
     error: dict[str, Any] = response.json()["data"][0]
     return error
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request a `WebhookReceiver` got: header names as sent."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """A header's value, its name compared case-insensitively."""
+        return next((value for key, value in self.headers.items() if key.lower() == name.lower()), None)
+
+
+class WebhookReceiver:
+    """A local HTTP server standing in for what a webhook calls (the function, in production):
+    it records every request and answers `status` (200 unless changed) with an empty body,
+    `delay` seconds after reading it."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
+        self.status = status
+        self.delay = delay
+        self._received: list[Received] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def requests(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    def __enter__(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
+        """The requests once at least `count` have come (or `timeout` seconds have passed)."""
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.requests
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                received = Received(self.command, self.path, dict(self.headers.items()), body)
+                with receiver._lock:
+                    receiver._received.append(received)
+                time.sleep(receiver.delay)
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _record
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+        return Handler
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A `WebhookReceiver` on a free local port, answering 200."""
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
