@@ -58,6 +58,7 @@ MESSAGE_CHARS = 500  # of Zoho's message quoted in a reason (scrubbed first, so 
 PERMISSION_NAMES = {
     "Crm_Implied_Convert_Leads": "Convert (Leads)",
     "Crm_Implied_Mass_Convert_Leads": "Mass Convert (Leads)",
+    "Crm_Implied_Manage_Workflow": "Manage Workflow",
 }
 
 

@@ -12,21 +12,30 @@ import datetime as dt
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handlers.engine.conversion import Converter, utc_now
 from handlers.engine.rules import RuleSet, load_rules
 from handlers.platform import log
-from handlers.platform.credentials import Credentials
+from handlers.platform.credentials import Credentials, OAuthCredentials
 from handlers.platform.secret_manager import SecretManager
-from handlers.platform.settings import RULES_FILE, ZOHO_REFRESH_TOKEN, Settings, env_text
+from handlers.platform.settings import (
+    RULES_FILE,
+    ZOHO_REFRESH_TOKEN,
+    ZOHO_SETUP_REFRESH_TOKEN,
+    Settings,
+    env_text,
+)
 
 if TYPE_CHECKING:
     from handlers.checks.preflight import OrgCheck
+    from handlers.sweep.failed_deliveries import FailedDeliveries
     from handlers.sweep.options import SweepOptions
     from handlers.sweep.run import Progress, SweepSummary
     from handlers.zoho.access_token import TokenStore
+    from handlers.zoho.client import ZohoClient
 
 
 class Runtime:
@@ -51,6 +60,7 @@ class Runtime:
         self._manager: SecretManager | None = None
         self._converter: Converter | None = None
         self._org_check: OrgCheck | None = None
+        self._failed_deliveries: FailedDeliveries | None = None
 
     @classmethod
     def start(
@@ -87,25 +97,8 @@ class Runtime:
         credentials = self.credentials()
         with self._lock:
             if self._converter is None:
-                from handlers.zoho.client import ZohoClient, ZohoConfig  # imports requests: first use only
-
                 settings = self.settings()
-                store = self._token_store(settings, credentials)
-                client = ZohoClient(
-                    ZohoConfig(
-                        accounts_url=settings.accounts_url,
-                        api_version=settings.api_version,
-                        api_domain=settings.api_domain,
-                        connect_timeout=settings.connect_timeout,
-                        read_timeout=settings.read_timeout,
-                        retry_seconds=settings.retry_seconds,
-                        token_cooldown_seconds=settings.token_cooldown_seconds,
-                        pool_size=max(settings.request_threads, settings.reconcile_concurrency + 1),
-                        trusted_api_domains=settings.trusted_api_domains,
-                    ),
-                    credentials=credentials.oauth,
-                    token_store=store,
-                )
+                client = self._client(credentials.oauth, self._token_store(settings, credentials))
                 self._converter = Converter(
                     self.rules,
                     client,
@@ -114,6 +107,51 @@ class Runtime:
                     describe_rule=lambda name: self.org_check().describe_rule(name),
                 )
             return self._converter
+
+    def setup_client(self) -> ZohoClient:
+        """A client for the setup commands (connect, verify, disconnect): the configured client
+        with ZOHO_SETUP_REFRESH_TOKEN when set (an admin's token with the setup scopes), else the
+        function's own refresh token. Its access token is kept only in the command line's file,
+        never in the deployed functions' shared cache."""
+        credentials = self.credentials()
+        setup_token = env_text(self._env, ZOHO_SETUP_REFRESH_TOKEN)
+
+        def oauth() -> OAuthCredentials:
+            own = credentials.oauth()
+            return replace(own, refresh_token=setup_token) if setup_token else own
+
+        store = None
+        if self._token_directory is not None:
+            from handlers.zoho.access_token import grant_fingerprint
+            from handlers.zoho.token_stores import FileTokenStore
+
+            settings = self.settings()
+            store = FileTokenStore.open(
+                self._token_directory,
+                lambda: (oauth().client_id, settings.accounts_url),
+                lambda: grant_fingerprint(oauth().refresh_token),
+            )
+        return self._client(oauth, store)
+
+    def _client(self, oauth: Callable[[], OAuthCredentials], store: TokenStore | None) -> ZohoClient:
+        from handlers.zoho.client import ZohoClient, ZohoConfig  # imports requests: first use only
+
+        settings = self.settings()
+        return ZohoClient(
+            ZohoConfig(
+                accounts_url=settings.accounts_url,
+                api_version=settings.api_version,
+                api_domain=settings.api_domain,
+                connect_timeout=settings.connect_timeout,
+                read_timeout=settings.read_timeout,
+                retry_seconds=settings.retry_seconds,
+                token_cooldown_seconds=settings.token_cooldown_seconds,
+                pool_size=max(settings.request_threads, settings.reconcile_concurrency + 1),
+                trusted_api_domains=settings.trusted_api_domains,
+            ),
+            credentials=oauth,
+            token_store=store,
+        )
 
     def org_check(self) -> OrgCheck:
         """The rules held against the org (metadata cached for an hour), built on first use: a
@@ -133,8 +171,26 @@ class Runtime:
         from handlers.sweep.run import SweepRun  # the sweep's modules load only where a sweep runs
 
         converter = self.converter()
-        run = SweepRun(converter, options, org_check=self.org_check(), progress=progress, clock=self.clock)
+        run = SweepRun(
+            converter,
+            options,
+            org_check=self.org_check(),
+            failed_deliveries=self.failed_deliveries(),
+            progress=progress,
+            clock=self.clock,
+        )
         return run.run()
+
+    def failed_deliveries(self) -> FailedDeliveries:
+        """The reader of the webhook's failed deliveries, one per instance (it reads at most hourly)."""
+        from handlers.sweep.failed_deliveries import FailedDeliveries
+
+        converter = self.converter()
+        with self._lock:
+            if self._failed_deliveries is None:
+                name = self.settings().webhook_name
+                self._failed_deliveries = FailedDeliveries(converter.zoho, name, clock=self.clock)
+            return self._failed_deliveries
 
     def _token_store(self, settings: Settings, credentials: Credentials) -> TokenStore | None:
         """Where the access token is kept beyond this instance: the shared Secret Manager cache,

@@ -143,6 +143,8 @@ locals {
     "WEBHOOK_SECRET",
     "SECRET_MANAGER_ENDPOINT",
     "XDG_CACHE_HOME",
+    "ZOHO_WEBHOOK_NAME",
+    "ZOHO_SETUP_REFRESH_TOKEN",
   ]
 
   # Read by the code but deliberately NOT set: the code's defaults are the intended values
@@ -157,12 +159,15 @@ locals {
     "ZOHO_READ_TIMEOUT_SECONDS",
     "ZOHO_TOKEN_COOLDOWN_SECONDS",
     "SECRET_CACHE_SECONDS",
+    "ZOHO_WEBHOOK_NAME", # the name connect gives the webhook by default (zoho_lead_converter)
   ]
 
   # Read by the code for local runs and tests only, and never to be set in the deployment: the
   # first four carry secret VALUES (they would land in the state and in the function's
   # configuration), SECRET_MANAGER_ENDPOINT points the client at a fake server, XDG_CACHE_HOME
-  # places the command line's access-token file (handlers/zoho/token_stores.py).
+  # places the command line's access-token file (handlers/zoho/token_stores.py), and
+  # ZOHO_SETUP_REFRESH_TOKEN is an admin's token for the setup commands (connect, verify,
+  # disconnect), which the functions never run.
   app_env_vars_local_only = [
     "ZOHO_CLIENT_ID",
     "ZOHO_CLIENT_SECRET",
@@ -170,6 +175,7 @@ locals {
     "WEBHOOK_SECRET",
     "SECRET_MANAGER_ENDPOINT",
     "XDG_CACHE_HOME",
+    "ZOHO_SETUP_REFRESH_TOKEN",
   ]
 
   # Set by Terraform for the platform, not read by the application code: functions-framework

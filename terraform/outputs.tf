@@ -19,8 +19,8 @@ output "webhook_header_name" {
 }
 
 output "zoho_webhook_body" {
-  description = "Raw JSON body to configure in the Zoho webhook (merge field of the lead ID; some orgs need the API form {\"lead_id\": \"$${!Leads.Id}\"})."
-  value       = "{\"lead_id\": \"$${Leads.Lead Id}\"}"
+  description = "Raw JSON body of the Zoho webhook, for setting it up by hand (zoho-lead-converter connect sets the same): the lead's id as the API merge field $${!Leads.Id}."
+  value       = "{\"lead_id\": \"$${!Leads.Id}\"}"
 }
 
 output "secret_names" {

@@ -18,8 +18,8 @@ CONVERT = r"/actions/convert$"
 MASS_CONVERT = r"/Leads/actions/mass_convert$"
 COQL = r"/coql$"
 # The rules' check against the org (handlers/checks/preflight.py), which each new instance's first sweep
-# makes before it starts: metadata reads only.
-ORG_CHECK = r"^/crm/v[0-9.]+/(settings/(fields|layouts|pipeline|tags)|users)$"
+# makes before it starts, and its read of the webhook's failed deliveries: reads only.
+ORG_CHECK = r"^/crm/v[0-9.]+/(settings/(fields|layouts|pipeline|tags|automation/webhook_failures)|users)$"
 
 RULES = """
 rules:

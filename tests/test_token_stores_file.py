@@ -163,7 +163,7 @@ def test_with_project_the_cli_reads_the_deployed_credentials_and_shares_their_to
     ):
         secret_manager.set(f"{deployed}-{name}", value)
     secret_manager.create(f"{deployed}-zoho-access-token")
-    for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"):
+    for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "WEBHOOK_SECRET"):
         monkeypatch.delenv(name)
     monkeypatch.setenv("SECRET_MANAGER_ENDPOINT", secret_manager.url)
 

@@ -1,4 +1,5 @@
-"""Running the function by hand: `zoho-lead-converter check-rules | explain | convert | reconcile | backtest`.
+"""Running the function by hand: `zoho-lead-converter check-rules | explain | convert | reconcile |
+backtest`, and setting up the Zoho side: `connect | verify | disconnect`.
 
 It uses the same settings (environment variables), rules file and engine as the deployed function.
 `python -m handlers` is the same command without the installed script.
@@ -7,12 +8,13 @@ It uses the same settings (environment variables), rules file and engine as the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,10 +27,11 @@ from handlers.engine.existing import Held
 from handlers.engine.plan import plan_lead
 from handlers.engine.rules import Distribute, LeadOwner, RelativeDate, Rule, RuleSet, load_rules
 from handlers.engine.templates import JsonObject, Template
-from handlers.errors import DeadlineExceeded, Rejected, RulesError, ZohoError
+from handlers.errors import DeadlineExceeded, Misconfigured, Rejected, RulesError, ZohoError, ZohoRefused
 from handlers.platform import deadline, log
 from handlers.platform.api_version import ApiVersion
-from handlers.platform.settings import RULES_FILE, Settings
+from handlers.platform.settings import DEFAULT_WEBHOOK_NAME, RULES_FILE, Settings
+from handlers.platform.settings import WEBHOOK_NAME as SETUP_NAME
 from handlers.runtime import Runtime
 from handlers.sweep.options import parse_limit, parse_since, sweep_options
 from handlers.sweep.query import Window, queries_for
@@ -36,6 +39,7 @@ from handlers.sweep.run import PlannedLead, SweepSummary
 
 if TYPE_CHECKING:
     from handlers.checks.preflight import Problem
+    from handlers.setup.connection import Connection
     from handlers.zoho.metadata import OrgMetadata
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules.yaml"
@@ -188,6 +192,37 @@ def _parser() -> argparse.ArgumentParser:
         help="with --against: exit 1 when any lead's decision changes (for CI)",
     )
     backtest_.set_defaults(command=backtest)
+
+    connect_ = commands.add_parser(
+        "connect",
+        help="plan (or with --apply make) the Zoho webhook and workflow rule that call the function",
+    )
+    connect_.add_argument(
+        "--url",
+        required=True,
+        type=_webhook_url,
+        help="the function's URL (terraform output -raw webhook_url)",
+    )
+    connect_.add_argument("--apply", action="store_true", help="make the changes the plan lists")
+    _setup_options(connect_)
+    connect_.set_defaults(command=connect)
+
+    verify_ = commands.add_parser(
+        "verify",
+        help="check the Zoho webhook and workflow rule against what connect makes; list failed deliveries",
+    )
+    verify_.add_argument("--url", required=True, type=_webhook_url, help="the function's URL")
+    verify_.add_argument("--json", action="store_true", help="print the result as JSON")
+    _setup_options(verify_)
+    verify_.set_defaults(command=verify)
+
+    disconnect_ = commands.add_parser(
+        "disconnect",
+        help="plan (or with --apply make) the removal of the workflow rule, then the webhook, from Zoho",
+    )
+    disconnect_.add_argument("--apply", action="store_true", help="delete them")
+    _setup_options(disconnect_, rules=False)
+    disconnect_.set_defaults(command=disconnect)
     return parser
 
 
@@ -436,6 +471,95 @@ def backtest(args: argparse.Namespace) -> int:
     return 1 if args.fail_on_change and result.changes else 0
 
 
+def connect(args: argparse.Namespace) -> int:
+    """The plan, one line per change (`create …`, `update …`, `delete …`), or that nothing is to
+    do; with --apply the changes are made, so a second run does nothing."""
+    runtime, connection = _connection(args)
+    with _setup_refusals():
+        result = connection.connect(args.url, _webhook_secret(runtime), apply=args.apply)
+    for note in result.notes:
+        print(f"warning: {note}")
+    for change in result.changes:
+        print(change.line())
+    if not result.changes:
+        print(f"nothing to do: the webhook and workflow rule {connection.name!r} are as connect makes them")
+    elif args.apply:
+        print(f"applied {len(result.changes)} change{'s' if len(result.changes) != 1 else ''}")
+    else:
+        print("nothing was changed: run again with --apply to make these changes")
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    """Exit 0 when the webhook and rule are as connect makes them, active, and Zoho failed no
+    delivery in the last day; 1 listing each difference and failure otherwise."""
+    runtime, connection = _connection(args)
+    with _setup_refusals():
+        result = connection.verify(args.url, _webhook_secret(runtime), runtime.clock().date())
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0 if result.as_json()["ok"] and not result.failures else 1
+    for note in result.notes:
+        print(f"warning: {note}")
+    for change in result.changes:
+        print(change.difference())
+    for failure in result.failures:
+        print(f"failed delivery: lead {failure.lead_id} at {failure.time}: {failure.reason}")
+    if result.failures:
+        earliest = min((failure.time or "" for failure in result.failures), default="")
+        print(
+            "replay them: zoho-lead-converter convert LEAD_ID for each lead, or a sweep of that"
+            f" time: zoho-lead-converter reconcile --since {earliest}"
+        )
+    if result.changes:
+        print("connect --apply makes them as they should be")
+    if result.changes or result.failures:
+        return 1
+    print(f"ok: the webhook and workflow rule {connection.name!r} are as connect makes them, and active")
+    return 0
+
+
+def disconnect(args: argparse.Namespace) -> int:
+    _, connection = _connection(args)
+    with _setup_refusals():
+        result = connection.disconnect(apply=args.apply)
+    for change in result.changes:
+        print(change.line())
+    if not result.changes:
+        print(f"nothing to do: the org has no webhook or workflow rule named {connection.name!r}")
+    elif not args.apply:
+        print("nothing was changed: run again with --apply to delete them")
+    return 0
+
+
+def _connection(args: argparse.Namespace) -> tuple[Runtime, Connection]:
+    from handlers.setup.connection import Connection
+
+    runtime = _runtime(args)
+    name = args.name or runtime.settings().webhook_name
+    return runtime, Connection(runtime.setup_client(), runtime.rules, name)
+
+
+@contextlib.contextmanager
+def _setup_refusals() -> Iterator[None]:
+    """A refusal of the token or its user's profile, told with where the setup token comes from."""
+    try:
+        yield
+    except ZohoRefused as refused:
+        if not refused.about_setup:
+            raise
+        raise Misconfigured(
+            f"{refused.reason}. The setup commands use ZOHO_SETUP_REFRESH_TOKEN when it is set (an admin's"
+            ' token with the setup scopes and the Manage Workflow permission; README, "Connect Zoho to the'
+            " function\"), else the function's own refresh token"
+        ) from None
+
+
+def _webhook_secret(runtime: Runtime) -> str:
+    """The secret Zoho is to send: the first of those accepted (the new one, during a rotation)."""
+    return runtime.credentials().webhook_secrets()[0]
+
+
 PLAN_TABLE_ROWS = 50
 
 
@@ -562,6 +686,17 @@ def _rules_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _setup_options(command: argparse.ArgumentParser, *, rules: bool = True) -> None:
+    command.add_argument(
+        "--name",
+        type=_setup_name,
+        help="the webhook's and the workflow rule's name in Zoho (default: ZOHO_WEBHOOK_NAME, or"
+        f" {DEFAULT_WEBHOOK_NAME}, the name whose failed deliveries the sweep reports)",
+    )
+    if rules:
+        _rules_option(command)
+
+
 def _runtime(args: argparse.Namespace) -> Runtime:
     """The function's runtime, its access token kept between runs (handlers.zoho.token_stores)."""
     from handlers.zoho.token_stores import default_directory
@@ -587,6 +722,8 @@ NOT_WITH_PROJECT = (
     "ZOHO_CLIENT_SECRET_SECRET",
     "ZOHO_REFRESH_TOKEN_SECRET",
     "ZOHO_ACCESS_TOKEN_SECRET",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_SECRET_SECRET",
 )
 ENDPOINTS_NOT_WITH_PROJECT = ("ZOHO_ACCOUNTS_URL", "ZOHO_API_DOMAIN")
 
@@ -616,6 +753,7 @@ def deployed_secrets(project: str, prefix: str) -> dict[str, str]:
         "ZOHO_CLIENT_SECRET_SECRET": f"{secrets}-zoho-client-secret/versions/latest",
         "ZOHO_REFRESH_TOKEN_SECRET": f"{secrets}-zoho-refresh-token/versions/latest",
         "ZOHO_ACCESS_TOKEN_SECRET": f"{secrets}-zoho-access-token",
+        "WEBHOOK_SECRET_SECRET": f"{secrets}-webhook-secret/versions/latest",
     }
 
 
@@ -629,6 +767,7 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+MAX_WEBHOOK_URL = 255  # what Zoho answers a webhook's URL with (docs/zoho-api.md)
 DEFAULT_BACKTEST_DAYS = 30.0
 MAX_BACKTEST_DAYS = 3650
 
@@ -656,6 +795,26 @@ def _leads(text: str) -> int:
         raise argparse.ArgumentTypeError(error.reason) from None
     assert limit is not None
     return limit
+
+
+def _webhook_url(text: str) -> str:
+    if (
+        not text.startswith(("https://", "http://"))
+        or len(text) > MAX_WEBHOOK_URL
+        or any(c.isspace() for c in text)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"an http:// or https:// URL of at most {MAX_WEBHOOK_URL} characters"
+        )
+    return text
+
+
+def _setup_name(text: str) -> str:
+    if not SETUP_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            "1 to 50 letters, digits, spaces and _ (which other characters Zoho refuses is not documented)"
+        )
+    return text
 
 
 def _lead_id(text: str) -> str:

@@ -23,7 +23,7 @@ from handlers.engine import outcome
 from handlers.engine.outcome import Outcome
 from handlers.errors import Misconfigured, Rejected
 from handlers.platform import deadline
-from handlers.platform.settings import parse_flag
+from handlers.platform.settings import WEBHOOK_SECRET_HEADER, parse_flag
 from handlers.redaction import redact
 from handlers.runtime import Runtime
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from handlers.zoho.client import CallCounter
 
 MAX_BODY_BYTES = 64 * 1024
-SECRET_HEADER = "X-Webhook-Secret"  # noqa: S105 - a header name
 LEAD_ID = re.compile(r"[0-9]{1,25}")
 LEAD_ID_KEYS = ("lead_id", "id")
 _MAX_FORM_FIELDS = 100
@@ -70,7 +69,7 @@ def _outcome(request: flask.Request, runtime: Runtime) -> tuple[Outcome, int]:
     calls: CallCounter | None = None
     try:
         check_envelope(request)
-        authenticate(request.headers.get(SECRET_HEADER), runtime.credentials().webhook_secrets())
+        authenticate(request.headers.get(WEBHOOK_SECRET_HEADER), runtime.credentials().webhook_secrets())
         authenticated = True
         event = parse(request)
         lead_id = event.lead_id
@@ -121,11 +120,11 @@ def authenticate(presented: str | None, secrets: tuple[str, ...]) -> None:
     bytes Zoho sent: a secret with non-ASCII characters, sent as UTF-8, matches.
     """
     if not presented:
-        raise Rejected("unauthorized", f"missing {SECRET_HEADER} header", 401)
+        raise Rejected("unauthorized", f"missing {WEBHOOK_SECRET_HEADER} header", 401)
     given = presented.encode("latin-1", "replace")
     matches = [hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets]
     if not any(matches):
-        raise Rejected("unauthorized", f"wrong {SECRET_HEADER} header", 401)
+        raise Rejected("unauthorized", f"wrong {WEBHOOK_SECRET_HEADER} header", 401)
 
 
 def _body_fields(mimetype: str, raw: bytes) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,16 @@ ZOHO_CLIENT_ID = "ZOHO_CLIENT_ID"
 ZOHO_CLIENT_SECRET = "ZOHO_CLIENT_SECRET"
 ZOHO_REFRESH_TOKEN = "ZOHO_REFRESH_TOKEN"
 WEBHOOK_SECRET = "WEBHOOK_SECRET"
+WEBHOOK_SECRET_HEADER = "X-Webhook-Secret"  # the header Zoho's webhook sends the secret in
+# The name of the webhook and workflow rule in Zoho (connect --name); the sweep reports the failed
+# deliveries of the webhook so named. Letters, digits, spaces and _: which other characters Zoho
+# refuses in a name is not documented.
+ZOHO_WEBHOOK_NAME = "ZOHO_WEBHOOK_NAME"
+DEFAULT_WEBHOOK_NAME = "zoho_lead_converter"
+WEBHOOK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9 _]{0,49}")
+# The setup commands' own refresh token (connect, verify, disconnect): an admin's, with the setup
+# scopes the function never needs; the function's own when unset.
+ZOHO_SETUP_REFRESH_TOKEN = "ZOHO_SETUP_REFRESH_TOKEN"
 SECRET_SETTINGS = (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, WEBHOOK_SECRET)
 SECRET_SUFFIX = "_SECRET"  # ZOHO_REFRESH_TOKEN_SECRET=projects/p/secrets/s/versions/latest
 
@@ -99,6 +110,7 @@ class Settings:
     reconcile_since: dt.datetime | None
     webhook_deadline_seconds: float
     request_threads: int
+    webhook_name: str = DEFAULT_WEBHOOK_NAME
 
     @property
     def dry_run(self) -> bool:
@@ -133,6 +145,7 @@ class Settings:
             reconcile_since=reader.moment(RECONCILE_SINCE),
             webhook_deadline_seconds=reader.seconds(WEBHOOK_DEADLINE_SECONDS, 50.0),
             request_threads=int(reader.number(THREADS, 8, minimum=1, maximum=1000)),
+            webhook_name=reader.webhook_name(),
         )
 
 
@@ -242,6 +255,15 @@ class _Reader:
         if self.text(CONVERSION_MODE) is None and self.flag(DRY_RUN, False):
             return "dry_run"
         return self.choice(CONVERSION_MODE, MODES, "live")
+
+    def webhook_name(self) -> str:
+        name = self.text(ZOHO_WEBHOOK_NAME) or DEFAULT_WEBHOOK_NAME
+        if not WEBHOOK_NAME.fullmatch(name):
+            raise Misconfigured(
+                f"{ZOHO_WEBHOOK_NAME} must be 1 to 50 letters, digits, spaces and _, not {name[:60]!r}",
+                ZOHO_WEBHOOK_NAME,
+            )
+        return name
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default

@@ -53,6 +53,7 @@ from handlers.errors import (
 from handlers.platform import deadline
 from handlers.platform.settings import RECONCILE_SINCE
 from handlers.redaction import redact
+from handlers.sweep.failed_deliveries import FailedDeliveries
 from handlers.sweep.options import SweepOptions
 from handlers.sweep.query import (
     LOOKUP_KEYS,
@@ -140,6 +141,10 @@ class SweepSummary:
     rules_problems: list[str] = field(default_factory=list)
     # What the token's user or the org lacks (a permission, a scope), each named once.
     setup_problems: list[str] = field(default_factory=list)
+    # Webhook calls Zoho could not make since the last read (handlers.sweep.failed_deliveries):
+    # leads that qualified and were never sent; the sweep converts them if a rule matches.
+    webhook_failures: list[dict[str, Any]] = field(default_factory=list)
+    webhook_failures_unread: str | None = None  # why they could not be read (a scope, a permission)
 
     def as_dict(self, plan_limit: int = PLAN_LIMIT, items: int | None = SUMMARY_ITEMS) -> dict[str, Any]:
         """The summary as answered and logged, bounded in size: the first `items` of each list
@@ -147,6 +152,8 @@ class SweepSummary:
         summary = {key: value for key, value in asdict(self).items() if key != "plan"}
         summary["failed"] = [_cut_failure(failure) for failure in self.failed[:items]]
         summary["failed_count"] = len(self.failed)  # a number log-based metrics can read
+        summary["webhook_failures"] = self.webhook_failures[:items]
+        summary["webhook_failures_count"] = len(self.webhook_failures)
         for name in ("rules_problems", "setup_problems"):
             problems: list[str] = getattr(self, name)
             summary[name] = [_cut(problem, SUMMARY_ITEM_CHARS) for problem in problems[:items]]
@@ -172,7 +179,8 @@ class SweepSummary:
 
     @property
     def severity(self) -> str:
-        if self.failed or self.stopped_by in ("error", "setup") or self.rules_problems or self.setup_problems:
+        problems = self.rules_problems or self.setup_problems or self.webhook_failures
+        if self.failed or self.stopped_by in ("error", "setup") or problems:
             return "ERROR"
         return "WARNING" if self.stopped_by or self.held else "INFO"
 
@@ -193,6 +201,12 @@ class SweepSummary:
             text += f", {self.remaining} left for the next run"
         if self.stopped:
             text += f"; stopped: {_cut(self.stopped, SUMMARY_ITEM_CHARS)}"
+        if self.webhook_failures:
+            calls, oldest = len(self.webhook_failures), self.webhook_failures[0]
+            text += (
+                f"; Zoho could not deliver {calls} webhook call{'s' if calls != 1 else ''} (lead"
+                f" {oldest.get('lead_id')} at {oldest.get('time')}: {_cut(str(oldest.get('reason')), 80)})"
+            )
         for problems, what in ((self.setup_problems, "setup"), (self.rules_problems, "rules")):
             if problems:
                 count = len(problems)
@@ -293,6 +307,7 @@ class SweepRun:
         options: SweepOptions,
         *,
         org_check: OrgCheck | None = None,
+        failed_deliveries: FailedDeliveries | None = None,
         progress: Progress | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
@@ -304,6 +319,7 @@ class SweepRun:
         self.zoho = converter.zoho
         self.rules = converter.rules
         self.org_check = org_check
+        self.failed_deliveries = failed_deliveries
         self.clock = clock
         self.sleep = sleep
         self.options = options
@@ -334,7 +350,10 @@ class SweepRun:
         with self.zoho.counting_calls() as calls, deadline.within(self.options.max_seconds):
             try:
                 before = self.clock() - dt.timedelta(minutes=self.options.grace_minutes)
-                queries = queries_for(self.rules, self.check_org())
+                with deadline.within(self.org_check_seconds):  # both checks share one part of the budget
+                    lead_fields = self.check_org()
+                    self.check_deliveries()
+                queries = queries_for(self.rules, lead_fields)
                 self.read_and_convert(queries, Window(since, before))
             except Failure as error:
                 stopped = outcome.from_error(error)
@@ -348,16 +367,19 @@ class SweepRun:
 
     # --- the rules against the org --------------------------------------------------------------
 
+    @property
+    def org_check_seconds(self) -> float:
+        """The share of the time budget the org check and the failed deliveries may take."""
+        return min(ORG_CHECK_MAX_SECONDS, self.options.max_seconds * ORG_CHECK_SHARE)
+
     def check_org(self) -> FieldTypes | None:
-        """The org check's problems into the summary, within its share of the time budget; the
-        Leads fields it read (or last read), for the queries. Whatever it raises is a problem."""
+        """The org check's problems into the summary; the Leads fields it read (or last read),
+        for the queries. Whatever it raises is a problem."""
         org_check = self.org_check
         if org_check is None:
             return None
-        share = min(ORG_CHECK_MAX_SECONDS, self.options.max_seconds * ORG_CHECK_SHARE)
         try:
-            with deadline.within(share):
-                problems, lead_fields = org_check.problems_and_lead_fields()
+            problems, lead_fields = org_check.problems_and_lead_fields()
         except Exception as error:
             self.summary.rules_problems.append(
                 f"the rules could not be checked against the org: {reason_of(error)}"
@@ -365,6 +387,19 @@ class SweepRun:
             return org_check.last_lead_fields()
         self.summary.rules_problems += problems
         return lead_fields
+
+    def check_deliveries(self) -> None:
+        """The webhook calls Zoho could not make since the last read (at most hourly), into the
+        summary; what stops the read is said once, and the run goes on."""
+        watch = self.failed_deliveries
+        if watch is None:
+            return
+        try:
+            failures = watch.new()
+        except Exception as error:
+            self.summary.webhook_failures_unread = redact(reason_of(error))[:REASON_CHARS]
+            return
+        self.summary.webhook_failures = [failure.as_json() for failure in failures or []]
 
     # --- reading ----------------------------------------------------------------------------------
 

@@ -379,6 +379,14 @@ class ZohoClient:
             raise ZohoBadResponse(f"GET {path} answered HTTP {reply.status} without a JSON object")
         return reply.body
 
+    def settings(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
+    ) -> Any:
+        """A call to the org's settings (`/settings/...`) that the setup commands make: the parsed
+        answer, None for 204; Zoho's error raised as ZohoRefused."""
+        reply = self._checked(method, path, params=params, json=json)
+        return None if reply.status == 204 else reply.body
+
     def probe(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
     ) -> ZohoRefused | None:
@@ -635,12 +643,20 @@ def _no_constant(text: str) -> Any:
     raise _Unrepresentable(f"a number that cannot be represented ({text})")
 
 
+# Where an answer carries its items: records in `data`; the automation settings in their own key,
+# as an array or, for some errors, a single object (docs/zoho-api.md, "Webhooks and workflow rules").
+ITEM_KEYS = ("data", "webhooks", "workflow_rules")
+
+
 def _error_candidates(body: Any) -> Iterator[dict[str, Any]]:
     if isinstance(body, dict):
         yield body
-        data = body.get("data")
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            yield data[0]
+        for key in ITEM_KEYS:
+            items = body.get(key)
+            if isinstance(items, list) and items and isinstance(items[0], dict):
+                yield items[0]
+            elif isinstance(items, dict):
+                yield items
 
 
 def _records(reply: Reply) -> list[dict[str, Any]] | None:

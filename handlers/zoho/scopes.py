@@ -99,7 +99,36 @@ CALLS = (
     MODULES,
 )
 
+# The setup commands' calls (connect, verify, disconnect): never the running function's, so never
+# probed by check-rules --org; the sweep reads the webhook failures with WEBHOOK_FAILURES.
+_WEBHOOKS = r"/settings/automation/webhooks(?:/\d+)?"
+_RULES = r"/settings/automation/workflow_rules(?:/\d+)?"
+SETUP_OPERATIONS = (
+    ("POST", "CREATE", "creating"),
+    ("PUT", "UPDATE", "updating"),
+    ("DELETE", "DELETE", "deleting"),
+)
+WEBHOOK_FAILURES = _call(
+    "GET",
+    r"/settings/automation/webhook_failures",
+    "ZohoCRM.settings.automation_actions.READ",
+    "reading the webhook's delivery failures",
+)
+SETUP_CALLS = (
+    _call("GET", _WEBHOOKS, "ZohoCRM.settings.automation_actions.READ", "reading the webhooks"),
+    *(
+        _call(method, _WEBHOOKS, f"ZohoCRM.settings.automation_actions.{operation}", f"{verb} the webhook")
+        for method, operation, verb in SETUP_OPERATIONS
+    ),
+    _call("GET", _RULES, "ZohoCRM.settings.workflow_rules.READ", "reading the workflow rules"),
+    *(
+        _call(method, _RULES, f"ZohoCRM.settings.workflow_rules.{operation}", f"{verb} the workflow rule")
+        for method, operation, verb in SETUP_OPERATIONS
+    ),
+    WEBHOOK_FAILURES,
+)
+
 
 def scope_for(method: str, path: str) -> CallScope | None:
     """The scope the call needs, when it is one the table knows."""
-    return next((call for call in CALLS if call.matches(method, path)), None)
+    return next((call for call in (*CALLS, *SETUP_CALLS) if call.matches(method, path)), None)
