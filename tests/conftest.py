@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -146,6 +149,24 @@ def function_env(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@pytest.fixture
+def cli(function_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The command line as a user runs it (`python -m handlers ARGS`), in the function's
+    environment pointed at the emulator; keyword arguments set more variables."""
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "handlers", *args],
+            cwd=ROOT,
+            env={**os.environ, **function_env, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
 
 
 def post_webhook(

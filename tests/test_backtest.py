@@ -4,10 +4,8 @@ window, and what changes from another file, read from the emulator and never wri
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from handlers.engine.lookup import Lookup
 from handlers.engine.plan import plan_lead
 from handlers.engine.rules import load_rules
 from handlers.sweep.query import Window
-from tests.conftest import RIYA, ROOT, SAM, add_leads, make_client
+from tests.conftest import RIYA, SAM, add_leads, make_client
 
 NOW = dt.datetime.now(dt.UTC)
 LAST_MONTH = Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(minutes=1))
@@ -184,26 +182,16 @@ def test_a_refused_read_leaves_what_was_decided_and_says_the_backtest_is_incompl
 
 
 @pytest.fixture
-def cli(function_env, users):
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "handlers", "backtest", *args],
-            cwd=ROOT,
-            env={**os.environ, **function_env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run
+def backtest_cli(cli, users):
+    return functools.partial(cli, "backtest")
 
 
-def test_the_command_prints_json_with_leads_by_rule_and_changes(emulator, cli, write_rules):
+def test_the_command_prints_json_with_leads_by_rule_and_changes(emulator, backtest_cli, write_rules):
     moved = add_leads(emulator, 2, "Trade Show")
     add_leads(emulator, 3, "Web")
     new, old = write_rules(NEW_RULES, "new.yaml"), write_rules(OLD_RULES, "old.yaml")
 
-    done = cli(str(new), "--against", str(old), "--json")
+    done = backtest_cli(str(new), "--against", str(old), "--json")
 
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -214,12 +202,14 @@ def test_the_command_prints_json_with_leads_by_rule_and_changes(emulator, cli, w
     assert "5 leads decided" in done.stderr
 
 
-def test_fail_on_change_exits_1_when_a_decision_changes_and_0_when_none_does(emulator, cli, write_rules):
+def test_fail_on_change_exits_1_when_a_decision_changes_and_0_when_none_does(
+    emulator, backtest_cli, write_rules
+):
     add_leads(emulator, 1, "Trade Show")
     new, old = write_rules(NEW_RULES, "new.yaml"), write_rules(OLD_RULES, "old.yaml")
 
-    changed = cli(str(new), "--against", str(old), "--fail-on-change")
-    same = cli(str(old), "--against", str(old), "--fail-on-change")
+    changed = backtest_cli(str(new), "--against", str(old), "--fail-on-change")
+    same = backtest_cli(str(old), "--against", str(old), "--fail-on-change")
 
     assert changed.returncode == 1
     assert "1 lead change from" in changed.stdout
@@ -229,12 +219,12 @@ def test_fail_on_change_exits_1_when_a_decision_changes_and_0_when_none_does(emu
     assert "No lead changes from" in same.stdout
 
 
-def test_csv_writes_every_lead_with_both_verdicts(emulator, cli, write_rules, tmp_path):
+def test_csv_writes_every_lead_with_both_verdicts(emulator, backtest_cli, write_rules, tmp_path):
     (moved,) = add_leads(emulator, 1, "Trade Show")
     new, old = write_rules(NEW_RULES, "new.yaml"), write_rules(OLD_RULES, "old.yaml")
     out = tmp_path / "leads.csv"
 
-    done = cli(str(new), "--against", str(old), "--csv", str(out))
+    done = backtest_cli(str(new), "--against", str(old), "--csv", str(out))
 
     assert done.returncode == 0, done.stderr
     assert out.read_text().splitlines() == [
@@ -256,8 +246,8 @@ def test_csv_writes_every_lead_with_both_verdicts(emulator, cli, write_rules, tm
         (["--json", "--csv", "x.csv"], "argument --csv: not allowed with argument --json"),
     ],
 )
-def test_the_command_refuses_bad_options_naming_them(cli, args, message):
-    done = cli(*args)
+def test_the_command_refuses_bad_options_naming_them(backtest_cli, args, message):
+    done = backtest_cli(*args)
 
     assert done.returncode == 2
     assert message in done.stderr

@@ -22,21 +22,6 @@ FORMS = {"console script": [str(SCRIPT)], "module": [sys.executable, "-m", "hand
 
 
 @pytest.fixture
-def cli(function_env):
-    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "handlers", *args],
-            cwd=ROOT,
-            env={**os.environ, **function_env, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run
-
-
-@pytest.fixture
 def lead(emulator):
     return emulator.crm.add_lead(
         Last_Name="Garcia", Company="Umbrella Corp", Email="maria@umbrella.example", Lead_Status="Qualified"

@@ -5,7 +5,6 @@ admin's own rules offline."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -160,21 +159,6 @@ def test_reset_forgets_the_orgs_own_fields(emulator, zoho):
 
 
 # --- the product against the file's org ------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(function_env):
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "handlers", *args],
-            cwd=ROOT,
-            env={**os.environ, **function_env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run
 
 
 def test_check_rules_against_the_example_org_names_the_renamed_option(emulator, cli):
