@@ -80,7 +80,7 @@ def test_a_deal_name_of_120_characters_converts(emulator, zoho):
 
 @pytest.mark.parametrize(
     ("api_name", "maximum"),
-    [("Next_Step", 200), ("Description", 32_000), ("Contact_Role", 50), ("Campaign_Source", 100)],
+    [("Next_Step", 200), ("Description", 32_000), ("Campaign_Source", 100)],
 )
 def test_the_other_deal_fields_section_14_4_lists_have_their_maximum(emulator, zoho, api_name, maximum):
     fits = zoho.convert(add_lead(emulator), {"Deals": {**DEAL, api_name: "y" * maximum}})
@@ -91,6 +91,16 @@ def test_the_other_deal_fields_section_14_4_lists_have_their_maximum(emulator, z
         "maximum_length": maximum,
         "api_name": api_name,
         "json_path": f"$.data[0].Deals.{api_name}",
+    }
+
+
+def test_a_contact_role_longer_than_50_is_refused_for_its_length_before_its_id_is_looked_at(emulator, zoho):
+    too_long = zoho.convert(add_lead(emulator), {"Deals": {**DEAL, "Contact_Role": "y" * 51}})
+
+    assert record_error(too_long)["details"] == {
+        "maximum_length": 50,
+        "api_name": "Contact_Role",
+        "json_path": "$.data[0].Deals.Contact_Role",
     }
 
 

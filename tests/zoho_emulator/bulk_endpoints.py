@@ -77,6 +77,8 @@ class BulkEndpoints:
             assignee = self._crm.user(conversion.assign_to or "")
             if assignee is None or not assignee.can_own_records:
                 raise invalid_field("$.assign_to", "assign_to")
+            if conversion.portal_user_type is not None:  # zoho-crm-api.md §3.1, §14.2
+                self._crm.check_portal_user_type(conversion.portal_user_type)
         except FieldError as problem:
             raise problem.top_level() from None
         job_id = self._jobs.submit(request.ids, conversion)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from .emulator import ZohoEmulator
 
 RECORD_MODULES = {"contacts": "Contacts", "accounts": "Accounts", "deals": "Deals"}
+ACTIVITY_MODULES = {"tasks": "Tasks", "events": "Events", "calls": "Calls"}
 USER_KEYS = frozenset({"full_name", "email", "profile", "id", "status", "confirm", "type"})
 PIPELINE_EDITS = frozenset({"pipeline", "remove_stages", "add_stages", "rename_stages", "rename"})
 PERMISSION_EDITS = ("grant", "revoke")
@@ -54,8 +56,28 @@ class ControlEndpoints:
     def _dispatch(self, route: tuple[str, str], request: Request) -> Response:
         emulator = self._emulator
         match route:
-            case ("POST", path) if path == "leads" or path in RECORD_MODULES:
+            case ("POST", path) if path == "leads" or path in RECORD_MODULES or path in ACTIVITY_MODULES:
                 return self._add_records(path, request)
+            case ("GET", path) if path in ACTIVITY_MODULES:
+                return Response.json(200, emulator.crm.activities(ACTIVITY_MODULES[path]))
+            case ("GET", path) if record := re.fullmatch(r"(tasks|events|calls)/(\d+)", path):
+                activity = emulator.crm.activity(ACTIVITY_MODULES[record[1]], record[2])
+                if activity is None:
+                    return Response.json(404, {"error": f"no such {record[1].removesuffix('s')}"})
+                return Response.json(200, activity)
+            case ("POST", "contact_roles"):
+                body = _json_object(request)
+                _only_keys(body, ("name",))
+                return Response.json(201, {"id": emulator.crm.add_contact_role(body.get("name", ""))})
+            case ("GET", "contact_roles"):
+                return Response.json(200, emulator.crm.contact_roles())
+            case ("POST", "portal_user_types"):
+                body = _json_object(request)
+                _only_keys(body, ("name", "api_name"))
+                kind = emulator.crm.add_portal_user_type(body.get("name", ""), body.get("api_name", ""))
+                return Response.json(201, {"id": kind})
+            case ("GET", "portal_user_types"):
+                return Response.json(200, emulator.crm.portal_user_types())
             case ("GET", path) if lead := re.fullmatch(r"leads/(\d+)", path):
                 try:
                     return Response.json(200, emulator.crm.lead(lead[1]))
@@ -125,9 +147,10 @@ class ControlEndpoints:
         return Response.json(404, {"error": f"no control endpoint {route[0]} {request.path}"})
 
     def _add_records(self, kind: str, request: Request) -> Response:
-        """POST `leads`, `contacts`, `accounts` or `deals`: one record (a JSON object), 201
-        `{"id"}`, or many (an array), 201 `{"ids"}` in the order given. The store's `add_lead`,
-        `add_contact`, `add_account`, `add_deal` take the fields and say what is wrong (400)."""
+        """POST `leads`, `contacts`, `accounts`, `deals`, `tasks`, `events` or `calls`: one
+        record (a JSON object), 201 `{"id"}`, or many (an array), 201 `{"ids"}` in the order
+        given. The store's `add_lead`, `add_contact`, `add_account`, `add_deal`, `add_activity`
+        take the fields and say what is wrong (400)."""
         adders = self._adders()
         body = request.json()
         if isinstance(body, list):
@@ -141,6 +164,9 @@ class ControlEndpoints:
             "contacts": crm.add_contact,
             "accounts": crm.add_account,
             "deals": crm.add_deal,
+            **{
+                kind: functools.partial(crm.add_activity, module) for kind, module in ACTIVITY_MODULES.items()
+            },
         }
 
     def _edit_lead(self, lead_id: str, request: Request) -> Response:
@@ -316,6 +342,12 @@ def _add_many(kind: str, add: Callable[..., str], records: list[Any]) -> Respons
         except (TypeError, ValueError) as problem:
             return Response.json(400, {"error": f"{kind}[{index}]: {problem}", "ids": ids})
     return Response.json(201, {"ids": ids})
+
+
+def _only_keys(body: dict[str, Any], keys: tuple[str, ...]) -> None:
+    unknown = sorted(set(body) - set(keys))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown key; keys: {', '.join(keys)}")
 
 
 def _object(item: Any) -> dict[str, Any]:

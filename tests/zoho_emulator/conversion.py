@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .ids import MODULE_IDS
 from .protocol import (
     FieldError,
     invalid_body,
@@ -47,6 +48,10 @@ MASS_CONVERT_KEYS = frozenset(
     }
 )
 MASS_CONVERT_MAX_IDS = 50  # zoho-crm-api.md §3.1
+# zoho-crm-api.md §3.1: related_modules names the lead's activities whose owner becomes
+# `assign_to` ("Tasks, Meetings and Calls"; Meetings' api_name is Events, §13.6).
+ACTIVITY_MODULES = ("Tasks", "Events", "Calls")
+CONTACT_ROLE_SINCE = 5.0  # zoho-crm-api.md §1.2: Deals.Contact_Role from v5
 # zoho-crm-api.md §14.4: the maxLength of each Deals key in OAS-new's DealConversion schema
 # (single Convert; "indicative", so enforced as given). Mass Convert's OAS allows Deal_Name 255.
 CONVERT_MAX_LENGTHS = {
@@ -81,6 +86,10 @@ class ConvertRequest:
     # new ones (single Convert only; without it Convert creates duplicates).
     add_to_existing_record: bool = False
     mass: bool = False  # a Mass Convert job's: its own maximum lengths (zoho-crm-api.md §14.4)
+    # zoho-crm-api.md §3.1 (Mass Convert only): the activity modules whose records of the lead
+    # change owner to assign_to (related_modules), and the new contacts' portal user type id.
+    related_modules: tuple[str, ...] = ()
+    portal_user_type: dict[str, str | None] | None = None  # {"id", "api_name"} as given
 
 
 @dataclass(frozen=True)
@@ -94,10 +103,13 @@ def is_record_id(value: object) -> bool:
     return isinstance(value, str) and _DIGITS.fullmatch(value) is not None
 
 
-def parse_convert_body(body: Any, legacy: bool) -> ConvertRequest:
-    """Validate `{"data":[{...}]}`; `legacy` is v2/v2.1, where ids are plain strings.
+def parse_convert_body(body: Any, legacy: bool, contact_role: bool = True) -> ConvertRequest:
+    """Validate `{"data":[{...}]}`; `legacy` is v2/v2.1, where ids are plain strings;
+    `contact_role` whether the called version takes `Deals.Contact_Role` (v5+, §1.2).
 
     Raises ApiError for envelope problems and FieldError for a bad key inside data[0].
+    `related_modules` and `portal_user_type` are no Convert keys (§1.2: Mass Convert's only),
+    refused as any unknown key is.
     """
     if not isinstance(body, dict):
         raise invalid_body()
@@ -123,6 +135,11 @@ def parse_convert_body(body: Any, legacy: bool) -> ConvertRequest:
     deal = converter.get("Deals")
     if deal is not None:
         check_deal_shape(deal, f"{path}.Deals")
+        # zoho-crm-api.md §1.2: Contact_Role "(v5+)". Whether an older version ignores the key
+        # or refuses it is UNVERIFIED: refused (riskier reading). Its value is checked against
+        # the org's contact roles by the store, after the lengths (§14.4).
+        if "Contact_Role" in deal and not contact_role:
+            raise invalid_field(f"{path}.Deals.Contact_Role", "Contact_Role")
     if "move_attachments_to" in converter:
         _check_module_reference(
             converter["move_attachments_to"], f"{path}.move_attachments_to", "move_attachments_to"
@@ -170,6 +187,10 @@ def _mass_convert_request(body: dict[str, Any]) -> MassConvertRequest:
     deal = body.get("Deals")
     if deal is not None:
         check_deal_shape(deal, "$.Deals")
+        # UNVERIFIED: §1.2 documents Deals.Contact_Role for single Convert only; whether Mass
+        # Convert takes it is not documented, so it is refused (riskier reading).
+        if "Contact_Role" in deal:
+            raise invalid_field("$.Deals.Contact_Role", "Contact_Role")
     carry_to = []
     tags = body.get("carry_over_tags", [])
     if not isinstance(tags, list):
@@ -179,14 +200,79 @@ def _mass_convert_request(body: dict[str, Any]) -> MassConvertRequest:
         carry_to.append(_check_module_reference(reference, path, "carry_over_tags"))
     if "move_attachments_to" in body:
         _check_module_reference(body["move_attachments_to"], "$.move_attachments_to", "move_attachments_to")
+    related = body.get("related_modules", [])
+    if not isinstance(related, list):
+        raise invalid_field("$.related_modules", "related_modules", expected_data_type="jsonarray")
+    activity_modules = [_related_module(item, f"$.related_modules[{n}]") for n, item in enumerate(related)]
+    portal_user_type = None
+    if "portal_user_type" in body:
+        portal_user_type = _portal_user_type(body["portal_user_type"])
     conversion = ConvertRequest(
         json_path="$",
         assign_to=_reference(body, "assign_to", "$", legacy=False),
         deal=deal,
         carry_all_tags_to=tuple(dict.fromkeys(carry_to)),
         mass=True,
+        related_modules=tuple(dict.fromkeys(activity_modules)),
+        portal_user_type=portal_user_type,
     )
     return MassConvertRequest(ids=list(dict.fromkeys(lead_ids)), conversion=conversion, listed=lead_ids)
+
+
+def _related_module(item: Any, path: str) -> str:
+    """One item of Mass Convert's `related_modules`, `{"api_name": "Tasks", "id": "<module
+    id>"}` (zoho-crm-api.md §3.1, §14.2): at least one of the two (EXPECTED_FIELD_MISSING with
+    `expected_fields`), a name and an id of one module (AMBIGUITY_DURING_PROCESSING with
+    `ambiguity_due_to`), and an activity module (INVALID_DATA otherwise). CHOSEN: the root
+    error's `details` also carry `json_path` `$.related_modules[i]`; `Meetings` (Events'
+    module_name) is no api_name and is refused."""
+    if not isinstance(item, dict):
+        raise invalid_field(path, "related_modules", expected_data_type="jsonobject")
+    name, given_id = item.get("api_name"), item.get("id")
+    if name is None and given_id is None:
+        expected = [
+            {"api_name": "api_name", "json_path": f"{path}.api_name"},
+            {"api_name": "id", "json_path": f"{path}.id"},
+        ]
+        raise FieldError(
+            "EXPECTED_FIELD_MISSING",
+            "Specify atleast one field",
+            {"expected_fields": expected, "json_path": path},
+        )
+    if name is not None and name not in ACTIVITY_MODULES:
+        raise invalid_field(f"{path}.api_name", "api_name")
+    by_id = None
+    if given_id is not None:
+        module_id = checked_id(given_id, f"{path}.id", "id")
+        by_id = next((module for module, known in MODULE_IDS.items() if known == module_id), None)
+        if by_id is None or (name is None and by_id not in ACTIVITY_MODULES):
+            raise invalid_field(f"{path}.id", "id")
+    if name is not None and by_id is not None and name != by_id:
+        due_to = [
+            {"api_name": "id", "json_path": f"{path}.id"},
+            {"api_name": "api_name", "json_path": f"{path}.api_name"},
+        ]
+        raise FieldError(
+            "AMBIGUITY_DURING_PROCESSING",
+            "Ambiguity while processing the request",
+            {"ambiguity_due_to": due_to, "json_path": path},
+        )
+    chosen = name or by_id
+    assert chosen is not None
+    return str(chosen)
+
+
+def _portal_user_type(value: Any) -> dict[str, str | None]:
+    """Mass Convert's `portal_user_type` `{id, api_name}` (zoho-crm-api.md §3.1): its id, shape
+    checked here, against the org's portal user types by the store. §14.2: a bad value is
+    INVALID_DATA on `$.portal_user_type.id` (CHOSEN: so is a missing id or a value that is no
+    object)."""
+    if not isinstance(value, dict) or "id" not in value:
+        raise invalid_field("$.portal_user_type.id", "id")
+    api_name = value.get("api_name")
+    if api_name is not None and not isinstance(api_name, str):
+        raise invalid_field("$.portal_user_type.id", "id")
+    return {"id": checked_id(value["id"], "$.portal_user_type.id", "id"), "api_name": api_name}
 
 
 def invalid_mass_convert_id(index: int, expected_long: bool = False) -> FieldError:

@@ -1,19 +1,19 @@
-"""COQL over Leads, Contacts, Accounts and Deals, as strict as Zoho: parse a select query into a
-small AST, then run it.
+"""COQL over Leads, Contacts, Accounts, Deals and the activities (Tasks, Events, Calls), as strict as
+Zoho: parse a select query into a small AST, then run it.
 
-Supported: `select f1, f2 from Leads|Contacts|Accounts|Deals where ... [order by f [asc|desc], ...]
-[limit count | limit offset, count | limit count offset n]`; criteria with =, !=, <, <=, >, >=,
-in, not in, is null, is not null, joined by `and` / `or` in pairs, and brackets. Text compares
-case-insensitively; <, <=, > and >= need a number, date or date-time field, or `id`. A value
-takes its field's type: quoted on text, picklist, date, date-time and lookup fields, bare on
+Supported: `select f1, f2 from Leads|Contacts|Accounts|Deals|Tasks|Events|Calls where ... [order by
+f [asc|desc], ...] [limit count | limit offset, count | limit count offset n]`; criteria with =, !=,
+<, <=, >, >=, in, not in, is null, is not null, joined by `and` / `or` in pairs, and brackets. Text
+compares case-insensitively; <, <=, > and >= need a number, date or date-time field, or `id`. A
+value takes its field's type: quoted on text, picklist, date, date-time and lookup fields, bare on
 number fields, true / false on booleans; lookups compare by id (`Account_Name = '<id>'` and
-`Account_Name.id = '<id>'` alike, as `Owner` on Leads). A multi-select picklist takes only
-`is null` / `is not null`; `Tag` is no column. Converted leads are never read (`RecordSource`
-is the store's); every other module's records all are.
+`Account_Name.id = '<id>'` alike, as `Owner` on Leads). A multi-select picklist takes only `is null`
+/ `is not null`; `Tag` is no column. Converted leads are never read (`RecordSource` is the store's);
+every other module's records all are.
 
-Every grammar rule and limit below is one that zoho-crm-api.md §10 documents; where the
-reference leaves a reading open, the emulator takes the one that refuses more, so that a client
-that passes here does not fail against Zoho.
+Every grammar rule and limit below is one that zoho-crm-api.md §10 documents; where the reference
+leaves a reading open, the emulator takes the one that refuses more, so that a client that passes
+here does not fail against Zoho.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .protocol import ApiError, top_level_error
 
 # zoho-crm-api.md §10, §14.10: the modules COQL reads here (module names compare exactly). Any
 # other is refused: Notes with INVALID_MODULE, an unknown one with INVALID_QUERY.
-COQL_MODULES = ("Leads", "Contacts", "Accounts", "Deals")
+COQL_MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Tasks", "Events", "Calls")
 DEFAULT_LIMIT = 200  # zoho-crm-api.md §10 page
 MAX_CRITERIA = 25  # zoho-crm-api.md §10 criteria
 MAX_IN_VALUES = 50  # zoho-crm-api.md §10 in / not in

@@ -11,6 +11,9 @@ every journal entry carries its call's cost, `ZohoEmulator.credits()` and
 - Update Notes (`PUT Notes`): 1 per 10 notes of `data` as sent (at least 1, at most 10: the
   100-note maximum), §6 and §14.7's "insert/update/upsert: 1 per 10 records" (Kaizen #158) read
   as covering Notes, the riskier reading; `PUT Notes/{id}` updates one note: 1.
+- Update Records of Tasks, Events, Calls (`PUT {module}`): 1 per 10 records of `data` as sent
+  (at least 1, at most 10: 100 records), §6 and §14.7's "insert/update/upsert: 1 per 10
+  records" (Kaizen #158), documented.
 - COQL: 1 per 200 rows of the LIMIT (200 when absent; LIMIT 2,000 is 10). UNVERIFIED in CRM;
   more than the sibling product's 1/2/3 bands, the riskier reading.
 - Any other call to /crm/... (an unknown URL, a wrong method): 1.
@@ -56,9 +59,15 @@ def coql(body: Any) -> int:
 def notes_update(body: Any) -> int:
     """An Update Notes call's credits: 1 per 10 notes of `data` as sent, at least 1, at most 10
     (a body past the 100-note maximum, refused, costs what the largest call does)."""
+    return records_update(body)
+
+
+def records_update(body: Any) -> int:
+    """An update of records (Notes, activities): 1 per 10 records of `data` as sent, at least
+    1, at most 10 (a body past the 100-record maximum, refused, costs what the largest does)."""
     data = body.get("data") if isinstance(body, dict) else None
-    notes = min(len(data), NOTES_UPDATE_MAX) if isinstance(data, list) else 0
-    return max(1, math.ceil(notes / RECORDS_PER_CREDIT))
+    records = min(len(data), NOTES_UPDATE_MAX) if isinstance(data, list) else 0
+    return max(1, math.ceil(records / RECORDS_PER_CREDIT))
 
 
 def summary(entries: list[tuple[str, int]]) -> dict[str, Any]:

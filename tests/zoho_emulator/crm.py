@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from .clock import Clock, zoho_time
 from .conversion import (
+    ACTIVITY_MODULES,
     CONVERT_MAX_LENGTHS,
     DEAL_MANDATORY,
     MASS_CONVERT_MAX_LENGTHS,
@@ -29,12 +30,21 @@ from .conversion import (
 )
 from .ids import MODULE_IDS, IdSequence
 from .indexes import FieldIndex, IdOrder, same_value
-from .metadata import MULTI_SELECT, PICKLIST_FORMS, FieldDef, Option, module_fields, options, stable_id
+from .metadata import (
+    DEFAULT_CONTACT_ROLES,
+    MULTI_SELECT,
+    PICKLIST_FORMS,
+    FieldDef,
+    Option,
+    module_fields,
+    options,
+    stable_id,
+)
 from .pipelines import PipelineBook
 from .protocol import FieldError, invalid_field, invalid_id, top_level_error
 from .wait_states import NO_WAIT, PLACEMENTS, WaitState
 
-MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes")
+MODULES = ("Leads", "Contacts", "Accounts", "Deals", "Notes", *ACTIVITY_MODULES)
 CUSTOMISABLE_MODULES = ("Leads", "Contacts", "Accounts", "Deals")
 # The custom field types an org description may add (zoho-crm-api.md §13.1's data types whose
 # values the emulator stores as given).
@@ -42,14 +52,33 @@ CUSTOM_FIELD_TYPES = frozenset(
     {"text", "textarea", "email", "phone", "website", "picklist", MULTI_SELECT, "integer", "bigint"}
     | {"double", "currency", "percent", "boolean", "date", "datetime"}
 )
-ID_ORDERED = ("Leads", "Contacts", "Accounts", "Deals")  # the modules COQL reads, kept in id order
+# The modules COQL reads, kept in id order.
+ID_ORDERED = ("Leads", "Contacts", "Accounts", "Deals", *ACTIVITY_MODULES)
 NAME_FIELDS = {
     "Leads": "Full_Name",
     "Contacts": "Full_Name",
     "Accounts": "Account_Name",
     "Deals": "Deal_Name",
+    "Tasks": "Subject",
+    "Events": "Event_Title",
+    "Calls": "Subject",
 }
-MANDATORY = {"Leads": "Last_Name", "Contacts": "Last_Name", "Accounts": "Account_Name"}
+MANDATORY = {
+    "Leads": "Last_Name",
+    "Contacts": "Last_Name",
+    "Accounts": "Account_Name",
+    "Tasks": "Subject",
+    "Events": "Event_Title",
+    "Calls": "Subject",
+}
+# An activity's What_Id names a record of one of these ($se_module says which).
+ACTIVITY_PARENTS = ("Leads", "Contacts", "Accounts", "Deals")
+# CHOSEN: what Update Records may change on an activity (anything else is INVALID_DATA).
+ACTIVITY_EDITS = {
+    "Tasks": ("Owner", "Subject", "Status"),
+    "Events": ("Owner", "Event_Title"),
+    "Calls": ("Owner", "Subject"),
+}
 # zoho-crm-api.md §1.2, §14.6 (Kaizen #137): after the unique fields, a contact matches a lead by
 # Email, then by name (Full_Name); an account by Account_Name (against the lead's Company).
 MATCH_CRITERIA = {"Contacts": ("Email", "Full_Name"), "Accounts": ("Account_Name",)}
@@ -243,6 +272,12 @@ class CrmStore:
             self._custom_fields: dict[str, list[FieldDef]] = {}  # added by the org (add_field)
             self._options: dict[tuple[str, str], tuple[Option, ...]] = {}  # an org's own picklists
             self.unique_fields: dict[str, list[str]] = {}
+            # Zoho's default contact roles, in every org; id -> {id, name, sequence_number}.
+            self._contact_roles: dict[str, dict[str, Any]] = {}
+            for name in DEFAULT_CONTACT_ROLES:
+                role_id = stable_id("contact_role", name)
+                self._contact_roles[role_id] = self._role(role_id, name)
+            self._portal_user_types: dict[str, dict[str, str]] = {}  # none by default
             self.default_user_id = self.add_user(
                 "Ava Admin", "ava.admin@emulated-org.example", role="Administrator"
             )
@@ -778,6 +813,171 @@ class CrmStore:
         with self._lock:
             return record_id in self._records[module]
 
+    # --- activities: Tasks, Events, Calls (zoho-crm-api.md §3.1 related_modules) -------------
+
+    def add_activity(self, module: str, **fields: Any) -> str:
+        """Add a task, event or call: `Subject` (Events: `Event_Title`) mandatory; `Owner` a
+        user id; `What_Id` the id of a lead, contact, account or deal (stored as `{"id",
+        "name"}` with `$se_module` naming its module; a `$se_module` given must agree);
+        `Who_Id` a contact id; `Status` (Tasks), `Modified_Time` and any other fields as given.
+        ValueError naming the field that is wrong. Returns the id."""
+        if module not in ACTIVITY_MODULES:
+            raise ValueError(f"module: expected one of {', '.join(ACTIVITY_MODULES)}, not {module!r}")
+        with self._lock:
+            given_module = fields.pop("$se_module", None)
+            what = fields.pop("What_Id", None)
+            se_module = None
+            if isinstance(what, dict):
+                what = what.get("id")
+            if what is not None:
+                se_module = next(
+                    (parent for parent in ACTIVITY_PARENTS if what in self._records[parent]), None
+                )
+                if se_module is None:
+                    raise ValueError(f"What_Id: no lead, contact, account or deal with id {what!r}")
+                if given_module is not None and given_module != se_module:
+                    raise ValueError(f"$se_module: What_Id {what} is a record of {se_module}")
+            elif given_module is not None:
+                raise ValueError("$se_module: only with What_Id")
+            if "Who_Id" in fields:
+                who = fields["Who_Id"]
+                fields["Who_Id"] = self._lookup(
+                    "Contacts", "Who_Id", who.get("id") if isinstance(who, dict) else who
+                )
+            fields["What_Id"] = (
+                None if se_module is None else self._reference(se_module, self._records[se_module][what])
+            )
+            fields["$se_module"] = se_module
+            fields.setdefault("Who_Id", None)
+            return str(self._new_record(module, fields)["id"])
+
+    def activities(self, module: str) -> list[dict[str, Any]]:
+        """Copies of a module's activities, oldest first. KeyError for a module that is none."""
+        if module not in ACTIVITY_MODULES:
+            raise KeyError(module)
+        with self._lock:
+            return copy.deepcopy(list(self._records[module].values()))
+
+    def activity(self, module: str, record_id: str) -> dict[str, Any] | None:
+        """A copy of the activity, or None."""
+        with self._lock:
+            found = self._records[module].get(record_id)
+            return None if found is None else copy.deepcopy(found)
+
+    def listed_activities(self, module: str, ids: list[str] | None) -> list[dict[str, Any]]:
+        """Copies of the activities Get Records lists (only those of `ids`, when given)."""
+        with self._lock:
+            records = self._records[module]
+            chosen = [records[i] for i in dict.fromkeys(ids) if i in records] if ids else records.values()
+            return copy.deepcopy(list(chosen))
+
+    def update_activity(self, module: str, record_id: Any, item: dict[str, Any], path: str) -> dict[str, Any]:
+        """One record of Update Records on an activity module: `id` an existing activity,
+        only `ACTIVITY_EDITS` changed (CHOSEN: another key is INVALID_DATA naming it), an
+        `Owner` `{"id"}` of a user who can own records (else INVALID_DATA on `.Owner`).
+        Modified_Time becomes now and Modified_By the token's user. FieldError, nothing
+        changed, when Zoho would refuse it. Returns a copy."""
+        with self._lock:
+            record = self._records[module].get(record_id) if isinstance(record_id, str) else None
+            if record is None:
+                raise invalid_field(f"{path}.id", "id")
+            changes: dict[str, Any] = {}
+            for key, value in item.items():
+                if key == "id":
+                    continue
+                if key not in ACTIVITY_EDITS[module]:
+                    raise invalid_field(f"{path}.{key}", key)
+                if key == "Owner":
+                    user_id = value.get("id") if isinstance(value, dict) else None
+                    user = self._users.get(user_id) if isinstance(user_id, str) else None
+                    if user is None or not user.can_own_records:
+                        raise invalid_field(f"{path}.Owner", "Owner")
+                    value = user.reference()
+                elif not isinstance(value, str) or (key != "Status" and not value):
+                    raise invalid_field(f"{path}.{key}", key, expected_data_type="string")
+                elif key == "Status" and not any(o.actual == value for o in _task_statuses()):
+                    raise invalid_field(f"{path}.Status", "Status")
+                changes[key] = value
+            for key, value in changes.items():
+                self._set_field(module, record, key, value)
+            record["Modified_Time"] = zoho_time(self.clock.now())
+            record["Modified_By"] = self._users[self.current_user_id].reference()
+            return copy.deepcopy(record)
+
+    def _move_activities(
+        self,
+        lead_id: str,
+        contact: dict[str, Any],
+        account: dict[str, str] | None,
+        owner: User,
+        owner_modules: tuple[str, ...],
+    ) -> None:
+        """What a conversion does to the lead's activities (What_Id the lead): Who_Id becomes
+        the contact, What_Id the account (CHOSEN: the account, not the deal, `$se_module`
+        Accounts; both null when there is no account), ids unchanged (CHOSEN). The owner becomes
+        `owner` only in `owner_modules` (Mass Convert's related_modules, §3.1); single Convert
+        never changes it."""
+        for module in ACTIVITY_MODULES:
+            for record in self._records[module].values():
+                what = record.get("What_Id")
+                if record.get("$se_module") != "Leads" or not what or what.get("id") != lead_id:
+                    continue
+                self._set_field(module, record, "Who_Id", self._reference("Contacts", contact))
+                self._set_field(module, record, "What_Id", dict(account) if account else None)
+                record["$se_module"] = "Accounts" if account else None
+                if module in owner_modules:
+                    self._set_field(module, record, "Owner", owner.reference())
+
+    # --- contact roles and portal user types (zoho-crm-api.md §1.2, §3.1) --------------------
+
+    @staticmethod
+    def _role(role_id: str, name: str, sequence: int | None = None) -> dict[str, Any]:
+        position = DEFAULT_CONTACT_ROLES.index(name) + 1 if sequence is None else sequence
+        return {"id": role_id, "name": name, "sequence_number": position}
+
+    def contact_roles(self) -> list[dict[str, Any]]:
+        """The org's contact roles, `{id, name, sequence_number}`, in sequence."""
+        with self._lock:
+            roles = [dict(role) for role in self._contact_roles.values()]
+        return sorted(roles, key=lambda role: int(role["sequence_number"]))
+
+    def add_contact_role(self, name: str) -> str:
+        """An org's own contact role, last in sequence; ValueError for an empty name or one the
+        org has. Returns its id."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("name: a contact role needs a name")
+        with self._lock:
+            if any(role["name"] == name for role in self._contact_roles.values()):
+                raise ValueError(f"name: there is already a contact role {name!r}")
+            role_id = self._ids.next("contact_roles")
+            self._contact_roles[role_id] = self._role(role_id, name, len(self._contact_roles) + 1)
+            return role_id
+
+    def portal_user_types(self) -> list[dict[str, str]]:
+        with self._lock:
+            return [dict(kind) for kind in self._portal_user_types.values()]
+
+    def add_portal_user_type(self, name: str, api_name: str) -> str:
+        """A portal user type (the org has none by default); ValueError for a missing name or
+        an api_name the org has. Returns its id."""
+        for key, value in (("name", name), ("api_name", api_name)):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{key}: a portal user type needs a {key}")
+        with self._lock:
+            if any(kind["api_name"] == api_name for kind in self._portal_user_types.values()):
+                raise ValueError(f"api_name: there is already a portal user type {api_name!r}")
+            type_id = self._ids.next("portal_user_types")
+            self._portal_user_types[type_id] = {"id": type_id, "name": name, "api_name": api_name}
+            return type_id
+
+    def check_portal_user_type(self, given: dict[str, str | None]) -> None:
+        """zoho-crm-api.md §14.2: a `portal_user_type` naming no type of the org (its id, or an
+        api_name that is not that type's, CHOSEN) is INVALID_DATA on `$.portal_user_type.id`."""
+        with self._lock:
+            kind = self._portal_user_types.get(str(given["id"]))
+            if kind is None or given.get("api_name") not in (None, kind["api_name"]):
+                raise invalid_field("$.portal_user_type.id", "id")
+
     # --- conversion ------------------------------------------------------------------------
 
     def check_deal(self, deal: dict[str, Any], json_path: str, picklists: str = "actual") -> dict[str, Any]:
@@ -873,9 +1073,17 @@ class CrmStore:
                 contact = contact or self._email_match(lead)
                 account = account or self._company_match(lead)
             deal_fields = None
+            role = None
             if request.deal is not None:
                 lengths = self._convert_lengths(request)
                 deal_fields = self._checked_deal(request.deal, f"{path}.Deals", lengths, picklists)
+                if "Contact_Role" in deal_fields:
+                    role = self._contact_role(deal_fields.pop("Contact_Role"), f"{path}.Deals.Contact_Role")
+            portal_type = None
+            if request.portal_user_type is not None:
+                portal_type = self._portal_user_types.get(str(request.portal_user_type["id"]))
+                if portal_type is None:  # removed since the submission: the lead fails
+                    raise invalid_field("$.portal_user_type.id", "id")
             tags = self._tags_to_carry(lead, request)
             new_contact = None if contact else self._contact_fields(lead)
             new_account = None
@@ -895,9 +1103,23 @@ class CrmStore:
                 contact = self._new_record("Contacts", new_contact)
             elif account_lookup and (not contact.get("Account_Name") or request.overwrite):
                 self._set_field("Contacts", contact, "Account_Name", account_lookup)
+            if portal_type is not None:
+                # CHOSEN: the new contact shows the type it was given, {"id", "api_name"}.
+                self._set_field(
+                    "Contacts", contact, "Portal_User_Type", {k: portal_type[k] for k in ("id", "api_name")}
+                )
             deal = None
             if deal_fields is not None:
                 deal = self._create_deal(deal_fields, owner, account_lookup, contact)
+                if role is not None:
+                    # CHOSEN shape: the deal's contact roles, the converted contact's first.
+                    deal["Contact_Roles"] = [
+                        {
+                            "contact": self._reference("Contacts", contact),
+                            "role": {"id": role["id"], "name": role["name"]},
+                        }
+                    ]
+            self._move_activities(lead_id, contact, account_lookup, owner, request.related_modules)
             targets = {"Contacts": contact, "Accounts": account, "Deals": deal}
             for module, names in tags.items():
                 if (target := targets[module]) is not None:
@@ -917,6 +1139,17 @@ class CrmStore:
             )
             self._conversions[lead_id] += 1
             return conversion
+
+    def _contact_role(self, value: Any, path: str) -> dict[str, Any]:
+        """zoho-crm-api.md §1.2: `Deals.Contact_Role` is a contact-role id (the reference's
+        sample: a string; a JSON integer is taken as the SDK sends Longs). CHOSEN: an object
+        `{"id"}` is refused, as is an id that is no role of the org: INVALID_DATA."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        role = self._contact_roles.get(value) if isinstance(value, str) else None
+        if role is None:
+            raise invalid_field(path, "Contact_Role")
+        return role
 
     def matches(self, lead_id: str, wait_placement: str = "wrapped") -> LeadMatches:
         """Contacts and accounts that match the lead, in Kaizen #137's order, as conversion
@@ -1180,6 +1413,11 @@ class CrmStore:
         if contacts.records:
             return "Contacts"
         return "Accounts" if accounts.records else None
+
+
+def _task_statuses() -> tuple[Option, ...]:
+    status = next(d for d in module_fields("Tasks") if d.api_name == "Status")
+    return status.picklist
 
 
 MULTI_SELECT_LEAD_FIELDS = frozenset(

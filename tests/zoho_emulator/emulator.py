@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from . import credits, scopes
+from .activity_endpoints import ActivityEndpoints
 from .automation import Automation
 from .automation_endpoints import AutomationEndpoints
 from .bulk_endpoints import BulkEndpoints
@@ -81,6 +82,7 @@ class ZohoEmulator:
             [
                 *LeadEndpoints(self.crm, self.faults).routes(),
                 *NotesEndpoints(self.crm, self.faults).routes(),
+                *ActivityEndpoints(self.crm, self.faults).routes(),
                 *MetadataEndpoints(self.crm, self.faults).routes(),
                 *BulkEndpoints(self.crm, self._jobs, self.faults).routes(),
                 *AutomationEndpoints(self.crm, self.automation).routes(),

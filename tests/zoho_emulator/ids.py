@@ -20,6 +20,12 @@ RANGES: dict[str, int] = {
     "webhooks": 7_000_000,  # zoho-crm-api.md §15.2
     "workflow_rules": 8_000_000,  # §15.4
     "automation": 9_000_000,  # a rule's conditions and the webhook failures (§15.5, §15.7)
+    # (10_000_000-10_999_999: metadata.stable_id)
+    "tasks": 11_000_000,  # activities (zoho-crm-api.md §3.1 related_modules)
+    "events": 12_000_000,
+    "calls": 13_000_000,
+    "contact_roles": 14_000_000,  # an org's own contact roles (the defaults: stable ids)
+    "portal_user_types": 15_000_000,  # §3.1 portal_user_type
 }
 
 # Fixed ids of the org's metadata (modules, fields, profiles...).
@@ -29,6 +35,11 @@ MODULE_IDS: dict[str, str] = {
     "Contacts": "4876876000000002179",
     "Deals": "4876876000000002181",
     "Notes": "4876876000000002187",
+    # zoho-crm-api.md §13.6, §13.10: the activity modules Mass Convert's related_modules names
+    # (Events' module_name is Meetings).
+    "Tasks": "4876876000000002191",
+    "Events": "4876876000000002193",
+    "Calls": "4876876000000002195",
 }
 ORG_ID = "4876876000000000001"
 ORG_ZGID = "7840000001"

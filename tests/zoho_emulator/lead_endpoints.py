@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import credits, permissions, scopes
-from .conversion import checked_id, is_record_id, parse_convert_body
+from .conversion import CONTACT_ROLE_SINCE, checked_id, is_record_id, parse_convert_body
 from .crm import APPROVED_VALUES, Conversion, CrmStore
 from .faults import Faults
 from .ids import MODULE_IDS
@@ -24,7 +24,7 @@ from .protocol import (
     required_param_missing,
     top_level_error,
 )
-from .router import Call, Route
+from .router import VERSIONS, Call, Route
 
 PARENT_MODULES = "Leads|Contacts|Accounts|Deals"
 CONVERTED_VALUES = ("false", "true", "both")
@@ -118,7 +118,11 @@ class LeadEndpoints:
 
     def convert(self, call: Call) -> Response:
         lead_id = _record_id(call)
-        request = parse_convert_body(call.request.json(), legacy=call.legacy)
+        request = parse_convert_body(
+            call.request.json(),
+            legacy=call.legacy,
+            contact_role=VERSIONS[call.version] >= CONTACT_ROLE_SINCE,  # zoho-crm-api.md §1.2
+        )
         conversion = self._crm.convert(
             lead_id,
             request,

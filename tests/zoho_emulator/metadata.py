@@ -211,6 +211,53 @@ _NOTES = (
     FieldDef("Note_Content", "textarea", "Note Content"),
     FieldDef("Parent_Id", "lookup", "Parent ID", read_only=True),
 )
+# Activities (zoho-crm-api.md §3.1 related_modules, §13.6): trimmed to the fields conversion
+# and Update Records touch. What_Id is a lookup to a record of any of ACTIVITY_PARENTS, the
+# record's `$se_module` naming which (no lookup_module: Get Fields shows no single module);
+# Who_Id a contact.
+TASK_STATUSES = options("Not Started", "Deferred", "In Progress", "Completed", "Waiting for input")
+_ACTIVITY_LINKS = (
+    FieldDef("What_Id", "lookup", "Related To"),
+    FieldDef("Who_Id", "lookup", "Contact Name", lookup_module="Contacts"),
+    FieldDef("Description", "textarea", "Description"),
+)
+_TASKS = (
+    *_COMMON[:5],
+    FieldDef("Subject", "text", "Subject", mandatory=True, required=True),
+    FieldDef("Status", "picklist", "Status", picklist=TASK_STATUSES),
+    FieldDef("Due_Date", "date", "Due Date"),
+    *_ACTIVITY_LINKS,
+)
+_EVENTS = (
+    *_COMMON[:5],
+    FieldDef("Event_Title", "text", "Title", mandatory=True, required=True),
+    FieldDef("Start_DateTime", "datetime", "From"),
+    FieldDef("End_DateTime", "datetime", "To"),
+    *_ACTIVITY_LINKS,
+)
+_CALLS = (
+    *_COMMON[:5],
+    FieldDef("Subject", "text", "Subject", mandatory=True, required=True),
+    FieldDef("Call_Type", "picklist", "Call Type", picklist=options("Outbound", "Inbound", "Missed")),
+    FieldDef("Call_Start_Time", "datetime", "Call Start Time"),
+    *_ACTIVITY_LINKS,
+)
+ACTIVITY_FIELDS = {"Tasks": _TASKS, "Events": _EVENTS, "Calls": _CALLS}
+# Events' module_name and labels (zoho-crm-api.md §13.6: api_name Events, module_name Meetings).
+MODULE_NAMES = {"Events": "Meetings"}
+# The contact roles every org starts with (Zoho's defaults), in their sequence; ids are
+# stable_id("contact_role", name). The SDK's contact_roles package: {id, name, sequence_number}.
+DEFAULT_CONTACT_ROLES = (
+    "Purchasing",
+    "Component Engineer",
+    "Decision Maker",
+    "Developer/Evaluator",
+    "Economic Decision Maker",
+    "Executive Sponsor",
+    "Influencer",
+    "Technical Buyer",
+    "Other",
+)
 # Leads fields that a lead read shows (every field of the layout: the used ones).
 LEAD_LAYOUT_FIELDS = tuple(definition.api_name for definition in _LEADS if definition.used)
 
@@ -226,6 +273,8 @@ def module_fields(module: str, book: PipelineBook | None = None) -> tuple[FieldD
         return _ACCOUNTS
     if module == "Notes":
         return _NOTES
+    if module in ACTIVITY_FIELDS:
+        return ACTIVITY_FIELDS[module]
     if module == "Deals":
         book = book or PipelineBook()
         stages = tuple(
@@ -370,14 +419,14 @@ def _add_pipeline_details(body: dict[str, Any], api_name: str, book: PipelineBoo
 
 
 def module_json(api_name: str) -> dict[str, Any]:
-    """A module as Get Modules lists it."""
-    singular = api_name.removesuffix("s")
+    """A module as Get Modules lists it (Events as Meetings, zoho-crm-api.md §13.6)."""
+    name = MODULE_NAMES.get(api_name, api_name)
     return {
         "api_name": api_name,
         "id": MODULE_IDS[api_name],
-        "module_name": api_name,
-        "singular_label": singular,
-        "plural_label": api_name,
+        "module_name": name,
+        "singular_label": name.removesuffix("s"),
+        "plural_label": name,
         "api_supported": True,
         "generated_type": "default",
         "creatable": True,

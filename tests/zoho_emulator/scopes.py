@@ -94,6 +94,24 @@ NOTES_READ = (module_scope("Notes", "READ"),)
 # the notes scope at the route and each parent module's in the handler (`notes_update_under`);
 # the DOC's WRITE operation type is not taken (as for create: the strict reading).
 NOTES_UPDATE = (module_scope("Notes", "UPDATE"),)
+
+
+# Activities (Tasks, Events, Calls): Get Records and Update Records, as records of the other
+# modules, `ZohoCRM.modules.{tasks|events|calls}.{READ|UPDATE}` (or `.ALL`), or
+# `ZohoCRM.modules.ALL` (§13.7's record rows; DOC-v7 records).
+def activity_read(url: dict[str, str]) -> tuple[Requirement, ...]:
+    return (module_scope(url["module"], "READ"),)
+
+
+def activity_update(url: dict[str, str]) -> tuple[Requirement, ...]:
+    return (module_scope(url["module"], "UPDATE"),)
+
+
+# GET Contacts/roles: not in the reference. CHOSEN and UNVERIFIED: a settings scope,
+# `ZohoCRM.settings.contact_roles.READ` (or `.ALL`, or `ZohoCRM.settings.ALL`), the riskier
+# reading (`ZohoCRM.modules.ALL` does not cover it). Not in DEFAULT_GRANT, which is exactly the
+# README's self-client scopes (a test holds it to that).
+CONTACT_ROLES = (settings_scope("contact_roles"),)
 # zoho-crm-api.md §14.1: a record's lock, its own scope only (no broader form is named).
 LOCKING_INFORMATION = (exactly("ZohoCRM.modules.lockinginformation.READ"),)
 FIELDS = (settings_scope("fields"),)
