@@ -42,6 +42,10 @@ P50_MS, P99_MS = 3.0, 10.0  # p50 3 ms with HTTP through requests (the design na
 CALLS_PER_CONVERSION = 3  # existing_records: match (the default)
 CALLS_WITHOUT_MATCHING = 2  # existing_records: create
 CREATE_WEBHOOKS = 200
+# With reassign_activities: all and a lead holding two tasks and a call: the lead read, Convert, a
+# COQL query per activity module (3) and an owner update per module holding some (2).
+CALLS_HANDING_OVER = 7
+HANDING_OVER_WEBHOOKS = 50
 
 TRIVIAL = """
 import functions_framework
@@ -77,6 +81,7 @@ def run(workspace: Workspace) -> Figure:
             harness_ms = _harness(len(measured))
         journal = emulator.journal()
         creating = _calls_without_matching(workspace, emulator)
+        handing_over = _calls_handing_over_activities(workspace, emulator)
 
     elapsed_ms = {lead_id: wall for lead_id, (wall, _) in timed.items()}
     cpu_ms = [cpu for _, cpu in timed.values()]
@@ -118,6 +123,13 @@ def run(workspace: Workspace) -> Figure:
                 "calls",
                 f"exactly {CALLS_WITHOUT_MATCHING} for every lead",
                 creating == CALLS_WITHOUT_MATCHING,
+            ),
+            Check(
+                "Zoho API calls per conversion handing 2 tasks and a call to the new owner",
+                handing_over,
+                "calls",
+                f"exactly {CALLS_HANDING_OVER} for every lead (reassign_activities: all)",
+                handing_over == CALLS_HANDING_OVER,
             ),
             Check(
                 "token refreshes (whole run, one instance)",
@@ -165,6 +177,35 @@ def _calls_without_matching(workspace: Workspace, emulator: Emulator) -> float |
         if (lead_id := crm_lead_id(entry["path"])) is not None:
             calls[lead_id] += 1
     counts = {calls[lead_id] for lead_id in lead_ids}
+    return counts.pop() if len(counts) == 1 else None
+
+
+def _calls_handing_over_activities(workspace: Workspace, emulator: Emulator) -> float | None:
+    """Zoho calls per conversion of a rule with `reassign_activities: all`, each lead holding two
+    tasks and a call: the same number for every lead, or None when they differ."""
+    rules = (
+        "rules: [{name: q, when: {Lead_Status: Qualified}, assign_to: lead_owner,"
+        " existing_records: create, reassign_activities: all}]"
+    )
+    offset = WARMUP + REQUESTS + CREATE_WEBHOOKS
+    lead_ids = emulator.add_leads([qualifying_lead(offset + n) for n in range(HANDING_OVER_WEBHOOKS)])
+    for module, subjects in (("tasks", ("Quote", "Demo")), ("calls", ("Discovery",))):
+        activities = [{"Subject": subject, "What_Id": lead} for lead in lead_ids for subject in subjects]
+        emulator.session.post(
+            f"{emulator.url}/__emulator/{module}", json=activities, timeout=60
+        ).raise_for_status()
+    calls = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rules.yaml"
+        path.write_text(rules, encoding="utf-8")
+        with function_environ(workspace.function_env(emulator.url, RULES_FILE=str(path))), quiet_stdout():
+            client = create_app("zoho_webhook", str(ROOT / "main.py")).test_client()
+            for lead_id in lead_ids:
+                before = sum(1 for entry in emulator.journal() if entry["path"].startswith("/crm/"))
+                _post(client, lead_id)
+                after = sum(1 for entry in emulator.journal() if entry["path"].startswith("/crm/"))
+                calls.append(after - before)
+    counts = set(calls[1:])  # the first pays the instance's token refresh and module reads
     return counts.pop() if len(counts) == 1 else None
 
 

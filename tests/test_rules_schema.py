@@ -50,7 +50,11 @@ VALID = {
     "timezone": "Europe/Berlin",
     "existing_records": "match",
     "when_ambiguous": "newest",
+    "reassign_activities": ["Tasks", "Calls"],
 }
+# A key whose good value needs other keys too (portal_user_type needs existing_records: create):
+# tests/test_portal_user_type.py shows it under both.
+NEEDS_OTHER_KEYS = {"portal_user_type"}
 
 
 class _TextDates(yaml.SafeLoader):
@@ -130,7 +134,7 @@ def test_the_schema_has_exactly_the_keys_the_loader_allows(where, document, sche
 
 def test_the_schema_has_every_field_of_the_rule_model_and_a_description_for_each():
     assert set(DEFS["rule"]["properties"]) == {field.name for field in dataclasses.fields(Rule)}
-    assert set(DEFS["rule"]["properties"]) == {"name", "when", "skip", *VALID}
+    assert set(DEFS["rule"]["properties"]) == {"name", "when", "skip", *VALID, *NEEDS_OTHER_KEYS}
     for key, schema in DEFS["rule"]["properties"].items():
         described = schema if "description" in schema else DEFS[schema["$ref"].rsplit("/", 1)[1]]
         assert described["description"], key
@@ -213,7 +217,8 @@ rules:
       Stage: Qualification
       Closing_Date: 2026-12-31
       Amount: "{Annual_Revenue}"
-      Contact_Role: {id: "1"}
+      Contact_Role: Decision Maker
+      Campaign_Source: {id: "1"}
       Tags: [{name: "{Lead_Source}"}]
 """,
     "a deal of null and empty defaults": "defaults:\nrules: [{name: r, when: {A: 1}, deal: null}]",
@@ -308,6 +313,8 @@ _GOOD_VALUES: dict[str, list[Any]] = {
     "timezone": ["UTC", "Asia/Tokyo"],
     "existing_records": ["match", "create", "link"],
     "when_ambiguous": ["hold", "newest", "create"],
+    "reassign_activities": [None, "all", [], ["Events"], VALID["reassign_activities"]],
+    "portal_user_type": [None, {"id": "4876876000000900001", "api_name": "Customers"}],
 }
 _FLAWS: dict[str, list[Any]] = {
     "name": [None, 5, " ", "r0"],
@@ -329,8 +336,17 @@ _FLAWS: dict[str, list[Any]] = {
     "timezone": [None, 5, "Mars/Olympus_Mons"],
     "existing_records": [None, "merge"],
     "when_ambiguous": [None, "oldest"],
+    "reassign_activities": ["some", ["Meetings"], [1]],
+    "portal_user_type": ["Customers", {"id": "x", "api_name": "Customers"}, {"id": "1"}],
 }
-_CONVERSION_KEYS = ("deal", "assign_to", "carry_over_tags", "move_attachments_to")  # not on a skip rule
+_CONVERSION_KEYS = (  # not on a skip rule
+    "deal",
+    "assign_to",
+    "carry_over_tags",
+    "move_attachments_to",
+    "reassign_activities",
+    "portal_user_type",
+)
 _scalars = st.one_of(
     st.text(max_size=6), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans()
 )

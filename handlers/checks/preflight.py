@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from handlers.engine.contact_roles import FIELD as ROLE_FIELD
+from handlers.engine.contact_roles import named_role
 from handlers.engine.rules import COMPARISONS, Condition, Distribute, Rule, RuleSet, User
 from handlers.engine.templates import Template, placeholders_in
 from handlers.errors import in_rules
@@ -138,6 +140,9 @@ class _RuleCheck:
         assert self.rule.deal is not None
         for name, value in (*self.rule.deal.fields, ("Closing_Date", None)):
             key = f"deal.{name}"
+            if name == ROLE_FIELD:  # a Convert key naming a role, no Deals field
+                yield from self.contact_role(key, value)
+                continue
             for placeholder in placeholders_in(value):
                 leads = self.org.lead_fields
                 if leads is not None and _lead_field(leads, placeholder) is None and _checkable(placeholder):
@@ -160,6 +165,14 @@ class _RuleCheck:
                 problem = _choice_problem(info, text)
                 if problem:
                     yield key, problem
+
+    def contact_role(self, key: str, value: Any) -> Iterator[tuple[str, str]]:
+        roles = self.org.contact_roles
+        name = _literal(value)
+        if roles is None or name is None or name in roles or name in roles.values():
+            return
+        known = ", ".join(sorted(roles)) or "none"
+        yield key, f"{name!r} is not a contact role of the org (its roles: {known})"
 
     def required_fields(self) -> Iterator[tuple[str, str]]:
         assert self.rule.deal is not None
@@ -419,7 +432,8 @@ class OrgCheck:
             now = self._clock()
             if self._report is not None and now - self._report[0] < self._max_age:
                 return self._report[1]
-            org = read_org(self._zoho, probe_scopes=self._probe_scopes)
+            roles = any(named_role(rule) is not None for rule in self._rules.rules)
+            org = read_org(self._zoho, probe_scopes=self._probe_scopes, contact_roles=roles)
             report = OrgReport(
                 tuple(check_against_org(self._rules, org, self._trusted)),
                 org.calls,

@@ -23,6 +23,7 @@ from handlers import __version__, redaction
 from handlers.checks import rules_check
 from handlers.doors.webhook import LEAD_ID
 from handlers.engine import outcome
+from handlers.engine.contact_roles import named_role
 from handlers.engine.existing import Held
 from handlers.engine.plan import plan_lead
 from handlers.engine.rules import Distribute, LeadOwner, RelativeDate, Rule, RuleSet, load_rules
@@ -324,7 +325,8 @@ def _org_problems(args: argparse.Namespace) -> tuple[RuleSet, OrgMetadata, list[
 
     runtime = _runtime(args)
     rules = load_rules(args.file) if args.file else runtime.rules
-    org = read_org(runtime.converter().zoho, probe_scopes=True)
+    roles = any(named_role(rule) is not None for rule in rules.rules)
+    org = read_org(runtime.converter().zoho, probe_scopes=True, contact_roles=roles)
     return rules, org, check_against_org(rules, org, runtime.settings().trusted_api_domains)
 
 
@@ -341,6 +343,18 @@ def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
             lines.append(
                 f"note: rule {rule.name!r}: conversion options {version.needs('conversion_options')}:"
                 " existing records are looked up with COQL by Email and Company, without unique fields"
+            )
+    for rule in rules.rules:
+        if rule.portal_user_type is not None and not version.mass_convert:
+            lines.append(
+                f"warning: rule {rule.name!r}: portal_user_type: Mass Convert"
+                f" {version.needs('mass_convert')}, and only Mass Convert takes a portal user type:"
+                " its leads are never converted"
+            )
+        if named_role(rule) is not None and version.number < 5:
+            lines.append(
+                f"warning: rule {rule.name!r}: deal.Contact_Role needs v5 or later: its leads are"
+                " not converted (misconfigured) until ZOHO_API_VERSION is v5 or later"
             )
     if not version.mass_convert:
         lines.append(
@@ -643,6 +657,13 @@ def describe_rule(rule: Rule) -> list[str]:
         lines.append("tags carried over: " + "; ".join(tags))
     if rule.move_attachments_to:
         lines.append(f"attachments move to {rule.move_attachments_to}")
+    if rule.reassign_activities:
+        lines.append(f"the lead's {', '.join(rule.reassign_activities)} go to the new owner")
+    if rule.portal_user_type is not None:
+        lines.append(
+            f"portal user type {rule.portal_user_type[1]} ({rule.portal_user_type[0]}): converted by"
+            " the sweep's Mass Convert only (a webhook answers deferred)"
+        )
     lines.append(
         f"notify lead owner: {rule.notify_lead_owner}, notify new owner: {rule.notify_new_entity_owner},"
         f" overwrite: {rule.overwrite}, time zone: {rule.timezone}, existing records: {_existing(rule)}"

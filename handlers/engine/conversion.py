@@ -19,9 +19,9 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from handlers.engine import failure_note, lookup, outcome
+from handlers.engine import activities, contact_roles, failure_note, lookup, outcome
 from handlers.engine.existing import Held, Link, Matches, choose, from_conversion_options
 from handlers.engine.failure_note import FailureNote
 from handlers.engine.outcome import Outcome
@@ -33,14 +33,22 @@ from handlers.engine.payload import (
 )
 from handlers.engine.plan import Plan, plan_lead
 from handlers.engine.rules import Rule, RuleSet
-from handlers.errors import Failure, Kind, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
+from handlers.errors import Failure, Kind, Misconfigured, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
 from handlers.platform import deadline
 from handlers.redaction import redact
 from handlers.zoho.lead import Records, converted_records, waiting_for
+from handlers.zoho.metadata import read_contact_roles
 
 if TYPE_CHECKING:
     from handlers.zoho.client import ZohoClient
 
+T = TypeVar("T")
+# Single Convert takes no portal user type (docs/zoho-api.md, "Mass Convert"): a rule with one is
+# converted by the sweep's Mass Convert, never singly.
+PORTAL_DEFERRED = (
+    "the rule sets portal_user_type, which only Mass Convert takes: the sweep converts this lead"
+    " in its next run"
+)
 NOTE_MESSAGE_CHARS = 2000
 # Kept back from Convert and from the note's preflight, so that a refusal that comes late still
 # gets its note (a read of the notes and a write): a fifth of the deadline, at most 5 s.
@@ -48,7 +56,7 @@ NOTE_SHARE, NOTE_MAX_SECONDS = 0.2, 5.0
 # Refusals that the rule's configuration probably caused: their note carries the rule's preflight.
 CONFIGURATION_CODES = ("MAPPING_MISMATCH", "MANDATORY_NOT_FOUND", "INVALID_DATA")
 _LOCK_STRIPES = 256
-CLOSED_STAGES_SECONDS = 3600.0  # how long an instance trusts the pipelines' closed stages it read
+ORG_FACTS_SECONDS = 3600.0  # how long an instance trusts what it read of the org (closed stages, roles)
 
 
 @dataclass(frozen=True)
@@ -96,8 +104,8 @@ class Converter:
         # ID_ALREADY_CONVERTED settles it.
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self.lookup = lookup.Lookup(zoho)  # existing records by Email and Company, in bulk
-        self._closed_stages: tuple[float, frozenset[str] | None] | None = None
-        self._closed_stages_lock = threading.Lock()
+        self._closed_stages = _Hourly(lambda: lookup.closed_stages(zoho))
+        self._contact_roles = _Hourly(lambda: read_contact_roles(zoho))
 
     def convert(
         self,
@@ -152,6 +160,8 @@ class Converter:
         if plan.action != "convert" or plan.rule is None or plan.request is None:
             return outcome.skipped(lead_id, rule_name, str(plan.reason))
         rule = plan.rule
+        if rule.portal_user_type is not None:
+            return outcome.deferred(lead_id, rule.name, PORTAL_DEFERRED)
         try:
             target = self.target(lead_id, plan, looked_up)
         except ZohoRefused as refusal:
@@ -179,6 +189,7 @@ class Converter:
         rule, request = plan.rule, plan.request
         assert rule is not None
         assert request is not None
+        request = self._with_contact_role(rule, request)
         if rule.existing_records != "match":
             return Target(request)
         if looked_up is not None and looked_up.empty:
@@ -224,11 +235,18 @@ class Converter:
 
     def closed_stages(self) -> frozenset[str] | None:
         """The stages that close a deal, read from the pipelines at most hourly per instance."""
-        with self._closed_stages_lock:
-            now = time.monotonic()
-            if self._closed_stages is None or now - self._closed_stages[0] > CLOSED_STAGES_SECONDS:
-                self._closed_stages = (now, lookup.closed_stages(self.zoho))
-            return self._closed_stages[1]
+        return self._closed_stages.value()
+
+    def _with_contact_role(self, rule: Rule, request: ConvertRequest) -> ConvertRequest:
+        """The request naming the rule's contact role by its id (roles read at most hourly)."""
+        if contact_roles.named_role(rule) is None:
+            return request
+        if self.zoho.version.number < contact_roles.MIN_VERSION:
+            raise Misconfigured(
+                f"rule {rule.name!r}: deal.Contact_Role needs ZOHO_API_VERSION v5 or later, not"
+                f" {self.zoho.version.name}"
+            )
+        return contact_roles.with_role_id(request, rule, self._contact_roles.value())
 
     def _held(
         self, lead_id: str, rule: Rule, held: Held, dry_run: bool, known: FailureNote | None
@@ -262,6 +280,8 @@ class Converter:
         """`recut`: a deal text the org holds to a shorter length than Zoho's documented maximum
         is cut to the length Zoho's refusal names and sent once more."""
         request = target.request
+        warnings = [*request.warnings, *target.warnings]
+        activity_ids = self._activities_of(lead_id, rule, warnings)
         try:
             with self._leaving_time_for_the_note():
                 result = self.zoho.convert_lead(lead_id, request.body)
@@ -276,16 +296,49 @@ class Converter:
             if refusal.code == "DUPLICATE_DATA" and rule.existing_records == "link":
                 return self._link_existing(lead_id, rule, request, refusal, known)
             return self._failed(lead_id, rule, refusal, known=known)
-        return outcome.converted(
+        converted = outcome.converted(
             lead_id,
             rule.name,
             result.records,
             missing_fields=request.missing_fields,
             job_id=result.job_id,
-            warnings=(*request.warnings, *target.warnings),
             matched=target.matched,
             open_deal=target.open_deal.as_json() if target.open_deal else None,
         )
+        if activity_ids:
+            converted = replace(converted, activities=self._hand_over(activity_ids, request.body, warnings))
+        return replace(converted, warnings=tuple(warnings))
+
+    # --- the lead's activities (rule.reassign_activities) ---------------------------------------
+
+    def _activities_of(self, lead_id: str, rule: Rule, warnings: list[str]) -> dict[str, list[str]]:
+        """The ids of the lead's activities the rule hands to the new owner, read before Convert
+        moves them; a read Zoho refuses is a warning: the lead converts all the same."""
+        if not rule.reassign_activities:
+            return {}
+        try:
+            return activities.related_ids(self.zoho, lead_id, rule.reassign_activities)
+        except ZohoError as error:
+            warnings.append(
+                f"the lead's activities were not read, so not handed to the new owner: {error.reason}"
+            )
+            return {}
+
+    def _hand_over(
+        self, ids: dict[str, list[str]], body: dict[str, Any], warnings: list[str]
+    ) -> dict[str, int]:
+        """Set the activities' owner to the new records' owner, as Mass Convert's related_modules does."""
+        owner = _owner_id(body)
+        if owner is None:
+            warnings.append("the new records' owner is not known, so the lead's activities kept theirs")
+            return {}
+        try:
+            handed = activities.hand_over(self.zoho, ids, owner)
+        except ZohoError as error:
+            warnings.append(f"the lead converted, but its activities kept their owner: {error.reason}")
+            return {}
+        warnings += [f"activity not handed to the new owner: {refused}" for refused in handed.refused]
+        return handed.moved
 
     def _recheck(self, lead_id: str, plan: Plan, refusal: ZohoRefused, known: FailureNote | None) -> Outcome:
         """Zoho refused a duplicate the lookup could not see (a unique field): choose from the
@@ -450,6 +503,31 @@ def _about_configuration(rule: Rule, refusal: ZohoRefused) -> bool:
     field = refusal.details.get("api_name") if isinstance(refusal.details, dict) else None
     set_by_rule = {name for name, _ in rule.deal.fields} if rule.deal else set()
     return field in set_by_rule | {"Closing_Date", "Owner"}
+
+
+class _Hourly(Generic[T]):
+    """A value read from the org at most once an hour per instance (a failed read raises, and
+    the next use reads again)."""
+
+    def __init__(self, read: Callable[[], T]):
+        self._read = read
+        self._lock = threading.Lock()
+        self._kept: tuple[float, T] | None = None
+
+    def value(self) -> T:
+        with self._lock:
+            now = time.monotonic()
+            if self._kept is None or now - self._kept[0] > ORG_FACTS_SECONDS:
+                self._kept = (now, self._read())
+            return self._kept[1]
+
+
+def _owner_id(body: dict[str, Any]) -> str | None:
+    """The `assign_to` of a Convert body: `{"id"}`, or the bare id of the v2 shapes."""
+    item = body["data"][0]
+    owner = item.get("assign_to")
+    owner = owner.get("id") if isinstance(owner, dict) else owner
+    return str(owner) if owner else None
 
 
 def _first_id(records: Any) -> str | None:

@@ -108,7 +108,7 @@ class Lookup:
             size = self.values_per_query
             criterion = Criterion(field, "in", tuple(left[:size]))
             try:
-                rows = list(_rows(self.zoho, module, columns, criterion, size > VALUES_PER_QUERY))
+                rows = list(query_rows(self.zoho, module, columns, criterion, size > VALUES_PER_QUERY))
             except ZohoRefused as refusal:
                 if refusal.code != "LIMIT_EXCEEDED" or size <= VALUES_PER_QUERY:
                     raise
@@ -122,13 +122,13 @@ class Lookup:
 
 def modified_times(zoho: ZohoClient, module: str, ids: list[str]) -> dict[str, dt.datetime | None]:
     """The Modified_Time of records by id (for `when_ambiguous: newest`), one query."""
-    rows = _rows(zoho, module, ("Modified_Time",), Criterion("id", "in", tuple(ids[:VALUES_PER_QUERY])))
+    rows = query_rows(zoho, module, ("Modified_Time",), Criterion("id", "in", tuple(ids[:VALUES_PER_QUERY])))
     return {str(row["id"]): zoho_time(row.get("Modified_Time")) for row in rows}
 
 
 def open_deal(zoho: ZohoClient, account_id: str, closed: frozenset[str]) -> OpenDeal | None:
     """An open deal of the account (the most recently modified), or None."""
-    rows = _rows(zoho, "Deals", DEAL_FIELDS, Criterion("Account_Name", "=", (account_id,)))
+    rows = query_rows(zoho, "Deals", DEAL_FIELDS, Criterion("Account_Name", "=", (account_id,)))
     open_rows = [row for row in rows if str(row.get("Stage")) not in closed]
     if not open_rows:
         return None
@@ -159,7 +159,7 @@ def closed_stages(zoho: ZohoClient) -> frozenset[str] | None:
     return frozenset(closed) if told else None
 
 
-def _rows(
+def query_rows(
     zoho: ZohoClient,
     module: str,
     columns: tuple[str, ...],

@@ -69,6 +69,7 @@ class Outcome:
     matched: dict[str, Any] | None = None
     open_deal: dict[str, Any] | None = None  # the account's open deal that stood in for a new one
     arrived: dict[str, Any] | None = None  # of a refused request: its content type and body's keys
+    activities: dict[str, int] | None = None  # activities handed to the new owner, per module
 
     @property
     def status(self) -> int:
@@ -86,7 +87,7 @@ class Outcome:
         answer = {
             **self._core(),
             **_present(payload=self.payload, job_id=self.job_id, code=self.code, error=self.error),
-            **_present(matched=self.matched, open_deal=self.open_deal),
+            **_present(matched=self.matched, open_deal=self.open_deal, activities=self.activities),
         }
         if self.public_reason is not None:
             answer["reason"] = self.public_reason
@@ -105,6 +106,7 @@ class Outcome:
             matched=self.matched,
             open_deal=self.open_deal,
             arrived=self.arrived,
+            activities=self.activities,
         )
         return {**self._core(), "code": self.code, **extra}
 

@@ -44,8 +44,11 @@ INHERITABLE_KEYS = (
     "move_attachments_to",
     "existing_records",
     "when_ambiguous",
+    "reassign_activities",
 )
-RULE_KEYS = ("name", "when", "skip", "deal", *INHERITABLE_KEYS)
+# The lead's activities a rule can hand to the new owner, by module API name (Meetings are Events).
+ACTIVITY_MODULES = ("Tasks", "Events", "Calls")
+RULE_KEYS = ("name", "when", "skip", "deal", "portal_user_type", *INHERITABLE_KEYS)
 FIELD_PATH = re.compile(r"[A-Za-z$][A-Za-z0-9_$]*(?:\.[A-Za-z0-9_$]+)*")
 API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 USER_ID = re.compile(r"[0-9]{1,25}")
@@ -134,6 +137,10 @@ class Rule:
     # Convert); link: only after Zoho refuses a duplicate; create: never look.
     existing_records: ExistingRecords = "match"
     when_ambiguous: WhenAmbiguous = "hold"
+    # The lead's related activities handed to the new records' owner (handlers.engine.activities).
+    reassign_activities: tuple[str, ...] = ()
+    # The customer-portal user type of the new contact, as Mass Convert takes it: (id, api_name).
+    portal_user_type: tuple[str, str] | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -308,6 +315,8 @@ class _Validator:
             self.choice(value, key, EXISTING_RECORDS)
         elif key == "when_ambiguous":
             self.choice(value, key, WHEN_AMBIGUOUS)
+        elif key == "reassign_activities":
+            self.activities(value)
 
     def rule_(self, raw: Any, index: int, defaults: dict[str, Any]) -> Rule:
         if not isinstance(raw, dict):
@@ -324,7 +333,14 @@ class _Validator:
             )
         skip = self.kept(lambda: self.boolean(raw, "skip", default=False), False)
         if skip:
-            for key in ("deal", "assign_to", "carry_over_tags", "move_attachments_to"):
+            for key in (
+                "deal",
+                "assign_to",
+                "carry_over_tags",
+                "move_attachments_to",
+                "reassign_activities",
+                "portal_user_type",
+            ):
                 if key in raw:
                     self.found.append(
                         self.error(key, "a `skip: true` rule converts nothing; remove this key")
@@ -346,6 +362,8 @@ class _Validator:
             assign_to=self.kept(lambda: self.owner(merged.get("assign_to", "lead_owner")), _LEAD_OWNER),
             carry_over_tags=self.kept(lambda: self.tags(merged.get("carry_over_tags")), ()),
             move_attachments_to=self.kept(lambda: self.module(merged.get("move_attachments_to")), None),
+            reassign_activities=self.kept(lambda: self.activities(merged.get("reassign_activities")), ()),
+            portal_user_type=self.kept(lambda: self.portal(raw.get("portal_user_type"), merged, deal), None),
             notify_lead_owner=self.kept(
                 lambda: self.boolean(merged, "notify_lead_owner", default=False), False
             ),
@@ -474,6 +492,12 @@ class _Validator:
             key = f"deal.{field}"
             if not isinstance(field, str) or not API_NAME.fullmatch(field):
                 raise self.error(key, "must be a Deals field API name (letters, digits, underscores)")
+            if field == "Contact_Role" and not (
+                isinstance(value, str) and value.strip() and "{" not in value
+            ):
+                raise self.error(
+                    key, "must be the name of a contact role as the org lists it (Decision Maker, ...)"
+                )
             if field != "Closing_Date":
                 fields[field] = self.template_value(value, key)
         return Deal(
@@ -559,6 +583,56 @@ class _Validator:
             else:
                 raise self.error(key, f"must be a list of tag names or `all`, not {tags!r}")
         return tuple(selection)
+
+    def portal(self, value: Any, merged: dict[str, Any], deal: Deal | None) -> tuple[str, str] | None:
+        """`{id, api_name}` of a portal user type. Only Mass Convert takes one, so the rule must be
+        one Mass Convert can convert whole: every problem is named here, not found at run time."""
+        if value is None:
+            return None
+        if not isinstance(value, dict) or set(value) != {"id", "api_name"}:
+            raise self.error("portal_user_type", "must be {id: <the type's id>, api_name: <its API name>}")
+        type_id, api_name = str(value["id"]), value["api_name"]
+        if not USER_ID.fullmatch(type_id) or not isinstance(api_name, str) or not api_name.strip():
+            raise self.error("portal_user_type", "id must be digits and api_name a text")
+        why = " (only Mass Convert takes a portal user type: the sweep converts these leads)"
+        if merged.get("existing_records", "match") != "create":
+            raise self.error(
+                "portal_user_type",
+                f"needs `existing_records: create`{why}, and Mass Convert cannot link existing records",
+            )
+        for option in ("notify_lead_owner", "notify_new_entity_owner", "overwrite"):
+            if merged.get(option) is True:
+                raise self.error(
+                    "portal_user_type",
+                    f"cannot go with `{option}: true`{why}, and Mass Convert has no {option}",
+                )
+        tags = merged.get("carry_over_tags")
+        if isinstance(tags, dict) and any(selection != ALL_TAGS for selection in tags.values()):
+            raise self.error("portal_user_type", f"carries only whole modules' tags (`all`){why}")
+        if deal is not None and "Contact_Role" in dict(deal.fields):
+            raise self.error(
+                "portal_user_type", f"cannot go with deal.Contact_Role{why}, which does not take a role"
+            )
+        return type_id, api_name
+
+    def activities(self, value: Any) -> tuple[str, ...]:
+        """`all`, or a list of Tasks, Events and Calls (Meetings are Events in the API)."""
+        if value is None or value == []:
+            return ()
+        if value == "all":
+            return ACTIVITY_MODULES
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(
+                "reassign_activities",
+                f"must be `all` or a list of {', '.join(ACTIVITY_MODULES)}, not {value!r}",
+            )
+        for item in value:
+            if item not in ACTIVITY_MODULES:
+                hint = " (Meetings are Events in the API)" if item == "Meetings" else ""
+                raise self.error(
+                    "reassign_activities", f"{item!r} is not one of {', '.join(ACTIVITY_MODULES)}{hint}"
+                )
+        return tuple(module for module in ACTIVITY_MODULES if module in value)
 
     def module(self, value: Any) -> str | None:
         if value is None:

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from handlers.engine import failure_note, lookup, outcome
+from handlers.engine.contact_roles import named_role
 from handlers.engine.conversion import Converter, utc_now
 from handlers.engine.existing import Matches
 from handlers.engine.failure_note import FailureNote
@@ -626,6 +627,11 @@ class SweepRun:
             params["carry_over_tags"] = [{"api_name": module} for module in modules]
         if rule.move_attachments_to:
             params["move_attachments_to"] = {"api_name": rule.move_attachments_to}
+        if rule.reassign_activities:  # the activities go to assign_to, as the webhook hands them
+            params["related_modules"] = [{"api_name": module} for module in rule.reassign_activities]
+        if rule.portal_user_type is not None:
+            type_id, api_name = rule.portal_user_type
+            params["portal_user_type"] = {"id": type_id, "api_name": api_name}
         return json.dumps(params, sort_keys=True)
 
     def plan_dry_run(self, batches: list[MassBatch], singles: list[Candidate]) -> None:
@@ -696,7 +702,11 @@ class SweepRun:
 
     def with_module_ids(self, body: dict[str, Any]) -> dict[str, Any]:
         """Mass Convert names modules by api_name and id; ids are read from Zoho once per instance."""
-        references = [*body.get("carry_over_tags", []), body.get("move_attachments_to")]
+        references = [
+            *body.get("carry_over_tags", []),
+            *body.get("related_modules", []),
+            body.get("move_attachments_to"),
+        ]
         if not any(references):
             return body
         ids = self.zoho.module_ids()
@@ -877,8 +887,11 @@ def _found(matches: Matches | None) -> dict[str, list[str]] | None:
 
 
 def mass_convertible(rule: Rule) -> bool:
-    """Whether Mass Convert can express the rule: no notify or overwrite options, and tags carried
-    over only as whole modules (its request must also have been built from the page's row)."""
+    """Whether Mass Convert can express the rule: no notify or overwrite options, no contact role
+    on the deal (not documented for Mass Convert), and tags carried over only as whole modules
+    (its request must also have been built from the page's row)."""
     if rule.notify_lead_owner or rule.notify_new_entity_owner or rule.overwrite:
+        return False
+    if named_role(rule) is not None:
         return False
     return all(selection == ALL_TAGS for _, selection in rule.carry_over_tags)

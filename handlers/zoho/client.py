@@ -335,6 +335,19 @@ class ZohoClient:
             raise ZohoBadResponse("the leads read answered without a list of records in data[]")
         return records
 
+    def update_records(self, module: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Update Records (at most 100): each record's answer, in order, success or error (Zoho
+        answers 207 when some fail). A refusal of the whole call (a scope, a permission) raises."""
+        reply = self._call("PUT", f"/{module}", json={"data": records})
+        items = _records(reply)
+        if items is None or len(items) != len(records):
+            error = reply.error()
+            if error is not None:
+                error.call = scope_for("PUT", f"/{module}")
+                raise error
+            raise ZohoBadResponse(f"the update of {module} answered without one result per record")
+        return items
+
     def module_ids(self) -> dict[str, str]:
         """API name to module id (Mass Convert names modules by id); read once per instance."""
         if self._module_ids is None:

@@ -179,6 +179,7 @@ class OrgMetadata:
     users: dict[str, OrgUser] | None = None
     token_user: OrgUser | None = None  # who the refresh token acts as (read by check-rules --org)
     lead_tags: tuple[str, ...] | None = None
+    contact_roles: dict[str, str] | None = None  # name to id, read when a rule names a role
     missing_scopes: list[MissingScope] = field(default_factory=list)
     # Parts that could be read but not completely, each a sentence saying which and why (that
     # part is None, so its check is skipped rather than guessed from what was read).
@@ -188,7 +189,7 @@ class OrgMetadata:
     credits: int = 0
 
 
-def read_org(zoho: ZohoClient, *, probe_scopes: bool = True) -> OrgMetadata:
+def read_org(zoho: ZohoClient, *, probe_scopes: bool = True, contact_roles: bool = False) -> OrgMetadata:
     """Read the metadata and, with `probe_scopes`, probe the scopes of the product's own calls; a
     Zoho failure other than a scope refusal raises.
 
@@ -203,6 +204,8 @@ def read_org(zoho: ZohoClient, *, probe_scopes: bool = True) -> OrgMetadata:
         org.deal_layouts = reader.deal_layouts()
         org.users = reader.users()
         org.lead_tags = reader.lead_tags()
+        if contact_roles:
+            org.contact_roles = reader.contact_roles()
         if probe_scopes:
             org.token_user = reader.token_user()
             reader.probe_product_calls()
@@ -210,6 +213,23 @@ def read_org(zoho: ZohoClient, *, probe_scopes: bool = True) -> OrgMetadata:
     org.calls = calls.count
     org.credits = calls.count + reader.extra_credits
     return org
+
+
+CONTACT_ROLES_SCOPE = "ZohoCRM.settings.contact_roles.READ"
+
+
+def read_contact_roles(zoho: ZohoClient) -> dict[str, str]:
+    """The org's contact roles, name to id (docs/zoho-api.md, "Contact roles"); Zoho's refusal
+    raises (a token without CONTACT_ROLES_SCOPE)."""
+    body = zoho.read_metadata("/Contacts/roles")
+    roles = body.get("contact_roles") if body is not None else []
+    if not isinstance(roles, list):
+        raise ZohoBadResponse("the contact roles read answered without contact_roles[]")
+    return {
+        str(role["name"]): str(role["id"])
+        for role in roles
+        if isinstance(role, dict) and role.get("name") and role.get("id")
+    }
 
 
 def read_lead_fields(zoho: ZohoClient) -> dict[str, FieldInfo] | None:
@@ -351,6 +371,11 @@ class _Reader:
             self.extra_credits += probe.credits - 1
             if refusal is not None and refusal.code == SCOPE_REFUSED:
                 self.org.missing_scopes.append(MissingScope(probe.call.scope, probe.call.needed_for))
+
+    def contact_roles(self) -> dict[str, str] | None:
+        with self._scope(CONTACT_ROLES_SCOPE, "GET /Contacts/roles"):
+            return read_contact_roles(self.zoho)
+        return None
 
     def _read(self, path: str, params: dict[str, str], scope: str) -> dict[str, Any] | None:
         """A metadata read that answers a JSON object; None when the token lacks `scope` (recorded)."""

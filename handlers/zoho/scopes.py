@@ -81,6 +81,12 @@ MASS_CONVERT_STATUS = _call(
     "ZohoCRM.mass_convert.leads.READ",
     "the sweep's Mass Convert status",
 )
+ACTIVITIES_UPDATE = _call(
+    "PUT",
+    r"/(Tasks|Events|Calls)",
+    "ZohoCRM.modules.ALL (or ZohoCRM.modules.tasks.UPDATE, .events.UPDATE, .calls.UPDATE)",
+    "handing the lead's activities to the new owner (reassign_activities)",
+)
 MODULES = _call(
     "GET", r"/settings/modules", "ZohoCRM.settings.modules.READ", "the module ids Mass Convert names"
 )
@@ -96,6 +102,7 @@ CALLS = (
     COQL,
     MASS_CONVERT,
     MASS_CONVERT_STATUS,
+    ACTIVITIES_UPDATE,
     MODULES,
 )
 
