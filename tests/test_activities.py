@@ -117,3 +117,36 @@ def test_an_update_zoho_refuses_is_a_warning_and_the_lead_stays_converted(emulat
     assert answer["outcome"] == "converted"
     assert answer["activities"] == {"Tasks": 2}
     assert emulator.crm.lead(lead_id)["Converted__s"] is True
+
+
+def test_a_second_attempt_after_a_cut_deal_name_reads_the_activities_once(
+    emulator, serve, monkeypatch, tmp_path, users, log_lines
+):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        textwrap.dedent("""
+            rules:
+              - name: web
+                when: {Lead_Status: Qualified}
+                existing_records: create
+                reassign_activities: [Tasks]
+                deal:
+                  Deal_Name: "{Company} {Company} {Company}"
+                  Stage: Qualification
+                  Pipeline: Standard (Standard)
+                  Closing_Date: +7d
+        """)
+    )
+    monkeypatch.setenv("RULES_FILE", str(rules))
+    emulator.crm.set_field_length("Deals", "Deal_Name", 30)  # the org's own, shorter than Zoho's 120
+    (lead_id,) = add_leads(emulator, 1, "Web", owner=SAM)
+    with_activities(emulator, lead_id)
+
+    answer = post_webhook(serve(), lead_id).get_json()
+
+    assert answer["outcome"] == "converted"
+    assert answer["activities"] == {"Tasks": 2}
+    assert len(emulator.requests("POST", r"/actions/convert$")) == 2  # refused for its length, then cut
+    task_queries = [e for e in emulator.requests("POST", r"/coql$") if "from Tasks" in e.json["select_query"]]
+    assert len(task_queries) == 1
+    assert log_lines()[-1]["warnings"] == ["deal.Deal_Name was cut to 30 characters, the most Zoho takes"]

@@ -276,19 +276,25 @@ class Converter:
         *,
         recut: bool = True,
         known: FailureNote | None = None,
+        read: tuple[dict[str, list[str]], list[str]] | None = None,
     ) -> Outcome:
         """`recut`: a deal text the org holds to a shorter length than Zoho's documented maximum
-        is cut to the length Zoho's refusal names and sent once more."""
+        is cut to the length Zoho's refusal names and sent once more. `read`: the lead's activity
+        ids and the warnings so far, when a first attempt read them already."""
         request = target.request
-        warnings = [*request.warnings, *target.warnings]
-        activity_ids = self._activities_of(lead_id, rule, warnings)
+        if read is None:
+            noted: list[str] = []
+            read = (self._activities_of(lead_id, rule, noted), noted)
+        activity_ids, noted = read
+        warnings = [*request.warnings, *target.warnings, *noted]
         try:
             with self._leaving_time_for_the_note():
                 result = self.zoho.convert_lead(lead_id, request.body)
         except ZohoRefused as refusal:
             shorter = cut_to_refused_length(request, refusal.details) if recut else None
             if refusal.code == "INVALID_DATA" and shorter is not None:
-                return self._send(lead_id, rule, replace(target, request=shorter), recut=False, known=known)
+                shortened = replace(target, request=shorter)
+                return self._send(lead_id, rule, shortened, recut=False, known=known, read=read)
             if (settled := self._settled(lead_id, rule, refusal)) is not None:
                 return settled
             if refusal.code == "DUPLICATE_DATA" and target.recheck is not None:
