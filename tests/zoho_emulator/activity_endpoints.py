@@ -37,6 +37,9 @@ from .protocol import (
     invalid_param,
     limit_exceeded,
     missing_field,
+    only,
+    record_updated,
+    requested_fields,
     required_param_missing,
     top_level_error,
 )
@@ -83,10 +86,10 @@ class ActivityEndpoints:
         found = self._crm.activity(call.params["module"], record_id)
         if found is None:
             return Response.no_content()
-        return Response.json(200, {"data": [_only(found, _fields(call))]})
+        return Response.json(200, {"data": [only(found, requested_fields(call.request))]})
 
     def list_activities(self, call: Call) -> Response:
-        wanted = _fields(call)
+        wanted = requested_fields(call.request)
         if wanted is None and not call.legacy:
             raise required_param_missing("fields")  # zoho-crm-api.md §4: from v3
         if wanted is not None and len(wanted) > MAX_FIELDS + 1:
@@ -103,7 +106,7 @@ class ActivityEndpoints:
         if page is None:
             return Response.no_content()
         shown, info = page
-        return Response.json(200, {"data": [_only(record, wanted) for record in shown], "info": info})
+        return Response.json(200, {"data": [only(record, wanted) for record in shown], "info": info})
 
     def update_activities(self, call: Call) -> Response:
         module = call.params["module"]
@@ -139,33 +142,7 @@ class ActivityEndpoints:
             raise missing_field(f"{path}.id", "id")
         record_id = checked_id(item["id"], f"{path}.id", "id")
         updated = self._crm.update_activity(module, record_id, item, path)
-        modifier = {key: updated["Modified_By"][key] for key in ("name", "id")}
-        creator = {key: updated["Created_By"][key] for key in ("name", "id")}
-        return {
-            "code": "SUCCESS",
-            "details": {
-                "Modified_Time": updated["Modified_Time"],
-                "Modified_By": modifier,
-                "Created_Time": updated["Created_Time"],
-                "id": updated["id"],
-                "Created_By": creator,
-            },
-            "message": "record updated",
-            "status": "success",
-        }
+        return record_updated(updated)
 
     def contact_roles(self, call: Call) -> Response:
         return Response.json(200, {"contact_roles": self._crm.contact_roles()})
-
-
-def _fields(call: Call) -> set[str] | None:
-    fields = call.request.param("fields")
-    if not fields:
-        return None
-    return {"id", *(name.strip() for name in fields.split(",") if name.strip())}
-
-
-def _only(record: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
-    if fields is None:
-        return record
-    return {key: value for key, value in record.items() if key in fields}

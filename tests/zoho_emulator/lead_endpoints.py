@@ -20,7 +20,9 @@ from .protocol import (
     invalid_param,
     limit_exceeded,
     missing_field,
+    only,
     positive_int_param,
+    requested_fields,
     required_param_missing,
     top_level_error,
 )
@@ -80,13 +82,13 @@ class LeadEndpoints:
         lead = self._crm.read_lead(lead_id, _converted(call), _approved(call))
         if lead is None:
             return Response.no_content()
-        wanted = _fields(call)
-        return Response.json(200, {"data": [_only(self._as_read(lead), wanted)]})
+        wanted = requested_fields(call.request)
+        return Response.json(200, {"data": [only(self._as_read(lead), wanted)]})
 
     def list_leads(self, call: Call) -> Response:
         """Get Records: `fields` is mandatory from v3 on; `ids` picks up to 100 leads; paged and
         sorted as every record list is (listing.py)."""
-        wanted = _fields(call)
+        wanted = requested_fields(call.request)
         if wanted is None and not call.legacy:
             raise required_param_missing("fields")
         if wanted is not None and len(wanted) > MAX_FIELDS + 1:
@@ -104,7 +106,7 @@ class LeadEndpoints:
             return Response.no_content()
         shown, info = page
         return Response.json(
-            200, {"data": [_only(self._as_read(lead), wanted) for lead in shown], "info": info}
+            200, {"data": [only(self._as_read(lead), wanted) for lead in shown], "info": info}
         )
 
     def _as_read(self, lead: dict[str, Any]) -> dict[str, Any]:
@@ -188,16 +190,16 @@ class LeadEndpoints:
             ) from None
         if lock is None:
             return Response.no_content()
-        wanted = _fields(call)
+        wanted = requested_fields(call.request)
         info = {"per_page": 200, "count": 1, "page": 1, "more_records": False}
-        return Response.json(200, {"data": [_only(lock, wanted)], "info": info})
+        return Response.json(200, {"data": [only(lock, wanted)], "info": info})
 
     def list_notes(self, call: Call) -> Response:
         """Get Notes, zoho-crm-api.md §11: `fields` mandatory on every version (the SDK marks it
         required; older versions are not known to differ), per_page up to 200, oldest first."""
         parent_id = _record_id(call)
         module = call.params["module"]
-        wanted = _fields(call)
+        wanted = requested_fields(call.request)
         if wanted is None:
             raise required_param_missing("fields")
         if not self._crm.has_record(module, parent_id):
@@ -211,7 +213,7 @@ class LeadEndpoints:
             return Response.no_content()
         more = start + len(shown) < len(notes)
         info = {"per_page": per_page, "count": len(shown), "page": page, "more_records": more}
-        return Response.json(200, {"data": [_only(note, wanted) for note in shown], "info": info})
+        return Response.json(200, {"data": [only(note, wanted) for note in shown], "info": info})
 
     def add_notes(self, call: Call) -> Response:
         """Both paths, POST {module}/{id}/Notes and POST Notes; each note names its Parent_Id."""
@@ -289,20 +291,6 @@ def _approved(call: Call) -> str:
     if approved not in APPROVED_VALUES:
         raise invalid_param("approved")
     return approved
-
-
-def _fields(call: Call) -> set[str] | None:
-    """The `fields` parameter as a set of names (with id), or None when absent."""
-    fields = call.request.param("fields")
-    if not fields:
-        return None
-    return {"id", *(name.strip() for name in fields.split(",") if name.strip())}
-
-
-def _only(record: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
-    if fields is None:
-        return record
-    return {key: value for key, value in record.items() if key in fields}
 
 
 def _record_id(call: Call) -> str:

@@ -37,6 +37,7 @@ from .protocol import (
     invalid_param,
     limit_exceeded,
     missing_field,
+    record_updated,
     required_param_missing,
     top_level_error,
 )
@@ -145,20 +146,7 @@ class NotesEndpoints:
             updated = self._crm.update_note(note_id, **changes)
         except KeyError:  # its lead was deleted meanwhile
             raise _unknown_note(path) from None
-        modifier = {key: updated["Modified_By"][key] for key in ("name", "id")}
-        creator = {key: updated["Created_By"][key] for key in ("name", "id")}
-        return {
-            "code": "SUCCESS",
-            "details": {
-                "Modified_Time": updated["Modified_Time"],
-                "Modified_By": modifier,
-                "Created_Time": updated["Created_Time"],
-                "id": updated["id"],
-                "Created_By": creator,
-            },
-            "message": "record updated",
-            "status": "success",
-        }
+        return record_updated(updated)
 
 
 def _update_items(body: Any, maximum: int) -> list[Any]:

@@ -202,3 +202,34 @@ def missing_field(json_path: str, api_name: str) -> FieldError:
         "required field not found",
         {"api_name": api_name, "json_path": json_path},
     )
+
+
+def record_updated(updated: dict[str, Any]) -> dict[str, Any]:
+    """One record's answer in an update (Update Records, Update Notes), as Zoho words it."""
+    return {
+        "code": "SUCCESS",
+        "details": {
+            "Modified_Time": updated["Modified_Time"],
+            "Modified_By": {key: updated["Modified_By"][key] for key in ("name", "id")},
+            "Created_Time": updated["Created_Time"],
+            "id": updated["id"],
+            "Created_By": {key: updated["Created_By"][key] for key in ("name", "id")},
+        },
+        "message": "record updated",
+        "status": "success",
+    }
+
+
+def requested_fields(request: Request) -> set[str] | None:
+    """The `fields` parameter of a read as a set of names (with id), or None when absent."""
+    fields = request.param("fields")
+    if not fields:
+        return None
+    return {"id", *(name.strip() for name in fields.split(",") if name.strip())}
+
+
+def only(record: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
+    """The record with only the fields asked for (all of them when none were)."""
+    if fields is None:
+        return record
+    return {key: value for key, value in record.items() if key in fields}
