@@ -37,7 +37,6 @@ from handlers.errors import Failure, Kind, Misconfigured, ZohoError, ZohoRefused
 from handlers.platform import deadline
 from handlers.redaction import redact
 from handlers.zoho.lead import Records, converted_records, waiting_for
-from handlers.zoho.metadata import read_contact_roles
 
 if TYPE_CHECKING:
     from handlers.zoho.client import ZohoClient
@@ -105,7 +104,7 @@ class Converter:
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self.lookup = lookup.Lookup(zoho)  # existing records by Email and Company, in bulk
         self._closed_stages = _Hourly(lambda: lookup.closed_stages(zoho))
-        self._contact_roles = _Hourly(lambda: read_contact_roles(zoho))
+        self._contact_roles = _Hourly(lambda: _read_contact_roles(zoho))
 
     def convert(
         self,
@@ -509,6 +508,13 @@ def _about_configuration(rule: Rule, refusal: ZohoRefused) -> bool:
     field = refusal.details.get("api_name") if isinstance(refusal.details, dict) else None
     set_by_rule = {name for name, _ in rule.deal.fields} if rule.deal else set()
     return field in set_by_rule | {"Closing_Date", "Owner"}
+
+
+def _read_contact_roles(zoho: ZohoClient) -> dict[str, str]:
+    """The org's roles, name to id; the metadata reader loads only for a rule that names a role."""
+    from handlers.zoho.metadata import read_contact_roles
+
+    return read_contact_roles(zoho)
 
 
 class _Hourly(Generic[T]):

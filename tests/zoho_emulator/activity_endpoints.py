@@ -28,26 +28,21 @@ from . import credits, scopes
 from .conversion import ACTIVITY_MODULES, checked_id, is_record_id
 from .crm import CrmStore
 from .faults import Faults
-from .listing import Order, page_of
+from .listing import Order, page_of, record_list
 from .protocol import (
     FieldError,
     Response,
     invalid_body,
     invalid_id,
-    invalid_param,
-    limit_exceeded,
     missing_field,
     only,
     record_updated,
     requested_fields,
-    required_param_missing,
     top_level_error,
 )
 from .router import Call, Route
 
 MODULE = rf"(?P<module>{'|'.join(ACTIVITY_MODULES)})"
-MAX_FIELDS = 50  # per Get Records call, zoho-crm-api.md §4
-MAX_IDS = 100  # ids per Get Records call (§4)
 MAX_UPDATE = credits.NOTES_UPDATE_MAX  # records per update call (as Update Notes: 100)
 ORDER = Order(("id", "Created_Time", "Modified_Time"), "id", "asc")  # as Get Records of Leads
 CONTACT_ROLES_SINCE = 2.1  # CHOSEN: the SDK's v8 package; the reference does not date it
@@ -89,18 +84,7 @@ class ActivityEndpoints:
         return Response.json(200, {"data": [only(found, requested_fields(call.request))]})
 
     def list_activities(self, call: Call) -> Response:
-        wanted = requested_fields(call.request)
-        if wanted is None and not call.legacy:
-            raise required_param_missing("fields")  # zoho-crm-api.md §4: from v3
-        if wanted is not None and len(wanted) > MAX_FIELDS + 1:
-            raise limit_exceeded("fields", MAX_FIELDS)
-        ids = None
-        if listed := call.request.param("ids"):
-            ids = [value.strip() for value in listed.split(",")]
-            if not all(is_record_id(value) for value in ids):
-                raise invalid_param("ids")
-            if len(ids) > MAX_IDS:
-                raise limit_exceeded("ids", MAX_IDS)
+        wanted, ids = record_list(call.request, call.legacy)
         records = self._crm.listed_activities(call.params["module"], ids)
         page = page_of(call.request, records, self._faults.page_tokens, ORDER)
         if page is None:

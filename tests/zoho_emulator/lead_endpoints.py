@@ -9,7 +9,7 @@ from .conversion import CONTACT_ROLE_SINCE, checked_id, is_record_id, parse_conv
 from .crm import APPROVED_VALUES, Conversion, CrmStore
 from .faults import Faults
 from .ids import MODULE_IDS
-from .listing import MAX_PER_PAGE, Order, page_of
+from .listing import MAX_PER_PAGE, Order, page_of, record_list
 from .metadata import LEAD_LAYOUT_FIELDS, stable_id
 from .protocol import (
     FieldError,
@@ -18,7 +18,6 @@ from .protocol import (
     invalid_field,
     invalid_id,
     invalid_param,
-    limit_exceeded,
     missing_field,
     only,
     positive_int_param,
@@ -30,8 +29,6 @@ from .router import VERSIONS, Call, Route
 
 PARENT_MODULES = "Leads|Contacts|Accounts|Deals"
 CONVERTED_VALUES = ("false", "true", "both")
-MAX_FIELDS = 50  # per Get Records call, zoho-crm-api.md §4
-MAX_IDS = 100  # ids per Get Records call
 # zoho-crm-api.md §4: Get Records sorts by id, Created_Time or Modified_Time. CHOSEN: with no
 # sort_by the emulator lists by id, oldest first (Zoho's default order is not in the reference).
 LEADS_ORDER = Order(("id", "Created_Time", "Modified_Time"), "id", "asc")
@@ -88,18 +85,7 @@ class LeadEndpoints:
     def list_leads(self, call: Call) -> Response:
         """Get Records: `fields` is mandatory from v3 on; `ids` picks up to 100 leads; paged and
         sorted as every record list is (listing.py)."""
-        wanted = requested_fields(call.request)
-        if wanted is None and not call.legacy:
-            raise required_param_missing("fields")
-        if wanted is not None and len(wanted) > MAX_FIELDS + 1:
-            raise limit_exceeded("fields", MAX_FIELDS)
-        ids = None
-        if listed := call.request.param("ids"):
-            ids = [value.strip() for value in listed.split(",")]
-            if not all(is_record_id(value) for value in ids):
-                raise invalid_param("ids")
-            if len(ids) > MAX_IDS:
-                raise limit_exceeded("ids", MAX_IDS)
+        wanted, ids = record_list(call.request, call.legacy)
         leads = self._crm.listed_leads(_converted(call), ids, _approved(call))
         page = page_of(call.request, leads, self._faults.page_tokens, LEADS_ORDER)
         if page is None:

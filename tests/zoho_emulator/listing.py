@@ -14,10 +14,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .conversion import is_record_id
 from .page_tokens import PageTokens
-from .protocol import Request, invalid_param, positive_int_param, top_level_error
+from .protocol import (
+    Request,
+    invalid_param,
+    limit_exceeded,
+    positive_int_param,
+    requested_fields,
+    required_param_missing,
+    top_level_error,
+)
 
 MAX_PER_PAGE = 200  # §4 and §14.10: per_page, default and maximum
+MAX_FIELDS = 50  # fields per Get Records call (§4)
+MAX_IDS = 100  # ids per Get Records call (§4)
 DISCRETE_LIMIT = 2000  # §14.10: the records `page` reaches without a page token
 SORT_ORDERS = ("asc", "desc")
 
@@ -39,6 +50,31 @@ class Order:
     fields: tuple[str, ...]
     default_by: str
     default_order: str
+
+
+def record_list(request: Request, legacy: bool) -> tuple[set[str] | None, list[str] | None]:
+    """A Get Records call's `fields` (mandatory from v3, at most 50; id always answered) and
+    `ids` (at most 100), checked (§4)."""
+    wanted = requested_fields(request)
+    if wanted is None and not legacy:
+        raise required_param_missing("fields")
+    if wanted is not None and len(wanted) > MAX_FIELDS + 1:
+        raise limit_exceeded("fields", MAX_FIELDS)
+    return wanted, listed_ids(request)
+
+
+def listed_ids(request: Request) -> list[str] | None:
+    """The `ids` a list call picks (at most 100, each a record id, §4; Get Notes is held to the same,
+    the reference giving no other limit), or None when it picks none."""
+    listed = request.param("ids")
+    if not listed:
+        return None
+    ids = [value.strip() for value in listed.split(",")]
+    if not all(is_record_id(value) for value in ids):
+        raise invalid_param("ids")
+    if len(ids) > MAX_IDS:
+        raise limit_exceeded("ids", MAX_IDS)
+    return ids
 
 
 def page_of(

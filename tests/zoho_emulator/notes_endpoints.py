@@ -27,23 +27,21 @@ from . import credits, scopes
 from .conversion import checked_id, is_record_id
 from .crm import CrmStore
 from .faults import Faults
-from .listing import Order, page_of
+from .listing import Order, listed_ids, page_of
 from .protocol import (
     FieldError,
     Response,
     invalid_body,
     invalid_field,
     invalid_id,
-    invalid_param,
-    limit_exceeded,
     missing_field,
     record_updated,
+    requested_fields,
     required_param_missing,
     top_level_error,
 )
 from .router import Call, Route
 
-MAX_IDS = 100  # as Get Records (§4): the reference gives no other limit for Notes
 NOTES_ORDER = Order(("Modified_Time", "Created_Time", "id"), "Created_Time", "asc")  # §14.10
 # Update Notes, OAS-new v8.0/notes/notes.yaml: `data` maxItems 100 (PUT /Notes) and 1
 # (PUT /Notes/{id}); Note_Title maxLength 120 (also zoho-crm-api.md §14.10), Note_Content 65535.
@@ -72,13 +70,13 @@ class NotesEndpoints:
 
     def list_notes(self, call: Call) -> Response:
         request = call.request
-        wanted = request.param("fields")
-        if not wanted:
+        fields = requested_fields(request)
+        if fields is None:
             raise required_param_missing("fields")
-        fields = {"id", *(name.strip() for name in wanted.split(",") if name.strip())}
         notes = self._crm.all_notes()
-        if listed := request.param("ids"):
-            notes = _chosen(notes, listed)
+        if (ids := listed_ids(request)) is not None:
+            chosen = set(ids)
+            notes = [note for note in notes if note["id"] in chosen]
         page = page_of(request, notes, self._faults.page_tokens, NOTES_ORDER)
         if page is None:
             return Response.no_content()
@@ -263,13 +261,3 @@ def _changes(item: dict[str, Any], path: str) -> dict[str, Any]:
         if value is not None and len(value) > MAX_LENGTHS[key]:
             raise invalid_field(f"{path}.{key}", key, maximum_length=MAX_LENGTHS[key])
     return changes
-
-
-def _chosen(notes: list[dict[str, Any]], listed: str) -> list[dict[str, Any]]:
-    ids = [value.strip() for value in listed.split(",")]
-    if not all(is_record_id(value) for value in ids):
-        raise invalid_param("ids")
-    if len(ids) > MAX_IDS:
-        raise limit_exceeded("ids", MAX_IDS)
-    wanted = set(ids)
-    return [note for note in notes if note["id"] in wanted]
