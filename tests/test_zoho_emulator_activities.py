@@ -4,34 +4,16 @@ lead's activities (activity_endpoints.py, crm.py; zoho-crm-api.md §3.1 related_
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
-import requests
 
 from tests.zoho_emulator.ids import MODULE_IDS
-from tests.zoho_emulator.testing import ADMIN, Zoho, add_lead, control
+from tests.zoho_emulator.testing import ADMIN, add_lead, control
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
 
 TASKS = {"api_name": "Tasks", "id": MODULE_IDS["Tasks"]}
 CALLS = {"api_name": "Calls", "id": MODULE_IDS["Calls"]}
-
-
-def mass_convert(zoho: Zoho, lead_ids: list[str], assign_to: str = ADMIN, **body: Any) -> requests.Response:
-    return zoho.post(
-        "Leads/actions/mass_convert", json={"ids": lead_ids, "assign_to": {"id": assign_to}, **body}
-    )
-
-
-def finished_job(zoho: Zoho, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 5
-    while True:
-        status = zoho.get("Leads/actions/mass_convert", params={"job_id": job_id}).json()["data"][0]
-        if status["Status"] in ("completed", "failed"):
-            return status
-        assert time.monotonic() < deadline, status
-        time.sleep(0.02)
 
 
 def lead_with_activities(emulator) -> tuple[str, str, list[str], str]:
@@ -108,8 +90,8 @@ def test_mass_convert_with_related_modules_gives_those_activities_to_assign_to(e
     lead_id, _sam, tasks, call = lead_with_activities(emulator)
     rita = emulator.crm.add_user("Rita Rep", "rita@example.com")
 
-    job = mass_convert(zoho, [lead_id], assign_to=rita, related_modules=[TASKS, {"api_name": "Calls"}])
-    finished_job(zoho, job.json()["details"]["job_id"])
+    job = zoho.mass_convert([lead_id], assign_to=rita, related_modules=[TASKS, {"api_name": "Calls"}])
+    zoho.finished_job(job.json()["details"]["job_id"])
     contact_id = emulator.crm.lead(lead_id)["Converted_Contact"]["id"]
 
     assert job.status_code == 202
@@ -122,8 +104,8 @@ def test_mass_convert_changes_the_owners_of_only_the_modules_it_names(emulator, 
     emulator.faults.mass_convert_seconds = 0.05
     lead_id, sam, tasks, call = lead_with_activities(emulator)
 
-    job = mass_convert(zoho, [lead_id], related_modules=[{"id": MODULE_IDS["Calls"]}])
-    finished_job(zoho, job.json()["details"]["job_id"])
+    job = zoho.mass_convert([lead_id], related_modules=[{"id": MODULE_IDS["Calls"]}])
+    zoho.finished_job(job.json()["details"]["job_id"])
 
     assert [emulator.crm.activity("Tasks", task)["Owner"]["id"] for task in tasks] == [sam, ADMIN]
     assert emulator.crm.activity("Calls", call)["Owner"]["id"] == ADMIN
@@ -175,7 +157,7 @@ def test_mass_convert_changes_the_owners_of_only_the_modules_it_names(emulator, 
 def test_related_modules_refusals_refuse_the_whole_submission(emulator, zoho, item, code, details):
     lead_id, *_ = lead_with_activities(emulator)
 
-    answer = mass_convert(zoho, [lead_id], related_modules=[TASKS, item])
+    answer = zoho.mass_convert([lead_id], related_modules=[TASKS, item])
 
     assert answer.status_code == 400
     assert answer.json()["code"] == code

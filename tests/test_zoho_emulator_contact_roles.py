@@ -4,30 +4,13 @@ portal user types (Mass Convert's portal_user_type, §3.1, §14.2)."""
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import requests
 
 from tests.zoho_emulator.metadata import stable_id
-from tests.zoho_emulator.testing import ADMIN, DEAL, Zoho, add_lead, control, record_error
+from tests.zoho_emulator.testing import DEAL, Zoho, add_lead, control, record_error
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
 
 DECISION_MAKER = stable_id("contact_role", "Decision Maker")
-
-
-def mass_convert(zoho: Zoho, lead_ids: list[str], **body: Any) -> requests.Response:
-    return zoho.post("Leads/actions/mass_convert", json={"ids": lead_ids, "assign_to": {"id": ADMIN}, **body})
-
-
-def finished_job(zoho: Zoho, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 5
-    while True:
-        status = zoho.get("Leads/actions/mass_convert", params={"job_id": job_id}).json()["data"][0]
-        if status["Status"] in ("completed", "failed"):
-            return status
-        assert time.monotonic() < deadline, status
-        time.sleep(0.02)
 
 
 def test_every_org_has_zohos_default_contact_roles(emulator, zoho):
@@ -129,7 +112,7 @@ def test_a_contact_role_before_v5_is_refused(emulator, zoho):
 
 def test_mass_convert_refuses_a_contact_role(emulator, zoho):
     """UNVERIFIED: §1.2 documents Contact_Role for single Convert only."""
-    answer = mass_convert(zoho, [add_lead(emulator)], Deals={**DEAL, "Contact_Role": DECISION_MAKER})
+    answer = zoho.mass_convert([add_lead(emulator)], Deals={**DEAL, "Contact_Role": DECISION_MAKER})
 
     assert answer.status_code == 400
     assert answer.json()["code"] == "INVALID_DATA"
@@ -142,8 +125,8 @@ def test_mass_convert_takes_a_portal_user_type_of_the_org(emulator, zoho):
     type_id = added.json()["id"]
     lead_id = add_lead(emulator)
 
-    job = mass_convert(zoho, [lead_id], portal_user_type={"id": type_id, "api_name": "Partners"})
-    finished_job(zoho, job.json()["details"]["job_id"])
+    job = zoho.mass_convert([lead_id], portal_user_type={"id": type_id, "api_name": "Partners"})
+    zoho.finished_job(job.json()["details"]["job_id"])
     contact_id = emulator.crm.lead(lead_id)["Converted_Contact"]["id"]
 
     assert added.status_code == 201
@@ -155,9 +138,9 @@ def test_mass_convert_refuses_a_portal_user_type_the_org_lacks(emulator, zoho):
     type_id = emulator.crm.add_portal_user_type("Partners", "Partners")
     lead_id = add_lead(emulator)
 
-    unknown = mass_convert(zoho, [lead_id], portal_user_type={"id": "4876876000015999999", "api_name": "X"})
-    mismatch = mass_convert(zoho, [lead_id], portal_user_type={"id": type_id, "api_name": "Customers"})
-    not_an_object = mass_convert(zoho, [lead_id], portal_user_type="Partners")
+    unknown = zoho.mass_convert([lead_id], portal_user_type={"id": "4876876000015999999", "api_name": "X"})
+    mismatch = zoho.mass_convert([lead_id], portal_user_type={"id": type_id, "api_name": "Customers"})
+    not_an_object = zoho.mass_convert([lead_id], portal_user_type="Partners")
 
     for answer in (unknown, mismatch, not_an_object):
         assert answer.status_code == 400
@@ -168,7 +151,7 @@ def test_mass_convert_refuses_a_portal_user_type_the_org_lacks(emulator, zoho):
 
 
 def test_an_org_has_no_portal_user_types_by_default(emulator, zoho):
-    answer = mass_convert(zoho, [add_lead(emulator)], portal_user_type={"id": "4876876000015000001"})
+    answer = zoho.mass_convert([add_lead(emulator)], portal_user_type={"id": "4876876000015000001"})
 
     assert control(emulator, "GET", "portal_user_types").json() == []
     assert answer.json()["details"]["json_path"] == "$.portal_user_type.id"

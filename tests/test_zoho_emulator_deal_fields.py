@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 import requests
 
-from tests.zoho_emulator.testing import ADMIN, DEAL, Zoho, add_lead, record_error
+from tests.zoho_emulator.testing import DEAL, Zoho, add_lead, record_error
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
 
@@ -25,22 +24,6 @@ def deal_fields(zoho: Zoho) -> dict[str, dict[str, Any]]:
         field["api_name"]: field
         for field in zoho.get("settings/fields", params={"module": "Deals"}).json()["fields"]
     }
-
-
-def mass_convert(zoho: Zoho, lead_ids: list[str], deal: dict[str, Any]) -> requests.Response:
-    return zoho.post(
-        "Leads/actions/mass_convert", json={"ids": lead_ids, "assign_to": {"id": ADMIN}, "Deals": deal}
-    )
-
-
-def finished_job(zoho: Zoho, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 5
-    while True:
-        status = zoho.get("Leads/actions/mass_convert", params={"job_id": job_id}).json()["data"][0]
-        if status["Status"] in ("completed", "failed"):
-            return status
-        assert time.monotonic() < deadline, status
-        time.sleep(0.02)
 
 
 # --- maximum lengths (zoho-crm-api.md §14.4) ---------------------------------------------------
@@ -116,9 +99,9 @@ def test_mass_convert_takes_a_deal_name_up_to_255_characters(emulator, zoho):
     emulator.faults.mass_convert_seconds = 0.05
     lead_id = add_lead(emulator)
 
-    submitted = mass_convert(zoho, [lead_id], {**DEAL, "Deal_Name": "z" * 255})
-    status = finished_job(zoho, submitted.json()["details"]["job_id"])
-    refused = mass_convert(zoho, [add_lead(emulator)], {**DEAL, "Deal_Name": "z" * 256})
+    submitted = zoho.mass_convert([lead_id], Deals={**DEAL, "Deal_Name": "z" * 255})
+    status = zoho.finished_job(submitted.json()["details"]["job_id"])
+    refused = zoho.mass_convert([add_lead(emulator)], Deals={**DEAL, "Deal_Name": "z" * 256})
 
     assert submitted.status_code == 202
     assert status["Converted_Count"] == 1
@@ -321,9 +304,9 @@ def test_mass_convert_takes_the_same_form(emulator, zoho):
     emulator.faults.picklist_reading = "display"
     emulator.faults.mass_convert_seconds = 0.05
 
-    refused = mass_convert(zoho, [add_lead(emulator)], {**DEAL, "Stage": "Id. Decision Makers"})
-    submitted = mass_convert(zoho, [add_lead(emulator)], {**DEAL, "Stage": "Identify Decision Makers"})
-    status = finished_job(zoho, submitted.json()["details"]["job_id"])
+    refused = zoho.mass_convert([add_lead(emulator)], Deals={**DEAL, "Stage": "Id. Decision Makers"})
+    submitted = zoho.mass_convert([add_lead(emulator)], Deals={**DEAL, "Stage": "Identify Decision Makers"})
+    status = zoho.finished_job(submitted.json()["details"]["job_id"])
 
     assert (refused.status_code, refused.json()["code"]) == (400, "MAPPING_MISMATCH")
     assert submitted.status_code == 202

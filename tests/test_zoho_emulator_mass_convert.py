@@ -6,27 +6,10 @@ import time
 from typing import Any
 
 import pytest
-import requests
 
 from tests.zoho_emulator.testing import ADMIN, DEAL, Zoho, add_lead
 from tests.zoho_emulator.testing import emulator as emulator
 from tests.zoho_emulator.testing import zoho as zoho
-
-
-def mass_convert(zoho: Zoho, lead_ids: list[str], **body: Any) -> requests.Response:
-    return zoho.post("Leads/actions/mass_convert", json={"ids": lead_ids, "assign_to": {"id": ADMIN}, **body})
-
-
-def job_status(zoho: Zoho, job_id: str) -> dict[str, Any]:
-    return zoho.get("Leads/actions/mass_convert", params={"job_id": job_id}).json()["data"][0]
-
-
-def finished_job(zoho: Zoho, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 5
-    while (status := job_status(zoho, job_id))["Status"] not in ("completed", "failed"):
-        assert time.monotonic() < deadline, status
-        time.sleep(0.02)
-    return status
 
 
 def test_mass_convert_schedules_a_job_that_converts_the_leads_over_time(emulator, zoho):
@@ -44,8 +27,8 @@ def test_mass_convert_schedules_a_job_that_converts_the_leads_over_time(emulator
             "move_attachments_to": {"api_name": "Deals"},
         },
     )
-    first = job_status(zoho, answer.json()["details"]["job_id"])
-    last = finished_job(zoho, answer.json()["details"]["job_id"])
+    first = zoho.job_status(answer.json()["details"]["job_id"])
+    last = zoho.finished_job(answer.json()["details"]["job_id"])
 
     assert answer.status_code == 202
     assert answer.json() == {
@@ -77,8 +60,8 @@ def test_mass_convert_creates_a_new_contact_and_account_for_each_lead_beside_mat
     contact_id = emulator.crm.add_contact(Last_Name="Doe", Email="jane@acme.example", Account_Name=account_id)
     lead_ids = [add_lead(emulator), add_lead(emulator)]  # both Jane Doe, jane@acme.example, of Acme
 
-    job_id = mass_convert(zoho, lead_ids).json()["details"]["job_id"]
-    status = finished_job(zoho, job_id)
+    job_id = zoho.mass_convert(lead_ids).json()["details"]["job_id"]
+    status = zoho.finished_job(job_id)
 
     leads = [emulator.crm.lead(lead_id) for lead_id in lead_ids]
     new_contacts = {lead["Converted_Contact"]["id"] for lead in leads}
@@ -97,8 +80,8 @@ def test_mass_convert_counts_chosen_and_already_converted_leads_as_failed(emulat
     zoho.convert(done)
     emulator.faults.mass_convert_fail_ids = {chosen}
 
-    job_id = mass_convert(zoho, [good, chosen, done]).json()["details"]["job_id"]
-    status = finished_job(zoho, job_id)
+    job_id = zoho.mass_convert([good, chosen, done]).json()["details"]["job_id"]
+    status = zoho.finished_job(job_id)
 
     assert (status["Status"], status["Converted_Count"], status["Failed_Count"]) == ("completed", 1, 2)
     assert emulator.crm.lead(chosen)["Converted__s"] is False
@@ -109,15 +92,15 @@ def test_a_mass_convert_job_where_every_lead_fails_is_failed(emulator, zoho):
     lead_id = add_lead(emulator)
     emulator.faults.mass_convert_fail_ids = {lead_id}
 
-    job_id = mass_convert(zoho, [lead_id]).json()["details"]["job_id"]
+    job_id = zoho.mass_convert([lead_id]).json()["details"]["job_id"]
 
-    assert finished_job(zoho, job_id)["Status"] == "failed"
+    assert zoho.finished_job(job_id)["Status"] == "failed"
 
 
 def test_mass_convert_takes_at_most_fifty_ids(emulator, zoho):
     lead_ids = [str(4876876000000100001 + n) for n in range(51)]
 
-    answer = mass_convert(zoho, lead_ids)
+    answer = zoho.mass_convert(lead_ids)
 
     assert answer.status_code == 400
     assert answer.json()["code"] == "LIMIT_EXCEEDED"
@@ -134,7 +117,7 @@ def test_mass_convert_takes_at_most_fifty_ids(emulator, zoho):
     ],
 )
 def test_mass_convert_refuses_bad_bodies_with_top_level_errors(emulator, zoho, body, code, api_name):
-    answer = mass_convert(zoho, [add_lead(emulator)], **body)
+    answer = zoho.mass_convert([add_lead(emulator)], **body)
 
     assert answer.status_code == 400
     assert answer.json()["code"] == code
@@ -145,7 +128,7 @@ def test_mass_convert_refuses_an_assignee_who_cannot_own_records(emulator, zoho)
     deactivated = emulator.crm.add_user("Gone", "gone@example.com", status="inactive")
     lead_id = add_lead(emulator)
 
-    answer = mass_convert(zoho, [lead_id], assign_to={"id": deactivated})
+    answer = zoho.mass_convert([lead_id], assign_to={"id": deactivated})
 
     assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_DATA")
     assert answer.json()["details"]["api_name"] == "assign_to"
@@ -228,8 +211,8 @@ def test_an_id_that_is_no_lead_refuses_the_whole_submission(emulator, zoho, ids,
     emulator.faults.mass_convert_seconds = 0.05
     leads = {"{a}": add_lead(emulator), "{b}": add_lead(emulator, Email="b@acme.example")}
 
-    answer = mass_convert(
-        zoho, [leads.get(value, value) if isinstance(value, str) else value for value in ids]
+    answer = zoho.mass_convert(
+        [leads.get(value, value) if isinstance(value, str) else value for value in ids]
     )
 
     assert (answer.status_code, answer.json()) == (400, invalid_id(index))
@@ -241,7 +224,7 @@ def test_a_non_numeric_id_refuses_the_submission_expecting_a_long(emulator, zoho
     emulator.faults.mass_convert_seconds = 0.05
     good = add_lead(emulator)
 
-    answer = mass_convert(zoho, [good, UNKNOWN_LEAD, value])
+    answer = zoho.mass_convert([good, UNKNOWN_LEAD, value])
 
     # zoho-crm-api.md §14.2: {expected_data_type: "long", api_name: "ids", json_path: "$.ids[i]"};
     # an id of the wrong type is refused before any id is looked up.
@@ -254,7 +237,7 @@ def test_a_deleted_lead_refuses_the_submission_naming_its_index(emulator, zoho):
     lead_ids = [add_lead(emulator, Email=f"{n}@acme.example") for n in range(3)]
     emulator.crm.delete_lead(lead_ids[1])
 
-    answer = mass_convert(zoho, lead_ids)
+    answer = zoho.mass_convert(lead_ids)
 
     assert (answer.status_code, answer.json()) == (400, invalid_id(1))
     assert nothing_converts(emulator, [lead_ids[0], lead_ids[2]])
@@ -267,7 +250,7 @@ def test_a_lead_deleted_between_a_coql_page_and_the_submission_refuses_it(emulat
     emulator.faults.delete_leads_before_next([lead_ids[2]], path="/actions/mass_convert$", method="POST")
 
     page = zoho.post("coql", json={"select_query": "select id from Leads where Lead_Status = 'Qualified'"})
-    answer = mass_convert(zoho, [row["id"] for row in page.json()["data"]])
+    answer = zoho.mass_convert([row["id"] for row in page.json()["data"]])
 
     assert [row["id"] for row in page.json()["data"]] == lead_ids
     assert (answer.status_code, answer.json()) == (400, invalid_id(2))
@@ -279,8 +262,8 @@ def test_a_lead_deleted_after_the_submission_fails_inside_the_job(emulator, zoho
     emulator.faults.mass_convert_seconds = 0.3
     kept, gone = add_lead(emulator), add_lead(emulator, Email="gone@acme.example")
 
-    job_id = mass_convert(zoho, [kept, gone]).json()["details"]["job_id"]
+    job_id = zoho.mass_convert([kept, gone]).json()["details"]["job_id"]
     emulator.crm.delete_lead(gone)
-    status = finished_job(zoho, job_id)
+    status = zoho.finished_job(job_id)
 
     assert (status["Converted_Count"], status["Failed_Count"]) == (1, 1)

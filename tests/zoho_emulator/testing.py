@@ -100,6 +100,23 @@ class Zoho:
             f"Leads/{lead_id}/actions/convert", json={"data": [converter or {}]}, timeout=timeout
         )
 
+    def mass_convert(self, lead_ids: list[str], assign_to: str = ADMIN, **body: Any) -> requests.Response:
+        """Submit a Mass Convert of `lead_ids` to `assign_to`, with the other keys of `body`."""
+        return self.post(
+            "Leads/actions/mass_convert", json={"ids": lead_ids, "assign_to": {"id": assign_to}, **body}
+        )
+
+    def job_status(self, job_id: str) -> dict[str, Any]:
+        return dict(self.get("Leads/actions/mass_convert", params={"job_id": job_id}).json()["data"][0])
+
+    def finished_job(self, job_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """A Mass Convert job's status once it is completed or failed (within `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while (status := self.job_status(job_id))["Status"] not in ("completed", "failed"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.02)
+        return status
+
     def conversion_options(self, lead_id: str) -> requests.Response:
         return self.get(f"Leads/{lead_id}/__conversion_options")
 
