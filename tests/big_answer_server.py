@@ -8,39 +8,22 @@ client learns the size only by reading.
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.zoho_emulator.local_http import LoopbackServer
 
 FRAMINGS = ("announced", "chunked", "unannounced")
 _PIECE = b"a" * (1024 * 1024)
 
 
-class BigAnswerServer:
+class BigAnswerServer(LoopbackServer):
     def __init__(self, size: int, framing: str = "chunked") -> None:
         if framing not in FRAMINGS:
             raise ValueError(f"framing must be one of {FRAMINGS}")
         self.size, self.framing = size, framing
         self.sent: list[int] = []  # bytes written per answer before the client went away
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> BigAnswerServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self

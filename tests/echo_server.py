@@ -10,39 +10,23 @@ print its own secrets with it. Each answer is a Zoho-shaped error (`{"code", "me
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.zoho_emulator.local_http import LoopbackServer
 
 MODES = ("raw", "upper", "cut", "quoted")
 
 
-class EchoServer:
+class EchoServer(LoopbackServer):
     def __init__(self, mode: str = "raw") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         self.mode = mode
         self.seen: list[str] = []  # what was echoed, as sent back
         self.tokens: set[str] = set()  # the access tokens that came in Authorization headers
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> EchoServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def echo(self, value: str) -> str:
         if self.mode == "upper":

@@ -1,4 +1,5 @@
-"""The HTTP server plumbing the local fakes share (the Zoho emulator, the Secret Manager fake).
+"""The HTTP server plumbing the local fakes share (the Zoho emulator, the Secret Manager fake, and
+the small servers tests stand up: a webhook receiver, a hostile Zoho).
 
 HTTP/1.1 keep-alive on TCP_NODELAY sockets, one thread per connection, and a stop that also cuts
 idle kept-alive connections so their threads end with the server.
@@ -10,6 +11,8 @@ import contextlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
 
 
 class TrackingHTTPServer(ThreadingHTTPServer):
@@ -80,3 +83,28 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
         self.server.track(self.connection, open_=False)
         with contextlib.suppress(OSError):  # the peer, or a reset fault, closed the socket
             super().finish()
+
+
+class LoopbackServer:
+    """A test server on a free loopback port, serving on a background thread while `with` lasts.
+    A subclass sets what its handler reads, then calls this with the handler class."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()

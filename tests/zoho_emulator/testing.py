@@ -20,14 +20,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import requests
 
 from .emulator import ZohoEmulator
+from .local_http import LoopbackServer
 from .tokens import Credentials
 
 CREDENTIALS = Credentials(
@@ -180,7 +180,7 @@ class Received:
         return next((value for key, value in self.headers.items() if key.lower() == name.lower()), None)
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     """A local HTTP server standing in for what a webhook calls (the function, in production):
     it records every request and answers `status` (200 unless changed) with an empty body,
     `delay` seconds after reading it."""
@@ -190,28 +190,12 @@ class WebhookReceiver:
         self.delay = delay
         self._received: list[Received] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(self._handler())
 
     @property
     def requests(self) -> list[Received]:
         with self._lock:
             return list(self._received)
-
-    def __enter__(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
         """The requests once at least `count` have come (or `timeout` seconds have passed)."""
