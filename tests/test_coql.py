@@ -12,6 +12,7 @@ from handlers.zoho.coql import (
     all_of,
     any_of,
     credits_at_most,
+    keyset_pages,
     quotable,
     select,
     timestamp,
@@ -87,3 +88,19 @@ def test_select_refuses_what_zoho_would_refuse():
 @pytest.mark.parametrize(("limit", "credits"), [(1, 1), (200, 1), (201, 2), (1000, 5), (2000, 10)])
 def test_a_query_is_counted_at_the_costlier_reading_of_one_credit_per_200_rows(limit, credits):
     assert credits_at_most(limit) == credits
+
+
+def test_keyset_pages_read_past_the_last_id_until_the_last_page():
+    asked: list[str | None] = []
+    pages = {None: ([{"id": "3"}, {"id": "1"}], True), "3": ([{"id": "7"}], True), "7": ([], False)}
+
+    def read(after):
+        asked.append(after)
+        return pages[after]
+
+    assert list(keyset_pages(read)) == [[{"id": "3"}, {"id": "1"}], [{"id": "7"}]]
+    assert asked == [None, "3", "7"]
+
+
+def test_keyset_pages_end_at_a_page_zoho_says_is_the_last():
+    assert list(keyset_pages(lambda after: ([{"id": "1"}], False))) == [[{"id": "1"}]]

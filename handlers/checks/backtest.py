@@ -44,7 +44,7 @@ from handlers.sweep.query import (
     placeholders,
     selected_fields,
 )
-from handlers.zoho.coql import MAX_SELECTED_FIELDS, credits_at_most
+from handlers.zoho.coql import MAX_SELECTED_FIELDS, credits_at_most, keyset_pages
 from handlers.zoho.lead import Lead
 from handlers.zoho.metadata import read_lead_fields
 
@@ -239,19 +239,15 @@ class BacktestRun:
     def _unconverted_pages(self) -> Iterator[list[dict[str, Any]]]:
         """The window's leads still to convert, by the sweep's keyset paging (every lead)."""
         size = self.zoho.version.coql_page_size
-        after: str | None = None
-        while True:
+
+        def read(after: str | None) -> tuple[list[dict[str, Any]], bool]:
             rows, more = self.zoho.query(
                 self.queries.page_query(WINDOW_ONLY, self.result.window, after, size)
             )
             self.extra_credits += credits_at_most(size) - 1
-            ids = [int(row["id"]) for row in rows if str(row.get("id", "")).isdigit()]
-            if not ids:
-                return
-            yield rows
-            if not more:
-                return
-            after = str(max(ids))
+            return rows, more
+
+        return keyset_pages(read)
 
     def _converted_pages(self) -> Iterator[list[dict[str, Any]]]:
         page: list[dict[str, Any]] = []

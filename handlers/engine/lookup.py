@@ -14,13 +14,14 @@ Lost in the Deals pipelines (docs/zoho-api.md, "Metadata"); every other stage is
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from handlers.engine.existing import Matches, from_records
 from handlers.errors import ZohoRefused
-from handlers.zoho.coql import MAX_CRITERIA, MAX_IN_VALUES, Criterion, all_of, quotable, select
+from handlers.zoho.coql import MAX_CRITERIA, MAX_IN_VALUES, Criterion, all_of, keyset_pages, quotable, select
 from handlers.zoho.lead import zoho_time
 
 if TYPE_CHECKING:
@@ -166,21 +167,18 @@ def query_rows(
     criterion: Criterion,
     in_counts_once: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Every row of the query, page by page in id order."""
-    after: str | None = None
-    for _ in range(MAX_PAGES):
-        page_after = Criterion("id", ">", (after,)) if after else None
-        where = all_of(criterion, page_after)
+    """Every row of the query, page by page in id order (MAX_PAGES at most)."""
+
+    def read(after: str | None) -> tuple[list[dict[str, Any]], bool]:
+        where = all_of(criterion, Criterion("id", ">", (after,)) if after else None)
         assert where is not None
         text = select(
             columns, where, order_by="id", limit=LOOKUP_LIMIT, module=module, in_counts_once=in_counts_once
         )
-        rows, more = zoho.query(text)
-        yield from rows
-        ids = [int(row["id"]) for row in rows if str(row.get("id", "")).isdigit()]
-        if not more or not ids:
-            return
-        after = str(max(ids))
+        return zoho.query(text)
+
+    for page in itertools.islice(keyset_pages(read), MAX_PAGES):
+        yield from page
 
 
 def _text(value: Any) -> str | None:

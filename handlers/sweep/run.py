@@ -68,6 +68,7 @@ from handlers.sweep.query import (
     placeholders,
     queries_for,
 )
+from handlers.zoho.coql import keyset_pages
 from handlers.zoho.lead import Lead, is_converted, zoho_time
 
 
@@ -445,24 +446,22 @@ class SweepRun:
 
     def pages(self, queries: Queries, query: Query, window: Window) -> Iterator[list[dict[str, Any]]]:
         """The query's pages, read by key until the last page or the end of the time budget."""
-        after: str | None = None
         size = self.zoho.version.coql_page_size
-        while self.summary.stopped_by is None:
+
+        def read(after: str | None) -> tuple[list[dict[str, Any]], bool]:
+            if self.summary.stopped_by is not None:
+                return [], False
             if self.lacks_time(self.call_seconds):
                 self.summary.stop("time_budget", "the time budget ran out before every page was read")
-                return
+                return [], False
             try:
                 records, more = self.zoho.query(queries.page_query(query, window, after, size))
             except (ZohoRefused, ZohoBadResponse) as error:
                 raise _QueryRefused(error) from None
             self.summary.pages += 1
-            ids = [int(record["id"]) for record in records if str(record.get("id", "")).isdigit()]
-            if not ids:
-                return
-            yield records
-            if not more:
-                return
-            after = str(max(ids))
+            return records, more
+
+        return keyset_pages(read)
 
     # --- deciding ---------------------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 MAX_CRITERIA = 25
 MAX_IN_VALUES = 50
@@ -34,6 +35,26 @@ def credits_at_most(limit: int) -> int:
     """What one query of this LIMIT may cost: not documented for CRM, so the costlier reading,
     one credit per 200 rows asked (docs/zoho-api.md, "COQL")."""
     return max(1, -(-limit // ROWS_PER_CREDIT))
+
+
+PageReader = Callable[[str | None], tuple[list[dict[str, Any]], bool]]
+
+
+def keyset_pages(read: PageReader) -> Iterator[list[dict[str, Any]]]:
+    """A query's pages read by key: `read(after)` answers the page of ids past `after` (None for
+    the first), ordered by id, and whether more follow. Unlike OFFSET this reaches any number of
+    records, and records that leave the result meanwhile shift nothing. Ends at the last page, or
+    at a page with no record id."""
+    after: str | None = None
+    while True:
+        rows, more = read(after)
+        ids = [int(row["id"]) for row in rows if str(row.get("id", "")).isdigit()]
+        if not ids:
+            return
+        yield rows
+        if not more:
+            return
+        after = str(max(ids))
 
 
 class QueryTooLarge(ValueError):
