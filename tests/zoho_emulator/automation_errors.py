@@ -48,6 +48,24 @@ def wrong_type(path: str, api_name: str, expected: str, single: bool = False) ->
     return AutomationError("INVALID_DATA", "Invalid data type", details, single)
 
 
+def required_object(value: Any, path: str, api_name: str) -> dict[str, Any]:
+    """A mandatory JSON object: MANDATORY_NOT_FOUND when absent, INVALID_DATA when another type."""
+    if value is None:
+        raise mandatory(path, api_name)
+    if not isinstance(value, dict):
+        raise wrong_type(path, api_name, "jsonobject")
+    return value
+
+
+def required_text(value: Any, path: str, api_name: str) -> str:
+    """A mandatory text: MANDATORY_NOT_FOUND when absent, INVALID_DATA when another type."""
+    if value is None:
+        raise mandatory(path, api_name)
+    if not isinstance(value, str):
+        raise wrong_type(path, api_name, "text")
+    return value
+
+
 def too_long(path: str, api_name: str, maximum: int, message: str = "Invalid data") -> AutomationError:
     details = {"api_name": api_name, "maximum_length": maximum, "json_path": path}
     return AutomationError("INVALID_DATA", message, details)

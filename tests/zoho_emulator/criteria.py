@@ -35,7 +35,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .automation_errors import ambiguous, invalid, limit_exceeded, mandatory, wrong_type
+from .automation_errors import (
+    ambiguous,
+    invalid,
+    limit_exceeded,
+    mandatory,
+    required_object,
+    required_text,
+    wrong_type,
+)
 from .metadata import MULTI_SELECT, FieldDef, stable_id
 from .module_refs import record_id
 
@@ -140,11 +148,7 @@ def _simple(
     value_type = raw.get("type", "value")
     if value_type != "value":
         raise invalid(f"{path}.type", "type", NOT_EMULATED, supported_values=["value"])
-    comparator = raw.get("comparator")
-    if comparator is None:
-        raise mandatory(f"{path}.comparator", "comparator")
-    if not isinstance(comparator, str):
-        raise wrong_type(f"{path}.comparator", "comparator", "text")
+    comparator = required_text(raw.get("comparator"), f"{path}.comparator", "comparator")
     if comparator not in SUPPORTED:
         raise invalid(f"{path}.comparator", "comparator", NOT_EMULATED, supported_values=list(SUPPORTED))
     if "value" not in raw:
@@ -157,19 +161,12 @@ def _simple(
 
 
 def _field(raw: Any, path: str, module: str, fields: dict[str, FieldDef]) -> FieldDef:
-    if raw is None:
-        raise mandatory(path, "field")
-    if not isinstance(raw, dict):
-        raise wrong_type(path, "field", "jsonobject")
-    name = raw.get("api_name")
-    if name is None:
-        raise mandatory(f"{path}.api_name", "api_name")
-    if not isinstance(name, str):
-        raise wrong_type(f"{path}.api_name", "api_name", "text")
+    reference = required_object(raw, path, "field")
+    name = required_text(reference.get("api_name"), f"{path}.api_name", "api_name")
     definition = fields.get(name)
     if definition is None:  # relation notation (Deals__r.Stage) included: not emulated
         raise invalid(f"{path}.api_name", "api_name", "the field given seems to be invalid")
-    given_id = raw.get("id")
+    given_id = reference.get("id")
     if given_id is not None and record_id(given_id) != stable_id(module, name):
         raise ambiguous((f"{path}.id", "id"), (f"{path}.api_name", "api_name"))
     return definition

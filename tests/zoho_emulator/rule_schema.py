@@ -36,6 +36,8 @@ from .automation_errors import (
     limit_exceeded,
     mandatory,
     not_allowed,
+    required_object,
+    required_text,
     wrong_type,
 )
 from .metadata import FieldDef
@@ -147,15 +149,8 @@ def _status(item: dict[str, Any], path: str) -> bool | None:
 
 
 def _trigger(value: Any, path: str, module: str, context: Context) -> Trigger:
-    if value is None:
-        raise mandatory(path, "execute_when")
-    if not isinstance(value, dict):
-        raise wrong_type(path, "execute_when", "jsonobject")
-    kind = value.get("type")
-    if kind is None:
-        raise mandatory(f"{path}.type", "type")
-    if not isinstance(kind, str):
-        raise wrong_type(f"{path}.type", "type", "text")
+    value = required_object(value, path, "execute_when")
+    kind = required_text(value.get("type"), f"{path}.type", "type")
     if kind not in TRIGGERS:
         raise invalid(f"{path}.type", "type", NOT_EMULATED, supported_values=list(TRIGGERS))
     details = value.get("details")

@@ -37,6 +37,8 @@ from .automation_errors import (
     limit_exceeded,
     mandatory,
     not_allowed,
+    required_object,
+    required_text,
     too_long,
     wrong_type,
 )
@@ -166,22 +168,16 @@ def _url(value: Any, path: str, module: str, names: Collection[str]) -> str:
 
 
 def _method(value: Any, path: str) -> str:
-    if value is None:
-        raise mandatory(path, "http_method")
-    if not isinstance(value, str):
-        raise wrong_type(path, "http_method", "text")
-    if value not in METHODS:
+    method = required_text(value, path, "http_method")
+    if method not in METHODS:
         raise invalid(path, "http_method", "The method type given is invalid")
-    return value
+    return method
 
 
 def _authentication(value: Any, path: str) -> dict[str, str]:
     """`{"type": "general"}` (`connection_name` absent or ""); a connection is refused: the
     emulated org has no Zoho Connections (§7.1)."""
-    if value is None:
-        raise mandatory(path, "authentication")
-    if not isinstance(value, dict):
-        raise wrong_type(path, "authentication", "jsonobject")
+    value = required_object(value, path, "authentication")
     kind = value.get("type")
     if kind is None:
         raise mandatory(f"{path}.type", "type", single=True)
@@ -209,13 +205,10 @@ def _authentication(value: Any, path: str) -> dict[str, str]:
 
 
 def _feature_type(value: Any, path: str) -> str:
-    if value is None:
-        raise mandatory(path, "feature_type")
-    if not isinstance(value, str):
-        raise wrong_type(path, "feature_type", "text")
-    if value not in FEATURE_TYPES:
+    feature = required_text(value, path, "feature_type")
+    if feature not in FEATURE_TYPES:
         raise invalid(path, "feature_type", "the given feature name is invalid")
-    return value
+    return feature
 
 
 def _date_time_format(value: Any, path: str) -> dict[str, Any] | None:
