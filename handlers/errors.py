@@ -10,6 +10,7 @@ log: it never holds a secret.
     ├── Rejected                 rejected (4xx): the request itself, before any call to Zoho
     ├── Misconfigured            misconfigured (500): a setting or secret
     │   └── RulesError           the rules file (file, rule and key named)
+    ├── RuleCannotConvert        failed: this rule cannot convert in this org (its leads only)
     ├── SecretUnavailable        error: Secret Manager, worth trying again
     └── ZohoError
         ├── ZohoUnavailable      error: Zoho unreachable or failing within the retry window
@@ -127,6 +128,14 @@ class Misconfigured(Failure):
     @property
     def public_reason(self) -> str:
         return f"misconfigured: {self.setting or 'a setting of the function'}"
+
+
+class RuleCannotConvert(Failure):
+    """The rule, as written, cannot convert in this org (a contact role the org lacks, a key its API
+    version lacks): the lead fails without a call to Convert, and so do the rule's other leads,
+    while the other rules' leads convert (a misconfiguration would stop a sweep's every Convert)."""
+
+    default_kind: ClassVar[Kind] = Kind.FAILED
 
 
 def in_rules(source: str, rule: str | None, key: str | None, message: str) -> str:

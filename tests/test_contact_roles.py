@@ -53,12 +53,12 @@ def test_the_role_is_sent_by_its_id_and_the_deal_has_it(emulator, webhook_with):
     assert [entry["role"]["name"] for entry in deal["Contact_Roles"]] == ["Decision Maker"]
 
 
-def test_a_role_the_org_lacks_converts_nothing_and_names_rule_key_and_roles(emulator, webhook_with):
+def test_a_role_the_org_lacks_fails_the_lead_before_convert_naming_rule_key_and_roles(emulator, webhook_with):
     (lead_id,) = add_leads(emulator, 1, "Web")
 
     answer = post_webhook(webhook_with("Chief Dreamer"), lead_id).get_json()
 
-    assert answer["outcome"] == "misconfigured"
+    assert (answer["outcome"], answer["rule"]) == ("failed", "deals")
     assert answer["reason"].startswith(
         "rule 'deals': deal.Contact_Role: 'Chief Dreamer' is not a contact role of the org (its roles: "
     )
@@ -76,13 +76,14 @@ def test_the_roles_are_read_once_an_hour_not_once_a_lead(emulator, webhook_with)
     assert len(emulator.requests("GET", r"/Contacts/roles$")) == 1
 
 
-def test_before_v5_the_rule_is_misconfigured(emulator, webhook_with, monkeypatch):
+def test_before_v5_the_rules_leads_fail_without_a_convert(emulator, webhook_with, monkeypatch):
     monkeypatch.setenv("ZOHO_API_VERSION", "v4")
     (lead_id,) = add_leads(emulator, 1, "Web")
 
     answer = post_webhook(webhook_with("Decision Maker"), lead_id).get_json()
 
-    assert answer["outcome"] == "misconfigured"
+    assert answer["outcome"] == "failed"
+    assert not emulator.requests("POST", r"/actions/convert$")
     assert "deal.Contact_Role needs ZOHO_API_VERSION v5 or later, not v4" in answer["reason"]
 
 
@@ -120,3 +121,22 @@ def test_check_rules_against_the_org_says_which_scope_reading_roles_needs(emulat
 
     assert done.returncode == 1
     assert ROLE_SCOPE in done.stdout
+
+
+def test_a_rule_naming_a_role_the_org_lacks_stops_only_its_own_leads_in_a_sweep(emulator, sweep_with):
+    emulator.grant_scopes(emulator.granted_scopes() | {ROLE_SCOPE})
+    trade = add_leads(emulator, 2, "Trade Show")
+    web = add_leads(emulator, 2, "Web")
+    rules = (
+        rules_with_role("Chief Dreamer").replace(
+            "{Lead_Status: Qualified}", "{Lead_Status: Qualified, Lead_Source: Trade Show}"
+        )
+        + "  - {name: web, when: {Lead_Status: Qualified}, existing_records: create}\n"
+    )
+
+    summary = sweep_with(rules)
+
+    assert sorted(failure["lead_id"] for failure in summary["failed"]) == sorted(trade)
+    assert all(emulator.crm.lead(lead)["Converted__s"] for lead in web)
+    assert summary["setup_problems"] == []
+    assert not [e for e in emulator.requests("POST", r"/actions/convert$") if e.path.split("/")[-3] in trade]

@@ -354,7 +354,7 @@ def describe_version_use(rules: RuleSet, version: ApiVersion) -> list[str]:
         if named_role(rule) is not None and version.number < 5:
             lines.append(
                 f"warning: rule {rule.name!r}: deal.Contact_Role needs v5 or later: its leads are"
-                " not converted (misconfigured) until ZOHO_API_VERSION is v5 or later"
+                " not converted (failed) until ZOHO_API_VERSION is v5 or later"
             )
     if not version.mass_convert:
         lines.append(

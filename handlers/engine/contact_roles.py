@@ -2,8 +2,8 @@
 
 Zoho's Convert takes the role's id inside `Deals` (v5 and later; docs/zoho-api.md, "Contact
 roles"); the rules file names the role as an admin sees it, so the name is looked up among the
-org's roles. A role the org does not have stops the conversion as a setup problem, naming the
-rule, the key and the roles there are: the deal must not silently lose the role.
+org's roles. A role the org does not have fails the lead before Convert, naming the rule, the key
+and the roles there are (the deal must not silently lose the role); other rules convert on.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from handlers.engine.payload import ConvertRequest
 from handlers.engine.rules import Rule
-from handlers.errors import Misconfigured
+from handlers.errors import RuleCannotConvert
 
 FIELD = "Contact_Role"
 MIN_VERSION = 5  # Convert takes a contact role in Deals from v5 on
@@ -38,7 +38,7 @@ def with_role_id(request: ConvertRequest, rule: Rule, roles: Mapping[str, str]) 
         return request
     if given not in roles:
         known = ", ".join(sorted(roles)) or "none"
-        raise Misconfigured(
+        raise RuleCannotConvert(
             f"rule {rule.name!r}: deal.{FIELD}: {given!r} is not a contact role of the org"
             f" (its roles: {known})"
         )

@@ -33,7 +33,15 @@ from handlers.engine.payload import (
 )
 from handlers.engine.plan import Plan, plan_lead
 from handlers.engine.rules import Rule, RuleSet
-from handlers.errors import Failure, Kind, Misconfigured, ZohoError, ZohoRefused, ZohoUnavailable, reason_of
+from handlers.errors import (
+    Failure,
+    Kind,
+    RuleCannotConvert,
+    ZohoError,
+    ZohoRefused,
+    ZohoUnavailable,
+    reason_of,
+)
 from handlers.platform import deadline
 from handlers.redaction import redact
 from handlers.zoho.lead import Records, converted_records, waiting_for
@@ -165,6 +173,8 @@ class Converter:
             target = self.target(lead_id, plan, looked_up)
         except ZohoRefused as refusal:
             return self._settled(lead_id, rule, refusal) or self._failed(lead_id, rule, refusal, known=known)
+        except RuleCannotConvert as error:
+            return outcome.from_error(error, lead_id, rule.name)
         if isinstance(target, Held):
             return self._held(lead_id, rule, target, dry_run, known)
         if dry_run:
@@ -241,7 +251,7 @@ class Converter:
         if contact_roles.named_role(rule) is None:
             return request
         if self.zoho.version.number < contact_roles.MIN_VERSION:
-            raise Misconfigured(
+            raise RuleCannotConvert(
                 f"rule {rule.name!r}: deal.Contact_Role needs ZOHO_API_VERSION v5 or later, not"
                 f" {self.zoho.version.name}"
             )
