@@ -140,3 +140,19 @@ def test_a_rule_naming_a_role_the_org_lacks_stops_only_its_own_leads_in_a_sweep(
     assert all(emulator.crm.lead(lead)["Converted__s"] for lead in web)
     assert summary["setup_problems"] == []
     assert not [e for e in emulator.requests("POST", r"/actions/convert$") if e.path.split("/")[-3] in trade]
+
+
+def test_without_the_roles_scope_the_rules_leads_fail_and_the_roles_are_asked_once(
+    emulator, serve, monkeypatch, tmp_path, users
+):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(rules_with_role("Decision Maker"))
+    monkeypatch.setenv("RULES_FILE", str(rules))
+    client = serve()
+
+    answers = [post_webhook(client, lead_id).get_json() for lead_id in add_leads(emulator, 2, "Web")]
+
+    assert [answer["outcome"] for answer in answers] == ["failed", "failed"]
+    assert ROLE_SCOPE in answers[0]["reason"]
+    assert len(emulator.requests("GET", r"/Contacts/roles$")) == 1
+    assert not emulator.requests("POST", r"/actions/convert$")

@@ -255,7 +255,14 @@ class Converter:
                 f"rule {rule.name!r}: deal.Contact_Role needs ZOHO_API_VERSION v5 or later, not"
                 f" {self.zoho.version.name}"
             )
-        return contact_roles.with_role_id(request, rule, self._contact_roles.value())
+        try:
+            roles = self._contact_roles.value()
+        except ZohoRefused as refusal:  # a scope or permission: this rule's leads, not the others'
+            raise RuleCannotConvert(
+                f"rule {rule.name!r}: deal.Contact_Role: the org's contact roles could not be read"
+                f" ({refusal.reason})"
+            ) from None
+        return contact_roles.with_role_id(request, rule, roles)
 
     def _held(
         self, lead_id: str, rule: Rule, held: Held, dry_run: bool, known: FailureNote | None
@@ -528,20 +535,26 @@ def _read_contact_roles(zoho: ZohoClient) -> dict[str, str]:
 
 
 class _Hourly(Generic[T]):
-    """A value read from the org at most once an hour per instance (a failed read raises, and
-    the next use reads again)."""
+    """A value read from the org at most once an hour per instance. Zoho's refusal of the read
+    is kept as long (raised again without a call): a missing scope is not asked again per lead."""
 
     def __init__(self, read: Callable[[], T]):
         self._read = read
         self._lock = threading.Lock()
-        self._kept: tuple[float, T] | None = None
+        self._kept: tuple[float, T | ZohoRefused] | None = None
 
     def value(self) -> T:
         with self._lock:
             now = time.monotonic()
             if self._kept is None or now - self._kept[0] > ORG_FACTS_SECONDS:
-                self._kept = (now, self._read())
-            return self._kept[1]
+                try:
+                    self._kept = (now, self._read())
+                except ZohoRefused as refusal:
+                    self._kept = (now, refusal)
+            kept = self._kept[1]
+        if isinstance(kept, ZohoRefused):
+            raise kept
+        return kept
 
 
 def _owner_id(body: dict[str, Any]) -> str | None:

@@ -215,7 +215,7 @@ def read_org(zoho: ZohoClient, *, probe_scopes: bool = True, contact_roles: bool
     return org
 
 
-CONTACT_ROLES_SCOPE = "ZohoCRM.settings.contact_roles.READ"
+CONTACT_ROLES_SCOPE = scopes.CONTACT_ROLES.scope
 
 
 def read_contact_roles(zoho: ZohoClient) -> dict[str, str]:

@@ -87,6 +87,12 @@ ACTIVITIES_UPDATE = _call(
     "ZohoCRM.modules.ALL (or ZohoCRM.modules.tasks.UPDATE, .events.UPDATE, .calls.UPDATE)",
     "handing the lead's activities to the new owner (reassign_activities)",
 )
+CONTACT_ROLES = _call(
+    "GET",
+    r"/Contacts/roles",
+    "ZohoCRM.settings.contact_roles.READ",
+    "reading the org's contact roles (deal.Contact_Role)",
+)
 MODULES = _call(
     "GET", r"/settings/modules", "ZohoCRM.settings.modules.READ", "the module ids Mass Convert names"
 )
@@ -103,6 +109,7 @@ CALLS = (
     MASS_CONVERT,
     MASS_CONVERT_STATUS,
     ACTIVITIES_UPDATE,
+    CONTACT_ROLES,
     MODULES,
 )
 
