@@ -107,3 +107,16 @@ def test_a_refused_read_is_said_once_and_the_sweep_goes_on(emulator, sweep_with)
     assert summary["webhook_failures"] == []
     assert "ZohoCRM.settings.automation_actions.READ" in summary["webhook_failures_unread"]
     assert summary["complete"] is True
+
+
+def test_a_refused_read_is_not_asked_again_before_the_hour_is_over(emulator, broken_webhook):
+    emulator.grant_scopes(emulator.granted_scopes() - {"ZohoCRM.settings.automation_actions.READ"})
+    clock = Clock(emulator)
+    watch = FailedDeliveries(make_client(emulator), "zoho_lead_converter", clock=clock)
+
+    for minutes in (0, 15, 30):
+        clock.now = emulator.clock.now() + dt.timedelta(minutes=minutes)
+        with pytest.raises(ZohoRefused):
+            watch.new()
+
+    assert len(emulator.requests("GET", r"/webhook_failures$")) == 1

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from handlers.errors import ZohoRefused
 from handlers.platform import deadline
 from handlers.zoho.automation import Automation, FailedDelivery
 from handlers.zoho.lead import zoho_time
@@ -40,19 +41,27 @@ class FailedDeliveries:
         self._clock = clock
         self._lock = threading.Lock()
         self._read_at: dt.datetime | None = None
+        self._refused: tuple[dt.datetime, ZohoRefused] | None = None  # kept for `max_age`
 
     def new(self) -> list[FailedDelivery] | None:
         """The failures since the last read, oldest first; None when the last read is younger than
-        `max_age` (nothing read). Zoho's refusal raises, and the next run tries again."""
+        `max_age` (nothing read). Zoho's refusal raises, and is raised again without a call until
+        `max_age` has passed: a scope the token lacks is not asked for every run."""
         with deadline.holding(self._lock):
             now = self._clock()
+            if self._refused is not None and now - self._refused[0] < self._max_age:
+                raise self._refused[1]
             if self._read_at is not None and now - self._read_at < self._max_age:
                 return None
             # Zoho writes failure times in whole seconds: a failure in the second of the last read is
             # reported again rather than missed.
             since = (self._read_at or now - self._max_age - MARGIN).replace(microsecond=0)
-            items = self._automation.failures(since.date(), now.date())
-            self._read_at = now
+            try:
+                items = self._automation.failures(since.date(), now.date())
+            except ZohoRefused as refusal:
+                self._refused = (now, refusal)
+                raise
+            self._read_at, self._refused = now, None
         recent = [item for item in items if item.webhook == self._name and _at_or_after(item.time, since)]
         return sorted(recent, key=lambda failure: failure.time or "")
 
