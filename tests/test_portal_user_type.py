@@ -86,10 +86,20 @@ def test_the_rules_file_refuses_what_mass_convert_cannot_do(tmp_path, options, m
     assert f"rule 'portal': portal_user_type: {message}" in str(refused.value)
 
 
-def test_an_unknown_type_is_zohos_refusal_of_the_job_and_the_leads_stay(emulator, sweep_with):
+def test_an_unknown_type_fails_the_leads_with_zohos_refusal_and_the_alert_fires(
+    emulator, sweep_with, log_lines
+):
     leads = add_leads(emulator, 3, "Web")
 
     summary = sweep_with(rules_for("4876876000000999999"))
 
     assert summary["converted"] == 0
+    assert sorted(failure["lead_id"] for failure in summary["failed"]) == sorted(leads)
+    assert all("INVALID_DATA" in failure["reason"] for failure in summary["failed"])
     assert not any(emulator.crm.lead(lead)["Converted__s"] for lead in leads)
+    assert summary_line(log_lines())["severity"] == "ERROR"
+
+
+def summary_line(lines):
+    (line,) = [line for line in lines if line.get("outcome") == "reconciled"]
+    return line

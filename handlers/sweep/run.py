@@ -681,6 +681,11 @@ class SweepRun:
                 job_id = self.zoho.mass_convert(self.with_module_ids(batch.body))
             except (ZohoRefused, ZohoBadResponse) as error:
                 self.mass_convert_refused(error)
+                if "portal_user_type" in batch.body:  # only Mass Convert takes it: no single Convert
+                    for candidate in batch.candidates:
+                        rule = candidate.rule.name if candidate.rule else None
+                        self.tally(candidate.lead_id, outcome.from_error(error, candidate.lead_id, rule))
+                    continue
                 refused += batch.candidates
                 continue
             jobs[job_id] = batch
