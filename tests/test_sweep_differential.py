@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from handlers.engine.rules import parse_rules
@@ -134,6 +134,88 @@ def org(emulator, function_env):
     return fresh
 
 
+# Found by hypothesis: leads sharing an email and a company with leads converted earlier in the
+# same run, so one is held between the contact's own account and another matching by name.
+SHARED_KEYS_DOCUMENT = {
+    "rules": [
+        {
+            "name": "r0",
+            "when": {"Company": {"not": "acme"}},
+            "deal": {
+                "Deal_Name": "deal of r0",
+                "Stage": "Qualification",
+                "Pipeline": "Standard (Standard)",
+                "Closing_Date": "+30d",
+                "Description": "{Owner.name}",
+            },
+            "assign_to": "lead_owner",
+        },
+    ]
+}
+SHARED_KEYS_LEADS = [
+    {"Owner": "4876876000000002002", "Email": None, "Company": "007", "Lead_Status": "Qualified", "Tag": []},
+    {
+        "Owner": "4876876000000002003",
+        "Email": "b@example.com",
+        "Company": "O'Brien",
+        "Lead_Status": "Qualified",
+        "Tag": [],
+    },
+    {
+        "Owner": "4876876000000002002",
+        "Email": "b@example.com",
+        "Company": "7",
+        "Lead_Status": None,
+        "Tag": [],
+    },
+    {
+        "Owner": "4876876000000002003",
+        "Email": "b@example.com",
+        "Company": "007",
+        "Lead_Status": "Contacted",
+        "Tag": ["VIP"],
+    },
+    {
+        "Owner": "4876876000000002002",
+        "Email": None,
+        "Company": "007",
+        "Lead_Status": None,
+        "Tag": ["Imported"],
+    },
+    {
+        "Owner": "4876876000000002003",
+        "Email": "b@example.com",
+        "Company": "O'Brien",
+        "Lead_Status": "Qualified",
+        "Tag": [],
+    },
+    {
+        "Owner": "4876876000000002003",
+        "Email": "a@test.invalid",
+        "Company": "7",
+        "Lead_Status": "Contacted",
+        "Tag": ["VIP"],
+    },
+    {"Owner": "4876876000000002002", "Email": None, "Company": "Acme", "Lead_Status": "Qualified", "Tag": []},
+]
+
+
+def shares_a_key(lead: dict[str, Any], others: list[dict[str, Any]]) -> bool:
+    """Whether the lead's Email or Company is one of the others' (as the lookup compares them)."""
+
+    def keys(values: dict[str, Any]) -> set[str]:
+        return {f"{k}:{str(values[k]).casefold()}" for k in ("Email", "Company") if values.get(k)}
+
+    return bool(keys(lead) & set().union(*(keys(other) for other in others)))
+
+
+def add(emulator, leads: list[dict[str, Any]]) -> list[str]:
+    return [
+        emulator.crm.add_lead(Last_Name=f"Lead {n}", Modified_Time=AN_HOUR_AGO, **values)
+        for n, values in enumerate(leads)
+    ]
+
+
 @settings(
     max_examples=EXAMPLES,
     derandomize="DIFFERENTIAL_EXAMPLES" not in os.environ,
@@ -141,13 +223,11 @@ def org(emulator, function_env):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(document=rules_files(), leads=leads_strategy)
+@example(document=SHARED_KEYS_DOCUMENT, leads=SHARED_KEYS_LEADS)
 def test_the_sweep_decides_and_converts_every_lead_as_the_webhook_does(emulator, org, document, leads):
     org()
     rules = parse_rules(json.dumps(document), "rules.yaml")
-    ids = [
-        emulator.crm.add_lead(Last_Name=f"Lead {n}", Modified_Time=AN_HOUR_AGO, **values)
-        for n, values in enumerate(leads)
-    ]
+    ids = add(emulator, leads)
     runtime = Runtime(rules)
     converter = runtime.converter()
 
@@ -165,10 +245,19 @@ def test_the_sweep_decides_and_converts_every_lead_as_the_webhook_does(emulator,
     event(f"leads converted: {'none' if not expected else 'some' if len(expected) < len(ids) else 'all'}")
     event(f"leads read in full by the sweep: {'yes' if emulator.requests('GET', LEAD_READ) else 'no'}")
     event(f"Mass Convert used: {'yes' if done.mass_convert_jobs else 'no'}")
-    assert (done.complete, done.failed, done.converted) == (True, [], len(expected)), done.as_dict()
+    assert (done.complete, done.failed) == (True, []), done.as_dict()
+    # A lead may find the contact or account an earlier lead of the run created and be held
+    # between them (as a webhook delivered after that lead's would be): only such a lead.
+    held = {lead for lead in expected if not emulator.crm.lead(lead)["Converted__s"]}
+    assert (done.converted, done.held) == (len(expected) - len(held), len(held)), done.as_dict()
+    for lead in held:
+        earlier = [other for other in ids[: ids.index(lead)] if other in expected]
+        assert shares_a_key(leads[ids.index(lead)], [leads[ids.index(other)] for other in earlier]), lead
     for lead in ids:
         record = emulator.crm.lead(lead)
-        assert record["Converted__s"] is (lead in expected)
+        assert record["Converted__s"] is (lead in expected and lead not in held)
+        if lead in held:
+            continue
         if lead in expected:
             deal = emulator.crm.deals[record["Converted_Deal"]["id"]]
             wanted = webhook[lead].payload["data"][0]["Deals"]

@@ -856,23 +856,35 @@ def in_turns(candidates: list[Candidate]) -> tuple[list[Candidate], list[list[Ca
 
     Leads of one page that share an email or a company under a matching rule would each create
     the same new contact or account (Mass Convert names no existing record, and concurrent
-    conversions do not see each other's). So only the first of them converts now; the second of
-    each such group converts singly after that, the third after the second, and so on: each finds
-    what the one before created, as a webhook delivered later would.
+    conversions do not see each other's). So leads linked by a shared key, directly or through
+    other leads (one shares an email with a second, which shares a company with a third), form
+    one group that converts one lead after another in the page's order: the first now, the
+    second singly after it, and so on. Each finds what the ones before created, as webhooks
+    delivered one after another would, whatever the threads' timing.
     """
-    group_of: dict[str, int] = {}
-    sizes: list[int] = []
+    root: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while root.setdefault(key, key) != key:
+            root[key] = root[root[key]]
+            key = root[key]
+        return key
+
+    for candidate in candidates:
+        keys = candidate.shared_keys
+        for key in keys[1:]:
+            root[find(key)] = find(keys[0])
+    sizes: dict[str, int] = {}
     now: list[Candidate] = []
     turns: list[list[Candidate]] = []
     for candidate in candidates:
         keys = candidate.shared_keys
-        group = next((group_of[key] for key in keys if key in group_of), None)
-        if group is None:
-            group = len(sizes)
-            sizes.append(0)
-        for key in keys:
-            group_of.setdefault(key, group)
-        position, sizes[group] = sizes[group], sizes[group] + 1
+        if not keys:
+            now.append(candidate)
+            continue
+        group = find(keys[0])
+        position = sizes.get(group, 0)
+        sizes[group] = position + 1
         if position == 0:
             now.append(candidate)
             continue
